@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Distill.Benchmarks;
+using Distill.Torch;
+
+// Distill.Torch beside PyTorch 1.13 on this machine, in this run: a tiny op (add of two 1-element
+// tensors) and a ResNet-sized conv2d forward+backward ([32, 64, 32, 32] input, 64 3x3 filters).
+// Usage: dotnet run -c Release --project benchmarks/Distill.Benchmarks [-- --rounds 7 --quick]
+var quick = args.Contains("--quick");
+var rounds = ReadOption(args, "--rounds", quick ? 3 : 7);
+var tinyIters = quick ? 20_000 : 200_000;
+var convIters = quick ? 2 : 5;
+var threads = TorchRuntime.Threads;
+
+Console.WriteLine($"Distill {TorchRuntime.Version}, libtorch {TorchRuntime.LibTorchVersion}, {Environment.ProcessorCount} cores, {threads} torch thread(s), {rounds} rounds");
+var python = PythonSide.Run(rounds, tinyIters, convIters, threads);
+var tiny = OpLoops.Tiny(rounds, tinyIters);
+var conv = OpLoops.Conv(rounds, convIters);
+
+var table = new[]
+{
+    ("add 1-element (ns/op)", tiny, python.TinyNs),
+    ("conv2d fwd+bwd (ms/iter)", conv, python.ConvMs),
+};
+Console.WriteLine();
+Console.WriteLine($"{"benchmark",-26} {"Distill median [min-max]",-28} {"PyTorch median [min-max]",-28} {"PyTorch/Distill",15}");
+foreach (var (name, ours, theirs) in table)
+{
+    var ratio = Stats.Median(theirs) / Stats.Median(ours);
+    Console.WriteLine($"{name,-26} {Stats.Describe(ours),-28} {Stats.Describe(theirs),-28} {ratio.ToString("F2", CultureInfo.InvariantCulture),14}x");
+}
+
+Console.WriteLine();
+Console.WriteLine("PyTorch/Distill > 1 means Distill is faster. Targets: add >= 3x, conv >= 0.95x.");
+return 0;
+
+static int ReadOption(string[] args, string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}

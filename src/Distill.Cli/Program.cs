@@ -1,0 +1,3 @@
+using Distill.Cli;
+
+return DistillCommand.Create().Parse(args).Invoke();

@@ -1,0 +1,11 @@
+namespace Distill.Torch;
+
+/// <summary>Kinds of device a tensor can live on. Values are the shim's codes.</summary>
+public enum DeviceType
+{
+    /// <summary>Host memory.</summary>
+    Cpu = 0,
+
+    /// <summary>An NVIDIA GPU through CUDA (needs a CUDA build of libtorch).</summary>
+    Cuda = 1,
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Distill.Torch.Interop;
+
+/// <summary>
+/// Finds libdistill_torch.so, checks its ABI version against the one this assembly was built for, and
+/// explains every failure: each path tried, with the dynamic loader's own message.
+/// </summary>
+internal static unsafe class NativeLibraryLoader
+{
+    /// <summary>The DT_ABI_VERSION this assembly's P/Invoke declarations match.</summary>
+    internal const int ExpectedAbiVersion = 1;
+
+    /// <summary>Environment variable naming the shim's full path, tried first.</summary>
+    internal const string PathVariable = "DISTILL_NATIVE_PATH";
+
+    private const string FileName = "libdistill_torch.so";
+    private static readonly Lock Gate = new();
+    private static IntPtr _handle;
+    private static Exception? _failure;
+
+    // A library module initializer is the intended use here: the resolver must be in place before the
+    // first P/Invoke of this assembly, whichever type makes it.
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255", Justification = "Registers the native resolver before any P/Invoke.")]
+    internal static void Register() =>
+        NativeLibrary.SetDllImportResolver(typeof(NativeLibraryLoader).Assembly, Resolve);
+
+    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) =>
+        libraryName == Native.Library ? Load() : IntPtr.Zero;
+
+    /// <summary>Loads (once) and returns the shim's handle, or throws the reason it cannot be used.</summary>
+    internal static IntPtr Load()
+    {
+        lock (Gate)
+        {
+            if (_handle != IntPtr.Zero)
+            {
+                return _handle;
+            }
+
+            if (_failure is not null)
+            {
+                throw _failure;
+            }
+
+            try
+            {
+                _handle = LoadAndVerify();
+                return _handle;
+            }
+            catch (Exception e)
+            {
+                _failure = e;
+                throw;
+            }
+        }
+    }
+
+    private static IntPtr LoadAndVerify() => LoadFirst(CandidatePaths());
+
+    /// <summary>Loads the first path that holds a shim of the expected ABI; else throws, naming each path and why it failed.</summary>
+    internal static IntPtr LoadFirst(IEnumerable<string> paths)
+    {
+        var attempts = new List<string>();
+        foreach (var path in paths)
+        {
+            try
+            {
+                var handle = NativeLibrary.Load(path);
+                VerifyAbi(handle, path);
+                return handle;
+            }
+            catch (DllNotFoundException e)
+            {
+                attempts.Add($"  {path}: {e.Message}");
+            }
+            catch (BadImageFormatException e)
+            {
+                attempts.Add($"  {path}: {e.Message}");
+            }
+        }
+
+        throw new DllNotFoundException(
+            $"Distill could not load its native shim {FileName}. Paths tried:{Environment.NewLine}" +
+            string.Join(Environment.NewLine, attempts) + Environment.NewLine +
+            "Build it with `dotnet build` (it runs CMake over native/) or run eng/setup.sh to install libtorch; " +
+            $"set {PathVariable} to use a shim elsewhere.");
+    }
+
+    private static IEnumerable<string> CandidatePaths()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);
+        if (!string.IsNullOrEmpty(fromEnvironment))
+        {
+            yield return fromEnvironment;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var directory in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(NativeLibraryLoader).Assembly.Location) })
+        {
+            if (!string.IsNullOrEmpty(directory) && seen.Add(Path.GetFullPath(directory)))
+            {
+                yield return Path.Combine(directory, FileName);
+            }
+        }
+
+        // Last, the dynamic loader's own search (LD_LIBRARY_PATH, ld.so.cache).
+        yield return FileName;
+    }
+
+    private static void VerifyAbi(IntPtr handle, string path)
+    {
+        if (!NativeLibrary.TryGetExport(handle, "dt_abi_version", out var export))
+        {
+            NativeLibrary.Free(handle);
+            throw new DllNotFoundException($"{path} has no dt_abi_version export: it is not Distill's shim.");
+        }
+
+        int version;
+        ((delegate* unmanaged<int*, int>)export)(&version);
+        if (version != ExpectedAbiVersion)
+        {
+            NativeLibrary.Free(handle);
+            throw new DllNotFoundException(
+                $"{path} has ABI version {version} but Distill.Torch expects {ExpectedAbiVersion}: rebuild the shim (dotnet build).");
+        }
+    }
+}

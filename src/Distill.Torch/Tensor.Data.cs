@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text;
+using Distill.Torch.Interop;
+
+namespace Distill.Torch;
+
+public sealed unsafe partial class Tensor
+{
+    /// <summary>Creates a CPU tensor holding a copy of <paramref name="data"/> with the given shape.</summary>
+    /// <typeparam name="T">float, double, Half, long, int, short, sbyte, byte or bool.</typeparam>
+    /// <param name="data">Elements in row-major order.</param>
+    /// <param name="shape">The shape; empty means a 1-d tensor of data's length.</param>
+    /// <exception cref="ArgumentException">The shape's element count differs from data's length.</exception>
+    public static Tensor From<T>(ReadOnlySpan<T> data, params ReadOnlySpan<long> shape)
+        where T : unmanaged
+    {
+        var dtype = DTypeExtensions.Of<T>();
+        Span<long> oneDim = [data.Length];
+        var s = shape.IsEmpty ? oneDim : shape;
+        long count = 1;
+        foreach (var d in s)
+        {
+            count *= d;
+        }
+
+        if (count != data.Length)
+        {
+            throw new ArgumentException($"shape {FormatShape(s)} holds {count} elements but the data has {data.Length}", nameof(shape));
+        }
+
+        fixed (T* p = data)
+        fixed (long* sizes = s)
+        {
+            return Wrap(Native.dt_tensor_from_data(p, (long)data.Length * sizeof(T), sizes, s.Length, (int)dtype, out var r), r);
+        }
+    }
+
+    /// <summary>Creates a CPU tensor holding a copy of <paramref name="data"/> with the given shape.</summary>
+    public static Tensor From<T>(T[] data, params ReadOnlySpan<long> shape)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return From(new ReadOnlySpan<T>(data), shape);
+    }
+
+    /// <summary>A 0-d tensor of the .NET value's dtype (2f gives Float32, 2.0 Float64, 2L Int64).</summary>
+    public static Tensor Scalar<T>(T value)
+        where T : unmanaged => FromScalar(value);
+
+    private static Tensor FromScalar<T>(T value)
+        where T : unmanaged
+    {
+        var dtype = DTypeExtensions.Of<T>();
+        return Wrap(Native.dt_tensor_from_data(&value, sizeof(T), null, 0, (int)dtype, out var r), r);
+    }
+
+    /// <summary>Copies the elements (row-major, on the host) into a new array.</summary>
+    /// <typeparam name="T">The .NET type of the tensor's dtype (float for Float32, long for Int64, ...).</typeparam>
+    /// <exception cref="InvalidOperationException">T does not match the dtype; convert with <see cref="To(DType)"/> first.</exception>
+    public T[] ToArray<T>()
+        where T : unmanaged
+    {
+        CheckElementType<T>();
+        var result = new T[checked((int)NumberOfElements)];
+        fixed (T* p = result)
+        {
+            NativeStatus.Check(Native.dt_tensor_copy_to(Handle, p, (long)result.Length * sizeof(T)));
+        }
+
+        return result;
+    }
+
+    /// <summary>The value of a one-element tensor, as torch.Tensor.item().</summary>
+    /// <exception cref="InvalidOperationException">The tensor has more than one element, or T does not match the dtype.</exception>
+    public T Item<T>()
+        where T : unmanaged
+    {
+        CheckElementType<T>();
+        var n = NumberOfElements;
+        if (n != 1)
+        {
+            throw new InvalidOperationException($"Item needs a tensor with one element; this one has shape {FormatShape(Shape)} ({n} elements).");
+        }
+
+        T value;
+        NativeStatus.Check(Native.dt_tensor_copy_to(Handle, &value, sizeof(T)));
+        return value;
+    }
+
+    /// <summary>Converts to another dtype (a new tensor; autograd flows through float conversions).</summary>
+    public Tensor To(DType dtype) => Wrap(Native.dt_tensor_to(Handle, (int)dtype, -1, -1, 0, out var r), r);
+
+    /// <summary>Moves to another device.</summary>
+    public Tensor To(Device device) => Wrap(Native.dt_tensor_to(Handle, -1, (int)device.Type, device.Index, 0, out var r), r);
+
+    /// <summary>Converts dtype and device in one step; <paramref name="copy"/> forces a copy even when nothing changes.</summary>
+    public Tensor To(DType dtype, Device device, bool copy = false) =>
+        Wrap(Native.dt_tensor_to(Handle, (int)dtype, (int)device.Type, device.Index, copy ? 1 : 0, out var r), r);
+
+    /// <summary>Shape, dtype, device and (up to 6 per dimension) values, e.g. <c>tensor([1.5, 2], dtype=Float32)</c>.</summary>
+    public override string ToString()
+    {
+        if (IsDisposed)
+        {
+            return "tensor(<disposed>)";
+        }
+
+        var shape = Shape;
+        var dtype = DType;
+        var sb = new StringBuilder("tensor(");
+        using (var values = To(DType.Float64, Device.Cpu, copy: true).DetachFromScope())
+        {
+            var data = values.ToArray<double>();
+            AppendValues(sb, data, shape, 0, 0, dtype);
+        }
+
+        sb.Append(", shape=").Append(FormatShape(shape)).Append(", dtype=").Append(dtype);
+        var device = Device;
+        if (device.Type != DeviceType.Cpu)
+        {
+            sb.Append(", device=").Append(device);
+        }
+
+        if (RequiresGrad)
+        {
+            sb.Append(", requires_grad");
+        }
+
+        return sb.Append(')').ToString();
+    }
+
+    private static int AppendValues(StringBuilder sb, double[] data, long[] shape, int dim, int offset, DType dtype)
+    {
+        const int Edge = 3;
+        if (dim == shape.Length)
+        {
+            sb.Append(FormatValue(data[offset], dtype));
+            return offset + 1;
+        }
+
+        var n = shape[dim];
+        long stride = 1;
+        for (var d = dim + 1; d < shape.Length; d++)
+        {
+            stride *= shape[d];
+        }
+
+        sb.Append('[');
+        for (long i = 0; i < n; i++)
+        {
+            if (n > 2 * Edge && i == Edge)
+            {
+                sb.Append("..., ");
+                i = n - Edge;
+            }
+
+            AppendValues(sb, data, shape, dim + 1, (int)(offset + (i * stride)), dtype);
+            if (i < n - 1)
+            {
+                sb.Append(", ");
+            }
+        }
+
+        sb.Append(']');
+        return offset + (int)(n * stride);
+    }
+
+    private static string FormatValue(double v, DType dtype) => dtype switch
+    {
+        DType.Bool => v != 0 ? "True" : "False",
+        _ when !dtype.IsFloatingPoint() => ((long)v).ToString(CultureInfo.InvariantCulture),
+        _ => v.ToString("G6", CultureInfo.InvariantCulture),
+    };
+
+    private void CheckElementType<T>()
+        where T : unmanaged
+    {
+        var dtype = DType;
+        if (DTypeExtensions.Of<T>() != dtype)
+        {
+            throw new InvalidOperationException(
+                $"the tensor's dtype is {dtype} but {typeof(T).Name} was asked for; convert first with To(DType.{DTypeExtensions.Of<T>()}).");
+        }
+    }
+}

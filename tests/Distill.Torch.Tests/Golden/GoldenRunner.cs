@@ -1,0 +1,61 @@
+using Distill.Torch;
+using Xunit.Sdk;
+
+namespace Distill.Torch.Tests.Golden;
+
+/// <summary>Runs a golden case through Distill and compares outputs and gradients with PyTorch's.</summary>
+public static class GoldenRunner
+{
+    public static void Run(string name, IReadOnlyDictionary<string, GoldenOp> ops)
+    {
+        var golden = GoldenFixture.Case(name);
+        if (!ops.TryGetValue(name, out var op))
+        {
+            throw new XunitException($"golden case {name} has no Distill implementation in the test's op table");
+        }
+
+        using var scope = DisposeScope.Enter();
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (key, value) in golden.Inputs)
+        {
+            var t = value.ToTensor();
+            if (golden.RequiresGrad.Contains(key))
+            {
+                t.RequiresGrad = true;
+            }
+
+            tensors[key] = t;
+        }
+
+        var outputs = op(new GoldenInputs(tensors));
+        if (outputs.Length != golden.Outputs.Count)
+        {
+            throw new XunitException($"{name}: {outputs.Length} outputs, PyTorch gives {golden.Outputs.Count}");
+        }
+
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            golden.Outputs[$"out{i}"].AssertMatches(outputs[i], $"{name} out{i}");
+        }
+
+        if (golden.Grads.Count == 0)
+        {
+            return;
+        }
+
+        var roots = new List<Tensor>();
+        var grads = new List<Tensor?>();
+        foreach (var (key, value) in golden.GradOutputs)
+        {
+            roots.Add(outputs[int.Parse(key.AsSpan(3), System.Globalization.CultureInfo.InvariantCulture)]);
+            grads.Add(value.ToTensor());
+        }
+
+        Autograd.Backward(roots.ToArray(), grads.ToArray());
+        foreach (var (key, expected) in golden.Grads)
+        {
+            var grad = tensors[key].Grad ?? throw new XunitException($"{name}: input {key} has no gradient, PyTorch computes one");
+            expected.AssertMatches(grad, $"{name} grad of {key}");
+        }
+    }
+}
