@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /* Bump when any signature or enum value below changes; the managed loader refuses a mismatch. */
-#define DT_ABI_VERSION 1
+#define DT_ABI_VERSION 2
 
 #define DT_OK 0
 #define DT_ERROR 1
@@ -51,6 +51,9 @@ DT_API int32_t dt_set_num_threads(int32_t threads);
 DT_API int32_t dt_cuda_is_available(int32_t* available);
 DT_API int32_t dt_cuda_device_count(int32_t* count);
 DT_API int32_t dt_manual_seed(uint64_t seed);
+/* The default CPU generator's full state (a UInt8 tensor), for checkpoints that resume bit-exact. */
+DT_API int32_t dt_global_rng_get_state(dt_tensor* out);
+DT_API int32_t dt_global_rng_set_state(dt_tensor state);
 
 DT_API int32_t dt_tensor_free(dt_tensor t);
 DT_API int32_t dt_tensor_info(dt_tensor t, int32_t* dtype, int32_t* device_type, int32_t* device_index,
@@ -64,6 +67,8 @@ DT_API int32_t dt_tensor_data_ptr(dt_tensor t, void** ptr);
 DT_API int32_t dt_tensor_to(dt_tensor t, int32_t dtype, int32_t device_type, int32_t device_index,
                             int32_t copy, dt_tensor* out);
 DT_API int32_t dt_tensor_same(dt_tensor a, dt_tensor b, int32_t* same);
+/* t.set_data(source): t keeps its identity (and autograd leaf status) but takes source's storage, dtype and device. */
+DT_API int32_t dt_tensor_set_data(dt_tensor t, dt_tensor source);
 
 /* ---- factories.cpp ------------------------------------------------------------------------------ */
 DT_API int32_t dt_generator_new(uint64_t seed, dt_generator* out);

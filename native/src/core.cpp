@@ -153,6 +153,26 @@ int32_t dt_manual_seed(uint64_t seed) {
   });
 }
 
+int32_t dt_global_rng_get_state(dt_tensor* out) {
+  return dt::guard("rng_get_state", [&] {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    *out = wrap(at::Tensor(gen.get_state()));
+  });
+}
+
+int32_t dt_global_rng_set_state(dt_tensor state) {
+  return dt::guard("rng_set_state", [&] {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(T(state));
+  }, state);
+}
+
+int32_t dt_tensor_set_data(dt_tensor t, dt_tensor source) {
+  return dt::guard("set_data", [&] { T(t).set_data(T(source)); }, t, source);
+}
+
 int32_t dt_tensor_free(dt_tensor t) { return dt::guard("tensor_free", [&] { delete reinterpret_cast<at::Tensor*>(t); }); }
 
 int32_t dt_tensor_info(dt_tensor t, int32_t* dtype, int32_t* device_type, int32_t* device_index, int32_t* ndim,

@@ -87,6 +87,39 @@ public sealed unsafe partial class Tensor
         return value;
     }
 
+    /// <summary>A CPU tensor over a copy of raw little-endian bytes of any dtype (checkpoint readers).</summary>
+    /// <exception cref="ArgumentException">The byte count differs from shape x element size.</exception>
+    public static Tensor FromBytes(ReadOnlySpan<byte> data, DType dtype, ReadOnlySpan<long> shape)
+    {
+        fixed (byte* p = data)
+        fixed (long* sizes = shape)
+        {
+            return Wrap(Native.dt_tensor_from_data(p, data.Length, sizes, shape.Length, (int)dtype, out var r), r);
+        }
+    }
+
+    /// <summary>The raw row-major bytes (host order, little-endian here) of the elements, any dtype.</summary>
+    public byte[] ToBytes()
+    {
+        var result = new byte[checked((int)(NumberOfElements * DType.ElementSize()))];
+        fixed (byte* p = result)
+        {
+            NativeStatus.Check(Native.dt_tensor_copy_to(Handle, p, result.Length));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Replaces this tensor's data with <paramref name="source"/>'s (storage, dtype, device), keeping this
+    /// object, its requires-grad flag and every reference to it valid (torch's param.data = ...).
+    /// </summary>
+    public void SetData(Tensor source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        NativeStatus.Check(Native.dt_tensor_set_data(Handle, source.Handle));
+    }
+
     /// <summary>Converts to another dtype (a new tensor; autograd flows through float conversions).</summary>
     public Tensor To(DType dtype) => Wrap(Native.dt_tensor_to(Handle, (int)dtype, -1, -1, 0, out var r), r);
 

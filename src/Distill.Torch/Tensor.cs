@@ -146,7 +146,8 @@ public sealed unsafe partial class Tensor : IDisposable
         return this;
     }
 
-    internal static string FormatShape(ReadOnlySpan<long> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
+    /// <summary>Formats a shape as PyTorch-like text, e.g. "[2, 3]".</summary>
+    public static string FormatShape(ReadOnlySpan<long> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 
     internal static Tensor Wrap(int status, IntPtr result)
     {

@@ -69,4 +69,14 @@ public static unsafe class TorchRuntime
 
     /// <summary>Seeds the global CPU generator and every CUDA device's (torch.manual_seed).</summary>
     public static void ManualSeed(ulong seed) => NativeStatus.Check(Native.dt_manual_seed(seed));
+
+    /// <summary>The global CPU generator's state as a UInt8 tensor (torch.get_rng_state), for checkpoints.</summary>
+    public static Tensor GetRngState() => Tensor.Wrap(Native.dt_global_rng_get_state(out var r), r);
+
+    /// <summary>Restores a state from <see cref="GetRngState"/> (torch.set_rng_state).</summary>
+    public static void SetRngState(Tensor state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        NativeStatus.Check(Native.dt_global_rng_set_state(state.Handle));
+    }
 }

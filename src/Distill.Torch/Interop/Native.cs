@@ -21,6 +21,9 @@ internal static unsafe partial class Native
     [LibraryImport(Library)] internal static partial int dt_cuda_is_available(out int available);
     [LibraryImport(Library)] internal static partial int dt_cuda_device_count(out int count);
     [LibraryImport(Library)] internal static partial int dt_manual_seed(ulong seed);
+    [LibraryImport(Library)] internal static partial int dt_global_rng_get_state(out IntPtr state);
+    [LibraryImport(Library)] internal static partial int dt_global_rng_set_state(TensorHandle state);
+    [LibraryImport(Library)] internal static partial int dt_tensor_set_data(TensorHandle t, TensorHandle source);
     [LibraryImport(Library)] internal static partial int dt_tensor_free(IntPtr t);
     [LibraryImport(Library)] internal static partial int dt_tensor_info(TensorHandle t, out int dtype, out int deviceType, out int deviceIndex, out int ndim, out int requiresGrad);
     [LibraryImport(Library)] internal static partial int dt_tensor_sizes(TensorHandle t, long* sizes, long* strides, int capacity);
