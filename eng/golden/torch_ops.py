@@ -16,20 +16,11 @@ import sys
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_common import enc  # noqa: E402
+
 torch.manual_seed(20261122)
 CASES = {}
-
-
-def enc(t):
-    t = t.detach()
-    dtype = str(t.dtype).replace("torch.", "")
-    data = t.reshape(-1).tolist()
-    if t.dtype == torch.bool:
-        data = [1 if v else 0 for v in data]
-    elif t.is_floating_point():
-        # JSON has no NaN or infinity: those travel as strings.
-        data = [v if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")) for v in data]
-    return {"dtype": dtype, "shape": list(t.shape), "data": data}
 
 
 def case(name, fn, grad=True, **inputs):

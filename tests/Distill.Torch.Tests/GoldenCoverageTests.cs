@@ -1,3 +1,4 @@
+using Distill.Testing;
 using Distill.Torch.Tests.Golden;
 using Xunit;
 using Xunit.Sdk;

@@ -1,3 +1,4 @@
+using Distill.Testing;
 using System.Text.Json;
 
 namespace Distill.Torch.Tests.Golden;

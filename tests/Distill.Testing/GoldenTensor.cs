@@ -3,7 +3,7 @@ using System.Text.Json;
 using Distill.Torch;
 using Xunit.Sdk;
 
-namespace Distill.Torch.Tests.Golden;
+namespace Distill.Testing;
 
 /// <summary>A tensor recorded by eng/golden/torch_ops.py: dtype name, shape and flat values.</summary>
 public sealed class GoldenTensor
@@ -94,7 +94,7 @@ public sealed class GoldenTensor
         }
     }
 
-    internal static bool Close(double actual, double expected, bool floating)
+    public static bool Close(double actual, double expected, bool floating)
     {
         if (!floating)
         {

@@ -1,0 +1,14 @@
+"""Shared by the golden-value scripts: how a tensor is written to the JSON fixtures."""
+import math
+
+
+def enc(t):
+    """{"dtype", "shape", "data"}: data flat, row-major; NaN and infinities as strings (JSON has none)."""
+    t = t.detach()
+    dtype = str(t.dtype).replace("torch.", "")
+    data = t.reshape(-1).tolist()
+    if t.dtype.is_floating_point:
+        data = [v if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")) for v in data]
+    elif dtype == "bool":
+        data = [1 if v else 0 for v in data]
+    return {"dtype": dtype, "shape": list(t.shape), "data": data}

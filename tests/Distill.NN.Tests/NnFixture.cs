@@ -1,0 +1,41 @@
+using System.Text.Json;
+using Distill.Testing;
+using Distill.Torch;
+using Xunit;
+
+namespace Distill.NN.Tests;
+
+/// <summary>tests/Fixtures/nn_modules.json, made by eng/golden/nn_modules.py.</summary>
+internal static class NnFixture
+{
+    private static readonly Lazy<JsonDocument> Document = new(() =>
+        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "nn_modules.json"))));
+
+    public static JsonElement Root => Document.Value.RootElement;
+
+    public static string FixturePath(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+
+    public static TheoryData<string> Names(string section)
+    {
+        var data = new TheoryData<string>();
+        foreach (var item in Root.GetProperty(section).EnumerateObject())
+        {
+            data.Add(item.Name);
+        }
+
+        return data;
+    }
+
+    public static Dictionary<string, GoldenTensor> TensorMap(JsonElement e) =>
+        e.EnumerateObject().ToDictionary(p => p.Name, p => GoldenTensor.Parse(p.Value), StringComparer.Ordinal);
+
+    /// <summary>Checks a state dict against recorded values: same keys in the same order, same values.</summary>
+    public static void AssertStateMatches(IReadOnlyDictionary<string, GoldenTensor> expected, OrderedDictionary<string, Tensor> actual, string what)
+    {
+        Assert.Equal(expected.Keys.ToArray(), actual.Keys.ToArray());
+        foreach (var (key, value) in expected)
+        {
+            value.AssertMatches(actual[key], $"{what} {key}");
+        }
+    }
+}
