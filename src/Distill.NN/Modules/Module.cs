@@ -197,8 +197,28 @@ public abstract class Module : IDisposable
     /// <exception cref="StateDictMismatchException">The report lists every missing, unexpected and mismatched key.</exception>
     public StateDictLoadResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
-        ArgumentNullException.ThrowIfNull(state);
+        var result = CheckStateDict(state, strict);
+        var own = StateDictTargets();
         using var scope = DisposeScope.Enter();
+        using (Autograd.NoGrad())
+        {
+            foreach (var (key, target) in own)
+            {
+                if (state.TryGetValue(key, out var source))
+                {
+                    target.CopyFrom(source);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Checks a state dict against the model without copying anything (what <see cref="LoadStateDict"/> checks first).</summary>
+    /// <exception cref="StateDictMismatchException">It would not load.</exception>
+    public StateDictLoadResult CheckStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(state);
         var own = StateDictTargets();
         var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
         var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
@@ -215,17 +235,6 @@ public abstract class Module : IDisposable
         if (mismatched.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
         {
             throw new StateDictMismatchException(GetType().Name, result);
-        }
-
-        using (Autograd.NoGrad())
-        {
-            foreach (var (key, target) in own)
-            {
-                if (state.TryGetValue(key, out var source))
-                {
-                    target.CopyFrom(source);
-                }
-            }
         }
 
         return result;

@@ -65,6 +65,23 @@ public abstract class LearningRateScheduler
         }
     }
 
+    /// <summary>Restores a saved position: the epoch and each group's rate, exactly as saved.</summary>
+    /// <exception cref="ArgumentException">The rate count differs from the group count.</exception>
+    public void Restore(int lastEpoch, IReadOnlyList<double> rates)
+    {
+        ArgumentNullException.ThrowIfNull(rates);
+        if (rates.Count != Optimizer.Groups.Count)
+        {
+            throw new ArgumentException($"{rates.Count} saved rates for {Optimizer.Groups.Count} parameter groups", nameof(rates));
+        }
+
+        LastEpoch = lastEpoch;
+        for (var i = 0; i < rates.Count; i++)
+        {
+            Optimizer.Groups[i].LearningRate = rates[i];
+        }
+    }
+
     /// <summary>The rate of group <paramref name="group"/> at <see cref="LastEpoch"/>, given its current rate.</summary>
     protected abstract double Rate(int group, double current);
 

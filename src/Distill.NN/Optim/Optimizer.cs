@@ -96,6 +96,22 @@ public abstract class Optimizer : IDisposable
     /// <exception cref="ArgumentException">A key names no parameter, or a shape differs.</exception>
     public void LoadStateTensors(IReadOnlyDictionary<string, Tensor> state)
     {
+        foreach (var (p, name, value) in CheckStateTensors(state))
+        {
+            var s = StateOf(p);
+            if (s.TryGetValue(name, out var old))
+            {
+                old.Dispose();
+            }
+
+            s[name] = value.Clone().Detach().DetachFromScope();
+        }
+    }
+
+    /// <summary>Checks saved state against the parameters without changing anything.</summary>
+    /// <exception cref="ArgumentException">A key names no parameter, or a shape differs from its parameter's.</exception>
+    public IReadOnlyList<(Tensor Parameter, string Name, Tensor Value)> CheckStateTensors(IReadOnlyDictionary<string, Tensor> state)
+    {
         ArgumentNullException.ThrowIfNull(state);
         var parameters = Groups.SelectMany(g => g.Parameters).ToArray();
         var staged = new List<(Tensor Parameter, string Name, Tensor Value)>();
@@ -107,19 +123,18 @@ public abstract class Optimizer : IDisposable
                 throw new ArgumentException($"optimizer state key '{key}' names no parameter (there are {parameters.Length})", nameof(state));
             }
 
-            staged.Add((parameters[index], key[(dot + 1)..], value));
-        }
-
-        foreach (var (p, name, value) in staged)
-        {
-            var s = StateOf(p);
-            if (s.TryGetValue(name, out var old))
+            var name = key[(dot + 1)..];
+            var parameter = parameters[index];
+            if (value.Dim > 0 && !value.Shape.SequenceEqual(parameter.Shape))
             {
-                old.Dispose();
+                throw new ArgumentException(
+                    $"optimizer state '{key}' has shape {Tensor.FormatShape(value.Shape)} but parameter {index} has {Tensor.FormatShape(parameter.Shape)}", nameof(state));
             }
 
-            s[name] = value.Clone().Detach().DetachFromScope();
+            staged.Add((parameter, name, value));
         }
+
+        return staged;
     }
 
     /// <summary>Frees the state tensors.</summary>

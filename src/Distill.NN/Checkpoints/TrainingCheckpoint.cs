@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text.Json;
+using Distill.NN.Optim;
+using Distill.Torch;
+
+namespace Distill.NN.Checkpoints;
+
+/// <summary>
+/// One safetensors file holding everything a run needs to resume bit-exact: model state ("model." keys),
+/// optimizer state ("optimizer."), the global RNG state ("rng.cpu"), and in the metadata the epoch, the
+/// scheduler position and rates, the config text and caller entries. Loading checks the whole file, the
+/// model keys and the optimizer state before changing anything.
+/// </summary>
+public static class TrainingCheckpoint
+{
+    private const string ModelPrefix = "model.";
+    private const string OptimizerPrefix = "optimizer.";
+    private const string RngKey = "rng.cpu";
+    private const string ExtraPrefix = "extra.";
+
+    /// <summary>Writes the checkpoint atomically (an existing file is replaced only once the new one is complete).</summary>
+    public static void Save(string path, Module model, Optimizer? optimizer = null, LearningRateScheduler? scheduler = null, int epoch = 0,
+        string? config = null, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var scope = DisposeScope.Enter();
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        foreach (var (key, value) in model.StateDict())
+        {
+            tensors.Add(new(ModelPrefix + key, value));
+        }
+
+        if (optimizer is not null)
+        {
+            foreach (var (key, value) in optimizer.StateTensors())
+            {
+                tensors.Add(new(OptimizerPrefix + key, value));
+            }
+        }
+
+        tensors.Add(new(RngKey, TorchRuntime.GetRngState()));
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["distill.kind"] = "training",
+            ["distill.epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
+        };
+        if (config is not null)
+        {
+            metadata["distill.config"] = config;
+        }
+
+        if (optimizer is not null)
+        {
+            metadata["distill.learning_rates"] = JsonSerializer.Serialize(optimizer.Groups.Select(g => g.LearningRate).ToArray());
+        }
+
+        if (scheduler is not null)
+        {
+            metadata["distill.scheduler_epoch"] = scheduler.LastEpoch.ToString(CultureInfo.InvariantCulture);
+        }
+
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            metadata[ExtraPrefix + key] = value;
+        }
+
+        SafeTensors.Save(path, tensors, metadata);
+    }
+
+    /// <summary>Restores model, optimizer, scheduler and RNG from a checkpoint; nothing changes unless all of it fits.</summary>
+    /// <exception cref="CheckpointFormatException">The file is corrupt or not a training checkpoint.</exception>
+    /// <exception cref="StateDictMismatchException">The model keys do not fit.</exception>
+    public static TrainingState Load(string path, Module model, Optimizer? optimizer = null, LearningRateScheduler? scheduler = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var file = SafeTensors.Load(path);
+        var meta = file.Metadata;
+        if (!meta.TryGetValue("distill.kind", out var kind) || kind != "training")
+        {
+            throw new CheckpointFormatException($"{path}: not a Distill training checkpoint (no distill.kind=training in its metadata)");
+        }
+
+        var modelState = Slice(file, ModelPrefix);
+        var optimizerState = Slice(file, OptimizerPrefix);
+        model.CheckStateDict(modelState, strict: true);
+        if (optimizer is not null)
+        {
+            try
+            {
+                optimizer.CheckStateTensors(optimizerState);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CheckpointFormatException($"{path}: the optimizer state does not fit: {e.Message}", e);
+            }
+        }
+
+        double[]? rates = null;
+        if (optimizer is not null && meta.TryGetValue("distill.learning_rates", out var ratesJson))
+        {
+            rates = JsonSerializer.Deserialize<double[]>(ratesJson);
+            if (rates is null || rates.Length != optimizer.Groups.Count)
+            {
+                throw new CheckpointFormatException($"{path}: {rates?.Length ?? 0} saved learning rates for {optimizer.Groups.Count} parameter groups");
+            }
+        }
+
+        if (!file.Tensors.TryGetValue(RngKey, out var rng))
+        {
+            throw new CheckpointFormatException($"{path}: tensor '{RngKey}' (the RNG state) is missing");
+        }
+
+        model.LoadStateDict(modelState, strict: true);
+        optimizer?.LoadStateTensors(optimizerState);
+        if (rates is not null)
+        {
+            for (var i = 0; i < rates.Length; i++)
+            {
+                optimizer!.Groups[i].LearningRate = rates[i];
+            }
+        }
+
+        if (scheduler is not null && meta.TryGetValue("distill.scheduler_epoch", out var schedulerEpoch))
+        {
+            scheduler.Restore(int.Parse(schedulerEpoch, CultureInfo.InvariantCulture), scheduler.Optimizer.Groups.Select(g => g.LearningRate).ToArray());
+        }
+
+        TorchRuntime.SetRngState(rng);
+        var extra = meta.Where(m => m.Key.StartsWith(ExtraPrefix, StringComparison.Ordinal))
+            .ToDictionary(m => m.Key[ExtraPrefix.Length..], m => m.Value, StringComparer.Ordinal);
+        return new TrainingState(
+            int.Parse(meta.GetValueOrDefault("distill.epoch", "0"), CultureInfo.InvariantCulture),
+            meta.GetValueOrDefault("distill.config"),
+            extra);
+    }
+
+    private static Dictionary<string, Tensor> Slice(SafeTensorsFile file, string prefix) =>
+        file.Tensors.Where(t => t.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(t => t.Key[prefix.Length..], t => t.Value, StringComparer.Ordinal);
+}
