@@ -93,8 +93,9 @@ DT_API int32_t dt_randint(int64_t low, int64_t high, const int64_t* sizes, int32
                           int32_t device_type, int32_t device_index, dt_generator gen, dt_tensor* out);
 DT_API int32_t dt_randperm(int64_t n, int32_t dtype, int32_t device_type, int32_t device_index, dt_generator gen,
                            dt_tensor* out);
-/* In-place fills used by initialisers: uniform_(a, b), normal_(mean=a, std=b), bernoulli_(p=a). */
-enum dt_random_fill_op { DT_FILL_UNIFORM = 0, DT_FILL_NORMAL = 1, DT_FILL_BERNOULLI = 2 };
+/* In-place fills used by initialisers: uniform_(a, b), normal_(mean=a, std=b), bernoulli_(p=a), and
+   random_() (integers over the dtype's range, as torch.Tensor.random_ with no bounds). */
+enum dt_random_fill_op { DT_FILL_UNIFORM = 0, DT_FILL_NORMAL = 1, DT_FILL_BERNOULLI = 2, DT_FILL_RANDOM = 3 };
 DT_API int32_t dt_random_(int32_t op, dt_tensor t, double a, double b, dt_generator gen);
 
 /* ---- shape.cpp ---------------------------------------------------------------------------------- */

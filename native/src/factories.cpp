@@ -105,6 +105,7 @@ int32_t dt_random_(int32_t op, dt_tensor t, double a, double b, dt_generator gen
       case DT_FILL_UNIFORM: T(t).uniform_(a, b, opt_gen(gen)); break;
       case DT_FILL_NORMAL: T(t).normal_(a, b, opt_gen(gen)); break;
       case DT_FILL_BERNOULLI: T(t).bernoulli_(a, opt_gen(gen)); break;
+      case DT_FILL_RANDOM: T(t).random_(opt_gen(gen)); break;
       default: throw std::invalid_argument("unknown random fill op " + std::to_string(op));
     }
   }, t);

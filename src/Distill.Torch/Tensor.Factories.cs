@@ -110,6 +110,10 @@ public sealed unsafe partial class Tensor
     /// <returns>This tensor.</returns>
     public Tensor BernoulliInPlace(double p, Generator? generator = null) => RandomFill(RandomFillOp.Bernoulli, p, 0, generator);
 
+    /// <summary>Fills in place with integers over the dtype's range (torch.Tensor.random_() without bounds).</summary>
+    /// <returns>This tensor.</returns>
+    public Tensor RandomInPlace(Generator? generator = null) => RandomFill(RandomFillOp.Random, 0, 0, generator);
+
     internal static NativeScalar ScalarFor(double value, DType dtype) => dtype switch
     {
         DType.Bool => NativeScalar.Bool(value != 0),

@@ -1,6 +1,6 @@
+using Distill.Testing;
 using System.Reflection;
 using System.Runtime.InteropServices;
-using System.Text;
 using Xunit;
 
 namespace Distill.Torch.Tests;
@@ -33,36 +33,8 @@ public sealed class ArchitectureTests
     }
 
     [Fact]
-    public void PublicApi_MatchesTheReviewedSnapshot()
-    {
-        var actual = Describe(Library);
-        var snapshot = Path.Combine(SourceDirectory(), "PublicApi", "Distill.Torch.txt");
-        var expected = File.Exists(snapshot) ? File.ReadAllText(snapshot) : string.Empty;
-        if (actual != expected)
-        {
-            File.WriteAllText(snapshot + ".received", actual);
-            Assert.Fail($"The public API of Distill.Torch changed. Review {snapshot}.received and, if intended, move it over {snapshot}.");
-        }
-    }
-
-    internal static string Describe(Assembly assembly)
-    {
-        var sb = new StringBuilder();
-        foreach (var type in assembly.GetExportedTypes().OrderBy(t => t.FullName, StringComparer.Ordinal))
-        {
-            sb.Append(type.FullName).Append('\n');
-            var members = type.GetMembers(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
-                .Where(m => m is not MethodInfo { IsSpecialName: true } || m.Name.StartsWith("op_", StringComparison.Ordinal))
-                .Select(m => "  " + m.ToString())
-                .Order(StringComparer.Ordinal);
-            foreach (var m in members)
-            {
-                sb.Append(m).Append('\n');
-            }
-        }
-
-        return sb.ToString();
-    }
+    public void PublicApi_MatchesTheReviewedSnapshot() =>
+        ApiSnapshot.AssertMatches(Library, Path.Combine(SourceDirectory(), "PublicApi", "Distill.Torch.txt"));
 
     private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 }

@@ -42,7 +42,7 @@ internal enum ArgOp { ArgMax, ArgMin }
 
 internal enum RandomOp { Rand, Randn }
 
-internal enum RandomFillOp { Uniform, Normal, Bernoulli }
+internal enum RandomFillOp { Uniform, Normal, Bernoulli, Random }
 
 internal enum SoftmaxOp { Softmax, LogSoftmax }
 

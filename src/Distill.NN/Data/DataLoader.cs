@@ -1,0 +1,194 @@
+using System.Threading.Channels;
+using Distill.Torch;
+
+namespace Distill.NN.Data;
+
+/// <summary>
+/// Batches a data set, shuffled or in order, with transforms applied on background threads that build
+/// plain arrays; tensors are made on the consuming (training) thread, inside its dispose scope.
+/// The order is PyTorch's: <c>DataLoader(ds, shuffle=True, generator=torch.Generator().manual_seed(seed))</c>
+/// draws, each epoch, a base seed (random_) and then randperm twice (the sampler's permutation and the empty
+/// remainder slice it ends with) from one generator, and so does this loader,
+/// so the same seed gives the same order here, in PyTorch, and on every machine. Random transforms draw
+/// from a per-sample generator seeded by the epoch's base seed and the sample index.
+/// </summary>
+public sealed class DataLoader
+{
+    private readonly IImageDataset _dataset;
+    private readonly ITransform? _transform;
+    private readonly int _workers;
+    private readonly Lock _orderGate = new();
+    private Generator? _generator;
+    private int _generatorEpoch = -1;
+
+    /// <summary>Creates the loader.</summary>
+    /// <param name="dataset">The samples.</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    /// <param name="shuffle">Visit samples in a seeded random order each epoch.</param>
+    /// <param name="seed">The order's seed.</param>
+    /// <param name="dropLast">Skip the last, smaller batch.</param>
+    /// <param name="transform">Applied to each image on a worker thread.</param>
+    /// <param name="workers">Batches prepared in parallel ahead of the consumer.</param>
+    public DataLoader(IImageDataset dataset, int batchSize, bool shuffle = false, ulong seed = 0, bool dropLast = false, ITransform? transform = null, int workers = 2)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        _dataset = dataset;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        Seed = seed;
+        DropLast = dropLast;
+        _transform = transform;
+        _workers = workers;
+    }
+
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Whether each epoch visits a new random order.</summary>
+    public bool Shuffle { get; }
+
+    /// <summary>The order's seed.</summary>
+    public ulong Seed { get; }
+
+    /// <summary>Whether the last, smaller batch is skipped.</summary>
+    public bool DropLast { get; }
+
+    /// <summary>Batches per epoch.</summary>
+    public int BatchCount => DropLast ? _dataset.Count / BatchSize : (_dataset.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>The sample order of an epoch and the base seed of its random transforms.</summary>
+    public (int[] Order, long BaseSeed) EpochOrder(int epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        lock (_orderGate)
+        {
+            using var scope = DisposeScope.Enter();
+            if (_generator is null || epoch <= _generatorEpoch)
+            {
+                _generator?.Dispose();
+                _generator = new Generator(Seed);
+                _generatorEpoch = -1;
+            }
+
+            int[] order = [];
+            long baseSeed = 0;
+            while (_generatorEpoch < epoch)
+            {
+                baseSeed = Tensor.Empty([], DType.Int64).RandomInPlace(_generator).Item<long>();
+                if (Shuffle)
+                {
+                    order = Tensor.RandPerm(_dataset.Count, generator: _generator).ToArray<long>().Select(i => (int)i).ToArray();
+
+                    // PyTorch's RandomSampler ends each pass with randperm(n)[:num_samples % n], an empty slice
+                    // of a fresh permutation that still advances the generator: draw it too.
+                    Tensor.RandPerm(_dataset.Count, generator: _generator);
+                }
+                else
+                {
+                    order = Enumerable.Range(0, _dataset.Count).ToArray();
+                }
+                _generatorEpoch++;
+            }
+
+            return (order, baseSeed);
+        }
+    }
+
+    /// <summary>The batches of one epoch, prepared ahead on background threads.</summary>
+    public IEnumerable<Batch> Epoch(int epoch)
+    {
+        var (order, baseSeed) = EpochOrder(epoch);
+        var count = BatchCount;
+        var channel = Channel.CreateBounded<Task<HostBatch>>(new BoundedChannelOptions(_workers) { SingleReader = true, SingleWriter = true });
+        using var cancel = new CancellationTokenSource();
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                for (var b = 0; b < count && !cancel.IsCancellationRequested; b++)
+                {
+                    var start = b * BatchSize;
+                    var size = Math.Min(BatchSize, order.Length - start);
+                    var indices = order.AsMemory(start, size);
+                    await channel.Writer.WriteAsync(Task.Run(() => Build(indices.Span, baseSeed)), cancel.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // the consumer stopped early
+            }
+            finally
+            {
+                channel.Writer.TryComplete();
+            }
+        });
+
+        try
+        {
+            for (var b = 0; b < count; b++)
+            {
+                if (!channel.Reader.TryRead(out var next))
+                {
+                    next = channel.Reader.ReadAsync().AsTask().GetAwaiter().GetResult();
+                }
+
+                var host = next.GetAwaiter().GetResult();
+                yield return new Batch(
+                    Tensor.From(host.Images, host.Shape),
+                    Tensor.From(host.Labels),
+                    Tensor.From(host.Indices));
+            }
+        }
+        finally
+        {
+            cancel.Cancel();
+            producer.Wait();
+            while (channel.Reader.TryRead(out var pending))
+            {
+                pending.Wait();
+            }
+        }
+    }
+
+    /// <summary>A per-sample seed from the epoch's base seed and the index (SplitMix64), stable on every machine.</summary>
+    internal static int SampleSeed(long baseSeed, int index)
+    {
+        var z = unchecked((ulong)baseSeed + ((ulong)index * 0x9E3779B97F4A7C15UL));
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
+    }
+
+    private HostBatch Build(ReadOnlySpan<int> indices, long baseSeed)
+    {
+        float[]? images = null;
+        long[] shape = [];
+        var labels = new long[indices.Length];
+        var ids = new long[indices.Length];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var sample = _dataset.Get(indices[i]);
+            var image = _transform is null ? sample.Image : _transform.Apply(sample.Image, new Random(SampleSeed(baseSeed, indices[i])));
+            if (images is null)
+            {
+                shape = [indices.Length, image.Channels, image.Height, image.Width];
+                images = new float[indices.Length * image.Data.Length];
+            }
+            else if (image.Data.Length * indices.Length != images.Length || image.Channels != shape[1] || image.Height != shape[2])
+            {
+                throw new InvalidOperationException(
+                    $"batch item {i} (data-set index {indices[i]}) is {image.Channels}x{image.Height}x{image.Width} but the first was {shape[1]}x{shape[2]}x{shape[3]}: add a Resize or crop transform");
+            }
+
+            image.Data.CopyTo(images, i * image.Data.Length);
+            labels[i] = sample.Label;
+            ids[i] = sample.Index;
+        }
+
+        return new HostBatch(images ?? [], shape, labels, ids);
+    }
+
+    private sealed record HostBatch(float[] Images, long[] Shape, long[] Labels, long[] Indices);
+}

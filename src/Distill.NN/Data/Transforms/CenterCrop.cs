@@ -1,0 +1,19 @@
+namespace Distill.NN.Data;
+
+/// <summary>Crops the centre (torchvision.transforms.CenterCrop: offsets rounded half to even; zero-padded when larger than the image).</summary>
+public sealed class CenterCrop(int height, int width) : ITransform
+{
+    /// <summary>A square crop.</summary>
+    public CenterCrop(int size)
+        : this(size, size)
+    {
+    }
+
+    /// <inheritdoc />
+    public Image Apply(Image image, Random random)
+    {
+        var top = (int)Math.Round((image.Height - height) / 2.0, MidpointRounding.ToEven);
+        var left = (int)Math.Round((image.Width - width) / 2.0, MidpointRounding.ToEven);
+        return ImageOps.Crop(image, top, left, height, width);
+    }
+}

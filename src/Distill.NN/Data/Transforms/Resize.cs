@@ -1,0 +1,38 @@
+namespace Distill.NN.Data;
+
+/// <summary>Bilinear resize (torchvision.transforms.Resize on tensors without antialias): to height x width, or the shorter side to a size.</summary>
+public sealed class Resize : ITransform
+{
+    private readonly int _height;
+    private readonly int _width;
+    private readonly bool _shorterSide;
+
+    /// <summary>Resizes to exactly height x width.</summary>
+    public Resize(int height, int width)
+    {
+        _height = height;
+        _width = width;
+    }
+
+    /// <summary>Resizes the shorter side to <paramref name="size"/>, keeping the aspect ratio (the longer side truncated as torchvision does).</summary>
+    public Resize(int size)
+    {
+        _height = size;
+        _width = size;
+        _shorterSide = true;
+    }
+
+    /// <inheritdoc />
+    public Image Apply(Image image, Random random)
+    {
+        if (!_shorterSide)
+        {
+            return ImageOps.ResizeBilinear(image, _height, _width);
+        }
+
+        var (h, w) = image.Height <= image.Width
+            ? (_height, (int)((long)_height * image.Width / image.Height))
+            : ((int)((long)_height * image.Height / image.Width), _height);
+        return h == image.Height && w == image.Width ? image : ImageOps.ResizeBilinear(image, h, w);
+    }
+}

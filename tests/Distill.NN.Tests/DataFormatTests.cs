@@ -1,0 +1,108 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using Distill.NN.Data;
+using Xunit;
+
+namespace Distill.NN.Tests;
+
+/// <summary>The IDX and CIFAR readers on files the tests write, good and broken.</summary>
+public sealed class DataFormatTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("distill-data-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Idx_RawOrGzip_ReadsImagesAndLabels(bool gzip)
+    {
+        var (images, labels) = WriteIdx(3, 2, 2, gzip);
+        var data = IdxReader.Load(images, labels, ["a", "b", "c"]);
+        Assert.Equal(3, data.Count);
+        Assert.Equal([0, 1, 2], data.Labels);
+        Assert.Equal(4 / 255f, data.Get(1).Image.Data[0]);
+    }
+
+    [Fact]
+    public void Idx_Truncated_SaysHowManyBytesAreMissing()
+    {
+        var (images, labels) = WriteIdx(3, 2, 2, gzip: false);
+        var bytes = File.ReadAllBytes(images);
+        File.WriteAllBytes(images, bytes[..^2]);
+        var e = Assert.Throws<DataFormatException>(() => IdxReader.Load(images, labels, ["a", "b", "c"]));
+        Assert.Contains("truncated: dimensions [3, 2, 2] need 12 bytes after the 16-byte header; the file has 10", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Idx_WrongMagic_IsRejectedAtByteZero()
+    {
+        var path = Path.Combine(_directory, "bad.idx");
+        File.WriteAllBytes(path, [1, 2, 3, 4, 0, 0, 0, 1]);
+        var e = Assert.Throws<DataFormatException>(() => IdxReader.Read(path));
+        Assert.Contains("magic 01 02 03 04 at byte 0", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Idx_LabelOutsideTheClasses_NamesItsByte()
+    {
+        var (images, labels) = WriteIdx(3, 2, 2, gzip: false);
+        var e = Assert.Throws<DataFormatException>(() => IdxReader.Load(images, labels, ["a", "b"]));
+        Assert.Contains("label 2 at byte 10", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cifar100_FineAndCoarseLabels_AndPlanarPixels()
+    {
+        var path = Path.Combine(_directory, "train.bin");
+        var record = new byte[2 + 3072];
+        record[0] = 4;
+        record[1] = 77;
+        record[2] = 255;
+        record[2 + 1024] = 128;
+        File.WriteAllBytes(path, [.. record, .. record]);
+        var fine = CifarReader.LoadCifar100([path]);
+        var coarse = CifarReader.LoadCifar100([path], coarseLabels: true);
+        Assert.Equal([77, 77], fine.Labels);
+        Assert.Equal([4, 4], coarse.Labels);
+        var image = fine.Get(0).Image;
+        Assert.Equal((3, 32, 32), (image.Channels, image.Height, image.Width));
+        Assert.Equal(1f, image[0, 0, 0]);
+        Assert.Equal(128 / 255f, image[1, 0, 0]);
+    }
+
+    [Fact]
+    public void Cifar10_PartialRecord_IsRejectedWithTheRecordAndOffset()
+    {
+        var path = Path.Combine(_directory, "data_batch_1.bin");
+        File.WriteAllBytes(path, new byte[3073 + 100]);
+        var e = Assert.Throws<DataFormatException>(() => CifarReader.LoadCifar10([path]));
+        Assert.Contains("record 1 (at byte 3073) is truncated", e.Message, StringComparison.Ordinal);
+    }
+
+    private (string Images, string Labels) WriteIdx(int count, int h, int w, bool gzip)
+    {
+        var header = new byte[16];
+        BinaryPrimitives.WriteInt32BigEndian(header, 0x0803);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), count);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), h);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(12), w);
+        var pixels = Enumerable.Range(0, count * h * w).Select(i => (byte)i).ToArray();
+        var labelHeader = new byte[8];
+        BinaryPrimitives.WriteInt32BigEndian(labelHeader, 0x0801);
+        BinaryPrimitives.WriteInt32BigEndian(labelHeader.AsSpan(4), count);
+        var labels = Enumerable.Range(0, count).Select(i => (byte)i).ToArray();
+        var imagesPath = Path.Combine(_directory, "images" + (gzip ? ".gz" : string.Empty));
+        var labelsPath = Path.Combine(_directory, "labels" + (gzip ? ".gz" : string.Empty));
+        Write(imagesPath, [.. header, .. pixels], gzip);
+        Write(labelsPath, [.. labelHeader, .. labels], gzip);
+        return (imagesPath, labelsPath);
+    }
+
+    private static void Write(string path, byte[] bytes, bool gzip)
+    {
+        using var file = File.Create(path);
+        using var stream = gzip ? (Stream)new GZipStream(file, CompressionLevel.Fastest) : file;
+        stream.Write(bytes);
+    }
+}
