@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /* Bump when any signature or enum value below changes; the managed loader refuses a mismatch. */
-#define DT_ABI_VERSION 2
+#define DT_ABI_VERSION 3
 
 #define DT_OK 0
 #define DT_ERROR 1
@@ -251,6 +251,13 @@ DT_API int32_t dt_guard_free(dt_guard guard);
 DT_API int32_t dt_is_inference_mode(int32_t* enabled);
 /* Identity forward; backward multiplies the incoming gradient by -scale (CTKD's gradient reversal). */
 DT_API int32_t dt_gradient_reversal(dt_tensor t, double scale, dt_tensor* out);
+
+/* ---- image.cpp: decoding for class-per-folder data sets ---------------------------------------------- */
+/* Decodes PNG/JPEG/BMP/... bytes to a UInt8 tensor [H, W, C] in RGB order (C = 1 for channels 1, 3 for
+   channels 3, the file's own for channels 0). DT_ERROR names the problem (not an image, no OpenCV). */
+DT_API int32_t dt_image_decode(const uint8_t* data, int64_t length, int32_t channels, dt_tensor* out);
+/* Encodes a UInt8 [H, W, C] RGB (or [H, W, 1] grey) tensor as PNG bytes into a UInt8 1-d tensor (tests write images). */
+DT_API int32_t dt_image_encode_png(dt_tensor image, dt_tensor* out);
 
 #ifdef __cplusplus
 }

@@ -127,4 +127,8 @@ internal static unsafe partial class Native
     [LibraryImport(Library)] internal static partial int dt_guard_free(IntPtr guard);
     [LibraryImport(Library)] internal static partial int dt_is_inference_mode(out int enabled);
     [LibraryImport(Library)] internal static partial int dt_gradient_reversal(TensorHandle t, double scale, out IntPtr result);
+
+    // ---- images ----
+    [LibraryImport(Library)] internal static partial int dt_image_decode(byte* data, long length, int channels, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int dt_image_encode_png(TensorHandle image, out IntPtr result);
 }
