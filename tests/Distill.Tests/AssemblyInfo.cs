@@ -1,0 +1,4 @@
+using Xunit;
+
+// Seeds and live-tensor counts are process-wide.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
