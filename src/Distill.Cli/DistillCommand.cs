@@ -7,18 +7,16 @@ namespace Distill.Cli;
 internal static class DistillCommand
 {
     /// <summary>The root command with its subcommands; --version prints Distill's and libtorch's versions.</summary>
-    public static RootCommand Create()
+    public static Command Create()
     {
-        var root = new RootCommand("Distill: knowledge distillation for .NET on libtorch.");
-        foreach (var option in root.Options)
-        {
-            if (option is VersionOption version)
-            {
-                version.Action = new VersionAction();
-            }
-        }
+        // A named root (not RootCommand, which takes the assembly's name) so help says "distill".
+        var root = new Command("distill", "Distill: knowledge distillation for .NET on libtorch.");
+        root.Options.Add(new System.CommandLine.Help.HelpOption());
+        root.Options.Add(new VersionOption { Action = new VersionAction() });
 
         root.Subcommands.Add(InfoCommand());
+        root.Subcommands.Add(ModelCommands.Models());
+        root.Subcommands.Add(ModelCommands.Inspect());
         return root;
     }
 

@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Globalization;
+using Distill.Models;
+using Distill.Torch;
+using Spectre.Console;
+
+namespace Distill.Cli;
+
+/// <summary>`distill models` and `distill inspect`.</summary>
+internal static class ModelCommands
+{
+    public static Command Models()
+    {
+        var command = new Command("models", "List the model zoo with parameter counts.");
+        var classes = new Option<int>("--classes") { Description = "Classifier outputs used for the counts.", DefaultValueFactory = _ => 100 };
+        command.Options.Add(classes);
+        command.SetAction(result =>
+        {
+            var table = new Table().AddColumns("model", "description", "parameters");
+            foreach (var (name, description) in ModelRegistry.Names)
+            {
+                using var scope = DisposeScope.Enter();
+                using var model = ModelRegistry.Create(name, new ModelOptions(result.GetValue(classes)));
+                table.AddRow(Markup.Escape(name), Markup.Escape(description), model.ParameterCount().ToString("N0", CultureInfo.InvariantCulture));
+            }
+
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Inspect()
+    {
+        var command = new Command("inspect", "Show a model's feature taps with their shapes, its BN-before-ReLU modules and its size.");
+        var name = new Argument<string>("model") { Description = "A name from `distill models`." };
+        var input = new Option<string>("--input") { Description = "Input size as CxHxW.", DefaultValueFactory = _ => "3x32x32" };
+        var classes = new Option<int>("--classes") { Description = "Classifier outputs.", DefaultValueFactory = _ => 100 };
+        input.Validators.Add(r =>
+        {
+            var text = r.GetValueOrDefault<string>();
+            if (TryParseInput(text, out _) is false)
+            {
+                r.AddError($"--input '{text}' is not CxHxW with positive sizes, e.g. 3x32x32");
+            }
+        });
+        command.Arguments.Add(name);
+        command.Options.Add(input);
+        command.Options.Add(classes);
+        command.SetAction(result =>
+        {
+            TryParseInput(result.GetValue(input), out var size);
+            var (c, h, w) = size;
+            using var scope = DisposeScope.Enter();
+            ClassificationModel model;
+            try
+            {
+                model = ModelRegistry.Create(result.GetValue(name)!, new ModelOptions(result.GetValue(classes), c));
+            }
+            catch (KeyNotFoundException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+
+            using (model)
+            {
+                var shapes = model.DryRun(c, h, w);
+                var table = new Table().AddColumns("tap", "module", "shape");
+                foreach (var tap in model.Taps)
+                {
+                    table.AddRow(Markup.Escape(tap.Name), Markup.Escape(tap.ModulePath), Markup.Escape(Tensor.FormatShape(shapes.Single(s => s.Tap == tap.Name).Shape)));
+                }
+
+                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.GetValue(name)!)}[/] on {c}x{h}x{w}: {model.ParameterCount().ToString("N0", CultureInfo.InvariantCulture)} parameters");
+                AnsiConsole.Write(table);
+                AnsiConsole.MarkupLine($"BN before ReLU: {Markup.Escape(string.Join(", ", model.BnBeforeRelu))}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static bool TryParseInput(string? text, out (int C, int H, int W) size)
+    {
+        size = default;
+        var parts = (text ?? string.Empty).Split('x');
+        var values = new int[3];
+        if (parts.Length != 3)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]) || values[i] <= 0)
+            {
+                return false;
+            }
+        }
+
+        size = (values[0], values[1], values[2]);
+        return true;
+    }
+}
