@@ -218,6 +218,222 @@ class RefMobileHalf(nn.Module):
         return x, taps
 
 
+# ---- ShuffleNets (CIFAR) ----
+def shuffle(x, g):
+    n, c, h, w = x.shape
+    return x.reshape(n, g, c // g, h, w).permute(0, 2, 1, 3, 4).reshape(n, c, h, w)
+
+
+class ShuffleV1Block(nn.Module):
+    def __init__(self, cin, cout, stride, groups):
+        super().__init__()
+        mid = cout // 4
+        self.g = 1 if cin == 24 else groups
+        self.stride = stride
+        self.conv1, self.bn1 = conv(cin, mid, 1, g=self.g), nn.BatchNorm2d(mid)
+        self.conv2, self.bn2 = conv(mid, mid, 3, stride, 1, g=mid), nn.BatchNorm2d(mid)
+        self.conv3, self.bn3 = conv(mid, cout, 1, g=groups), nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        y = shuffle(F.relu(self.bn1(self.conv1(x))), self.g)
+        y = self.bn3(self.conv3(F.relu(self.bn2(self.conv2(y)))))
+        pre = torch.cat([y, F.avg_pool2d(x, 3, 2, 1)], 1) if self.stride == 2 else y + x
+        return F.relu(pre), pre
+
+
+class RefShuffleV1(nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        self.conv1, self.bn1 = conv(3, 24, 1), nn.BatchNorm2d(24)
+        cin = 24
+        for s, (out, n) in enumerate(zip([240, 480, 960], [4, 8, 4])):
+            blocks = []
+            for i in range(n):
+                blocks.append(ShuffleV1Block(cin, out - (cin if i == 0 else 0), 2 if i == 0 else 1, 3))
+                cin = out
+            setattr(self, f"layer{s + 1}", nn.Sequential(*blocks))
+        self.linear = nn.Linear(960, classes)
+
+    def forward(self, x):
+        taps = {}
+        x = F.relu(self.bn1(self.conv1(x)))
+        taps["stem"] = x
+        for s in range(3):
+            for blk in getattr(self, f"layer{s + 1}"):
+                x, pre = blk(x)
+            taps[f"stage{s + 1}"], taps[f"stage{s + 1}.preact"] = x, pre
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        taps["pooled"] = x
+        x = self.linear(x)
+        taps["logits"] = x
+        return x, taps
+
+
+class ShuffleV2Basic(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h = c // 2
+        self.h = h
+        self.conv1, self.bn1 = conv(h, h, 1), nn.BatchNorm2d(h)
+        self.conv2, self.bn2 = conv(h, h, 3, 1, 1, g=h), nn.BatchNorm2d(h)
+        self.conv3, self.bn3 = conv(h, h, 1), nn.BatchNorm2d(h)
+
+    def forward(self, x):
+        x1, x2 = x[:, :self.h], x[:, self.h:]
+        y = self.bn3(self.conv3(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x2)))))))
+        return shuffle(torch.cat([x1, F.relu(y)], 1), 2), torch.cat([x1, y], 1)
+
+
+class ShuffleV2Down(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        mid = cout // 2
+        self.conv1, self.bn1 = conv(cin, cin, 3, 2, 1, g=cin), nn.BatchNorm2d(cin)
+        self.conv2, self.bn2 = conv(cin, mid, 1), nn.BatchNorm2d(mid)
+        self.conv3, self.bn3 = conv(cin, mid, 1), nn.BatchNorm2d(mid)
+        self.conv4, self.bn4 = conv(mid, mid, 3, 2, 1, g=mid), nn.BatchNorm2d(mid)
+        self.conv5, self.bn5 = conv(mid, mid, 1), nn.BatchNorm2d(mid)
+
+    def forward(self, x):
+        a = F.relu(self.bn2(self.conv2(self.bn1(self.conv1(x)))))
+        b = F.relu(self.bn3(self.conv3(x)))
+        b = F.relu(self.bn5(self.conv5(self.bn4(self.conv4(b)))))
+        return shuffle(torch.cat([a, b], 1), 2), None
+
+
+class RefShuffleV2(nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        self.conv1, self.bn1 = conv(3, 24, 1), nn.BatchNorm2d(24)
+        cin = 24
+        for s, (out, n) in enumerate(zip([116, 232, 464], [3, 7, 3])):
+            setattr(self, f"layer{s + 1}", nn.Sequential(ShuffleV2Down(cin, out), *[ShuffleV2Basic(out) for _ in range(n)]))
+            cin = out
+        self.conv2, self.bn2 = conv(464, 1024, 1), nn.BatchNorm2d(1024)
+        self.linear = nn.Linear(1024, classes)
+
+    def forward(self, x):
+        taps = {}
+        x = F.relu(self.bn1(self.conv1(x)))
+        taps["stem"] = x
+        for s in range(3):
+            for blk in getattr(self, f"layer{s + 1}"):
+                x, pre = blk(x)
+            taps[f"stage{s + 1}"], taps[f"stage{s + 1}.preact"] = x, pre
+        x = F.adaptive_avg_pool2d(F.relu(self.bn2(self.conv2(x))), 1).flatten(1)
+        taps["pooled"] = x
+        x = self.linear(x)
+        taps["logits"] = x
+        return x, taps
+
+
+# ---- MobileNetV1 (mdistiller ImageNet student) and torchvision's MobileNetV2 layout ----
+def cbr(i, o, k, s=1, p=0, g=1, act=nn.ReLU):
+    return nn.Sequential(conv(i, o, k, s, p, g), nn.BatchNorm2d(o), act())
+
+
+class RefMobileNetV1(nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        cfg = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2), (512, 512, 1), (512, 512, 1),
+               (512, 512, 1), (512, 512, 1), (512, 512, 1), (512, 1024, 2), (1024, 1024, 1)]
+        self.model = nn.Sequential(cbr(3, 32, 3, 2, 1), *[nn.Sequential(conv(i, i, 3, s, 1, i), nn.BatchNorm2d(i), nn.ReLU(),
+                                                                         conv(i, o, 1), nn.BatchNorm2d(o), nn.ReLU()) for i, o, s in cfg])
+        self.fc = nn.Linear(1024, classes)
+
+    def forward(self, x):
+        taps = {}
+        k = 1
+        for i, m in enumerate(self.model):
+            if i in (3, 5, 11, 13):
+                pre = m[:5](x)
+                x = m[5](pre)
+                taps[f"stage{k}"], taps[f"stage{k}.preact"] = x, pre
+                k += 1
+            else:
+                x = m(x)
+            if i == 0:
+                taps["stem"] = x
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        taps["pooled"] = x
+        x = self.fc(x)
+        taps["logits"] = x
+        return x, taps
+
+
+class TvInvRes(nn.Module):
+    def __init__(self, i, o, s, t):
+        super().__init__()
+        h = i * t
+        self.res = s == 1 and i == o
+        layers = [cbr(i, h, 1, act=nn.ReLU6)] if t != 1 else []
+        layers += [cbr(h, h, 3, s, 1, h, act=nn.ReLU6), conv(h, o, 1), nn.BatchNorm2d(o)]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return x + self.conv(x) if self.res else self.conv(x)
+
+
+class RefMobileNetV2(nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        layers, c = [cbr(3, 32, 3, 2, 1, act=nn.ReLU6)], 32
+        for t, o, n, s in [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]]:
+            for i in range(n):
+                layers.append(TvInvRes(c, o, s if i == 0 else 1, t))
+                c = o
+        layers.append(cbr(c, 1280, 1, act=nn.ReLU6))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, classes))
+
+    def forward(self, x):
+        taps = {}
+        k = 1
+        for i, m in enumerate(self.features):
+            x = m(x)
+            if i == 0:
+                taps["stem"] = x
+            if i in (3, 6, 13, 17):
+                taps[f"stage{k}"] = taps[f"stage{k}.preact"] = x
+                k += 1
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        taps["pooled"] = x
+        x = self.classifier(x)
+        taps["logits"] = x
+        return x, taps
+
+
+# ---- the small ViT (patch 4, pre-norm GELU blocks) ----
+class RefVit(nn.Module):
+    def __init__(self, classes, dim=192, depth=8, heads=3):
+        super().__init__()
+        self.patch_embed = nn.Conv2d(3, dim, 4, 4)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, 65, dim))
+        self.blocks = nn.ModuleList([nn.TransformerEncoderLayer(dim, heads, dim * 4, dropout=0.0, activation="gelu",
+                                                                batch_first=True, norm_first=True) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.head = nn.Linear(dim, classes)
+        self.depth = depth
+
+    def forward(self, x):
+        taps = {}
+        g = self.patch_embed(x)
+        taps["stem"] = g
+        t = g.flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(t.shape[0], -1, -1), t], 1) + self.pos_embed
+        for i, b in enumerate(self.blocks):
+            x = b(x)
+            for s in range(1, 5):
+                if i == s * self.depth // 4 - 1:
+                    taps[f"stage{s}"] = taps[f"stage{s}.preact"] = x
+        x = self.norm(x)[:, 0]
+        taps["pooled"] = x
+        x = self.head(x)
+        taps["logits"] = x
+        return x, taps
+
+
 def deterministic_(model):
     """Fills every state_dict entry by a rule Distill's test repeats with the same ops:
     s = sin(arange(n) * 12.9898 + k) for the k-th key (a high-frequency pattern, so weights are not
@@ -255,6 +471,11 @@ MODELS = {
     "wrn_16_2": (lambda: RefWrn(16, 2, 100), (2, 3, 32, 32)),
     "vgg8": (lambda: RefVgg([[64], [128], [256], [512], [512]], 100), (2, 3, 32, 32)),
     "mobilenetv2_half": (lambda: RefMobileHalf(100), (2, 3, 32, 32)),
+    "shufflenetv1": (lambda: RefShuffleV1(100), (2, 3, 32, 32)),
+    "shufflenetv2": (lambda: RefShuffleV2(100), (2, 3, 32, 32)),
+    "mobilenetv1": (lambda: RefMobileNetV1(1000), (1, 3, 64, 64)),
+    "mobilenetv2": (lambda: RefMobileNetV2(1000), (1, 3, 64, 64)),
+    "vit_tiny": (lambda: RefVit(100), (2, 3, 32, 32)),
     "resnet20@fashion": (lambda: RefResNet("cifar", [16, 16, 32, 64], [3, 3, 3], False, 10, cin=1), (2, 1, 28, 28)),
 }
 

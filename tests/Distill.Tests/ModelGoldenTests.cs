@@ -39,7 +39,7 @@ public sealed class ModelGoldenTests
         using var scope = DisposeScope.Enter();
         var registryName = name.Split('@')[0];
         var options = name.EndsWith("@fashion", StringComparison.Ordinal) ? new ModelOptions(10, 1)
-            : registryName is "resnet18" or "resnet50" ? new ModelOptions(1000) : new ModelOptions();
+            : registryName is "resnet18" or "resnet50" or "mobilenetv1" or "mobilenetv2" ? new ModelOptions(1000) : new ModelOptions();
         using var model = ModelRegistry.Create(registryName, options);
 
         var keys = golden.GetProperty("keys").EnumerateArray().Select(e => (e[0].GetString()!, e[1].EnumerateArray().Select(v => v.GetInt64()).ToArray())).ToArray();

@@ -37,6 +37,8 @@ public sealed class ModelParameterCountTests
     [InlineData("resnet18", 11_689_512)]
     [InlineData("resnet34", 21_797_672)]
     [InlineData("resnet50", 25_557_032)]
+    [InlineData("mobilenetv2", 3_504_872)]
+    [InlineData("mobilenetv1", 4_231_976)]
     public void ImageNetModel_HasTorchvisionsParameterCount(string name, long expected)
     {
         using var scope = DisposeScope.Enter();

@@ -1,0 +1,88 @@
+using System.Globalization;
+using Distill.NN;
+using Distill.Torch;
+
+namespace Distill.Models;
+
+/// <summary>
+/// A small Vision Transformer for 32x32-class inputs (OFA-KD's heterogeneous students and teachers): a
+/// patch-embedding convolution, a class token, learned position embeddings, pre-norm encoder blocks
+/// (GELU MLP), a final LayerNorm on the class token and a linear head. Taps: stem = the patch grid
+/// [B, D, H/p, W/p]; stage1..4 = the token sequence after evenly spaced blocks; pooled = the normalised
+/// class token. It has no batch norm, so <see cref="ClassificationModel.BnBeforeRelu"/> is empty.
+/// </summary>
+public sealed class VisionTransformer : ClassificationModel
+{
+    private readonly Conv2d _patchEmbed;
+    private readonly Tensor _classToken;
+    private readonly Tensor _positionEmbedding;
+    private readonly ModuleList _blocks;
+    private readonly LayerNorm _norm;
+    private readonly ClassTokenPool _pool;
+    private readonly Linear _head;
+    private readonly long _patches;
+
+    /// <summary>Creates the network.</summary>
+    /// <exception cref="ArgumentException">The image size is not a multiple of the patch size, or depth is below 4.</exception>
+    public VisionTransformer(int numClasses = 100, int inChannels = 3, int imageSize = 32, int patchSize = 4, long embedDim = 192, int depth = 8, long heads = 3, int mlpRatio = 4)
+    {
+        if (imageSize % patchSize != 0 || depth < 4)
+        {
+            throw new ArgumentException($"ViT needs the image size ({imageSize}) to be a multiple of the patch size ({patchSize}) and depth >= 4 (got {depth})");
+        }
+
+        ImageSize = imageSize;
+        _patches = (imageSize / patchSize) * (long)(imageSize / patchSize);
+        _patchEmbed = RegisterModule("patch_embed", new Conv2d(inChannels, embedDim, patchSize, patchSize));
+        _classToken = RegisterParameter("cls_token", Tensor.Zeros([1, 1, embedDim]))!;
+        _positionEmbedding = RegisterParameter("pos_embed", Tensor.Zeros([1, _patches + 1, embedDim]))!;
+        Init.Normal(_classToken, 0, 0.02);
+        Init.Normal(_positionEmbedding, 0, 0.02);
+        _blocks = RegisterModule("blocks", new ModuleList());
+        for (var i = 0; i < depth; i++)
+        {
+            _blocks.Add(new TransformerEncoderLayer(embedDim, heads, embedDim * mlpRatio, dropout: 0, gelu: true, batchFirst: true, normFirst: true));
+        }
+
+        _norm = RegisterModule("norm", new LayerNorm(embedDim, 1e-6));
+        _pool = RegisterModule("pool", new ClassTokenPool());
+        _head = RegisterModule("head", new Linear(embedDim, numClasses));
+        AddTap("stem", "patch_embed");
+        for (var s = 1; s <= 4; s++)
+        {
+            var block = ((s * depth) / 4 - 1).ToString(CultureInfo.InvariantCulture);
+            AddTap($"stage{s}", $"blocks.{block}");
+            AddTap($"stage{s}.preact", $"blocks.{block}");
+        }
+
+        AddTap("pooled", "pool");
+        AddTap("logits", "head");
+    }
+
+    /// <summary>The input height and width the position embeddings were made for.</summary>
+    public int ImageSize { get; }
+
+    /// <inheritdoc />
+    protected override Tensor ForwardCore(Tensor input)
+    {
+        var grid = _patchEmbed.Forward(input);
+        var tokens = grid.Flatten(2).Transpose(1, 2);
+        if (tokens.Size(1) != _patches)
+        {
+            throw new ArgumentException($"this ViT was built for {ImageSize}x{ImageSize} inputs ({_patches} patches); the input has shape {Tensor.FormatShape(input.Shape)}");
+        }
+
+        var x = Tensor.Cat([_classToken.Expand(tokens.Size(0), -1, -1), tokens], 1) + _positionEmbedding;
+        foreach (var block in _blocks)
+        {
+            x = ((TransformerEncoderLayer)block).Forward(x);
+        }
+
+        return _head.Forward(_pool.Forward(_norm.Forward(x)));
+    }
+
+    private sealed class ClassTokenPool : Module<Tensor, Tensor>
+    {
+        protected override Tensor ForwardCore(Tensor input) => input.Select(1, 0);
+    }
+}
