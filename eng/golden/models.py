@@ -479,23 +479,28 @@ MODELS = {
     "resnet20@fashion": (lambda: RefResNet("cifar", [16, 16, 32, 64], [3, 3, 3], False, 10, cin=1), (2, 1, 28, 28)),
 }
 
-OUT = {}
-for name, (make, shape) in MODELS.items():
-    model = make()
-    deterministic_(model)
-    model.eval()
-    x = (torch.linspace(0, 1, torch.Size(shape).numel()) * 77).sin().reshape(shape)
-    with torch.no_grad():
-        logits, taps = model(x)
-    OUT[name] = {
-        "keys": [[k, list(v.shape)] for k, v in model.state_dict().items()],
-        "input_shape": list(shape),
-        "logits": enc(logits),
-        "taps": {k: summary(v) for k, v in taps.items()},
-    }
+def main():
+    OUT = {}
+    for name, (make, shape) in MODELS.items():
+        model = make()
+        deterministic_(model)
+        model.eval()
+        x = (torch.linspace(0, 1, torch.Size(shape).numel()) * 77).sin().reshape(shape)
+        with torch.no_grad():
+            logits, taps = model(x)
+        OUT[name] = {
+            "keys": [[k, list(v.shape)] for k, v in model.state_dict().items()],
+            "input_shape": list(shape),
+            "logits": enc(logits),
+            "taps": {k: summary(v) for k, v in taps.items()},
+        }
 
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures", "models.json")
-with open(path, "w") as f:
-    json.dump(OUT, f, separators=(",", ":"))
-    f.write("\n")
-print(f"wrote {len(OUT)} models to models.json", file=sys.stderr)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures", "models.json")
+    with open(path, "w") as f:
+        json.dump(OUT, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {len(OUT)} models to models.json", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

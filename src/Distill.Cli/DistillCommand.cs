@@ -17,6 +17,7 @@ internal static class DistillCommand
         root.Subcommands.Add(InfoCommand());
         root.Subcommands.Add(ModelCommands.Models());
         root.Subcommands.Add(ModelCommands.Inspect());
+        root.Subcommands.Add(QuickstartCommand.Create());
         return root;
     }
 

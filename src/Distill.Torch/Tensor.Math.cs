@@ -7,10 +7,10 @@ public sealed unsafe partial class Tensor
     private static readonly NativeScalar One = NativeScalar.Int(1);
 
     /// <summary>this + alpha * other, broadcasting (torch.add).</summary>
-    public Tensor Add(Tensor other, double alpha = 1) => Binary(BinaryOp.Add, other, NativeScalar.Float(alpha));
+    public Tensor Add(Tensor other, double alpha = 1) => Binary(BinaryOp.Add, other, Alpha(alpha));
 
     /// <summary>this - alpha * other, broadcasting (torch.sub).</summary>
-    public Tensor Sub(Tensor other, double alpha = 1) => Binary(BinaryOp.Sub, other, NativeScalar.Float(alpha));
+    public Tensor Sub(Tensor other, double alpha = 1) => Binary(BinaryOp.Sub, other, Alpha(alpha));
 
     /// <summary>Elementwise product (torch.mul).</summary>
     public Tensor Mul(Tensor other) => Binary(BinaryOp.Mul, other);
@@ -160,7 +160,7 @@ public sealed unsafe partial class Tensor
 
     /// <summary>this += alpha * other (torch.Tensor.add_).</summary>
     /// <returns>This tensor.</returns>
-    public Tensor AddInPlace(Tensor other, double alpha = 1) => BinaryInPlace(BinaryInPlaceOp.Add, other, NativeScalar.Float(alpha));
+    public Tensor AddInPlace(Tensor other, double alpha = 1) => BinaryInPlace(BinaryInPlaceOp.Add, other, Alpha(alpha));
 
     /// <summary>this += value.</summary>
     /// <returns>This tensor.</returns>
@@ -168,7 +168,7 @@ public sealed unsafe partial class Tensor
 
     /// <summary>this -= alpha * other (torch.Tensor.sub_).</summary>
     /// <returns>This tensor.</returns>
-    public Tensor SubInPlace(Tensor other, double alpha = 1) => BinaryInPlace(BinaryInPlaceOp.Sub, other, NativeScalar.Float(alpha));
+    public Tensor SubInPlace(Tensor other, double alpha = 1) => BinaryInPlace(BinaryInPlaceOp.Sub, other, Alpha(alpha));
 
     /// <summary>this *= other (torch.Tensor.mul_).</summary>
     /// <returns>This tensor.</returns>
@@ -249,6 +249,9 @@ public sealed unsafe partial class Tensor
         ClampCore(min, max, inPlace: true);
         return this;
     }
+
+    // An alpha of exactly 1 travels as an integer, so integer tensors accept it (as torch.add(a, b) does).
+    private static NativeScalar Alpha(double alpha) => alpha == 1 ? One : NativeScalar.Float(alpha);
 
     internal Tensor Unary(UnaryOp op) => Wrap(Native.dt_unary((int)op, Handle, out var r), r);
 

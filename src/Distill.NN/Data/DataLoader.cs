@@ -96,7 +96,11 @@ public sealed class DataLoader
         }
     }
 
-    /// <summary>The batches of one epoch, prepared ahead on background threads.</summary>
+    /// <summary>
+    /// The batches of one epoch, prepared ahead on background threads. A batch's tensors are created when
+    /// the enumerator moves to it, in the dispose scope current at that moment: enter the step's scope
+    /// before calling MoveNext (as the trainer does) to free them with the step.
+    /// </summary>
     public IEnumerable<Batch> Epoch(int epoch)
     {
         var (order, baseSeed) = EpochOrder(epoch);

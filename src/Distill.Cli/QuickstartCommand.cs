@@ -1,0 +1,175 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Distill.Engine;
+using Distill.Methods;
+using Distill.Models;
+using Distill.NN.Checkpoints;
+using Distill.NN.Data;
+using Distill.Torch;
+using Spectre.Console;
+
+namespace Distill.Cli;
+
+/// <summary>
+/// `distill quickstart`: on Fashion-MNIST, trains a teacher (cached for later runs), the student alone and
+/// the student with KD from the same initial weights, then prints the comparison and writes the results.
+/// </summary>
+internal static class QuickstartCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("quickstart", "Train a teacher, a student alone and a student with KD on Fashion-MNIST, and compare them.");
+        var epochs = new Option<int>("--epochs") { Description = "Student epochs.", DefaultValueFactory = _ => 2 };
+        var teacherEpochs = new Option<int>("--teacher-epochs") { Description = "Teacher epochs (the trained teacher is cached).", DefaultValueFactory = _ => 3 };
+        var fast = new Option<bool>("--fast") { Description = "A one-minute smoke run: 6,000 training images, 1 epoch each." };
+        var seed = new Option<int>("--seed") { Description = "Seed of weights, order and augmentation.", DefaultValueFactory = _ => 0 };
+        var teacher = new Option<string>("--teacher") { Description = "Teacher model.", DefaultValueFactory = _ => "resnet20" };
+        var student = new Option<string>("--student") { Description = "Student model.", DefaultValueFactory = _ => "resnet8" };
+        var output = new Option<string>("--output") { Description = "Folder for results and the teacher cache.", DefaultValueFactory = _ => "runs" };
+        foreach (var o in new Option[] { epochs, teacherEpochs, fast, seed, teacher, student, output })
+        {
+            command.Options.Add(o);
+        }
+
+        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--epochs must be at least 1"); });
+        teacherEpochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--teacher-epochs must be at least 1"); });
+        command.SetAction(r => Run(new Settings(
+            r.GetValue(fast) ? 1 : r.GetValue(epochs),
+            r.GetValue(fast) ? 1 : r.GetValue(teacherEpochs),
+            r.GetValue(fast),
+            (ulong)r.GetValue(seed),
+            r.GetValue(teacher)!,
+            r.GetValue(student)!,
+            r.GetValue(output)!)));
+        return command;
+    }
+
+    private static int Run(Settings s)
+    {
+        foreach (var name in new[] { s.Teacher, s.Student })
+        {
+            if (!ModelRegistry.Names.Any(n => n.Name == name))
+            {
+                Console.Error.WriteLine($"unknown model '{name}'; see `distill models`");
+                return 2;
+            }
+        }
+
+        if (!Directory.Exists(IdxReader.FashionMnistDirectory))
+        {
+            Console.Error.WriteLine($"Fashion-MNIST is not installed at {IdxReader.FashionMnistDirectory}: run eng/setup.sh (package dataset-fashion-mnist)");
+            return 2;
+        }
+
+        // libtorch's OpenMP default here is one thread; the machine has more cores.
+        TorchRuntime.Threads = Environment.ProcessorCount;
+        var train = IdxReader.LoadFashionMnist(train: true);
+        var test = IdxReader.LoadFashionMnist(train: false);
+        if (s.Fast)
+        {
+            train = train.Take(6000);
+            test = test.Take(2000);
+        }
+
+        var augment = new Compose(new RandomCrop(28, padding: 2), new RandomHorizontalFlip(), Normalize.FashionMnist);
+        const int BatchSize = 128;
+        var trainLoader = new DataLoader(train, BatchSize, shuffle: true, seed: s.Seed, transform: augment);
+        var testLoader = new DataLoader(test, 256, transform: Normalize.FashionMnist);
+        var runDirectory = Path.Combine(s.Output, $"quickstart-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        Directory.CreateDirectory(runDirectory);
+        AnsiConsole.MarkupLine($"[bold]Distill quickstart[/]: Fashion-MNIST ({train.Count:N0} train / {test.Count:N0} test), teacher [bold]{s.Teacher}[/], student [bold]{s.Student}[/], seed {s.Seed}");
+        AnsiConsole.MarkupLine($"libtorch {TorchRuntime.LibTorchVersion}, {TorchRuntime.Threads} thread(s); results in {Markup.Escape(runDirectory)}");
+
+        var rows = new List<Row>();
+        var log = new List<object>();
+        var options = new ModelOptions(NumClasses: 10, InChannels: 1, ImageSize: 28);
+        using var teacherModel = TrainOrLoadTeacher(s, options, trainLoader, testLoader, rows, log);
+        foreach (var (label, method) in new (string, Func<Distiller?>)[] { ("alone", () => null), ("kd", () => new KnowledgeDistillation()) })
+        {
+            TorchRuntime.ManualSeed(s.Seed);
+            using var studentModel = ModelRegistry.Create(s.Student, options);
+            using var distiller = method();
+            var (results, seconds) = Train($"student {s.Student} ({label})", studentModel, distiller is null ? null : teacherModel, distiller, s.Epochs, trainLoader, testLoader);
+            rows.Add(new Row($"{s.Student}", label, results[^1].TestAccuracy, results.Max(r => r.TestAccuracy), seconds));
+            log.Add(new { model = s.Student, method = label, epochs = results });
+        }
+
+        var table = new Table().Title("Fashion-MNIST test accuracy").AddColumns("model", "training", "final top-1", "best top-1", "time");
+        foreach (var row in rows)
+        {
+            table.AddRow(row.Model, row.Method, Percent(row.Final), Percent(row.Best), $"{row.Seconds:F0} s");
+        }
+
+        AnsiConsole.Write(table);
+        var resultsPath = Path.Combine(runDirectory, "results.json");
+        SafeTensors.WriteAtomically(resultsPath, stream => JsonSerializer.Serialize(stream, new { settings = s, rows, log }, new JsonSerializerOptions { WriteIndented = true }));
+        AnsiConsole.MarkupLine($"One seed, one run each: differences of a few tenths of a percent are noise. Results: {Markup.Escape(resultsPath)}");
+        return 0;
+    }
+
+    private static ClassificationModel TrainOrLoadTeacher(Settings s, ModelOptions options, DataLoader train, DataLoader test, List<Row> rows, List<object> log)
+    {
+        var cacheDirectory = Path.Combine(s.Output, "cache");
+        var key = string.Create(CultureInfo.InvariantCulture, $"fashion-{s.Teacher}-e{s.TeacherEpochs}-s{s.Seed}{(s.Fast ? "-fast" : string.Empty)}");
+        var path = Path.Combine(cacheDirectory, $"teacher-{key}.safetensors");
+        TorchRuntime.ManualSeed(s.Seed);
+        var teacher = ModelRegistry.Create(s.Teacher, options);
+        if (File.Exists(path))
+        {
+            using var scope = DisposeScope.Enter();
+            using var file = SafeTensors.Load(path);
+            teacher.LoadStateDict(file.Tensors);
+            var accuracy = Evaluator.Accuracy(teacher, test);
+            AnsiConsole.MarkupLine($"teacher {s.Teacher}: loaded from the cache ({Markup.Escape(path)}), test top-1 {Percent(accuracy)}");
+            rows.Add(new Row(s.Teacher, "teacher (cached)", accuracy, accuracy, 0));
+            return teacher;
+        }
+
+        var (results, seconds) = Train($"teacher {s.Teacher}", teacher, null, null, s.TeacherEpochs, train, test);
+        using (DisposeScope.Enter())
+        {
+            SafeTensors.Save(path, teacher.StateDict(), new Dictionary<string, string> { ["test_accuracy"] = results[^1].TestAccuracy.ToString("R", CultureInfo.InvariantCulture) });
+        }
+
+        rows.Add(new Row(s.Teacher, "teacher", results[^1].TestAccuracy, results.Max(r => r.TestAccuracy), seconds));
+        log.Add(new { model = s.Teacher, method = "teacher", epochs = results });
+        return teacher;
+    }
+
+    private static (IReadOnlyList<EpochResult> Results, double Seconds) Train(string title, ClassificationModel student, ClassificationModel? teacher, Distiller? distiller,
+        int epochs, DataLoader train, DataLoader test)
+    {
+        var options = new TrainerOptions { Epochs = epochs, LearningRate = 0.05, Schedule = "cosine" };
+        using var trainer = new Trainer(student, teacher, distiller, options);
+        IReadOnlyList<EpochResult> results = [];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: epochs * (double)train.BatchCount);
+                var progress = new SynchronousProgress<TrainingProgress>(p =>
+                {
+                    task.Value = ((p.Epoch - 1) * (double)p.Steps) + p.Step;
+                    task.Description = Markup.Escape($"{title} epoch {p.Epoch}/{epochs} loss {p.Loss:F3} {p.ImagesPerSecond:F0} img/s");
+                });
+                results = trainer.Fit(train, test, progress, r =>
+                    AnsiConsole.MarkupLine(Markup.Escape($"  {title} epoch {r.Epoch}: train top-1 {r.TrainAccuracy:P2}, test top-1 {r.TestAccuracy:P2}, " +
+                        $"{string.Join(", ", r.LossTerms.Select(t => $"{t.Key} {t.Value:F3}"))}, lr {r.LearningRate:G3}, {r.ImagesPerSecond:F0} img/s")));
+            });
+        return (results, clock.Elapsed.TotalSeconds);
+    }
+
+    private static string Percent(double v) => v.ToString("P2", CultureInfo.InvariantCulture);
+
+    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, string Teacher, string Student, string Output);
+
+    private sealed record Row(string Model, string Method, double Final, double Best, double Seconds);
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

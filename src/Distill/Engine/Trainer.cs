@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using Distill.Methods;
+using Distill.Models;
+using Distill.NN.Data;
+using Distill.NN.Optim;
+using Distill.Torch;
+using F = Distill.Torch.Functional;
+
+namespace Distill.Engine;
+
+/// <summary>
+/// Trains a student alone (cross-entropy) or with a distiller: the teacher is frozen, in eval mode and
+/// under no-grad; the student's forward records the taps the distiller asked for; the weighted terms are
+/// summed and back-propagated; SGD steps over the student's and the distiller's parameters. Every step
+/// runs in its own dispose scope, and loss sums stay on the device until the epoch ends.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly ClassificationModel _student;
+    private readonly ClassificationModel? _teacher;
+    private readonly Distiller? _distiller;
+    private readonly TrainerOptions _options;
+    private readonly Sgd _optimizer;
+    private readonly LearningRateScheduler _scheduler;
+
+    /// <summary>Creates the trainer and its optimizer and schedule.</summary>
+    /// <exception cref="ArgumentException">The distiller needs a teacher and none was given.</exception>
+    public Trainer(ClassificationModel student, ClassificationModel? teacher, Distiller? distiller, TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(student);
+        ArgumentNullException.ThrowIfNull(options);
+        if (distiller is { NeedsTeacher: true } && teacher is null)
+        {
+            throw new ArgumentException($"method '{distiller.Name}' needs a teacher");
+        }
+
+        _student = student;
+        _teacher = distiller is { NeedsTeacher: false } ? null : teacher;
+        _distiller = distiller;
+        _options = options;
+        var parameters = student.Parameters().Concat(distiller?.Parameters() ?? []).ToArray();
+        _optimizer = new Sgd(parameters, options.LearningRate, options.Momentum, weightDecay: options.WeightDecay);
+        _scheduler = options.Schedule switch
+        {
+            "multistep" => new MultiStepLR(_optimizer, options.Milestones),
+            "cosine" => new CosineAnnealingLR(_optimizer, Math.Max(1, options.Epochs)),
+            _ => throw new ArgumentException($"schedule '{options.Schedule}' is not one of multistep, cosine"),
+        };
+        if (_teacher is not null)
+        {
+            _teacher.Eval();
+            _teacher.Freeze();
+        }
+    }
+
+    /// <summary>The optimizer (student and distiller parameters).</summary>
+    public Optimizer Optimizer => _optimizer;
+
+    /// <summary>Runs every epoch; after each, evaluates on <paramref name="test"/> and reports it.</summary>
+    public IReadOnlyList<EpochResult> Fit(DataLoader train, DataLoader test, IProgress<TrainingProgress>? progress = null, Action<EpochResult>? onEpoch = null)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(test);
+        var results = new List<EpochResult>();
+        for (var epoch = 1; epoch <= _options.Epochs; epoch++)
+        {
+            var result = TrainEpoch(epoch, train, progress) with { TestAccuracy = Evaluator.Accuracy(_student, test) };
+            results.Add(result);
+            onEpoch?.Invoke(result);
+            _scheduler.Step();
+        }
+
+        return results;
+    }
+
+    /// <summary>Frees the optimizer state.</summary>
+    public void Dispose() => _optimizer.Dispose();
+
+    private EpochResult TrainEpoch(int epoch, DataLoader train, IProgress<TrainingProgress>? progress)
+    {
+        _student.Train();
+        _distiller?.Train();
+        _distiller?.OnEpochStart(epoch, _options.Epochs);
+        var lr = _optimizer.Groups[0].LearningRate;
+        var sums = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        using var correct = Tensor.Zeros([], DType.Int64).DetachFromScope();
+        using var studentTaps = _distiller is { StudentTaps.Count: > 0 } ? _student.TapFeatures(_distiller.StudentTaps) : null;
+        using var teacherTaps = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
+        var clock = Stopwatch.StartNew();
+        long images = 0;
+        var step = 0;
+        var steps = train.BatchCount;
+        try
+        {
+            // The batch's tensors are made by MoveNext, so it runs inside the step's scope.
+            using var batches = train.Epoch(epoch - 1).GetEnumerator();
+            while (true)
+            {
+                using var scope = DisposeScope.Enter();
+                if (!batches.MoveNext())
+                {
+                    break;
+                }
+
+                var batch = batches.Current;
+                Tensor? teacherLogits = null;
+                if (_teacher is not null)
+                {
+                    using var noGrad = Autograd.NoGrad();
+                    teacherLogits = _teacher.Forward(batch.Images);
+                }
+
+                var logits = _student.Forward(batch.Images);
+                var terms = _distiller is null
+                    ? new LossTerms().Add("ce", F.CrossEntropy(logits, batch.Labels))
+                    : _distiller.ComputeLoss(new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch));
+                var total = terms.Total();
+                _optimizer.ZeroGrad();
+                total.Backward();
+                _optimizer.Step();
+                using (Autograd.NoGrad())
+                {
+                    foreach (var (name, value) in terms.Terms)
+                    {
+                        if (!sums.TryGetValue(name, out var sum))
+                        {
+                            sum = Tensor.Zeros([]).DetachFromScope();
+                            sums[name] = sum;
+                        }
+
+                        sum.AddInPlace(value.Detach());
+                    }
+
+                    correct.AddInPlace(logits.ArgMax(1).Eq(batch.Labels).Sum());
+                }
+
+                images += batch.Size;
+                step++;
+                if (progress is not null && (step % 10 == 0 || step == steps))
+                {
+                    var loss = sums.Values.Sum(s => (double)s.Item<float>()) / step;
+                    progress.Report(new TrainingProgress(epoch, step, steps, loss, images / clock.Elapsed.TotalSeconds));
+                }
+            }
+
+            var seconds = clock.Elapsed.TotalSeconds;
+            var terms2 = sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / Math.Max(1, step), StringComparer.Ordinal);
+            return new EpochResult(epoch, lr, terms2, (double)correct.Item<long>() / Math.Max(1, images), 0, images / seconds, seconds);
+        }
+        finally
+        {
+            foreach (var s in sums.Values)
+            {
+                s.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Distill.NN;
+
+namespace Distill.Methods;
+
+/// <summary>
+/// A distillation method: declares the feature taps it reads on student and teacher, owns its learnable
+/// parts as registered parameters and submodules (the trainer's optimizer includes them), and turns a
+/// step's <see cref="DistillationInputs"/> into named, weighted <see cref="LossTerms"/>.
+/// </summary>
+public abstract class Distiller : Module
+{
+    /// <summary>The registry name, e.g. "kd".</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Student taps the method reads (names from the model's taps).</summary>
+    public virtual IReadOnlyList<string> StudentTaps => [];
+
+    /// <summary>Teacher taps the method reads.</summary>
+    public virtual IReadOnlyList<string> TeacherTaps => [];
+
+    /// <summary>False for teacher-free methods: the trainer then neither loads nor runs a teacher.</summary>
+    public virtual bool NeedsTeacher => true;
+
+    /// <summary>Called before each epoch (1-based) of <paramref name="totalEpochs"/>: curricula, warm-ups.</summary>
+    public virtual void OnEpochStart(int epoch, int totalEpochs)
+    {
+    }
+
+    /// <summary>The step's weighted loss terms.</summary>
+    public abstract LossTerms ComputeLoss(DistillationInputs inputs);
+}

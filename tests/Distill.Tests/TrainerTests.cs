@@ -1,0 +1,81 @@
+using Distill.Engine;
+using Distill.Methods;
+using Distill.Models;
+using Distill.NN.Data;
+using Distill.Torch;
+using Xunit;
+
+namespace Distill.Tests;
+
+public sealed class TrainerTests
+{
+    [Fact]
+    public void Distillation_LearnsASimpleTask_LeavesTheTeacherUntouched_AndFreesEveryStepTensor()
+    {
+        var data = StripesDataset(256);
+        var train = new DataLoader(data, 32, shuffle: true, seed: 1);
+        var test = new DataLoader(data, 64);
+        TorchRuntime.ManualSeed(0);
+        using var teacher = ModelRegistry.Create("resnet8", new ModelOptions(2, 1, 16));
+        using var student = ModelRegistry.Create("resnet8", new ModelOptions(2, 1, 16));
+        using (var teacherTrainer = new Trainer(teacher, null, null, new TrainerOptions { Epochs = 10, Schedule = "cosine" }))
+        {
+            var r = teacherTrainer.Fit(train, test);
+            Assert.True(r[^1].TestAccuracy > 0.9, $"the teacher did not learn the task: {string.Join("; ", r)}");
+        }
+
+        byte[][] teacherBefore;
+        using (DisposeScope.Enter())
+        {
+            teacherBefore = teacher.StateDict().Values.Select(t => t.ToBytes()).ToArray();
+        }
+
+        var baseline = TensorTracking.LiveCount;
+        IReadOnlyList<EpochResult> results;
+        using (var trainer = new Trainer(student, teacher, new KnowledgeDistillation(), new TrainerOptions { Epochs = 3, Schedule = "cosine", LearningRate = 0.05 }))
+        {
+            results = trainer.Fit(train, test);
+        }
+
+        Assert.Equal(baseline, TensorTracking.LiveCount);
+        Assert.Equal(3, results.Count);
+        Assert.Equal(["ce", "kd"], results[0].LossTerms.Keys);
+        Assert.True(results[^1].TestAccuracy > 0.9, $"test accuracy {results[^1].TestAccuracy}");
+        Assert.False(teacher.IsTraining);
+        using (DisposeScope.Enter())
+        {
+            Assert.Equal(teacherBefore, teacher.StateDict().Values.Select(t => t.ToBytes()).ToArray());
+        }
+    }
+
+    [Fact]
+    public void MethodThatNeedsATeacher_WithoutOne_IsRejected()
+    {
+        using var student = ModelRegistry.Create("resnet8", new ModelOptions(2, 1));
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(student, null, new KnowledgeDistillation(), new TrainerOptions()));
+        Assert.Contains("needs a teacher", e.Message, StringComparison.Ordinal);
+    }
+
+    // Class 0: bright left half; class 1: bright right half. Learnable in a few steps.
+    private static InMemoryImageDataset StripesDataset(int count)
+    {
+        const int Size = 16;
+        var pixels = new byte[count * Size * Size];
+        var labels = new int[count];
+        var random = new Random(5);
+        for (var i = 0; i < count; i++)
+        {
+            labels[i] = i % 2;
+            for (var y = 0; y < Size; y++)
+            {
+                for (var x = 0; x < Size; x++)
+                {
+                    var bright = (x < Size / 2) == (labels[i] == 0);
+                    pixels[(i * Size * Size) + (y * Size) + x] = (byte)((bright ? 200 : 30) + random.Next(0, 40));
+                }
+            }
+        }
+
+        return new InMemoryImageDataset(pixels, labels, 1, Size, Size, ["left", "right"]);
+    }
+}
