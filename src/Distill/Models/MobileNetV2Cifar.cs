@@ -44,19 +44,7 @@ public sealed class MobileNetV2Cifar : ClassificationModel
         _avgPool = RegisterModule("avgpool", new AdaptiveAvgPool2d(1));
         _flatten = RegisterModule("flatten", new Flatten());
         _classifier = RegisterModule("classifier", new Sequential(new Linear(LastChannel, numClasses)));
-        foreach (var (_, m) in NamedModules())
-        {
-            switch (m)
-            {
-                case Conv2d conv:
-                    Init.Normal(conv.Weight, 0, Math.Sqrt(2.0 / (conv.KernelSize.H * conv.KernelSize.W * conv.OutChannels)));
-                    break;
-                case Linear linear:
-                    Init.Normal(linear.Weight, 0, 0.01);
-                    Init.Zeros(linear.Bias!);
-                    break;
-            }
-        }
+        Blocks.InitializeLikeMdistiller(this, linearStd: 0.01);
 
         AddTap("stem", "conv1");
         var stageBlocks = new[] { 1, 2, 4, 6 };

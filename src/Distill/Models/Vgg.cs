@@ -60,20 +60,7 @@ public sealed class Vgg : ClassificationModel
 
         _flatten = RegisterModule("flatten", new Flatten());
         _classifier = RegisterModule("classifier", new Linear(input, numClasses));
-        foreach (var (_, m) in NamedModules())
-        {
-            switch (m)
-            {
-                case Conv2d conv:
-                    Init.Normal(conv.Weight, 0, Math.Sqrt(2.0 / (conv.KernelSize.H * conv.KernelSize.W * conv.OutChannels)));
-                    Init.Zeros(conv.Bias!);
-                    break;
-                case Linear linear:
-                    Init.Normal(linear.Weight, 0, 0.01);
-                    Init.Zeros(linear.Bias!);
-                    break;
-            }
-        }
+        Blocks.InitializeLikeMdistiller(this, linearStd: 0.01);
 
         AddTap("stem", "relu0");
         for (var b = 1; b < 5; b++)

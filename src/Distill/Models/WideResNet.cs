@@ -48,15 +48,7 @@ public sealed class WideResNet : ClassificationModel
         _avgPool = RegisterModule("avgpool", new AdaptiveAvgPool2d(1));
         _flatten = RegisterModule("flatten", new Flatten());
         _fc = RegisterModule("fc", new Linear(channels[3], numClasses));
-        foreach (var (_, m) in NamedModules())
-        {
-            if (m is Conv2d conv)
-            {
-                Init.Normal(conv.Weight, 0, Math.Sqrt(2.0 / (conv.KernelSize.H * conv.KernelSize.W * conv.OutChannels)));
-            }
-        }
-
-        Init.Zeros(_fc.Bias!);
+        Blocks.InitializeLikeMdistiller(this, linearStd: null);
         AddStandardTaps("conv1", [("block1.layer", "block2.layer.0.bn1"), ("block2.layer", "block3.layer.0.bn1"), ("block3.layer", "bn1")], "flatten", "fc");
         AddBnBeforeRelu("block2.layer.0.bn1");
         AddBnBeforeRelu("block3.layer.0.bn1");
