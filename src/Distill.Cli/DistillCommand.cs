@@ -18,6 +18,9 @@ internal static class DistillCommand
         root.Subcommands.Add(ModelCommands.Models());
         root.Subcommands.Add(ModelCommands.Inspect());
         root.Subcommands.Add(QuickstartCommand.Create());
+        root.Subcommands.Add(TrainCommands.Train());
+        root.Subcommands.Add(TrainCommands.Teacher());
+        root.Subcommands.Add(TrainCommands.Methods());
         return root;
     }
 

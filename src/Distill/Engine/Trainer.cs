@@ -56,18 +56,26 @@ public sealed class Trainer : IDisposable
     /// <summary>The optimizer (student and distiller parameters).</summary>
     public Optimizer Optimizer => _optimizer;
 
-    /// <summary>Runs every epoch; after each, evaluates on <paramref name="test"/> and reports it.</summary>
-    public IReadOnlyList<EpochResult> Fit(DataLoader train, DataLoader test, IProgress<TrainingProgress>? progress = null, Action<EpochResult>? onEpoch = null)
+    /// <summary>The learning-rate schedule, stepped after each epoch.</summary>
+    public LearningRateScheduler Scheduler => _scheduler;
+
+    /// <summary>Runs the epochs; after each, evaluates on <paramref name="test"/>, steps the schedule and reports it.</summary>
+    /// <param name="train">Training batches.</param>
+    /// <param name="test">Evaluation batches.</param>
+    /// <param name="progress">Step reports.</param>
+    /// <param name="onEpoch">Called after each epoch and its scheduler step (checkpoints, logs).</param>
+    /// <param name="startEpoch">The first epoch to run (1-based), after restoring a checkpoint of the one before.</param>
+    public IReadOnlyList<EpochResult> Fit(DataLoader train, DataLoader test, IProgress<TrainingProgress>? progress = null, Action<EpochResult>? onEpoch = null, int startEpoch = 1)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         var results = new List<EpochResult>();
-        for (var epoch = 1; epoch <= _options.Epochs; epoch++)
+        for (var epoch = startEpoch; epoch <= _options.Epochs; epoch++)
         {
             var result = TrainEpoch(epoch, train, progress) with { TestAccuracy = Evaluator.Accuracy(_student, test) };
             results.Add(result);
-            onEpoch?.Invoke(result);
             _scheduler.Step();
+            onEpoch?.Invoke(result);
         }
 
         return results;

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Distill.Configs;
+using Distill.Engine;
+using Distill.NN.Data;
+using Spectre.Console;
+
+namespace Distill.Cli;
+
+/// <summary>`distill train`, `distill teacher` and `distill methods`.</summary>
+internal static class TrainCommands
+{
+    public static Command Train() => Create("train", "Train a student, alone or distilled, from a YAML recipe.", forceNoMethod: false);
+
+    public static Command Teacher() => Create("teacher", "Train a teacher from a YAML recipe (the method is ignored); its weights end up in <output>/best.safetensors.", forceNoMethod: true);
+
+    public static Command Methods()
+    {
+        var command = new Command("methods", "List the distillation methods with their defaults and papers.");
+        command.SetAction(_ =>
+        {
+            var table = new Table().AddColumns("name", "method", "defaults", "paper");
+            table.AddRow("none", "cross-entropy only (train a teacher or a baseline student)", "-", "-");
+            table.AddRow("kd", "Knowledge distillation", "temperature 4, ce_weight 0.1, kd_weight 0.9", "Hinton et al., 2015 (arXiv 1503.02531)");
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Create(string name, string description, bool forceNoMethod)
+    {
+        var command = new Command(name, description);
+        var config = new Option<FileInfo>("--config") { Description = "The YAML recipe.", Required = true };
+        var set = new Option<string[]>("--set") { Description = "Override a key, e.g. --set train.lr=0.01 (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in the recipe's output folder from its last checkpoint." };
+        command.Options.Add(config);
+        command.Options.Add(set);
+        command.Options.Add(resume);
+        command.SetAction(r =>
+        {
+            try
+            {
+                var overrides = (r.GetValue(set) ?? []).ToList();
+                if (forceNoMethod)
+                {
+                    overrides.Add("method.name=none");
+                }
+
+                var recipe = ConfigLoader.Load(r.GetValue(config)!.FullName, overrides);
+                if (forceNoMethod)
+                {
+                    recipe = recipe with { Teacher = null };
+                }
+
+                AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (recipe.Method.Name == "none" ? " alone" : $" with {recipe.Method.Name} from {recipe.Teacher!.Model}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
+                var summary = TrainingRun.Execute(recipe, r.GetValue(resume), progress: null, onEpoch: e =>
+                    AnsiConsole.MarkupLine(Markup.Escape($"  epoch {e.Epoch}: train top-1 {e.TrainAccuracy:P2}, test top-1 {e.TestAccuracy:P2}, " +
+                        $"{string.Join(", ", e.LossTerms.Select(t => $"{t.Key} {t.Value:F4}"))}, lr {e.LearningRate:G3}, {e.ImagesPerSecond:F0} img/s")));
+                AnsiConsole.MarkupLine(Markup.Escape($"best test top-1 {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));
+                return 0;
+            }
+            catch (Exception e) when (e is ConfigException or DataFormatException or Distill.NN.Checkpoints.CheckpointFormatException)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,96 @@
+namespace Distill.Configs;
+
+/// <summary>A training run as a YAML recipe describes it (configs/&lt;dataset&gt;/&lt;method&gt;/&lt;student&gt;_from_&lt;teacher&gt;.yaml).</summary>
+public sealed record RunConfig
+{
+    /// <summary>The data section.</summary>
+    public DataConfig Data { get; init; } = new();
+
+    /// <summary>The student model.</summary>
+    public ModelConfig Student { get; init; } = new() { Model = "resnet8" };
+
+    /// <summary>The teacher model and its weights; null when the method needs none.</summary>
+    public ModelConfig? Teacher { get; init; }
+
+    /// <summary>The method and its options.</summary>
+    public MethodConfig Method { get; init; } = new();
+
+    /// <summary>The optimisation recipe.</summary>
+    public TrainConfig Train { get; init; } = new();
+
+    /// <summary>The run folder (logs, checkpoints, the resolved config).</summary>
+    public string Output { get; init; } = "runs/run";
+}
+
+/// <summary>Where the images come from.</summary>
+public sealed record DataConfig
+{
+    /// <summary>fashion-mnist, cifar10, cifar100, idx (any IDX pair) or folder (class-per-folder images).</summary>
+    public string Dataset { get; init; } = "fashion-mnist";
+
+    /// <summary>The folder holding the files (defaults per data set).</summary>
+    public string? Root { get; init; }
+
+    /// <summary>Use only the first N training samples (0: all).</summary>
+    public int TrainSubset { get; init; }
+
+    /// <summary>Use only the first N test samples (0: all).</summary>
+    public int TestSubset { get; init; }
+
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Random crop with padding and horizontal flips on the training set.</summary>
+    public bool Augment { get; init; } = true;
+}
+
+/// <summary>A model by registry name, optionally with weights.</summary>
+public sealed record ModelConfig
+{
+    /// <summary>A name from `distill models`.</summary>
+    public string Model { get; init; } = string.Empty;
+
+    /// <summary>A safetensors file with the model's state dict (required for a teacher).</summary>
+    public string? Checkpoint { get; init; }
+}
+
+/// <summary>The distillation method: "none" trains the student alone.</summary>
+public sealed record MethodConfig
+{
+    /// <summary>none or kd.</summary>
+    public string Name { get; init; } = "none";
+
+    /// <summary>KD temperature.</summary>
+    public double Temperature { get; init; } = 4;
+
+    /// <summary>Cross-entropy weight.</summary>
+    public double CeWeight { get; init; } = 0.1;
+
+    /// <summary>Distillation weight.</summary>
+    public double KdWeight { get; init; } = 0.9;
+}
+
+/// <summary>The optimisation recipe.</summary>
+public sealed record TrainConfig
+{
+    /// <summary>Epochs.</summary>
+    public int Epochs { get; init; } = 240;
+
+    /// <summary>Base learning rate.</summary>
+    public double Lr { get; init; } = 0.05;
+
+    /// <summary>SGD momentum.</summary>
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary>Weight decay.</summary>
+    public double WeightDecay { get; init; } = 5e-4;
+
+    /// <summary>multistep or cosine.</summary>
+    public string Schedule { get; init; } = "multistep";
+
+    /// <summary>Epochs after which multistep divides the rate by 10.</summary>
+    public IReadOnlyList<int> Milestones { get; init; } = [150, 180, 210];
+
+    /// <summary>Seed of weights, order and augmentation.</summary>
+    public int Seed { get; init; }
+}
