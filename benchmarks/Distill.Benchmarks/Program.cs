@@ -7,6 +7,13 @@ using Distill.Torch;
 // Distill.Torch beside PyTorch 1.13 on this machine, in this run: a tiny op (add of two 1-element
 // tensors) and a ResNet-sized conv2d forward+backward ([32, 64, 32, 32] input, 64 3x3 filters).
 // Usage: dotnet run -c Release --project benchmarks/Distill.Benchmarks [-- --rounds 7 --quick]
+// `-- --e2e [--steps N]` runs the end-to-end KD step benchmark instead (in its own process, for peak RSS).
+if (args.Contains("--e2e"))
+{
+    var e2eSteps = Array.IndexOf(args, "--steps") is var at and >= 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 10;
+    return EndToEnd.Run(e2eSteps);
+}
+
 var quick = args.Contains("--quick");
 var rounds = ReadOption(args, "--rounds", quick ? 3 : 7);
 var tinyIters = quick ? 20_000 : 200_000;

@@ -64,6 +64,12 @@ public sealed unsafe partial class Tensor
     /// <summary>The same data cut from the autograd graph (torch.Tensor.detach).</summary>
     public Tensor Detach() => ShapeInt(ShapeIntOp.Detach);
 
+    /// <summary>
+    /// A second handle to this very tensor (same data, same autograd identity: gradients flow through it
+    /// as through the original), owned separately: disposing one leaves the other valid.
+    /// </summary>
+    public Tensor Alias() => ShapeInt(ShapeIntOp.Alias);
+
     /// <summary>Splits into pieces of <paramref name="splitSize"/> along dim; the last may be smaller (torch.split).</summary>
     public Tensor[] Split(long splitSize, long dim = 0) => SplitInto(SplitOp.Split, splitSize, dim);
 

@@ -18,8 +18,8 @@ public sealed unsafe partial class Tensor : IDisposable
         DisposeScope.Current?.Add(this);
     }
 
-    /// <summary>The scope that will dispose this tensor, or null.</summary>
-    internal DisposeScope? Scope { get; set; }
+    /// <summary>The dispose scope that will dispose this tensor, or null when the caller owns it.</summary>
+    public DisposeScope? Scope { get; internal set; }
 
     internal TensorHandle Handle
     {

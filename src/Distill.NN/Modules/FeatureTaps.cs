@@ -5,7 +5,7 @@ namespace Distill.NN;
 /// <summary>
 /// Forward hooks on submodules, found by path, that keep each one's latest output: how distillation
 /// methods read a model's intermediate features without touching its code (as torchdistill does).
-/// The recorded tensors belong to the dispose scope of the forward pass that made them.
+/// Each recorded output is a separate handle owned by the taps, valid until the next forward or Dispose.
 /// </summary>
 public sealed class FeatureTaps : IDisposable
 {
@@ -20,8 +20,17 @@ public sealed class FeatureTaps : IDisposable
             var module = model.GetSubmodule(path);
             _hooks.Add(module.RegisterForwardHook((m, _, output) =>
             {
-                _outputs[path] = output as Tensor
+                var tensor = output as Tensor
                     ?? throw new InvalidOperationException($"tap '{path}' ({m.GetType().Name}) produced {output.GetType().Name}, not a tensor");
+
+                // The module's output is freed when its parent returns; the tap keeps its own handle to
+                // the same tensor (gradients still flow through it) until the next forward or Dispose.
+                if (_outputs.TryGetValue(path, out var previous))
+                {
+                    previous.Dispose();
+                }
+
+                _outputs[path] = tensor.Alias().DetachFromScope();
             }));
             Paths.Add(path);
         }
@@ -37,8 +46,16 @@ public sealed class FeatureTaps : IDisposable
             ? t
             : throw new KeyNotFoundException(Paths.Contains(path) ? $"tap '{path}' has recorded nothing yet: run a forward pass first" : $"'{path}' is not tapped (taps: {string.Join(", ", Paths)})");
 
-    /// <summary>Forgets the recorded outputs (they stay owned by their scope).</summary>
-    public void Clear() => _outputs.Clear();
+    /// <summary>Releases the recorded outputs.</summary>
+    public void Clear()
+    {
+        foreach (var t in _outputs.Values)
+        {
+            t.Dispose();
+        }
+
+        _outputs.Clear();
+    }
 
     /// <summary>Removes the hooks.</summary>
     public void Dispose()
@@ -49,6 +66,6 @@ public sealed class FeatureTaps : IDisposable
         }
 
         _hooks.Clear();
-        _outputs.Clear();
+        Clear();
     }
 }

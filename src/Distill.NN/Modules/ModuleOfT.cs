@@ -1,7 +1,14 @@
+using Distill.Torch;
+
 namespace Distill.NN;
 
-/// <summary>A module with a typed forward pass; forward hooks run after every call.</summary>
-/// <typeparam name="TIn">The input type (usually <see cref="Distill.Torch.Tensor"/>).</typeparam>
+/// <summary>
+/// A module with a typed forward pass. Each call runs in its own dispose scope: temporaries the module
+/// creates are released when it returns (their storage lives on wherever autograd saved it), so a
+/// no-grad forward frees activations block by block as PyTorch's reference counting does. The output is
+/// handed to the caller's scope; forward hooks run after the call.
+/// </summary>
+/// <typeparam name="TIn">The input type (usually <see cref="Tensor"/>).</typeparam>
 /// <typeparam name="TOut">The output type.</typeparam>
 public abstract class Module<TIn, TOut> : Module
     where TIn : notnull
@@ -10,11 +17,29 @@ public abstract class Module<TIn, TOut> : Module
     /// <summary>Runs the module and then its forward hooks.</summary>
     public TOut Forward(TIn input)
     {
-        var output = ForwardCore(input);
+        TOut output;
+        using (var scope = DisposeScope.Enter())
+        {
+            output = ForwardCore(input);
+            KeepOutput(output, scope);
+        }
+
         RunForwardHooks(input, output);
         return output;
     }
 
     /// <summary>The computation; implemented by each layer.</summary>
     protected abstract TOut ForwardCore(TIn input);
+
+    /// <summary>
+    /// Moves the output's tensors out of the call's scope before it closes. Handles a tensor output;
+    /// a module whose output holds several tensors overrides this.
+    /// </summary>
+    protected virtual void KeepOutput(TOut output, DisposeScope scope)
+    {
+        if (output is Tensor t && t.Scope == scope)
+        {
+            t.MoveToOuterScope();
+        }
+    }
 }

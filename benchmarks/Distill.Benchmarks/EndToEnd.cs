@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Distill.Methods;
+using Distill.Models;
+using Distill.NN.Optim;
+using Distill.Torch;
+using F = Distill.Torch.Functional;
+
+namespace Distill.Benchmarks;
+
+/// <summary>
+/// One KD training step (resnet32x4 teacher, eval + no-grad, -> resnet8x4 student, batch 64 of random
+/// 3x32x32) and one plain CE step of the student, beside the same steps in PyTorch 1.13 (kd_step_bench.py,
+/// its own process): images/s, the ratio, and each process's peak RSS.
+/// </summary>
+internal static class EndToEnd
+{
+    public static int Run(int steps)
+    {
+        var threads = Environment.ProcessorCount;
+        TorchRuntime.Threads = threads;
+        Console.WriteLine($"end-to-end: {steps} steps per measurement, batch 64, {threads} torch threads on both sides");
+        var python = RunPython(steps, threads);
+        TorchRuntime.ManualSeed(0);
+        using var teacher = ModelRegistry.Create("resnet32x4");
+        using var student = ModelRegistry.Create("resnet8x4");
+        teacher.Eval();
+        teacher.Freeze();
+        using var optimizer = new Sgd(student.Parameters(), 0.05, momentum: 0.9, weightDecay: 5e-4);
+        using var x = Tensor.Randn([64, 3, 32, 32]);
+        using var y = Tensor.RandInt(0, 100, [64]);
+        var kd = new KnowledgeDistillation();
+        var kdRate = ImagesPerSecond(steps, () =>
+        {
+            Tensor t;
+            using (Autograd.NoGrad())
+            {
+                t = teacher.Forward(x);
+            }
+
+            var s = student.Forward(x);
+            optimizer.ZeroGrad();
+            kd.ComputeLoss(new DistillationInputs(s, t, y, y, null, null, 1)).Total().Backward();
+            optimizer.Step();
+        });
+        var ceRate = ImagesPerSecond(steps, () =>
+        {
+            var s = student.Forward(x);
+            optimizer.ZeroGrad();
+            F.CrossEntropy(s, y).Backward();
+            optimizer.Step();
+        });
+        using var self = Process.GetCurrentProcess();
+        var rss = self.PeakWorkingSet64 / (1024.0 * 1024);
+        Console.WriteLine($"{"step",-28} {"Distill img/s",14} {"PyTorch img/s",14} {"Distill/PyTorch",16}");
+        Row("KD resnet32x4 -> resnet8x4", kdRate, python.Kd);
+        Row("CE resnet8x4", ceRate, python.Ce);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak RSS: Distill {rss:F0} MiB, PyTorch {python.PeakRssMib:F0} MiB (whole processes)"));
+        return 0;
+    }
+
+    private static void Row(string name, double ours, double theirs) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-28} {ours,14:F1} {theirs,14:F1} {ours / theirs,15:F2}x"));
+
+    private static double ImagesPerSecond(int steps, Action step)
+    {
+        using (DisposeScope.Enter())
+        {
+            step();
+        }
+
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < steps; i++)
+        {
+            using var scope = DisposeScope.Enter();
+            step();
+        }
+
+        return steps * 64 / clock.Elapsed.TotalSeconds;
+    }
+
+    private static (double Kd, double Ce, double PeakRssMib) RunPython(int steps, int threads)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "kd_step_bench.py");
+        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { script, steps.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture) })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(info) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
+        var stdout = p.StandardOutput.ReadToEnd();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kd_step_bench.py failed: {stderr}");
+        }
+
+        using var json = JsonDocument.Parse(stdout);
+        var r = json.RootElement;
+        return (r.GetProperty("kd").GetDouble(), r.GetProperty("ce").GetDouble(), r.GetProperty("peak_rss_mib").GetDouble());
+    }
+}
