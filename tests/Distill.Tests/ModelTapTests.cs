@@ -95,4 +95,31 @@ public sealed class ModelTapTests
         Assert.True(taps["stage2.preact"].Min().Item<float>() < 0);
         Assert.True(taps["logits"].IsSameAs(logits) || taps["logits"].Eq(logits).All().Item<bool>());
     }
+
+    [Fact]
+    public void TappedFeature_CarriesGradientsIntoTheStudent()
+    {
+        using var scope = DisposeScope.Enter();
+        using var model = ModelRegistry.Create("resnet8");
+        using var taps = model.TapFeatures("stage1");
+        model.Forward(Tensor.Randn([2, 3, 32, 32]));
+        taps["stage1"].Pow(2L).Mean().Backward();
+        using var grad = ((Distill.NN.Conv2d)model.GetSubmodule("conv1")).Weight.Grad;
+        Assert.NotNull(grad);
+        Assert.True(grad!.Abs().Sum().Item<float>() > 0);
+    }
+
+    [Fact]
+    public void Forward_ReleasesItsTemporaries_LeavingOnlyTheOutputInTheCallersScope()
+    {
+        using var model = ModelRegistry.Create("resnet20");
+        using var scope = DisposeScope.Enter();
+        var input = Tensor.Randn([1, 3, 32, 32]);
+        using (Autograd.NoGrad())
+        {
+            model.Forward(input);
+        }
+
+        Assert.Equal(2, scope.Count);
+    }
 }
