@@ -105,6 +105,10 @@ internal static class QuickstartCommand
         var resultsPath = Path.Combine(runDirectory, "results.json");
         SafeTensors.WriteAtomically(resultsPath, stream => JsonSerializer.Serialize(stream, new { settings = s, rows, log }, new JsonSerializerOptions { WriteIndented = true }));
         AnsiConsole.MarkupLine($"One seed, one run each: differences of a few tenths of a percent are noise. Results: {Markup.Escape(resultsPath)}");
+        if (s.Fast)
+        {
+            AnsiConsole.MarkupLine("--fast only checks that everything runs: one short epoch leaves the teacher too weak to help; the default run is the comparison.");
+        }
         return 0;
     }
 
