@@ -23,22 +23,25 @@ internal static class QuickstartCommand
         var epochs = new Option<int>("--epochs") { Description = "Student epochs.", DefaultValueFactory = _ => 2 };
         var teacherEpochs = new Option<int>("--teacher-epochs") { Description = "Teacher epochs (the trained teacher is cached).", DefaultValueFactory = _ => 3 };
         var fast = new Option<bool>("--fast") { Description = "A one-minute smoke run: 6,000 training images, 1 epoch each." };
-        var seed = new Option<int>("--seed") { Description = "Seed of weights, order and augmentation.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of weights, order and augmentation (the first of --seeds).", DefaultValueFactory = _ => 0 };
+        var seeds = new Option<int>("--seeds") { Description = "Student runs per training (seeds seed, seed+1, ...); the table shows mean +/- std.", DefaultValueFactory = _ => 1 };
         var teacher = new Option<string>("--teacher") { Description = "Teacher model.", DefaultValueFactory = _ => "resnet20" };
         var student = new Option<string>("--student") { Description = "Student model.", DefaultValueFactory = _ => "resnet8" };
         var output = new Option<string>("--output") { Description = "Folder for results and the teacher cache.", DefaultValueFactory = _ => "runs" };
-        foreach (var o in new Option[] { epochs, teacherEpochs, fast, seed, teacher, student, output })
+        foreach (var o in new Option[] { epochs, teacherEpochs, fast, seed, seeds, teacher, student, output })
         {
             command.Options.Add(o);
         }
 
         epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--epochs must be at least 1"); });
         teacherEpochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--teacher-epochs must be at least 1"); });
+        seeds.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--seeds must be at least 1"); });
         command.SetAction(r => Run(new Settings(
             r.GetValue(fast) ? 1 : r.GetValue(epochs),
             r.GetValue(fast) ? 1 : r.GetValue(teacherEpochs),
             r.GetValue(fast),
             (ulong)r.GetValue(seed),
+            r.GetValue(seeds),
             r.GetValue(teacher)!,
             r.GetValue(student)!,
             r.GetValue(output)!)));
@@ -82,29 +85,47 @@ internal static class QuickstartCommand
         AnsiConsole.MarkupLine($"libtorch {TorchRuntime.LibTorchVersion}, {TorchRuntime.Threads} thread(s); results in {Markup.Escape(runDirectory)}");
 
         var rows = new List<Row>();
-        var log = new List<object>();
+        var series = new List<ReportWriter.Series>();
         var options = new ModelOptions(NumClasses: 10, InChannels: 1, ImageSize: 28);
-        using var teacherModel = TrainOrLoadTeacher(s, options, trainLoader, testLoader, rows, log);
+        using var teacherModel = TrainOrLoadTeacher(s, options, trainLoader, testLoader, rows, series);
         foreach (var (label, method) in new (string, Func<Distiller?>)[] { ("alone", () => null), ("kd", () => new KnowledgeDistillation()) })
         {
-            TorchRuntime.ManualSeed(s.Seed);
-            using var studentModel = ModelRegistry.Create(s.Student, options);
-            using var distiller = method();
-            var (results, seconds) = Train($"student {s.Student} ({label})", studentModel, distiller is null ? null : teacherModel, distiller, s.Epochs, trainLoader, testLoader);
-            rows.Add(new Row($"{s.Student}", label, results[^1].TestAccuracy, results.Max(r => r.TestAccuracy), seconds));
-            log.Add(new { model = s.Student, method = label, epochs = results });
+            var finals = new List<double>();
+            double seconds = 0;
+            for (var k = 0; k < s.Seeds; k++)
+            {
+                var seed = s.Seed + (ulong)k;
+                TorchRuntime.ManualSeed(seed);
+                using var studentModel = ModelRegistry.Create(s.Student, options);
+                using var distiller = method();
+                var loader = new DataLoader(train, BatchSize, shuffle: true, seed: seed, transform: augment);
+                var (results, time) = Train($"student {s.Student} ({label}, seed {seed})", studentModel, distiller is null ? null : teacherModel, distiller, s.Epochs, loader, testLoader);
+                finals.Add(results[^1].TestAccuracy);
+                seconds += time;
+                series.Add(new ReportWriter.Series($"{s.Student} {label} seed {seed}", results));
+            }
+
+            rows.Add(new Row(s.Student, label, finals, seconds));
         }
 
-        var table = new Table().Title("Fashion-MNIST test accuracy").AddColumns("model", "training", "final top-1", "best top-1", "time");
+        var table = new Table().Title("Fashion-MNIST test accuracy").AddColumns("model", "training", "final top-1", "seeds", "time");
         foreach (var row in rows)
         {
-            table.AddRow(row.Model, row.Method, Percent(row.Final), Percent(row.Best), $"{row.Seconds:F0} s");
+            var (mean, std) = ReportWriter.MeanStd(row.Finals);
+            table.AddRow(row.Model, row.Method, row.Finals.Count > 1 ? $"{Percent(mean)} ± {std * 100:F2}" : Percent(mean),
+                row.Finals.Count.ToString(CultureInfo.InvariantCulture), $"{row.Seconds:F0} s");
         }
 
         AnsiConsole.Write(table);
+        var reportPath = Path.Combine(runDirectory, "report.html");
+        ReportWriter.Write(reportPath, $"Distill quickstart: {s.Student} from {s.Teacher} on Fashion-MNIST", series,
+            rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Method, r.Finals)).ToArray());
         var resultsPath = Path.Combine(runDirectory, "results.json");
-        SafeTensors.WriteAtomically(resultsPath, stream => JsonSerializer.Serialize(stream, new { settings = s, rows, log }, new JsonSerializerOptions { WriteIndented = true }));
-        AnsiConsole.MarkupLine($"One seed, one run each: differences of a few tenths of a percent are noise. Results: {Markup.Escape(resultsPath)}");
+        SafeTensors.WriteAtomically(resultsPath, stream => JsonSerializer.Serialize(stream, new { settings = s, rows, series }, new JsonSerializerOptions { WriteIndented = true }));
+        AnsiConsole.MarkupLine(s.Seeds == 1
+            ? "One seed, one run each: differences of a few tenths of a percent are noise; --seeds N gives mean ± std."
+            : $"Mean ± std over {s.Seeds} seeds (sample std).");
+        AnsiConsole.MarkupLine($"Report: {Markup.Escape(reportPath)}; results: {Markup.Escape(resultsPath)}");
         if (s.Fast)
         {
             AnsiConsole.MarkupLine("--fast only checks that everything runs: one short epoch leaves the teacher too weak to help; the default run is the comparison.");
@@ -112,7 +133,7 @@ internal static class QuickstartCommand
         return 0;
     }
 
-    private static ClassificationModel TrainOrLoadTeacher(Settings s, ModelOptions options, DataLoader train, DataLoader test, List<Row> rows, List<object> log)
+    private static ClassificationModel TrainOrLoadTeacher(Settings s, ModelOptions options, DataLoader train, DataLoader test, List<Row> rows, List<ReportWriter.Series> series)
     {
         var cacheDirectory = Path.Combine(s.Output, "cache");
         var key = string.Create(CultureInfo.InvariantCulture, $"fashion-{s.Teacher}-e{s.TeacherEpochs}-s{s.Seed}{(s.Fast ? "-fast" : string.Empty)}");
@@ -126,7 +147,7 @@ internal static class QuickstartCommand
             teacher.LoadStateDict(file.Tensors);
             var accuracy = Evaluator.Accuracy(teacher, test);
             AnsiConsole.MarkupLine($"teacher {s.Teacher}: loaded from the cache ({Markup.Escape(path)}), test top-1 {Percent(accuracy)}");
-            rows.Add(new Row(s.Teacher, "teacher (cached)", accuracy, accuracy, 0));
+            rows.Add(new Row(s.Teacher, "teacher (cached)", [accuracy], 0));
             return teacher;
         }
 
@@ -136,8 +157,8 @@ internal static class QuickstartCommand
             SafeTensors.Save(path, teacher.StateDict(), new Dictionary<string, string> { ["test_accuracy"] = results[^1].TestAccuracy.ToString("R", CultureInfo.InvariantCulture) });
         }
 
-        rows.Add(new Row(s.Teacher, "teacher", results[^1].TestAccuracy, results.Max(r => r.TestAccuracy), seconds));
-        log.Add(new { model = s.Teacher, method = "teacher", epochs = results });
+        rows.Add(new Row(s.Teacher, "teacher", [results[^1].TestAccuracy], seconds));
+        series.Add(new ReportWriter.Series($"{s.Teacher} teacher", results));
         return teacher;
     }
 
@@ -167,9 +188,9 @@ internal static class QuickstartCommand
 
     private static string Percent(double v) => v.ToString("P2", CultureInfo.InvariantCulture);
 
-    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, string Teacher, string Student, string Output);
+    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output);
 
-    private sealed record Row(string Model, string Method, double Final, double Best, double Seconds);
+    private sealed record Row(string Model, string Method, IReadOnlyList<double> Finals, double Seconds);
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
     private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>

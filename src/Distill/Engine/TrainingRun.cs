@@ -14,7 +14,7 @@ namespace Distill.Engine;
 /// epoch: every loss term, accuracies, rate, images/s), last.safetensors (everything needed to resume,
 /// written atomically after every epoch) and best.safetensors (the best student's state dict).
 /// With resume, the run continues from last.safetensors and ends with the same weights as an
-/// uninterrupted run of the same recipe.
+/// uninterrupted run of the same recipe. report.html (curves and result) is rewritten after every epoch.
 /// </summary>
 public static class TrainingRun
 {
@@ -92,6 +92,10 @@ public static class TrainingRun
 
             TrainingCheckpoint.Save(lastPath, student, trainer.Optimizer, trainer.Scheduler, r.Epoch, configText,
                 new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) });
+            var history = File.ReadAllLines(logPath).Select(l => JsonSerializer.Deserialize<EpochResult>(l)!).ToArray();
+            var label = config.Method.Name == "none" ? $"{config.Student.Model} alone" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
+            ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history)],
+                [new ReportWriter.ResultRow(config.Student.Model, config.Method.Name == "none" ? "alone" : config.Method.Name, [history[^1].TestAccuracy])]);
             onEpoch?.Invoke(r);
         }, startEpoch);
         return new Summary(directory, results, best);
