@@ -167,22 +167,8 @@ internal static class QuickstartCommand
     {
         var options = new TrainerOptions { Epochs = epochs, LearningRate = 0.05, Schedule = "cosine" };
         using var trainer = new Trainer(student, teacher, distiller, options);
-        IReadOnlyList<EpochResult> results = [];
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask(Markup.Escape(title), maxValue: epochs * (double)train.BatchCount);
-                var progress = new SynchronousProgress<TrainingProgress>(p =>
-                {
-                    task.Value = ((p.Epoch - 1) * (double)p.Steps) + p.Step;
-                    task.Description = Markup.Escape($"{title} epoch {p.Epoch}/{epochs} loss {p.Loss:F3} {p.ImagesPerSecond:F0} img/s");
-                });
-                results = trainer.Fit(train, test, progress, r =>
-                    AnsiConsole.MarkupLine(Markup.Escape($"  {title} epoch {r.Epoch}: train top-1 {r.TrainAccuracy:P2}, test top-1 {r.TestAccuracy:P2}, " +
-                        $"{string.Join(", ", r.LossTerms.Select(t => $"{t.Key} {t.Value:F3}"))}, lr {r.LearningRate:G3}, {r.ImagesPerSecond:F0} img/s")));
-            });
+        var results = TrainingDisplay.Run(title, epochs, train.BatchCount, (progress, onEpoch) => trainer.Fit(train, test, progress, onEpoch));
         return (results, clock.Elapsed.TotalSeconds);
     }
 
@@ -192,9 +178,4 @@ internal static class QuickstartCommand
 
     private sealed record Row(string Model, string Method, IReadOnlyList<double> Finals, double Seconds);
 
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

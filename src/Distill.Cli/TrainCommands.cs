@@ -53,9 +53,8 @@ internal static class TrainCommands
                 }
 
                 AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (recipe.Method.Name == "none" ? " alone" : $" with {recipe.Method.Name} from {recipe.Teacher!.Model}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
-                var summary = TrainingRun.Execute(recipe, r.GetValue(resume), progress: null, onEpoch: e =>
-                    AnsiConsole.MarkupLine(Markup.Escape($"  epoch {e.Epoch}: train top-1 {e.TrainAccuracy:P2}, test top-1 {e.TestAccuracy:P2}, " +
-                        $"{string.Join(", ", e.LossTerms.Select(t => $"{t.Key} {t.Value:F4}"))}, lr {e.LearningRate:G3}, {e.ImagesPerSecond:F0} img/s")));
+                var summary = TrainingDisplay.Run(recipe.Student.Model, recipe.Train.Epochs, batchesPerEpoch: 0,
+                    (progress, onEpoch) => TrainingRun.Execute(recipe, r.GetValue(resume), progress, onEpoch));
                 AnsiConsole.MarkupLine(Markup.Escape($"best test top-1 {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));
                 return 0;
             }

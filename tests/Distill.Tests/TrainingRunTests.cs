@@ -37,7 +37,7 @@ public sealed class TrainingRunTests : IDisposable
         var straight = ConfigLoader.Parse(recipe);
         var summary = TrainingRun.Execute(straight);
         Assert.Equal(3, summary.Epochs.Count);
-        foreach (var artifact in new[] { "config.yaml", "log.jsonl", "epochs.csv", "last.safetensors", "best.safetensors", "report.html" })
+        foreach (var artifact in new[] { "config.yaml", "log.jsonl", "epochs.csv", "last.safetensors", "best.safetensors", "report.html", "steps.jsonl" })
         {
             Assert.True(File.Exists(Path.Combine(straight.Output, artifact)), artifact);
         }

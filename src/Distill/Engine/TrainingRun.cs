@@ -11,7 +11,7 @@ namespace Distill.Engine;
 
 /// <summary>
 /// Runs a recipe in its folder: config.yaml (the resolved recipe), log.jsonl and epochs.csv (one line per
-/// epoch: every loss term, accuracies, rate, images/s), last.safetensors (everything needed to resume,
+/// epoch: every loss term, accuracies, rate, images/s), steps.jsonl (every 10 steps: mean loss, images/s), last.safetensors (everything needed to resume,
 /// written atomically after every epoch) and best.safetensors (the best student's state dict).
 /// With resume, the run continues from last.safetensors and ends with the same weights as an
 /// uninterrupted run of the same recipe. report.html (curves and result) is rewritten after every epoch.
@@ -78,7 +78,19 @@ public static class TrainingRun
             File.WriteAllText(logPath, string.Empty);
         }
 
-        var results = trainer.Fit(loaders.Train, loaders.Test, progress, r =>
+        var stepsPath = Path.Combine(directory, "steps.jsonl");
+        if (startEpoch == 1)
+        {
+            File.WriteAllText(stepsPath, string.Empty);
+        }
+
+        // Steps are logged when the trainer reports (every 10 steps and at each epoch's end).
+        var stepLog = new ForwardingProgress(p =>
+        {
+            File.AppendAllText(stepsPath, JsonSerializer.Serialize(p) + "\n");
+            progress?.Report(p);
+        });
+        var results = trainer.Fit(loaders.Train, loaders.Test, stepLog, r =>
         {
             File.AppendAllText(logPath, JsonSerializer.Serialize(r) + "\n");
             File.AppendAllText(csvPath, string.Create(CultureInfo.InvariantCulture,
@@ -99,6 +111,11 @@ public static class TrainingRun
             onEpoch?.Invoke(r);
         }, startEpoch);
         return new Summary(directory, results, best);
+    }
+
+    private sealed class ForwardingProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
     }
 
     private static ClassificationModel LoadTeacher(ModelConfig teacher, ModelOptions options)
