@@ -21,6 +21,7 @@ internal static class DistillCommand
         root.Subcommands.Add(TrainCommands.Train());
         root.Subcommands.Add(TrainCommands.Teacher());
         root.Subcommands.Add(TrainCommands.Methods());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 

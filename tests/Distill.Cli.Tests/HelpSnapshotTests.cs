@@ -13,6 +13,7 @@ public sealed class HelpSnapshotTests
     [InlineData("quickstart", new string[] { "quickstart", "--help" })]
     [InlineData("inspect", new string[] { "inspect", "--help" })]
     [InlineData("models", new string[] { "models", "--help" })]
+    [InlineData("eval", new string[] { "eval", "--help" })]
     public void Help_MatchesTheReviewedSnapshot(string name, string[] args)
     {
         var (code, output, _) = Run(args);

@@ -77,9 +77,9 @@ public sealed class CheckpointTests : IDisposable
         state["extra.weight"] = Tensor.Zeros([1]);
         state["classifier.weight"] = Tensor.Zeros([10, 3]);
         var e = Assert.Throws<StateDictMismatchException>(() => net.LoadStateDict(state));
-        Assert.Contains("missing keys: features.1.running_var", e.Message, StringComparison.Ordinal);
-        Assert.Contains("unexpected keys: extra.weight", e.Message, StringComparison.Ordinal);
-        Assert.Contains("classifier.weight: checkpoint [10, 3], model [10, 64]", e.Message, StringComparison.Ordinal);
+        Assert.Contains("missing keys (1): features.1.running_var", e.Message, StringComparison.Ordinal);
+        Assert.Contains("unexpected keys (1): extra.weight", e.Message, StringComparison.Ordinal);
+        Assert.Contains("shape mismatches (1): classifier.weight: checkpoint [10, 3], model [10, 64]", e.Message, StringComparison.Ordinal);
         Assert.Equal(before.ToArray<float>(), net.StateDict()["classifier.weight"].ToArray<float>());
     }
 

@@ -134,6 +134,18 @@ public static class TrainingCheckpoint
             extra);
     }
 
+    /// <summary>
+    /// The model's state dict from either kind of file: a training checkpoint ("model." keys) or a bare
+    /// state dict (best.safetensors, or a file written by PyTorch). The tensors stay owned by the file.
+    /// </summary>
+    public static Dictionary<string, Tensor> ModelState(SafeTensorsFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return file.Tensors.Keys.Any(k => k.StartsWith(ModelPrefix, StringComparison.Ordinal))
+            ? Slice(file, ModelPrefix)
+            : file.Tensors.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
+    }
+
     private static Dictionary<string, Tensor> Slice(SafeTensorsFile file, string prefix) =>
         file.Tensors.Where(t => t.Key.StartsWith(prefix, StringComparison.Ordinal))
             .ToDictionary(t => t.Key[prefix.Length..], t => t.Value, StringComparer.Ordinal);

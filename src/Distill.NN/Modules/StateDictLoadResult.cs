@@ -13,9 +13,13 @@ public sealed record StateDictLoadResult(IReadOnlyList<string> MissingKeys, IRea
     public override string ToString()
     {
         var lines = new List<string>();
-        if (MissingKeys.Count > 0) lines.Add($"missing keys: {string.Join(", ", MissingKeys)}");
-        if (UnexpectedKeys.Count > 0) lines.Add($"unexpected keys: {string.Join(", ", UnexpectedKeys)}");
-        if (ShapeMismatches.Count > 0) lines.Add($"shape mismatches: {string.Join("; ", ShapeMismatches)}");
+        if (MissingKeys.Count > 0) lines.Add($"missing keys ({MissingKeys.Count}): {Shorten(MissingKeys, ", ")}");
+        if (UnexpectedKeys.Count > 0) lines.Add($"unexpected keys ({UnexpectedKeys.Count}): {Shorten(UnexpectedKeys, ", ")}");
+        if (ShapeMismatches.Count > 0) lines.Add($"shape mismatches ({ShapeMismatches.Count}): {Shorten(ShapeMismatches, "; ")}");
         return lines.Count == 0 ? "all keys matched" : string.Join(Environment.NewLine, lines);
     }
+
+    // Long lists (a whole model's keys) are cut after 12 entries; the counts above stay exact.
+    private static string Shorten(IReadOnlyList<string> items, string separator) =>
+        items.Count <= 12 ? string.Join(separator, items) : $"{string.Join(separator, items.Take(12))}{separator}... and {items.Count - 12} more";
 }

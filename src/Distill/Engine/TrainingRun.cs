@@ -129,10 +129,7 @@ public static class TrainingRun
         var model = ModelRegistry.Create(teacher.Model, options);
         using var scope = DisposeScope.Enter();
         using var file = SafeTensors.Load(path);
-        var state = file.Tensors.Keys.Any(k => k.StartsWith("model.", StringComparison.Ordinal))
-            ? file.Tensors.Where(t => t.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(t => t.Key[6..], t => t.Value)
-            : file.Tensors.ToDictionary(t => t.Key, t => t.Value);
-        model.LoadStateDict(state);
+        model.LoadStateDict(TrainingCheckpoint.ModelState(file));
         return model;
     }
 }
