@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Optim;
@@ -82,23 +81,7 @@ internal static class EndToEnd
 
     private static (double Kd, double Ce, double PeakRssMib) RunPython(int steps, int threads)
     {
-        var script = Path.Combine(AppContext.BaseDirectory, "kd_step_bench.py");
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, steps.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture) })
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(info) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
-        var stdout = p.StandardOutput.ReadToEnd();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"kd_step_bench.py failed: {stderr}");
-        }
-
-        using var json = JsonDocument.Parse(stdout);
+        using var json = PythonScript.Run("kd_step_bench.py", steps.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture));
         var r = json.RootElement;
         return (r.GetProperty("kd").GetDouble(), r.GetProperty("ce").GetDouble(), r.GetProperty("peak_rss_mib").GetDouble());
     }

@@ -12,7 +12,7 @@ internal static class OpLoops
         using var a = Tensor.Ones([1]);
         using var b = Tensor.Ones([1]);
         var result = new double[rounds];
-        for (var r = 0; r < rounds; r++)
+        for (var r = -1; r < rounds; r++)
         {
             var start = Stopwatch.GetTimestamp();
             for (var i = 0; i < iterations; i++)
@@ -20,7 +20,11 @@ internal static class OpLoops
                 using var c = a + b;
             }
 
-            result[r] = Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations;
+            // Round -1 warms up (the JIT tiers the loop up during it) and is not counted.
+            if (r >= 0)
+            {
+                result[r] = Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations;
+            }
         }
 
         return result;

@@ -27,7 +27,7 @@ public sealed class MobileNetV2 : ClassificationModel
         {
             for (var i = 0; i < s[2]; i++)
             {
-                _features.Add(new InvertedResidual(input, s[1], i == 0 ? s[3] : 1, s[0]));
+                _features.Add(Block(input, s[1], i == 0 ? s[3] : 1, s[0]));
                 input = s[1];
             }
         }
@@ -62,27 +62,19 @@ public sealed class MobileNetV2 : ClassificationModel
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input) => _classifier.Forward(_flatten.Forward(_avgPool.Forward(_features.Forward(input))));
 
-    private sealed class InvertedResidual : Module<Tensor, Tensor>
+    /// <summary>torchvision's layers: [pw conv-BN-ReLU6 (expansion > 1)], dw conv-BN-ReLU6, pw conv, BN.</summary>
+    private static InvertedResidual Block(long input, long output, long stride, long expansion)
     {
-        private readonly Sequential _conv;
-        private readonly bool _residual;
-
-        public InvertedResidual(long input, long output, long stride, long expansion)
+        var hidden = input * expansion;
+        var layers = new List<Module<Tensor, Tensor>>();
+        if (expansion != 1)
         {
-            var hidden = input * expansion;
-            _residual = stride == 1 && input == output;
-            var layers = new List<Module<Tensor, Tensor>>();
-            if (expansion != 1)
-            {
-                layers.Add(Blocks.ConvBnRelu(input, hidden, 1, relu6: true));
-            }
-
-            layers.Add(Blocks.ConvBnRelu(hidden, hidden, 3, stride, 1, groups: hidden, relu6: true));
-            layers.Add(Blocks.Conv(hidden, output, 1));
-            layers.Add(new BatchNorm2d(output));
-            _conv = RegisterModule("conv", new Sequential(layers));
+            layers.Add(Blocks.ConvBnRelu(input, hidden, 1, relu6: true));
         }
 
-        protected override Tensor ForwardCore(Tensor input) => _residual ? input + _conv.Forward(input) : _conv.Forward(input);
+        layers.Add(Blocks.ConvBnRelu(hidden, hidden, 3, stride, 1, groups: hidden, relu6: true));
+        layers.Add(Blocks.Conv(hidden, output, 1));
+        layers.Add(new BatchNorm2d(output));
+        return new InvertedResidual(new Sequential(layers), input, output, stride);
     }
 }

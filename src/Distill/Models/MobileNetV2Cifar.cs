@@ -32,7 +32,7 @@ public sealed class MobileNetV2Cifar : ClassificationModel
             var stage = new Sequential();
             for (var i = 0; i < s[2]; i++)
             {
-                stage.Add(new InvertedResidual(input, output, i == 0 ? s[3] : 1, t));
+                stage.Add(Block(input, output, i == 0 ? s[3] : 1, t));
                 input = output;
             }
 
@@ -73,22 +73,13 @@ public sealed class MobileNetV2Cifar : ClassificationModel
         return _classifier.Forward(_flatten.Forward(_avgPool.Forward(_conv2.Forward(x))));
     }
 
-    /// <summary>mobilenetv2.py's InvertedResidual: 1x1 expand, 3x3 depthwise (stride), 1x1 project, as "conv".</summary>
-    private sealed class InvertedResidual : Module<Tensor, Tensor>
+    /// <summary>mobilenetv2.py's layers, the 1x1 expansion kept even for t = 1: pw-BN-ReLU, dw-BN-ReLU, pw, BN.</summary>
+    private static InvertedResidual Block(long input, long output, long stride, long expansion)
     {
-        private readonly Sequential _conv;
-        private readonly bool _residual;
-
-        public InvertedResidual(long input, long output, long stride, long expansion)
-        {
-            var hidden = input * expansion;
-            _residual = stride == 1 && input == output;
-            _conv = RegisterModule("conv", new Sequential(
-                Blocks.Conv(input, hidden, 1), new BatchNorm2d(hidden), new ReLU(),
-                Blocks.Conv(hidden, hidden, 3, stride, 1, groups: hidden), new BatchNorm2d(hidden), new ReLU(),
-                Blocks.Conv(hidden, output, 1), new BatchNorm2d(output)));
-        }
-
-        protected override Tensor ForwardCore(Tensor input) => _residual ? input + _conv.Forward(input) : _conv.Forward(input);
+        var hidden = input * expansion;
+        return new InvertedResidual(new Sequential(
+            Blocks.Conv(input, hidden, 1), new BatchNorm2d(hidden), new ReLU(),
+            Blocks.Conv(hidden, hidden, 3, stride, 1, groups: hidden), new BatchNorm2d(hidden), new ReLU(),
+            Blocks.Conv(hidden, output, 1), new BatchNorm2d(output)), input, output, stride);
     }
 }

@@ -1,0 +1,29 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Distill.Benchmarks;
+
+/// <summary>Runs one of the PyTorch-side scripts copied beside the benchmark with Debian's /usr/bin/python3 and parses the JSON it prints.</summary>
+internal static class PythonScript
+{
+    public static JsonDocument Run(string script, params IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, script));
+        foreach (var a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
+        var stderrTask = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{script} failed ({process.ExitCode}): {stderrTask.Result}");
+        }
+
+        return JsonDocument.Parse(stdout);
+    }
+}
