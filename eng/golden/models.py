@@ -22,6 +22,14 @@ def conv(i, o, k, s=1, p=0, g=1, bias=False):
     return nn.Conv2d(i, o, k, s, p, groups=g, bias=bias)
 
 
+def classify(taps, pooled, head):
+    """The shared tail of every reference net: record the pooled vector, apply the head, record the logits."""
+    taps["pooled"] = pooled
+    logits = head(pooled)
+    taps["logits"] = logits
+    return logits, taps
+
+
 # ---- ResNets: CIFAR resnet.py (3 stages, "downsample", "fc"), resnetv2.py (4 stages, "shortcut", "linear"),
 #      torchvision (7x7 stem + max pool, 4 stages, "downsample", "fc") ----
 class Block(nn.Module):
@@ -85,11 +93,7 @@ class RefResNet(nn.Module):
             for blk in getattr(self, name):
                 x, pre = blk(x)
             taps[f"stage{i + 1}"], taps[f"stage{i + 1}.preact"] = x, pre
-        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
-        taps["pooled"] = x
-        x = getattr(self, self.head)(x)
-        taps["logits"] = x
-        return x, taps
+        return classify(taps, F.adaptive_avg_pool2d(x, 1).flatten(1), getattr(self, self.head))
 
 
 # ---- WRN (pre-activation; taps per §2.2) ----
@@ -134,11 +138,7 @@ class RefWrn(nn.Module):
         taps["stage1"], taps["stage1.preact"] = f[0], self.block2.layer[0].bn1(f[0])
         taps["stage2"], taps["stage2.preact"] = f[1], self.block3.layer[0].bn1(f[1])
         taps["stage3"], taps["stage3.preact"] = f[2], self.bn1(f[2])
-        x = F.adaptive_avg_pool2d(F.relu(self.bn1(x)), 1).flatten(1)
-        taps["pooled"] = x
-        x = self.fc(x)
-        taps["logits"] = x
-        return x, taps
+        return classify(taps, F.adaptive_avg_pool2d(F.relu(self.bn1(x)), 1).flatten(1), self.fc)
 
 
 # ---- VGG-BN (last ReLU of each block outside it) ----
@@ -164,11 +164,7 @@ class RefVgg(nn.Module):
             pre = getattr(self, f"block{b}")(x)
             x = F.relu(pre)
             taps[f"stage{b}"], taps[f"stage{b}.preact"] = x, pre
-        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
-        taps["pooled"] = x
-        x = self.classifier(x)
-        taps["logits"] = x
-        return x, taps
+        return classify(taps, F.adaptive_avg_pool2d(x, 1).flatten(1), self.classifier)
 
 
 # ---- MobileNetV2 (CIFAR, width 0.5, expansion 6) ----
@@ -211,11 +207,7 @@ class RefMobileHalf(nn.Module):
             if i in (1, 2, 4, 6):
                 taps[f"stage{k}"] = taps[f"stage{k}.preact"] = x
                 k += 1
-        x = F.adaptive_avg_pool2d(self.conv2(x), 1).flatten(1)
-        taps["pooled"] = x
-        x = self.classifier(x)
-        taps["logits"] = x
-        return x, taps
+        return classify(taps, F.adaptive_avg_pool2d(self.conv2(x), 1).flatten(1), self.classifier)
 
 
 # ---- ShuffleNets (CIFAR) ----
@@ -262,11 +254,7 @@ class RefShuffleV1(nn.Module):
             for blk in getattr(self, f"layer{s + 1}"):
                 x, pre = blk(x)
             taps[f"stage{s + 1}"], taps[f"stage{s + 1}.preact"] = x, pre
-        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
-        taps["pooled"] = x
-        x = self.linear(x)
-        taps["logits"] = x
-        return x, taps
+        return classify(taps, F.adaptive_avg_pool2d(x, 1).flatten(1), self.linear)
 
 
 class ShuffleV2Basic(nn.Module):
@@ -320,11 +308,7 @@ class RefShuffleV2(nn.Module):
             for blk in getattr(self, f"layer{s + 1}"):
                 x, pre = blk(x)
             taps[f"stage{s + 1}"], taps[f"stage{s + 1}.preact"] = x, pre
-        x = F.adaptive_avg_pool2d(F.relu(self.bn2(self.conv2(x))), 1).flatten(1)
-        taps["pooled"] = x
-        x = self.linear(x)
-        taps["logits"] = x
-        return x, taps
+        return classify(taps, F.adaptive_avg_pool2d(F.relu(self.bn2(self.conv2(x))), 1).flatten(1), self.linear)
 
 
 # ---- MobileNetV1 (mdistiller ImageNet student) and torchvision's MobileNetV2 layout ----
@@ -354,11 +338,7 @@ class RefMobileNetV1(nn.Module):
                 x = m(x)
             if i == 0:
                 taps["stem"] = x
-        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
-        taps["pooled"] = x
-        x = self.fc(x)
-        taps["logits"] = x
-        return x, taps
+        return classify(taps, F.adaptive_avg_pool2d(x, 1).flatten(1), self.fc)
 
 
 class TvInvRes(nn.Module):
@@ -396,11 +376,7 @@ class RefMobileNetV2(nn.Module):
             if i in (3, 6, 13, 17):
                 taps[f"stage{k}"] = taps[f"stage{k}.preact"] = x
                 k += 1
-        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
-        taps["pooled"] = x
-        x = self.classifier(x)
-        taps["logits"] = x
-        return x, taps
+        return classify(taps, F.adaptive_avg_pool2d(x, 1).flatten(1), self.classifier)
 
 
 # ---- the small ViT (patch 4, pre-norm GELU blocks) ----
@@ -427,11 +403,7 @@ class RefVit(nn.Module):
             for s in range(1, 5):
                 if i == s * self.depth // 4 - 1:
                     taps[f"stage{s}"] = taps[f"stage{s}.preact"] = x
-        x = self.norm(x)[:, 0]
-        taps["pooled"] = x
-        x = self.head(x)
-        taps["logits"] = x
-        return x, taps
+        return classify(taps, self.norm(x)[:, 0], self.head)
 
 
 def deterministic_(model):
