@@ -21,6 +21,8 @@ internal static class TrainCommands
             var table = new Table().AddColumns("name", "method", "defaults", "paper");
             table.AddRow("none", "cross-entropy only (train a teacher or a baseline student)", "-", "-");
             table.AddRow("kd", "Knowledge distillation", "temperature 4, ce_weight 0.1, kd_weight 0.9", "Hinton et al., 2015 (arXiv 1503.02531)");
+            table.AddRow("dkd", "Decoupled knowledge distillation", "alpha 1, beta 8, temperature 4, ce_weight 1, warmup 20", "Zhao et al., CVPR 2022 (arXiv 2203.08679)");
+            table.AddRow("+ logit_standardization", "z-score both logit vectors first (a switch on kd and dkd)", "recipe: temperature 2, kd_weight 9", "Sun et al., CVPR 2024 (arXiv 2403.01427)");
             AnsiConsole.Write(table);
             return 0;
         });

@@ -48,6 +48,36 @@ public sealed class TrainerTests
         }
     }
 
+    [Theory]
+    [InlineData("kd+ls")]
+    [InlineData("dkd")]
+    [InlineData("dkd+ls")]
+    public void LogitMethod_ShortRun_LossFallsAndStaysFinite(string method)
+    {
+        var data = StripesDataset(128);
+        var train = new DataLoader(data, 32, shuffle: true, seed: 2);
+        var test = new DataLoader(data, 64);
+        TorchRuntime.ManualSeed(4);
+        using var teacher = ModelRegistry.Create("resnet8", new ModelOptions(2, 1, 16));
+        using (var t = new Trainer(teacher, null, null, new TrainerOptions { Epochs = 6, Schedule = "cosine" }))
+        {
+            t.Fit(train, test);
+        }
+
+        using var student = ModelRegistry.Create("resnet8", new ModelOptions(2, 1, 16));
+        using Distiller distiller = method switch
+        {
+            "kd+ls" => KnowledgeDistillation.WithLogitStandardization(),
+            "dkd" => new DecoupledKnowledgeDistillation(warmupEpochs: 1),
+            _ => new DecoupledKnowledgeDistillation(alpha: 9, beta: 72, temperature: 2, warmupEpochs: 1, logitStandardization: true),
+        };
+        using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 3, Schedule = "cosine", LearningRate = 0.01 });
+        var results = trainer.Fit(train, test);
+        var totals = results.Select(r => r.LossTerms.Values.Sum()).ToArray();
+        Assert.All(totals, v => Assert.True(double.IsFinite(v), $"{method}: loss {v}"));
+        Assert.True(totals[^1] < totals[0], $"{method}: loss went {string.Join(" -> ", totals)}");
+    }
+
     [Fact]
     public void MethodThatNeedsATeacher_WithoutOne_IsRejected()
     {

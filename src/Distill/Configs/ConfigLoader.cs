@@ -68,7 +68,7 @@ public static class ConfigLoader
         var data = root.Child("data", ["dataset", "root", "train_subset", "test_subset", "batch_size", "augment"]);
         var student = root.Child("student", ["model", "checkpoint"]);
         var teacher = root.Child("teacher", ["model", "checkpoint"]);
-        var method = root.Child("method", ["name", "temperature", "ce_weight", "kd_weight"]);
+        var method = root.Child("method", ["name", "temperature", "ce_weight", "kd_weight", "logit_standardization", "alpha", "beta", "warmup"]);
         var train = root.Child("train", ["epochs", "lr", "momentum", "weight_decay", "schedule", "milestones", "seed"]);
         var models = ModelRegistry.Names.Select(n => n.Name).ToArray();
         var defaults = new RunConfig();
@@ -95,10 +95,14 @@ public static class ConfigLoader
             },
             Method = new MethodConfig
             {
-                Name = method?.String("name", ["none", "kd"]) ?? "none",
+                Name = method?.String("name", ["none", "kd", "dkd"]) ?? "none",
                 Temperature = method?.Double("temperature", 1e-9) ?? defaults.Method.Temperature,
-                CeWeight = method?.Double("ce_weight", 0) ?? defaults.Method.CeWeight,
+                CeWeight = method?.Double("ce_weight", 0),
                 KdWeight = method?.Double("kd_weight", 0) ?? defaults.Method.KdWeight,
+                LogitStandardization = method?.Bool("logit_standardization") ?? false,
+                Alpha = method?.Double("alpha", 0) ?? defaults.Method.Alpha,
+                Beta = method?.Double("beta", 0) ?? defaults.Method.Beta,
+                Warmup = method?.Int("warmup", 0) ?? defaults.Method.Warmup,
             },
             Train = new TrainConfig
             {

@@ -23,8 +23,12 @@ public static class ConfigWriter
         sb.Append("method:\n");
         Line(sb, "name", config.Method.Name);
         Line(sb, "temperature", config.Method.Temperature);
-        Line(sb, "ce_weight", config.Method.CeWeight);
+        if (config.Method.CeWeight is { } ce) Line(sb, "ce_weight", ce);
         Line(sb, "kd_weight", config.Method.KdWeight);
+        Line(sb, "logit_standardization", config.Method.LogitStandardization ? "true" : "false");
+        Line(sb, "alpha", config.Method.Alpha);
+        Line(sb, "beta", config.Method.Beta);
+        Line(sb, "warmup", config.Method.Warmup);
         sb.Append("train:\n");
         Line(sb, "epochs", config.Train.Epochs);
         Line(sb, "lr", config.Train.Lr);

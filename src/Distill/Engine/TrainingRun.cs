@@ -48,10 +48,12 @@ public static class TrainingRun
         TorchRuntime.ManualSeed(seed);
         using var student = ModelRegistry.Create(config.Student.Model, options);
         using var teacher = config.Method.Name == "none" || config.Teacher is null ? null : LoadTeacher(config.Teacher, options);
-        using var distiller = config.Method.Name switch
+        using Distiller? distiller = config.Method.Name switch
         {
             "none" => null,
-            "kd" => new KnowledgeDistillation(config.Method.Temperature, config.Method.CeWeight, config.Method.KdWeight),
+            "kd" => new KnowledgeDistillation(config.Method.Temperature, config.Method.CeWeight ?? 0.1, config.Method.KdWeight, config.Method.LogitStandardization),
+            "dkd" => new DecoupledKnowledgeDistillation(config.Method.Alpha, config.Method.Beta, config.Method.Temperature, config.Method.CeWeight ?? 1.0,
+                config.Method.Warmup, config.Method.LogitStandardization),
             _ => throw new ConfigException($"method '{config.Method.Name}' is not available in `distill train` yet"),
         };
         var trainerOptions = new TrainerOptions

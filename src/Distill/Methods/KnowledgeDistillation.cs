@@ -6,14 +6,16 @@ namespace Distill.Methods;
 /// <summary>
 /// Hinton et al.'s knowledge distillation (spec §3, as mdistiller): L = w_ce CE(z_s, y) + w_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)),
 /// the KL summed over classes and averaged over the batch. CIFAR defaults: T = 4, w_ce = 0.1, w_kd = 0.9.
-/// Terms: "ce" and "kd".
+/// With logit standardisation (§4) the KD term sees z-scored logits; the LS recipe is T = 2, w_kd = 9
+/// (<see cref="WithLogitStandardization"/>). Terms: "ce" and "kd".
 /// </summary>
 public sealed class KnowledgeDistillation : Distiller
 {
     /// <summary>Creates the method.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The temperature is not positive or a weight is negative.</exception>
-    public KnowledgeDistillation(double temperature = 4, double ceWeight = 0.1, double kdWeight = 0.9)
+    public KnowledgeDistillation(double temperature = 4, double ceWeight = 0.1, double kdWeight = 0.9, bool logitStandardization = false)
     {
+        LogitStandardizationEnabled = logitStandardization;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(temperature);
         ArgumentOutOfRangeException.ThrowIfNegative(ceWeight);
         ArgumentOutOfRangeException.ThrowIfNegative(kdWeight);
@@ -34,6 +36,13 @@ public sealed class KnowledgeDistillation : Distiller
     /// <summary>The distillation weight.</summary>
     public double KdWeight { get; }
 
+    /// <summary>Whether the KD term z-scores both logit vectors first (§4).</summary>
+    public bool LogitStandardizationEnabled { get; }
+
+    /// <summary>KD + LS with the spec's CIFAR defaults: T = 2, w_ce = 0.1, w_kd = 9.</summary>
+    public static KnowledgeDistillation WithLogitStandardization(double temperature = 2, double ceWeight = 0.1, double kdWeight = 9) =>
+        new(temperature, ceWeight, kdWeight, logitStandardization: true);
+
     /// <summary>T² · KL(softmax(t/T) ‖ softmax(s/T)), summed over classes and averaged over the batch.</summary>
     public static Tensor KdLoss(Tensor studentLogits, Tensor teacherLogits, double temperature)
     {
@@ -49,8 +58,11 @@ public sealed class KnowledgeDistillation : Distiller
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var teacher = inputs.TeacherLogits ?? throw new InvalidOperationException("kd needs teacher logits");
+        var (student, target) = LogitStandardizationEnabled
+            ? (LogitStandardization.Standardize(inputs.StudentLogits), LogitStandardization.Standardize(teacher))
+            : (inputs.StudentLogits, teacher);
         return new LossTerms()
             .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
-            .Add("kd", KdLoss(inputs.StudentLogits, teacher, Temperature) * KdWeight);
+            .Add("kd", KdLoss(student, target, Temperature) * KdWeight);
     }
 }
