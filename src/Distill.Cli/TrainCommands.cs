@@ -22,7 +22,8 @@ internal static class TrainCommands
             table.AddRow("none", "cross-entropy only (train a teacher or a baseline student)", "-", "-");
             table.AddRow("kd", "Knowledge distillation", "temperature 4, ce_weight 0.1, kd_weight 0.9", "Hinton et al., 2015 (arXiv 1503.02531)");
             table.AddRow("dkd", "Decoupled knowledge distillation", "alpha 1, beta 8, temperature 4, ce_weight 1, warmup 20", "Zhao et al., CVPR 2022 (arXiv 2203.08679)");
-            table.AddRow("+ logit_standardization", "z-score both logit vectors first (a switch on kd and dkd)", "recipe: temperature 2, kd_weight 9", "Sun et al., CVPR 2024 (arXiv 2403.01427)");
+            table.AddRow("ctkd", "Curriculum temperature KD (global temperature)", "ce_weight 0.1, kd_weight 0.9, T in (1, 21), lambda 0 -> -1 over 10 epochs", "Li et al., AAAI 2023 (arXiv 2211.16231)");
+            table.AddRow("+ logit_standardization", "z-score both logit vectors first (a switch on kd, dkd and ctkd)", "recipe: temperature 2, kd_weight 9", "Sun et al., CVPR 2024 (arXiv 2403.01427)");
             AnsiConsole.Write(table);
             return 0;
         });

@@ -75,6 +75,27 @@ public sealed class TrainingRunTests : IDisposable
         var distilled = TrainingRun.Execute(kd);
         Assert.Equal(["ce", "kd"], distilled.Epochs[0].LossTerms.Keys);
         Assert.False(double.IsNaN(distilled.Epochs[0].LossTerms["kd"]));
+
+        // A method with learnable parts (CTKD's temperature) resumes bit-exact too: its state is in the checkpoint.
+        var ctkd = ConfigLoader.Parse(recipe, overrides:
+        [
+            "method.name=ctkd", "teacher.model=resnet8", $"teacher.checkpoint={Path.Combine(straight.Output, "best.safetensors")}",
+            "train.epochs=2", $"output={Path.Combine(_root, "ctkd")}",
+        ]);
+        TrainingRun.Execute(ctkd);
+        var ctkdInterrupted = ctkd with { Output = Path.Combine(_root, "ctkd-interrupted") };
+        Assert.Throws<OperationCanceledException>(() => TrainingRun.Execute(ctkdInterrupted, onEpoch: _ => throw new OperationCanceledException()));
+        TrainingRun.Execute(ctkdInterrupted, resume: true);
+        using (DisposeScope.Enter())
+        {
+            using var a = SafeTensors.Load(Path.Combine(ctkd.Output, "last.safetensors"));
+            using var b = SafeTensors.Load(Path.Combine(ctkdInterrupted.Output, "last.safetensors"));
+            Assert.Contains("distiller.theta", a.Tensors.Keys);
+            foreach (var (key, value) in a.Tensors.Where(t => !t.Key.StartsWith("rng", StringComparison.Ordinal)))
+            {
+                Assert.True(value.ToBytes().SequenceEqual(b.Tensors[key].ToBytes()), $"ctkd {key} differs after resume");
+            }
+        }
     }
 
     private void WriteIdx(string prefix, int count)

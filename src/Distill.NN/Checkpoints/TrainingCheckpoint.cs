@@ -16,11 +16,20 @@ public static class TrainingCheckpoint
     private const string ModelPrefix = "model.";
     private const string OptimizerPrefix = "optimizer.";
     private const string RngKey = "rng.cpu";
+    private const string ExtraModulePrefix = "distiller.";
     private const string ExtraPrefix = "extra.";
 
     /// <summary>Writes the checkpoint atomically (an existing file is replaced only once the new one is complete).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="model">The trained model ("model." keys).</param>
+    /// <param name="optimizer">Its optimizer, whose state is saved too.</param>
+    /// <param name="scheduler">The schedule, whose position is saved.</param>
+    /// <param name="epoch">The last completed epoch.</param>
+    /// <param name="config">The run's configuration text.</param>
+    /// <param name="extra">Caller entries.</param>
+    /// <param name="distiller">A second module with learnable state (a distillation method's parts: "distiller." keys).</param>
     public static void Save(string path, Module model, Optimizer? optimizer = null, LearningRateScheduler? scheduler = null, int epoch = 0,
-        string? config = null, IReadOnlyDictionary<string, string>? extra = null)
+        string? config = null, IReadOnlyDictionary<string, string>? extra = null, Module? distiller = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var scope = DisposeScope.Enter();
@@ -28,6 +37,11 @@ public static class TrainingCheckpoint
         foreach (var (key, value) in model.StateDict())
         {
             tensors.Add(new(ModelPrefix + key, value));
+        }
+
+        foreach (var (key, value) in distiller?.StateDict() ?? [])
+        {
+            tensors.Add(new(ExtraModulePrefix + key, value));
         }
 
         if (optimizer is not null)
@@ -70,7 +84,7 @@ public static class TrainingCheckpoint
     /// <summary>Restores model, optimizer, scheduler and RNG from a checkpoint; nothing changes unless all of it fits.</summary>
     /// <exception cref="CheckpointFormatException">The file is corrupt or not a training checkpoint.</exception>
     /// <exception cref="StateDictMismatchException">The model keys do not fit.</exception>
-    public static TrainingState Load(string path, Module model, Optimizer? optimizer = null, LearningRateScheduler? scheduler = null)
+    public static TrainingState Load(string path, Module model, Optimizer? optimizer = null, LearningRateScheduler? scheduler = null, Module? distiller = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var file = SafeTensors.Load(path);
@@ -83,6 +97,8 @@ public static class TrainingCheckpoint
         var modelState = Slice(file, ModelPrefix);
         var optimizerState = Slice(file, OptimizerPrefix);
         model.CheckStateDict(modelState, strict: true);
+        var distillerState = Slice(file, ExtraModulePrefix);
+        distiller?.CheckStateDict(distillerState, strict: true);
         if (optimizer is not null)
         {
             try
@@ -111,6 +127,7 @@ public static class TrainingCheckpoint
         }
 
         model.LoadStateDict(modelState, strict: true);
+        distiller?.LoadStateDict(distillerState, strict: true);
         optimizer?.LoadStateTensors(optimizerState);
         if (rates is not null)
         {

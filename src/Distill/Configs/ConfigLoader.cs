@@ -95,7 +95,7 @@ public static class ConfigLoader
             },
             Method = new MethodConfig
             {
-                Name = method?.String("name", ["none", "kd", "dkd"]) ?? "none",
+                Name = method?.String("name", ["none", "kd", "dkd", "ctkd"]) ?? "none",
                 Temperature = method?.Double("temperature", 1e-9) ?? defaults.Method.Temperature,
                 CeWeight = method?.Double("ce_weight", 0),
                 KdWeight = method?.Double("kd_weight", 0) ?? defaults.Method.KdWeight,

@@ -57,7 +57,7 @@ public sealed record ModelConfig
 /// <summary>The distillation method: "none" trains the student alone.</summary>
 public sealed record MethodConfig
 {
-    /// <summary>none, kd or dkd.</summary>
+    /// <summary>none, kd, dkd or ctkd.</summary>
     public string Name { get; init; } = "none";
 
     /// <summary>Z-score both logit vectors before the distillation term (spec §4).</summary>

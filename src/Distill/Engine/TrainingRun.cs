@@ -52,6 +52,7 @@ public static class TrainingRun
         {
             "none" => null,
             "kd" => new KnowledgeDistillation(config.Method.Temperature, config.Method.CeWeight ?? 0.1, config.Method.KdWeight, config.Method.LogitStandardization),
+            "ctkd" => new CurriculumTemperatureDistillation(config.Method.CeWeight ?? 0.1, config.Method.KdWeight, logitStandardization: config.Method.LogitStandardization),
             "dkd" => new DecoupledKnowledgeDistillation(config.Method.Alpha, config.Method.Beta, config.Method.Temperature, config.Method.CeWeight ?? 1.0,
                 config.Method.Warmup, config.Method.LogitStandardization),
             _ => throw new ConfigException($"method '{config.Method.Name}' is not available in `distill train` yet"),
@@ -70,7 +71,7 @@ public static class TrainingRun
         var best = 0.0;
         if (resume && File.Exists(lastPath))
         {
-            var state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler);
+            var state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler, distiller);
             startEpoch = state.Epoch + 1;
             best = double.Parse(state.Extra.GetValueOrDefault("best_accuracy", "0"), CultureInfo.InvariantCulture);
         }
@@ -105,7 +106,7 @@ public static class TrainingRun
             }
 
             TrainingCheckpoint.Save(lastPath, student, trainer.Optimizer, trainer.Scheduler, r.Epoch, configText,
-                new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) });
+                new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) }, distiller);
             var history = File.ReadAllLines(logPath).Select(l => JsonSerializer.Deserialize<EpochResult>(l)!).ToArray();
             var label = config.Method.Name == "none" ? $"{config.Student.Model} alone" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
             ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history)],
