@@ -8,9 +8,9 @@ namespace Distill.NN.Tests;
 
 public sealed class DataGoldenTests
 {
-    private static readonly Lazy<JsonDocument> Golden = new(() => JsonDocument.Parse(File.ReadAllBytes(NnFixture.FixturePath("data_pipeline.json"))));
+    private static readonly JsonFixture Golden = new("data_pipeline.json");
 
-    private static JsonElement Root => Golden.Value.RootElement;
+    private static JsonElement Root => Golden.Root;
 
     [Theory]
     [InlineData(0UL)]

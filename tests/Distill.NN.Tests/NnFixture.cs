@@ -8,23 +8,13 @@ namespace Distill.NN.Tests;
 /// <summary>tests/Fixtures/nn_modules.json, made by eng/golden/nn_modules.py.</summary>
 internal static class NnFixture
 {
-    private static readonly Lazy<JsonDocument> Document = new(() =>
-        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "nn_modules.json"))));
+    private static readonly JsonFixture Fixture = new("nn_modules.json");
 
-    public static JsonElement Root => Document.Value.RootElement;
+    public static JsonElement Root => Fixture.Root;
 
     public static string FixturePath(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
-    public static TheoryData<string> Names(string section)
-    {
-        var data = new TheoryData<string>();
-        foreach (var item in Root.GetProperty(section).EnumerateObject())
-        {
-            data.Add(item.Name);
-        }
-
-        return data;
-    }
+    public static TheoryData<string> Names(string section) => Fixture.Names(Root.GetProperty(section));
 
     public static Dictionary<string, GoldenTensor> TensorMap(JsonElement e) =>
         e.EnumerateObject().ToDictionary(p => p.Name, p => GoldenTensor.Parse(p.Value), StringComparer.Ordinal);

@@ -10,8 +10,7 @@ namespace Distill.Tests;
 /// <summary>KD, KD+LS, DKD and DKD+LS against our PyTorch implementations (eng/golden/logit_methods.py): every term and the student-logit gradient, in float64.</summary>
 public sealed class LogitMethodGoldenTests
 {
-    private static readonly Lazy<JsonDocument> Golden = new(() =>
-        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "logit_methods.json"))));
+    private static readonly JsonFixture Golden = new("logit_methods.json");
 
     private static readonly Dictionary<string, Func<Distiller>> Methods = new()
     {
@@ -22,25 +21,13 @@ public sealed class LogitMethodGoldenTests
         ["dkd_ls"] = () => new DecoupledKnowledgeDistillation(alpha: 9, beta: 72, temperature: 2, logitStandardization: true),
     };
 
-    public static TheoryData<string> Cases
-    {
-        get
-        {
-            var data = new TheoryData<string>();
-            foreach (var p in Golden.Value.RootElement.EnumerateObject())
-            {
-                data.Add(p.Name);
-            }
-
-            return data;
-        }
-    }
+    public static TheoryData<string> Cases => Golden.Names();
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void LogitMethod_TermsAndGradient_MatchThePyTorchReference(string name)
     {
-        var golden = Golden.Value.RootElement.GetProperty(name);
+        var golden = Golden.Root.GetProperty(name);
         var method = name.Split('.')[0];
         using var scope = DisposeScope.Enter();
         var student = GoldenTensor.Parse(golden.GetProperty("student")).ToTensor().RequireGrad();

@@ -14,28 +14,15 @@ namespace Distill.Tests;
 /// </summary>
 public sealed class ModelGoldenTests
 {
-    private static readonly Lazy<JsonDocument> Golden = new(() =>
-        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "models.json"))));
+    private static readonly JsonFixture Golden = new("models.json");
 
-    public static TheoryData<string> Names
-    {
-        get
-        {
-            var data = new TheoryData<string>();
-            foreach (var p in Golden.Value.RootElement.EnumerateObject())
-            {
-                data.Add(p.Name);
-            }
-
-            return data;
-        }
-    }
+    public static TheoryData<string> Names => Golden.Names();
 
     [Theory]
     [MemberData(nameof(Names))]
     public void Model_KeysLogitsAndTaps_MatchTheReferenceImplementation(string name)
     {
-        var golden = Golden.Value.RootElement.GetProperty(name);
+        var golden = Golden.Root.GetProperty(name);
         using var scope = DisposeScope.Enter();
         var registryName = name.Split('@')[0];
         var options = name.EndsWith("@fashion", StringComparison.Ordinal) ? new ModelOptions(10, 1)

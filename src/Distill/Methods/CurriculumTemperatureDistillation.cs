@@ -81,11 +81,7 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     /// <inheritdoc />
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        var teacher = inputs.TeacherLogits ?? throw new InvalidOperationException("ctkd needs teacher logits");
-        var (student, target) = LogitStandardizationEnabled
-            ? (LogitStandardization.Standardize(inputs.StudentLogits), LogitStandardization.Standardize(teacher))
-            : (inputs.StudentLogits, teacher);
+        var (student, target) = CompareLogits(inputs, LogitStandardizationEnabled);
         var t = Temperature();
         var kl = F.KlDiv(F.LogSoftmax(student / t, 1), F.Softmax(target / t, 1), Reduction.BatchMean);
         return new LossTerms()

@@ -72,11 +72,7 @@ public sealed class DecoupledKnowledgeDistillation : Distiller
     /// <inheritdoc />
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        var teacher = inputs.TeacherLogits ?? throw new InvalidOperationException("dkd needs teacher logits");
-        var (student, target) = LogitStandardizationEnabled
-            ? (LogitStandardization.Standardize(inputs.StudentLogits), LogitStandardization.Standardize(teacher))
-            : (inputs.StudentLogits, teacher);
+        var (student, target) = CompareLogits(inputs, LogitStandardizationEnabled);
         var (tckd, nckd) = Terms(student, target, inputs.Labels, Temperature);
         var warmup = WarmupEpochs == 0 ? 1.0 : Math.Min((double)inputs.Epoch / WarmupEpochs, 1.0);
         return new LossTerms()

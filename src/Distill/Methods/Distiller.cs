@@ -1,4 +1,5 @@
 using Distill.NN;
+using Distill.Torch;
 
 namespace Distill.Methods;
 
@@ -28,4 +29,18 @@ public abstract class Distiller : Module
 
     /// <summary>The step's weighted loss terms.</summary>
     public abstract LossTerms ComputeLoss(DistillationInputs inputs);
+
+    /// <summary>
+    /// The student and teacher logits a logit method compares: z-scored per row when
+    /// <paramref name="standardize"/> (logit standardisation, §4), raw otherwise.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The step has no teacher logits.</exception>
+    protected (Tensor Student, Tensor Teacher) CompareLogits(DistillationInputs inputs, bool standardize)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var teacher = inputs.TeacherLogits ?? throw new InvalidOperationException($"{Name} needs teacher logits");
+        return standardize
+            ? (LogitStandardization.Standardize(inputs.StudentLogits), LogitStandardization.Standardize(teacher))
+            : (inputs.StudentLogits, teacher);
+    }
 }

@@ -56,11 +56,7 @@ public sealed class KnowledgeDistillation : Distiller
     /// <inheritdoc />
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        var teacher = inputs.TeacherLogits ?? throw new InvalidOperationException("kd needs teacher logits");
-        var (student, target) = LogitStandardizationEnabled
-            ? (LogitStandardization.Standardize(inputs.StudentLogits), LogitStandardization.Standardize(teacher))
-            : (inputs.StudentLogits, teacher);
+        var (student, target) = CompareLogits(inputs, LogitStandardizationEnabled);
         return new LossTerms()
             .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("kd", KdLoss(student, target, Temperature) * KdWeight);
