@@ -22,6 +22,7 @@ internal static class DistillCommand
         root.Subcommands.Add(TrainCommands.Teacher());
         root.Subcommands.Add(TrainCommands.Methods());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(CheckCommand.Create());
         return root;
     }
 

@@ -48,15 +48,7 @@ public static class TrainingRun
         TorchRuntime.ManualSeed(seed);
         using var student = ModelRegistry.Create(config.Student.Model, options);
         using var teacher = config.Method.Name == "none" || config.Teacher is null ? null : LoadTeacher(config.Teacher, options);
-        using Distiller? distiller = config.Method.Name switch
-        {
-            "none" => null,
-            "kd" => new KnowledgeDistillation(config.Method.Temperature, config.Method.CeWeight ?? 0.1, config.Method.KdWeight, config.Method.LogitStandardization),
-            "ctkd" => new CurriculumTemperatureDistillation(config.Method.CeWeight ?? 0.1, config.Method.KdWeight, logitStandardization: config.Method.LogitStandardization),
-            "dkd" => new DecoupledKnowledgeDistillation(config.Method.Alpha, config.Method.Beta, config.Method.Temperature, config.Method.CeWeight ?? 1.0,
-                config.Method.Warmup, config.Method.LogitStandardization),
-            _ => throw new ConfigException($"method '{config.Method.Name}' is not available in `distill train` yet"),
-        };
+        using var distiller = MethodFactory.Create(config.Method);
         var trainerOptions = new TrainerOptions
         {
             Epochs = config.Train.Epochs,

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Distill.Configs;
+using Distill.Methods;
+using Distill.NN.Checkpoints;
+using Distill.Torch;
+
+namespace Distill.Cli;
+
+/// <summary>`distill check`: run one method on given tensors and write its terms and gradients (parity with a PyTorch port).</summary>
+internal static class CheckCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("check", "Run a method on tensors from a safetensors file and write every loss term and gradient, to compare with a PyTorch implementation.");
+        var method = new Option<string>("--method") { Description = "The method's short name (see `distill methods`).", Required = true };
+        var set = new Option<string[]>("--set") { Description = "A method option, e.g. --set temperature=2 (repeatable)." };
+        var epoch = new Option<int>("--epoch") { Description = "The 1-based epoch (warm-ups and curricula).", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "Seed for parameters the inputs do not give.", DefaultValueFactory = _ => 0 };
+        var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, teacher.logits, labels and optional method.<param> tensors." };
+        var output = new Option<FileInfo?>("--output") { Description = "Where loss.* and grad.* tensors go." };
+        var describe = new Option<bool>("--describe") { Description = "List the inputs, parameters, random draws and options the method takes." };
+        foreach (var o in new Option[] { method, set, epoch, seed, inputs, output, describe })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(r =>
+        {
+            try
+            {
+                TorchRuntime.ManualSeed((ulong)r.GetValue(seed));
+                using var distiller = MethodCheck.Create(r.GetValue(method)!, r.GetValue(set) ?? []);
+                if (r.GetValue(describe))
+                {
+                    r.InvocationConfiguration.Output.Write(MethodCheck.Describe(distiller));
+                    return 0;
+                }
+
+                if (r.GetValue(inputs) is not { } inputFile || r.GetValue(output) is not { } outputFile)
+                {
+                    r.InvocationConfiguration.Error.WriteLine("--inputs and --output are required unless --describe is given");
+                    return 2;
+                }
+
+                var values = MethodCheck.Run(distiller, inputFile.FullName, outputFile.FullName, r.GetValue(epoch));
+                foreach (var (name, value) in values)
+                {
+                    r.InvocationConfiguration.Output.WriteLine($"loss.{name} = {value:R}");
+                }
+
+                return 0;
+            }
+            catch (Exception e) when (e is ConfigException or CheckpointFormatException)
+            {
+                r.InvocationConfiguration.Error.WriteLine(e.Message);
+                return 2;
+            }
+        });
+        return command;
+    }
+}
