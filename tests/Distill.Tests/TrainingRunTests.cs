@@ -43,6 +43,9 @@ public sealed class TrainingRunTests : IDisposable
         }
 
         Assert.Equal(3, File.ReadAllLines(Path.Combine(straight.Output, "log.jsonl")).Length);
+        var firstStep = File.ReadLines(Path.Combine(straight.Output, "steps.jsonl")).First();
+        Assert.Contains("\"LossTerms\":{\"ce\":", firstStep, StringComparison.Ordinal);
+        Assert.Contains("\"LearningRate\":0.05", firstStep, StringComparison.Ordinal);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(straight.Output, "epochs.csv")).Length);
         Assert.Equal(ConfigWriter.ToYaml(straight), File.ReadAllText(Path.Combine(straight.Output, "config.yaml")));
 

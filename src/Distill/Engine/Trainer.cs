@@ -146,8 +146,10 @@ public sealed class Trainer : IDisposable
                 step++;
                 if (progress is not null && (step % 10 == 0 || step == steps))
                 {
-                    var loss = sums.Values.Sum(s => (double)s.Item<float>()) / step;
-                    progress.Report(new TrainingProgress(epoch, step, steps, loss, images / clock.Elapsed.TotalSeconds));
+                    // Every 10 steps the running sums come to the host (one small copy per term).
+                    var means = sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / step, StringComparer.Ordinal);
+                    progress.Report(new TrainingProgress(epoch, step, steps, means.Values.Sum(), images / clock.Elapsed.TotalSeconds,
+                        means, (double)correct.Item<long>() / images, lr));
                 }
             }
 

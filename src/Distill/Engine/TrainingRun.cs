@@ -11,7 +11,8 @@ namespace Distill.Engine;
 
 /// <summary>
 /// Runs a recipe in its folder: config.yaml (the resolved recipe), log.jsonl and epochs.csv (one line per
-/// epoch: every loss term, accuracies, rate, images/s), steps.jsonl (every 10 steps: mean loss, images/s), last.safetensors (everything needed to resume,
+/// epoch: every loss term, accuracies, rate, images/s), steps.jsonl (every 10 steps: each term's running
+/// mean, the total, training accuracy, rate, images/s), last.safetensors (everything needed to resume,
 /// written atomically after every epoch) and best.safetensors (the best student's state dict).
 /// With resume, the run continues from last.safetensors and ends with the same weights as an
 /// uninterrupted run of the same recipe. report.html (curves and result) is rewritten after every epoch.
