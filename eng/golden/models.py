@@ -30,6 +30,16 @@ def classify(taps, pooled, head):
     return logits, taps
 
 
+def run_stages(net, x, taps, names):
+    """Runs each stage's blocks (each returns (output, pre-ReLU sum)) and records stage i and stage i.preact."""
+    for i, name in enumerate(names):
+        pre = None
+        for blk in getattr(net, name):
+            x, pre = blk(x)
+        taps[f"stage{i + 1}"], taps[f"stage{i + 1}.preact"] = x, pre
+    return x
+
+
 # ---- ResNets: CIFAR resnet.py (3 stages, "downsample", "fc"), resnetv2.py (4 stages, "shortcut", "linear"),
 #      torchvision (7x7 stem + max pool, 4 stages, "downsample", "fc") ----
 class Block(nn.Module):
@@ -88,11 +98,7 @@ class RefResNet(nn.Module):
         taps["stem"] = x
         if self.imagenet:
             x = F.max_pool2d(x, 3, 2, 1)
-        for i, name in enumerate(self.stages):
-            pre = None
-            for blk in getattr(self, name):
-                x, pre = blk(x)
-            taps[f"stage{i + 1}"], taps[f"stage{i + 1}.preact"] = x, pre
+        x = run_stages(self, x, taps, self.stages)
         return classify(taps, F.adaptive_avg_pool2d(x, 1).flatten(1), getattr(self, self.head))
 
 
@@ -250,10 +256,7 @@ class RefShuffleV1(nn.Module):
         taps = {}
         x = F.relu(self.bn1(self.conv1(x)))
         taps["stem"] = x
-        for s in range(3):
-            for blk in getattr(self, f"layer{s + 1}"):
-                x, pre = blk(x)
-            taps[f"stage{s + 1}"], taps[f"stage{s + 1}.preact"] = x, pre
+        x = run_stages(self, x, taps, ["layer1", "layer2", "layer3"])
         return classify(taps, F.adaptive_avg_pool2d(x, 1).flatten(1), self.linear)
 
 
@@ -304,10 +307,7 @@ class RefShuffleV2(nn.Module):
         taps = {}
         x = F.relu(self.bn1(self.conv1(x)))
         taps["stem"] = x
-        for s in range(3):
-            for blk in getattr(self, f"layer{s + 1}"):
-                x, pre = blk(x)
-            taps[f"stage{s + 1}"], taps[f"stage{s + 1}.preact"] = x, pre
+        x = run_stages(self, x, taps, ["layer1", "layer2", "layer3"])
         return classify(taps, F.adaptive_avg_pool2d(F.relu(self.bn2(self.conv2(x))), 1).flatten(1), self.linear)
 
 
