@@ -16,7 +16,7 @@ internal static class CheckCommand
         var set = new Option<string[]>("--set") { Description = "A method option, e.g. --set temperature=2 (repeatable)." };
         var epoch = new Option<int>("--epoch") { Description = "The 1-based epoch (warm-ups and curricula).", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Seed for parameters the inputs do not give.", DefaultValueFactory = _ => 0 };
-        var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, teacher.logits, labels and optional method.<param> tensors." };
+        var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, labels, teacher.logits, student.<tap> / teacher.<tap> feature maps, optional method.<param> and random.<draw> tensors (see --describe)." };
         var output = new Option<FileInfo?>("--output") { Description = "Where loss.* and grad.* tensors go." };
         var describe = new Option<bool>("--describe") { Description = "List the inputs, parameters, random draws and options the method takes." };
         foreach (var o in new Option[] { method, set, epoch, seed, inputs, output, describe })
@@ -29,10 +29,12 @@ internal static class CheckCommand
             try
             {
                 TorchRuntime.ManualSeed((ulong)r.GetValue(seed));
-                using var distiller = MethodCheck.Create(r.GetValue(method)!, r.GetValue(set) ?? []);
+                var options = MethodCheck.Options(r.GetValue(method)!, r.GetValue(set) ?? []);
                 if (r.GetValue(describe))
                 {
-                    r.InvocationConfiguration.Output.Write(MethodCheck.Describe(distiller));
+                    var context = MethodCheck.ExampleContext();
+                    using var distiller = MethodCheck.Create(options, context);
+                    r.InvocationConfiguration.Output.Write(MethodCheck.Describe(distiller, context));
                     return 0;
                 }
 
@@ -42,7 +44,7 @@ internal static class CheckCommand
                     return 2;
                 }
 
-                var values = MethodCheck.Run(distiller, inputFile.FullName, outputFile.FullName, r.GetValue(epoch));
+                var values = MethodCheck.Run(options, inputFile.FullName, outputFile.FullName, r.GetValue(epoch));
                 foreach (var (name, value) in values)
                 {
                     r.InvocationConfiguration.Output.WriteLine($"loss.{name} = {value:R}");

@@ -20,10 +20,12 @@ internal static class TrainCommands
         {
             var table = new Table().AddColumns("name", "method", "defaults", "paper");
             table.AddRow("none", "cross-entropy only (train a teacher or a baseline student)", "-", "-");
-            table.AddRow("kd", "Knowledge distillation", "temperature 4, ce_weight 0.1, kd_weight 0.9", "Hinton et al., 2015 (arXiv 1503.02531)");
-            table.AddRow("dkd", "Decoupled knowledge distillation", "alpha 1, beta 8, temperature 4, ce_weight 1, warmup 20", "Zhao et al., CVPR 2022 (arXiv 2203.08679)");
-            table.AddRow("ctkd", "Curriculum temperature KD (global temperature)", "ce_weight 0.1, kd_weight 0.9, T in (1, 21), lambda 0 -> -1 over 10 epochs", "Li et al., AAAI 2023 (arXiv 2211.16231)");
-            table.AddRow("+ logit_standardization", "z-score both logit vectors first (a switch on kd, dkd and ctkd)", "recipe: temperature 2, kd_weight 9", "Sun et al., CVPR 2024 (arXiv 2403.01427)");
+            foreach (var d in Distill.Methods.MethodFactory.Descriptors)
+            {
+                table.AddRow(Markup.Escape(d.Name), Markup.Escape(d.NeedsTeacher ? d.Title : d.Title + " [no teacher]"), Markup.Escape(d.Defaults), Markup.Escape(d.Paper));
+            }
+
+            table.AddRow("+ logit_standardization", "z-score both logit vectors first (a switch on kd, dkd, ctkd and sdd)", "recipe: temperature 2, kd_weight 9", "Sun et al., CVPR 2024 (arXiv 2403.01427)");
             AnsiConsole.Write(table);
             return 0;
         });
@@ -55,7 +57,8 @@ internal static class TrainCommands
                     recipe = recipe with { Teacher = null };
                 }
 
-                AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (recipe.Method.Name == "none" ? " alone" : $" with {recipe.Method.Name} from {recipe.Teacher!.Model}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
+                var from = recipe.Teacher is null || Distill.Methods.MethodFactory.Find(recipe.Method.Name) is not { NeedsTeacher: true } ? string.Empty : $" from {recipe.Teacher.Model}";
+                AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (recipe.Method.Name == "none" ? " alone" : $" with {recipe.Method.Name}{from}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
                 var summary = TrainingDisplay.Run(recipe.Student.Model, recipe.Train.Epochs, batchesPerEpoch: 0,
                     (progress, onEpoch) => TrainingRun.Execute(recipe, r.GetValue(resume), progress, onEpoch));
                 AnsiConsole.MarkupLine(Markup.Escape($"best test top-1 {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));

@@ -46,7 +46,9 @@ public sealed class GoldenTensor
     }
 
     /// <summary>A new tensor holding these values, in the recorded dtype.</summary>
-    public Tensor ToTensor() => DType switch
+    public Tensor ToTensor() => Shape.Length == 0 ? ToTensorCore().Reshape([]) : ToTensorCore();
+
+    private Tensor ToTensorCore() => DType switch
     {
         DType.Float32 => Tensor.From(Values.Select(v => (float)v).ToArray(), Shape),
         DType.Float64 => Tensor.From(Values, Shape),
@@ -91,6 +93,34 @@ public sealed class GoldenTensor
             throw new XunitException(
                 $"{what}: element {firstBad} is {got[firstBad].ToString("R", CultureInfo.InvariantCulture)}, PyTorch gives " +
                 $"{Values[firstBad].ToString("R", CultureInfo.InvariantCulture)} (largest error {worst:G3}; tolerance {Atol} + {Rtol}|expected|)");
+        }
+    }
+
+    /// <summary>
+    /// For results computed in float32 against a float64 reference: every element within
+    /// <paramref name="rtol"/> of the tensor's largest magnitude (sums and gradients whose small elements
+    /// carry the rounding of the large ones). Fails with the first differing element.
+    /// </summary>
+    public void AssertMatchesToScale(Tensor actual, string what, double rtol = Rtol)
+    {
+        if (!actual.Shape.SequenceEqual(Shape))
+        {
+            throw new XunitException($"{what}: shape [{string.Join(", ", actual.Shape)}], PyTorch gives [{string.Join(", ", Shape)}]");
+        }
+
+        var got = ReadAsDoubles(actual);
+        // A mathematically zero gradient (a bias before BN, a shift-invariant softmax) keeps float32 rounding
+        // noise of the terms that cancel: an absolute 1e-5 there.
+        var largest = Values.Select(Math.Abs).DefaultIfEmpty(0).Max();
+        var tolerance = largest < 1e-10 ? 1e-5 : rtol * largest;
+        for (var i = 0; i < got.Length; i++)
+        {
+            if (!(Math.Abs(got[i] - Values[i]) <= tolerance))
+            {
+                throw new XunitException(
+                    $"{what}: element {i} is {got[i].ToString("R", CultureInfo.InvariantCulture)}, PyTorch gives " +
+                    $"{Values[i].ToString("R", CultureInfo.InvariantCulture)} (tolerance {tolerance:G3}: {rtol} x the largest |expected|, or 1e-5 for a zero reference)");
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Distill.Methods;
 using Distill.Models;
 using YamlDotNet.RepresentationModel;
 
@@ -68,7 +69,9 @@ public static class ConfigLoader
         var data = root.Child("data", ["dataset", "root", "train_subset", "test_subset", "batch_size", "augment"]);
         var student = root.Child("student", ["model", "checkpoint"]);
         var teacher = root.Child("teacher", ["model", "checkpoint"]);
-        var method = root.Child("method", ["name", "temperature", "ce_weight", "kd_weight", "logit_standardization", "alpha", "beta", "warmup"]);
+        var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? "none";
+        var descriptor = MethodFactory.Find(methodName);
+        var method = root.Child("method", ["name", .. descriptor?.Options.Select(o => o.Key) ?? []]);
         var train = root.Child("train", ["epochs", "lr", "momentum", "weight_decay", "schedule", "milestones", "seed"]);
         var models = ModelRegistry.Names.Select(n => n.Name).ToArray();
         var defaults = new RunConfig();
@@ -93,17 +96,7 @@ public static class ConfigLoader
                 Model = teacher.String("model", models) ?? throw root.Error("teacher", "teacher.model is required when a teacher section is given"),
                 Checkpoint = teacher.String("checkpoint"),
             },
-            Method = new MethodConfig
-            {
-                Name = method?.String("name", ["none", "kd", "dkd", "ctkd"]) ?? "none",
-                Temperature = method?.Double("temperature", 1e-9) ?? defaults.Method.Temperature,
-                CeWeight = method?.Double("ce_weight", 0),
-                KdWeight = method?.Double("kd_weight", 0) ?? defaults.Method.KdWeight,
-                LogitStandardization = method?.Bool("logit_standardization") ?? false,
-                Alpha = method?.Double("alpha", 0) ?? defaults.Method.Alpha,
-                Beta = method?.Double("beta", 0) ?? defaults.Method.Beta,
-                Warmup = method?.Int("warmup", 0) ?? defaults.Method.Warmup,
-            },
+            Method = new MethodConfig { Name = methodName, Options = method is null || descriptor is null ? new Dictionary<string, object>() : MethodOptions(method, descriptor) },
             Train = new TrainConfig
             {
                 Epochs = train?.Int("epochs", 1) ?? defaults.Train.Epochs,
@@ -116,12 +109,37 @@ public static class ConfigLoader
             },
             Output = root.String("output") ?? defaults.Output,
         };
-        if (config.Method.Name != "none" && config.Teacher?.Checkpoint is null)
+        if (descriptor is { NeedsTeacher: true } && config.Teacher?.Checkpoint is null)
         {
             throw root.Error("method", $"method '{config.Method.Name}' needs teacher.model and teacher.checkpoint (train one with `distill teacher`)");
         }
 
         return config;
+    }
+
+    private static Dictionary<string, object> MethodOptions(Section section, MethodDescriptor descriptor)
+    {
+        var values = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var option in descriptor.Options)
+        {
+            object? value = option.Kind switch
+            {
+                MethodOptionKind.Number => section.Double(option.Key, option.Minimum),
+                MethodOptionKind.Integer => section.Int(option.Key, double.IsNegativeInfinity(option.Minimum) ? int.MinValue : (int)option.Minimum),
+                MethodOptionKind.Boolean => section.Bool(option.Key),
+                MethodOptionKind.Choice => section.String(option.Key, [.. option.Allowed]),
+                MethodOptionKind.Text => section.String(option.Key),
+                MethodOptionKind.IntegerList => section.IntList(option.Key),
+                MethodOptionKind.NumberList => section.DoubleList(option.Key),
+                _ => section.StringList(option.Key),
+            };
+            if (value is not null)
+            {
+                values[option.Key] = value;
+            }
+        }
+
+        return values;
     }
 
     private static void ApplyOverride(YamlMappingNode root, string text, Dictionary<YamlNode, string> origins)
@@ -177,23 +195,23 @@ public static class ConfigLoader
         private readonly YamlMappingNode _node;
         private readonly Dictionary<YamlNode, string> _origins;
 
-        public Section(string file, string path, YamlMappingNode node, Dictionary<YamlNode, string> origins, string[] allowed)
+        public Section(string file, string path, YamlMappingNode node, Dictionary<YamlNode, string> origins, string[]? allowed)
         {
             _file = file;
             _path = path;
             _node = node;
             _origins = origins;
-            foreach (var key in node.Children.Keys)
+            foreach (var key in allowed is null ? [] : node.Children.Keys)
             {
                 var name = (key as YamlScalarNode)?.Value ?? string.Empty;
-                if (!allowed.Contains(name))
+                if (!allowed!.Contains(name))
                 {
-                    throw new ConfigException($"{Where(key)}: unknown key '{Qualified(name)}'; {(_path.Length == 0 ? "sections" : $"keys of {_path}")} are: {string.Join(", ", allowed)}");
+                    throw new ConfigException($"{Where(key)}: unknown key '{Qualified(name)}'; {(_path.Length == 0 ? "sections" : $"keys of {_path}")} are: {string.Join(", ", allowed!)}");
                 }
             }
         }
 
-        public Section? Child(string key, string[] allowed)
+        public Section? Child(string key, string[]? allowed)
         {
             if (!_node.Children.TryGetValue(new YamlScalarNode(key), out var child) || child is YamlScalarNode { Value: null or "" or "~" or "null" })
             {
@@ -202,7 +220,7 @@ public static class ConfigLoader
 
             return child is YamlMappingNode map
                 ? new Section(_file, Qualified(key), map, _origins, allowed)
-                : throw new ConfigException($"{Where(child)}: '{Qualified(key)}' must be a section with keys {string.Join(", ", allowed)}");
+                : throw new ConfigException($"{Where(child)}: '{Qualified(key)}' must be a section{(allowed is null ? string.Empty : $" with keys {string.Join(", ", allowed!)}")}");
         }
 
         public string? String(string key, string[]? allowed = null)
@@ -247,7 +265,7 @@ public static class ConfigLoader
 
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || double.IsNaN(v) || v < min)
             {
-                throw new ConfigException($"{Where(node!)}: {Qualified(key)} is '{text}'; expected a number >= {min.ToString(CultureInfo.InvariantCulture)}");
+                throw new ConfigException($"{Where(node!)}: {Qualified(key)} is '{text}'; expected a number{(double.IsNegativeInfinity(min) ? string.Empty : $" >= {min.ToString(CultureInfo.InvariantCulture)}")}");
             }
 
             return v;
@@ -265,7 +283,16 @@ public static class ConfigLoader
             };
         }
 
-        public int[]? IntList(string key)
+        public int[]? IntList(string key) =>
+            List(key, "integers, e.g. [150, 180, 210]", text => (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v), v));
+
+        public double[]? DoubleList(string key) =>
+            List(key, "numbers, e.g. [1, 1.5]", text => (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v), v));
+
+        public string[]? StringList(string key) =>
+            List(key, "names, e.g. [stage1, stage2]", text => (!string.IsNullOrEmpty(text), text ?? string.Empty));
+
+        private T[]? List<T>(string key, string expected, Func<string?, (bool Ok, T Value)> parse)
         {
             if (!_node.Children.TryGetValue(new YamlScalarNode(key), out var node))
             {
@@ -274,12 +301,12 @@ public static class ConfigLoader
 
             if (node is not YamlSequenceNode list)
             {
-                throw new ConfigException($"{Where(node)}: {Qualified(key)} must be a list of integers, e.g. [150, 180, 210]");
+                throw new ConfigException($"{Where(node)}: {Qualified(key)} must be a list of {expected}");
             }
 
-            return list.Children.Select(item => item is YamlScalarNode s && int.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+            return list.Children.Select(item => item is YamlScalarNode s && parse(s.Value) is (true, var v)
                 ? v
-                : throw new ConfigException($"{Where(item)}: {Qualified(key)} holds '{(item as YamlScalarNode)?.Value ?? item.ToString()}'; expected integers")).ToArray();
+                : throw new ConfigException($"{Where(item)}: {Qualified(key)} holds '{(item as YamlScalarNode)?.Value ?? item.ToString()}'; expected a list of {expected}")).ToArray();
         }
 
         public ConfigException Error(string key, string message) =>

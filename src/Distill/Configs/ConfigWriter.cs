@@ -22,13 +22,11 @@ public static class ConfigWriter
         if (config.Teacher is not null) Model(sb, "teacher", config.Teacher);
         sb.Append("method:\n");
         Line(sb, "name", config.Method.Name);
-        Line(sb, "temperature", config.Method.Temperature);
-        if (config.Method.CeWeight is { } ce) Line(sb, "ce_weight", ce);
-        Line(sb, "kd_weight", config.Method.KdWeight);
-        Line(sb, "logit_standardization", config.Method.LogitStandardization ? "true" : "false");
-        Line(sb, "alpha", config.Method.Alpha);
-        Line(sb, "beta", config.Method.Beta);
-        Line(sb, "warmup", config.Method.Warmup);
+        foreach (var (key, value) in config.Method.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            Line(sb, key, value is string text ? text : Distill.Methods.MethodOption.Format(value));
+        }
+
         sb.Append("train:\n");
         Line(sb, "epochs", config.Train.Epochs);
         Line(sb, "lr", config.Train.Lr);

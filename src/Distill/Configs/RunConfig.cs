@@ -57,29 +57,14 @@ public sealed record ModelConfig
 /// <summary>The distillation method: "none" trains the student alone.</summary>
 public sealed record MethodConfig
 {
-    /// <summary>none, kd, dkd or ctkd.</summary>
+    /// <summary>A name from `distill methods`, or "none".</summary>
     public string Name { get; init; } = "none";
 
-    /// <summary>Z-score both logit vectors before the distillation term (spec §4).</summary>
-    public bool LogitStandardization { get; init; }
-
-    /// <summary>DKD's target-class weight.</summary>
-    public double Alpha { get; init; } = 1;
-
-    /// <summary>DKD's non-target weight.</summary>
-    public double Beta { get; init; } = 8;
-
-    /// <summary>DKD's warm-up in epochs.</summary>
-    public int Warmup { get; init; } = 20;
-
-    /// <summary>KD temperature.</summary>
-    public double Temperature { get; init; } = 4;
-
-    /// <summary>Cross-entropy weight (when the recipe does not set it: 0.1 for kd, 1.0 for dkd, as mdistiller).</summary>
-    public double? CeWeight { get; init; }
-
-    /// <summary>Distillation weight.</summary>
-    public double KdWeight { get; init; } = 0.9;
+    /// <summary>
+    /// The options the recipe set (typed as the method's <see cref="Distill.Methods.MethodOption"/> says);
+    /// the method's defaults apply to the rest.
+    /// </summary>
+    public IReadOnlyDictionary<string, object> Options { get; init; } = new Dictionary<string, object>();
 }
 
 /// <summary>The optimisation recipe.</summary>

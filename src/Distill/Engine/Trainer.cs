@@ -22,6 +22,8 @@ public sealed class Trainer : IDisposable
     private readonly TrainerOptions _options;
     private readonly Sgd _optimizer;
     private readonly LearningRateScheduler _scheduler;
+    private readonly Func<Tensor, Tensor>? _studentHead;
+    private readonly Func<Tensor, Tensor>? _teacherHead;
 
     /// <summary>Creates the trainer and its optimizer and schedule.</summary>
     /// <exception cref="ArgumentException">The distiller needs a teacher and none was given.</exception>
@@ -50,6 +52,20 @@ public sealed class Trainer : IDisposable
         {
             _teacher.Eval();
             _teacher.Freeze();
+        }
+
+        if (distiller is { UsesHeads: true })
+        {
+            var studentHead = student.Head;
+            _studentHead = studentHead.Forward;
+            if (_teacher?.Head is { } teacherHead)
+            {
+                _teacherHead = x =>
+                {
+                    using var noGrad = Autograd.NoGrad();
+                    return teacherHead.Forward(x);
+                };
+            }
         }
     }
 
@@ -121,7 +137,11 @@ public sealed class Trainer : IDisposable
                 var logits = _student.Forward(batch.Images);
                 var terms = _distiller is null
                     ? new LossTerms().Add("ce", F.CrossEntropy(logits, batch.Labels))
-                    : _distiller.ComputeLoss(new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch));
+                    : _distiller.ComputeLoss(new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch)
+                    {
+                        StudentHead = _studentHead,
+                        TeacherHead = _teacherHead,
+                    });
                 var total = terms.Total();
                 _optimizer.ZeroGrad();
                 total.Backward();

@@ -48,8 +48,9 @@ public static class TrainingRun
         var options = new ModelOptions(loaders.Classes, loaders.Channels, loaders.ImageSize);
         TorchRuntime.ManualSeed(seed);
         using var student = ModelRegistry.Create(config.Student.Model, options);
-        using var teacher = config.Method.Name == "none" || config.Teacher is null ? null : LoadTeacher(config.Teacher, options);
-        using var distiller = MethodFactory.Create(config.Method);
+        var needsTeacher = MethodFactory.Find(config.Method.Name) is { NeedsTeacher: true };
+        using var teacher = !needsTeacher || config.Teacher is null ? null : LoadTeacher(config.Teacher, options);
+        using var distiller = config.Method.Name == "none" ? null : MethodFactory.Create(config.Method, MethodContext.FromModels(student, teacher, options));
         var trainerOptions = new TrainerOptions
         {
             Epochs = config.Train.Epochs,
@@ -101,7 +102,7 @@ public static class TrainingRun
             TrainingCheckpoint.Save(lastPath, student, trainer.Optimizer, trainer.Scheduler, r.Epoch, configText,
                 new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) }, distiller);
             var history = File.ReadAllLines(logPath).Select(l => JsonSerializer.Deserialize<EpochResult>(l)!).ToArray();
-            var label = config.Method.Name == "none" ? $"{config.Student.Model} alone" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
+            var label = config.Method.Name == "none" ? $"{config.Student.Model} alone" : teacher is null ? $"{config.Student.Model} {config.Method.Name}" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
             ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history)],
                 [new ReportWriter.ResultRow(config.Student.Model, config.Method.Name == "none" ? "alone" : config.Method.Name, [history[^1].TestAccuracy])]);
             onEpoch?.Invoke(r);

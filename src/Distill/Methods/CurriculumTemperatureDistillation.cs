@@ -1,27 +1,49 @@
+using Distill.NN;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
 
 namespace Distill.Methods;
 
 /// <summary>
-/// CTKD with the global temperature (Li et al., AAAI 2023; spec §5): one learnable θ (initialised to 1)
-/// maps to T = t_start + t_end · sigmoid(GRL(θ)) (initial T = 15.6212), and KD at that T is
-/// L = w_ce CE + w_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)). The gradient reversal multiplies θ's
-/// gradient by λ_e = λ_min + (λ_max − λ_min)(1 + cos(π min(e, E)/E))/2 (0 → −1 over E epochs), so the
-/// temperature ascends the distillation loss while the student descends it. θ is trained by the run's
-/// optimizer (weight decay included, as the original). With logit standardisation the KL sees z-scored
-/// logits. Terms: "ce" and "kd". (The instance-wise temperature of the paper is not implemented yet.)
+/// Curriculum temperature KD (Li et al., AAAI 2023; spec §5). The temperature is learned adversarially:
+/// T = t_start + t_end · sigmoid(GRL(θ)), the gradient reversal multiplying θ's gradient by
+/// λ_e = λ_min + (λ_max − λ_min)(1 + cos(π min(e, E)/E))/2 (0 → −1 over E epochs), so the temperature ascends
+/// the distillation loss while the student descends it; θ is trained by the run's optimizer (weight decay
+/// included, as the original).
+/// <para>Global mode (the official code): one θ initialised to 1 (initial T = 15.6212) for the whole batch.</para>
+/// <para>
+/// Instance mode (the paper's instance-wise temperature; the official code does not include it, so this design
+/// is ours, from the paper's description): a two-layer MLP — Linear(2K → hidden) → ReLU → Linear(hidden → 1) —
+/// reads the detached softmax predictions of student and teacher, concatenated, and gives each sample its θ_i,
+/// mapped through the same GRL and sigmoid range. The output bias starts at 1, so every T_i starts near the
+/// global initial 15.62. Inputs are detached: the temperature module never back-propagates into the student.
+/// The per-sample loss is (1/B) Σ_i T_i² Σ_k p_ik (log p_ik − log_softmax(z_s,i/T_i)_k) with
+/// p_i = softmax(z_t,i/T_i) + 1e-7, as the README's instance-wise loss (§5.4).
+/// </para>
+/// <para>
+/// Base "kd": L = w_ce CE + w_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)) (CIFAR 0.1 / 0.9). Base "dkd": DKD at
+/// the learned temperature, L = w_ce CE + w_kd min(epoch / warmup, 1)(α TCKD + β NCKD) (the authors' DKD+CTKD
+/// script: CE 1, weight 1, α 1, β 2). With logit standardisation the distillation term sees z-scored logits.
+/// Terms: "ce" and "kd" (or "dkd").
+/// </para>
 /// </summary>
 public sealed class CurriculumTemperatureDistillation : Distiller
 {
-    private readonly Tensor _theta;
+    private readonly Tensor? _theta;
+    private readonly Sequential? _temperatureModule;
 
-    /// <summary>Creates the method with the CIFAR defaults.</summary>
+    /// <summary>Creates the method with the CIFAR defaults (global temperature, KD base).</summary>
     public CurriculumTemperatureDistillation(double ceWeight = 0.1, double kdWeight = 0.9, double temperatureStart = 1, double temperatureRange = 20,
-        int decayEpochs = 10, double lambdaMin = -1, double lambdaMax = 0, bool logitStandardization = false)
+        int decayEpochs = 10, double lambdaMin = -1, double lambdaMax = 0, bool logitStandardization = false, string baseMethod = "kd",
+        double alpha = 1, double beta = 2, int warmupEpochs = 20, int instanceClasses = 0, int instanceHidden = 128)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(temperatureRange);
         ArgumentOutOfRangeException.ThrowIfLessThan(decayEpochs, 1);
+        if (baseMethod is not ("kd" or "dkd"))
+        {
+            throw new ArgumentException($"ctkd: base '{baseMethod}' is not kd or dkd", nameof(baseMethod));
+        }
+
         CeWeight = ceWeight;
         KdWeight = kdWeight;
         TemperatureStart = temperatureStart;
@@ -30,7 +52,25 @@ public sealed class CurriculumTemperatureDistillation : Distiller
         LambdaMin = lambdaMin;
         LambdaMax = lambdaMax;
         LogitStandardizationEnabled = logitStandardization;
-        _theta = RegisterParameter("theta", Tensor.Ones([]))!;
+        BaseMethod = baseMethod;
+        Alpha = alpha;
+        Beta = beta;
+        WarmupEpochs = warmupEpochs;
+        if (instanceClasses > 0)
+        {
+            var output = new Linear(instanceHidden, 1);
+            using (Autograd.NoGrad())
+            {
+                output.Bias!.FillInPlace(1);
+            }
+
+            _temperatureModule = RegisterModule("temperature_module", new Sequential(new Linear(2L * instanceClasses, instanceHidden), new ReLU(), output));
+        }
+        else
+        {
+            _theta = RegisterParameter("theta", Tensor.Ones([]))!;
+        }
+
         Lambda = LambdaAt(0);
     }
 
@@ -64,16 +104,41 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     /// <summary>The current λ (set by <see cref="OnEpochStart"/>).</summary>
     public double Lambda { get; private set; }
 
-    /// <summary>The learnable θ.</summary>
-    public Tensor Theta => _theta;
+    /// <summary>The learnable θ (global mode).</summary>
+    /// <exception cref="InvalidOperationException">The method is instance-wise.</exception>
+    public Tensor Theta => _theta ?? throw new InvalidOperationException("ctkd: an instance-wise temperature has no global θ");
+
+    /// <summary>Whether each sample gets its own temperature.</summary>
+    public bool InstanceWise => _temperatureModule is not null;
+
+    /// <summary>"kd" or "dkd".</summary>
+    public string BaseMethod { get; }
+
+    /// <summary>DKD's α (base dkd).</summary>
+    public double Alpha { get; }
+
+    /// <summary>DKD's β (base dkd).</summary>
+    public double Beta { get; }
+
+    /// <summary>DKD's warm-up in epochs (base dkd).</summary>
+    public int WarmupEpochs { get; }
 
     /// <summary>λ for a 1-based epoch: the cosine curriculum of §5.2.</summary>
     public double LambdaAt(int epoch) =>
         LambdaMin + ((LambdaMax - LambdaMin) * (1 + Math.Cos(Math.PI * Math.Min(Math.Max(epoch, 0), DecayEpochs) / DecayEpochs)) / 2);
 
-    /// <summary>The current temperature as a scalar tensor, through the gradient reversal.</summary>
-    public Tensor Temperature() =>
-        (Autograd.GradientReversal(_theta, -Lambda).Sigmoid() * TemperatureRange) + TemperatureStart;
+    /// <summary>The current global temperature as a scalar tensor, through the gradient reversal.</summary>
+    public Tensor Temperature() => Map(Theta);
+
+    /// <summary>Per-sample temperatures [B, 1] from the detached predictions (instance mode).</summary>
+    public Tensor Temperatures(Tensor studentLogits, Tensor teacherLogits)
+    {
+        ArgumentNullException.ThrowIfNull(studentLogits);
+        ArgumentNullException.ThrowIfNull(teacherLogits);
+        var module = _temperatureModule ?? throw new InvalidOperationException("ctkd: a global temperature has no temperature module");
+        var features = Tensor.Cat([F.Softmax(studentLogits.Detach(), 1), F.Softmax(teacherLogits.Detach(), 1)], 1);
+        return Map(module.Forward(features));
+    }
 
     /// <inheritdoc />
     public override void OnEpochStart(int epoch, int totalEpochs) => Lambda = LambdaAt(epoch);
@@ -82,10 +147,29 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
         var (student, target) = CompareLogits(inputs, LogitStandardizationEnabled);
-        var t = Temperature();
-        var kl = F.KlDiv(F.LogSoftmax(student / t, 1), F.Softmax(target / t, 1), Reduction.BatchMean);
-        return new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
-            .Add("kd", kl * t.Square() * KdWeight);
+        var ce = F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight;
+        var t = InstanceWise ? Temperatures(student, target) : Temperature();
+        if (BaseMethod == "dkd")
+        {
+            var (tckd, nckd) = DecoupledKnowledgeDistillation.RowTerms(student, target, inputs.Labels, t);
+            var warmup = DecoupledKnowledgeDistillation.WarmupFactor(inputs.Epoch, WarmupEpochs);
+            return new LossTerms().Add("ce", ce).Add("dkd", ((tckd * Alpha) + (nckd * Beta)).Mean() * (KdWeight * warmup));
+        }
+
+        Tensor kd;
+        if (InstanceWise)
+        {
+            var p = F.Softmax(target / t, 1) + 1e-7;
+            var rows = (p * (p.Log() - F.LogSoftmax(student / t, 1))).Sum(1);
+            kd = (rows * t.Square().Reshape([-1])).Mean();
+        }
+        else
+        {
+            kd = F.KlDiv(F.LogSoftmax(student / t, 1), F.Softmax(target / t, 1), Reduction.BatchMean) * t.Square();
+        }
+
+        return new LossTerms().Add("ce", ce).Add("kd", kd * KdWeight);
     }
+
+    private Tensor Map(Tensor theta) => (Autograd.GradientReversal(theta, -Lambda).Sigmoid() * TemperatureRange) + TemperatureStart;
 }

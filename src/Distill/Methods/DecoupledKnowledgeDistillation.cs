@@ -50,31 +50,50 @@ public sealed class DecoupledKnowledgeDistillation : Distiller
     /// <summary>TCKD and NCKD (each already T²-scaled and averaged over the batch).</summary>
     public static (Tensor Tckd, Tensor Nckd) Terms(Tensor studentLogits, Tensor teacherLogits, Tensor labels, double temperature)
     {
+        using var t = Tensor.Scalar((float)temperature).To(studentLogits.DType);
+        var (tckd, nckd) = RowTerms(studentLogits, teacherLogits, labels, t);
+        return (tckd.Mean(), nckd.Mean());
+    }
+
+    /// <summary>
+    /// TCKD and NCKD of each row [R] (T²-scaled, not averaged). <paramref name="temperature"/> is a scalar
+    /// tensor or one temperature per row [R, 1] (CTKD's learned temperature runs through it).
+    /// </summary>
+    public static (Tensor Tckd, Tensor Nckd) RowTerms(Tensor studentLogits, Tensor teacherLogits, Tensor labels, Tensor temperature)
+    {
         ArgumentNullException.ThrowIfNull(studentLogits);
         ArgumentNullException.ThrowIfNull(teacherLogits);
         ArgumentNullException.ThrowIfNull(labels);
-        var batch = studentLogits.Size(0);
+        ArgumentNullException.ThrowIfNull(temperature);
         var target = F.OneHot(labels, studentLogits.Size(1)).To(studentLogits.DType);
         var other = 1.0 - target;
-        var ps = F.Softmax(studentLogits / temperature, 1);
-        var pt = F.Softmax(teacherLogits / temperature, 1);
+        var zs = studentLogits / temperature;
+        var zt = teacherLogits / temperature;
+        var ps = F.Softmax(zs, 1);
+        var pt = F.Softmax(zt, 1);
         var bs = Tensor.Cat([(ps * target).Sum(1, keepDim: true), (ps * other).Sum(1, keepDim: true)], 1);
         var bt = Tensor.Cat([(pt * target).Sum(1, keepDim: true), (pt * other).Sum(1, keepDim: true)], 1);
-        var scale = temperature * temperature / batch;
+        var scale = temperature.Square().Reshape([-1]);
         // The binary student vector can underflow to 0 for a confident student (spec §14.1: guard the log).
-        var tckd = F.KlDiv(bs.ClampMin(1e-30).Log(), bt, Reduction.Sum) * scale;
-        var teacherOthers = F.Softmax((teacherLogits / temperature) - (target * 1000.0), 1);
-        var studentOthers = F.LogSoftmax((studentLogits / temperature) - (target * 1000.0), 1);
-        var nckd = F.KlDiv(studentOthers, teacherOthers, Reduction.Sum) * scale;
+        var tckd = F.KlDiv(bs.ClampMin(1e-30).Log(), bt, Reduction.None).Sum(1) * scale;
+        // KL over the non-target classes, written Σ exp(log p̂_t)(log p̂_t − log p̂_s): the teacher's target entry
+        // underflows to p = 0 with log p ≈ −1000/T, so a learned temperature (CTKD) gets a finite gradient
+        // where kl_div's d/dp = log p + 1 would give 0 · (−∞) = NaN; the value is kl_div's.
+        var teacherOthers = F.LogSoftmax(zt - (target * 1000.0), 1);
+        var studentOthers = F.LogSoftmax(zs - (target * 1000.0), 1);
+        var nckd = (teacherOthers.Exp() * (teacherOthers - studentOthers)).Sum(1) * scale;
         return (tckd, nckd);
     }
+
+    /// <summary>min(epoch / warmup, 1), 1 without a warm-up.</summary>
+    public static double WarmupFactor(int epoch, int warmupEpochs) => warmupEpochs == 0 ? 1.0 : Math.Min((double)epoch / warmupEpochs, 1.0);
 
     /// <inheritdoc />
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
         var (student, target) = CompareLogits(inputs, LogitStandardizationEnabled);
         var (tckd, nckd) = Terms(student, target, inputs.Labels, Temperature);
-        var warmup = WarmupEpochs == 0 ? 1.0 : Math.Min((double)inputs.Epoch / WarmupEpochs, 1.0);
+        var warmup = WarmupFactor(inputs.Epoch, WarmupEpochs);
         return new LossTerms()
             .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("dkd", ((tckd * Alpha) + (nckd * Beta)) * warmup);

@@ -12,4 +12,21 @@ namespace Distill.Methods;
 /// <param name="TeacherFeatures">The teacher taps the distiller asked for.</param>
 /// <param name="Epoch">The 1-based epoch (as the spec's warm-ups count).</param>
 public sealed record DistillationInputs(Tensor StudentLogits, Tensor? TeacherLogits, Tensor Labels, Tensor Indices,
-    ModelTaps? StudentFeatures, ModelTaps? TeacherFeatures, int Epoch);
+    IFeatureMaps? StudentFeatures, IFeatureMaps? TeacherFeatures, int Epoch)
+{
+    /// <summary>The student's own classifier applied to [.., C] features (recording gradients); SDD's regions.</summary>
+    public Func<Tensor, Tensor>? StudentHead { get; init; }
+
+    /// <summary>The teacher's classifier applied to [.., C] features (under no-grad).</summary>
+    public Func<Tensor, Tensor>? TeacherHead { get; init; }
+
+    /// <summary>The student tap <paramref name="name"/>.</summary>
+    /// <exception cref="InvalidOperationException">No student features were recorded.</exception>
+    public Tensor Student(string name) =>
+        (StudentFeatures ?? throw new InvalidOperationException($"the step has no student feature maps (wanted '{name}')"))[name];
+
+    /// <summary>The teacher tap <paramref name="name"/>.</summary>
+    /// <exception cref="InvalidOperationException">No teacher features were recorded.</exception>
+    public Tensor Teacher(string name) =>
+        (TeacherFeatures ?? throw new InvalidOperationException($"the step has no teacher feature maps (wanted '{name}')"))[name];
+}

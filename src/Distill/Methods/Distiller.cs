@@ -10,6 +10,8 @@ namespace Distill.Methods;
 /// </summary>
 public abstract class Distiller : Module
 {
+    private IReadOnlyDictionary<string, Tensor>? _drawOverrides;
+
     /// <summary>The registry name, e.g. "kd".</summary>
     public abstract string Name { get; }
 
@@ -22,6 +24,20 @@ public abstract class Distiller : Module
     /// <summary>False for teacher-free methods: the trainer then neither loads nor runs a teacher.</summary>
     public virtual bool NeedsTeacher => true;
 
+    /// <summary>Whether the method applies the networks' own classifiers to features (SDD): the step then carries heads.</summary>
+    public virtual bool UsesHeads => false;
+
+    /// <summary>Stages whose teacher BN-before-ReLU the method reads (margins), e.g. "stage1".</summary>
+    public virtual IReadOnlyList<string> TeacherBatchNormStages => [];
+
+    /// <summary>The random draws of a step, as "name [shape]" (e.g. "mask [B, C, 1, 1]"); `distill check` can fix them.</summary>
+    public virtual IReadOnlyList<string> RandomDraws => [];
+
+    /// <summary>
+    /// Fixes random draws by name (the parity harness: values from `random.&lt;name&gt;`); null restores sampling.
+    /// </summary>
+    public void OverrideRandomDraws(IReadOnlyDictionary<string, Tensor>? draws) => _drawOverrides = draws;
+
     /// <summary>Called before each epoch (1-based) of <paramref name="totalEpochs"/>: curricula, warm-ups.</summary>
     public virtual void OnEpochStart(int epoch, int totalEpochs)
     {
@@ -29,6 +45,21 @@ public abstract class Distiller : Module
 
     /// <summary>The step's weighted loss terms.</summary>
     public abstract LossTerms ComputeLoss(DistillationInputs inputs);
+
+    /// <summary>The draw <paramref name="name"/>: the overriding tensor when one is set, else <paramref name="sample"/>().</summary>
+    /// <exception cref="ArgumentException">An override has a shape other than <paramref name="shape"/>.</exception>
+    protected Tensor Draw(string name, long[] shape, Func<Tensor> sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        if (_drawOverrides is null || !_drawOverrides.TryGetValue(name, out var value))
+        {
+            return sample();
+        }
+
+        return value.Shape.SequenceEqual(shape)
+            ? value
+            : throw new ArgumentException($"random.{name} has shape {Tensor.FormatShape(value.Shape)}, expected {Tensor.FormatShape(shape)}", nameof(name));
+    }
 
     /// <summary>
     /// The student and teacher logits a logit method compares: z-scored per row when

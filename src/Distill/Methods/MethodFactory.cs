@@ -1,25 +1,144 @@
 using Distill.Configs;
+using O = Distill.Methods.MethodOption;
 
 namespace Distill.Methods;
 
-/// <summary>Builds a distiller from a recipe's method section ("none" gives null: cross-entropy only).</summary>
+/// <summary>
+/// The method registry: every method's name, paper, options with defaults, and how it is built from a
+/// recipe's method section and the networks' <see cref="MethodContext"/>. "none" is cross-entropy only.
+/// </summary>
 public static class MethodFactory
 {
-    /// <summary>The method names a recipe may use.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["none", "kd", "dkd", "ctkd"];
+    private static readonly O LogitStandardizationOption = O.Flag("logit_standardization", false, "z-score both logit vectors before the distillation term (Sun et al., CVPR 2024)");
+
+    /// <summary>Every registered method, in the order `distill methods` lists them.</summary>
+    public static IReadOnlyList<MethodDescriptor> Descriptors { get; } =
+    [
+        new("kd", "Knowledge distillation", "Hinton et al., 2015 (arXiv 1503.02531)",
+            [O.Number("temperature", 4, "softening temperature T", 1e-9), O.Number("ce_weight", 0.1, "cross-entropy weight"),
+             O.Number("kd_weight", 0.9, "distillation weight (the LS recipe: temperature 2, kd_weight 9)"), LogitStandardizationOption],
+            (s, _) => new KnowledgeDistillation(s.Number("temperature"), s.Number("ce_weight"), s.Number("kd_weight"), s.Flag("logit_standardization"))),
+        new("dkd", "Decoupled knowledge distillation", "Zhao et al., CVPR 2022 (arXiv 2203.08679)",
+            [O.Number("alpha", 1, "target-class (TCKD) weight"), O.Number("beta", 8, "non-target (NCKD) weight"), O.Number("temperature", 4, "temperature T", 1e-9),
+             O.Number("ce_weight", 1, "cross-entropy weight"), O.Integer("warmup", 20, "epochs over which the DKD weight ramps up"), LogitStandardizationOption],
+            (s, _) => new DecoupledKnowledgeDistillation(s.Number("alpha"), s.Number("beta"), s.Number("temperature"), s.Number("ce_weight"), s.Integer("warmup"), s.Flag("logit_standardization"))),
+        new("ctkd", "Curriculum temperature KD", "Li et al., AAAI 2023 (arXiv 2211.16231)",
+            [O.Choice("base", "kd", "the distillation loss at the learned temperature", "kd", "dkd"),
+             O.Choice("temperature_mode", "global", "one learned temperature, or one per sample from a small MLP (our design from the paper)", "global", "instance"),
+             O.Number("ce_weight", 0.1, "cross-entropy weight (1 with base dkd unless given)"), O.Number("kd_weight", 0.9, "distillation weight (1 with base dkd unless given)"),
+             O.Number("alpha", 1, "DKD's alpha (base dkd)"), O.Number("beta", 2, "DKD's beta (base dkd)"), O.Integer("warmup", 20, "DKD's warm-up epochs (base dkd)"),
+             O.Number("t_start", 1, "lowest temperature"), O.Number("t_range", 20, "temperature range above t_start", 1e-9),
+             O.Integer("decay_epochs", 10, "epochs over which lambda goes from lambda_max to lambda_min (5 on ImageNet)", 1),
+             O.Number("lambda_min", -1, "final gradient-reversal factor", double.NegativeInfinity), O.Number("lambda_max", 0, "initial gradient-reversal factor", double.NegativeInfinity),
+             O.Integer("instance_hidden", 128, "hidden width of the instance-wise temperature MLP", 1), LogitStandardizationOption],
+            (s, c) =>
+            {
+                var dkd = s.Text("base") == "dkd";
+                return new CurriculumTemperatureDistillation(s.IsGiven("ce_weight") || !dkd ? s.Number("ce_weight") : 1, s.IsGiven("kd_weight") || !dkd ? s.Number("kd_weight") : 1,
+                    s.Number("t_start"), s.Number("t_range"), s.Integer("decay_epochs"), s.Number("lambda_min"), s.Number("lambda_max"), s.Flag("logit_standardization"),
+                    s.Text("base"), s.Number("alpha"), s.Number("beta"), s.Integer("warmup"),
+                    s.Text("temperature_mode") == "instance" ? (int)c.StudentShape("logits")[^1] : 0, s.Integer("instance_hidden"));
+            }),
+        new("sdd", "Scale decoupled distillation", "Wei et al., CVPR 2024 (arXiv 2403.13512)",
+            [O.Choice("base", "kd", "SD-KD or SD-DKD", "kd", "dkd"), new O("scales", MethodOptionKind.IntegerList, new[] { 1, 2 }, "M, the pyramid scales: [1], [1, 2] or [1, 2, 4] (heterogeneous pairs)"),
+             O.Number("temperature", 4, "temperature T", 1e-9), O.Number("ce_weight", 0.1, "cross-entropy weight (1 with base dkd unless given)"),
+             O.Number("kd_weight", 0.9, "weight of L_SDD (base kd)"), O.Number("complementary_weight", 2, "weight of complementary regions"),
+             O.Number("alpha", 1, "DKD's alpha (base dkd)"), O.Number("beta", 8, "DKD's beta (base dkd)"), O.Integer("warmup", 20, "DKD's warm-up epochs (base dkd)"),
+             O.Text("tap", string.Empty, "the final feature map tap of both networks (default: the last stage)"), LogitStandardizationOption],
+            (s, c) => new ScaleDecoupledDistillation(FeatureOps.TapOrLastStage(s.Text("tap"), c.StudentStages, "sdd"), s.Integers("scales"), s.Text("base"),
+                s.Number("temperature"), s.IsGiven("ce_weight") || s.Text("base") == "kd" ? s.Number("ce_weight") : 1, s.Number("kd_weight"), s.Number("complementary_weight"),
+                s.Number("alpha"), s.Number("beta"), s.Integer("warmup"), s.Flag("logit_standardization"))),
+        new("tfd", "Teacher-free feature distillation (no teacher)", "Lujun Li, ECCV 2022",
+            TfdOptions(withKd: false), (s, c) => Tfd(s, c, withKd: false)) { NeedsTeacher = false },
+        new("tfd+", "Teacher-free feature distillation + logit KD", "Lujun Li, ECCV 2022",
+            TfdOptions(withKd: true), (s, c) => Tfd(s, c, withKd: true)),
+        new("fitnet", "FitNets hints", "Romero et al., ICLR 2015 (arXiv 1412.6550)",
+            [O.Text("tap", "stage2", "the hint tap of both networks"), O.Number("weight", 100, "hint-loss weight"), O.Number("ce_weight", 1, "cross-entropy weight")],
+            (s, c) => new FitNet(s.Text("tap"), Map(c.StudentShape(s.Text("tap")), "fitnet", "student", s.Text("tap")), s.Text("tap"), Map(c.TeacherShape(s.Text("tap")), "fitnet", "teacher", s.Text("tap")),
+                s.Number("weight"), s.Number("ce_weight"))),
+        new("at", "Attention transfer", "Zagoruyko and Komodakis, ICLR 2017 (arXiv 1612.03928)",
+            [StagesOption("every stage output"), O.Number("weight", 1000, "attention-loss weight"), O.Number("p", 2, "exponent p", 1e-9), O.Number("ce_weight", 1, "cross-entropy weight")],
+            (s, c) => new AttentionTransfer(FeatureOps.TapsOrStages(s.Strings("stages"), c.StudentStages, "at"), s.Number("weight"), s.Number("p"), s.Number("ce_weight"))),
+        new("cwd", "Channel-wise distillation", "Shu et al., ICCV 2021 (arXiv 2011.13256)",
+            [TapOption("student_tap"), TapOption("teacher_tap"), O.Number("tau", 4, "temperature tau (detection: 1)", 1e-9),
+             O.Number("weight", 3, "CWD weight (detection: 5 or 10)"), O.Number("ce_weight", 1, "cross-entropy weight")],
+            (s, c) =>
+            {
+                var (st, tt) = Pair(s, c, "cwd");
+                return new ChannelWiseDistillation(st, c.StudentShape(st), tt, c.TeacherShape(tt), s.Number("tau"), s.Number("weight"), s.Number("ce_weight"));
+            }),
+        new("mgd", "Masked generative distillation", "Yang et al., ECCV 2022 (arXiv 2205.01529)",
+            [TapOption("student_tap"), TapOption("teacher_tap"), O.Number("alpha", 7e-5, "loss weight alpha (dense prediction: 2e-5)"),
+             O.Number("mask_ratio", 0.15, "lambda, the masked share (dense prediction: 0.65 / 0.75)"),
+             O.Choice("mask", "channel", "channel masks (classification) or spatial masks (detection, segmentation)", "channel", "spatial"), O.Number("ce_weight", 1, "cross-entropy weight")],
+            (s, c) =>
+            {
+                var (st, tt) = Pair(s, c, "mgd");
+                return new MaskedGenerativeDistillation(st, c.StudentShape(st), tt, c.TeacherShape(tt), s.Number("alpha"), s.Number("mask_ratio"), s.Text("mask"), s.Number("ce_weight"));
+            }),
+        new("ofd", "Overhaul of feature distillation", "Heo et al., ICCV 2019 (arXiv 1904.01866)",
+            [StagesOption("every stage (their pre-ReLU maps)"), O.Number("weight", 1e-3, "distillation weight (ImageNet: 1e-4)"), O.Number("ce_weight", 1, "cross-entropy weight")],
+            (s, c) =>
+            {
+                var stages = FeatureOps.TapsOrStages(s.Strings("stages"), c.StudentStages, "ofd");
+                var margins = stages.Select(st => c.TeacherBatchNorm(StageIndex(st))).Select(bn => OverhaulFeatureDistillation.Margins(bn.Weight, bn.Bias)).ToArray();
+                return new OverhaulFeatureDistillation(stages, stages.Select(st => c.StudentShape(st + ".preact")).ToArray(),
+                    stages.Select(st => c.TeacherShape(st + ".preact")).ToArray(), margins, s.Number("weight"), s.Number("ce_weight"));
+            }),
+    ];
+
+    /// <summary>The method names a recipe may use ("none" first).</summary>
+    public static IReadOnlyList<string> Names { get; } = ["none", .. Descriptors.Select(d => d.Name)];
+
+    /// <summary>The descriptor named <paramref name="name"/>, or null ("none" or unknown).</summary>
+    public static MethodDescriptor? Find(string name) => Descriptors.FirstOrDefault(d => d.Name == name);
 
     /// <summary>The distiller the section describes, with the method's own defaults where the recipe is silent.</summary>
-    /// <exception cref="ConfigException">The name is unknown.</exception>
-    public static Distiller? Create(MethodConfig method)
+    /// <exception cref="ConfigException">The name is unknown, or the networks do not fit the method (the message says why).</exception>
+    public static Distiller? Create(MethodConfig method, MethodContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(method);
-        return method.Name switch
+        if (method.Name == "none")
         {
-            "none" => null,
-            "kd" => new KnowledgeDistillation(method.Temperature, method.CeWeight ?? 0.1, method.KdWeight, method.LogitStandardization),
-            "dkd" => new DecoupledKnowledgeDistillation(method.Alpha, method.Beta, method.Temperature, method.CeWeight ?? 1.0, method.Warmup, method.LogitStandardization),
-            "ctkd" => new CurriculumTemperatureDistillation(method.CeWeight ?? 0.1, method.KdWeight, logitStandardization: method.LogitStandardization),
-            _ => throw new ConfigException($"method '{method.Name}' is not one of {string.Join(", ", Names)}"),
-        };
+            return null;
+        }
+
+        var descriptor = Find(method.Name) ?? throw new ConfigException($"method '{method.Name}' is not one of {string.Join(", ", Names)}");
+        try
+        {
+            return descriptor.Create(method.Options, context ?? MethodContext.Empty);
+        }
+        catch (Exception e) when (e is ArgumentException or KeyNotFoundException)
+        {
+            throw new ConfigException($"method {method.Name}: {e.Message}", e);
+        }
     }
+
+    private static O TapOption(string key) =>
+        O.Text(key, string.Empty, $"the {key[..key.IndexOf('_', StringComparison.Ordinal)]}'s feature tap (default: its last stage output)");
+
+    private static O StagesOption(string fallback) =>
+        new("stages", MethodOptionKind.StringList, Array.Empty<string>(), $"stage taps to distil (default: {fallback})");
+
+    private static (string Student, string Teacher) Pair(MethodSettings s, MethodContext c, string method) =>
+        (FeatureOps.TapOrLastStage(s.Text("student_tap"), c.StudentStages, method), FeatureOps.TapOrLastStage(s.Text("teacher_tap"), c.TeacherStages, method));
+
+    private static long[] Map(long[] shape, string method, string side, string tap) => FeatureOps.RequireMap(shape, method, side, tap);
+
+    private static int StageIndex(string stage) =>
+        stage.StartsWith("stage", StringComparison.Ordinal) && int.TryParse(stage.AsSpan(5), out var n) && n >= 1
+            ? n - 1
+            : throw new ArgumentException($"'{stage}' is not a stage tap (stage1, stage2, ...)");
+
+    private static O[] TfdOptions(bool withKd) =>
+    [
+        StagesOption("every stage output, after ReLU"), O.Number("lambda_intra", 0.0008, "weight of the intra-layer (channel ranking) term"),
+        O.Number("lambda_inter", 0.0005, "weight of the inter-layer (cross-stage) term"), O.Integer("warmup", 20, "epochs of linear warm-up of the whole term"),
+        O.Number("ce_weight", 1, "cross-entropy weight"),
+        .. withKd ? new[] { O.Number("kd_weight", 1, "lambda_kd, the logit KD weight"), O.Number("temperature", 4, "KD temperature", 1e-9) } : [],
+    ];
+
+    private static TeacherFreeFeatureDistillation Tfd(MethodSettings s, MethodContext c, bool withKd) =>
+        new(FeatureOps.TapsOrStages(s.Strings("stages"), c.StudentStages, withKd ? "tfd+" : "tfd"), s.Number("lambda_intra"), s.Number("lambda_inter"), s.Integer("warmup"),
+            withKd, withKd ? s.Number("kd_weight") : 0, withKd ? s.Number("temperature") : 4, s.Number("ce_weight"));
 }

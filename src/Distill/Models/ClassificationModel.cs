@@ -20,6 +20,26 @@ public abstract class ClassificationModel : Module<Tensor, Tensor>
     /// <summary>Module paths of the BN whose output feeds each stage's final ReLU (stage 1 first).</summary>
     public IReadOnlyList<string> BnBeforeRelu => _bnBeforeRelu;
 
+    /// <summary>
+    /// The final linear classifier (the "logits" tap's module, or the last Linear of it when it is a
+    /// Sequential such as dropout + linear): SDD applies it to region features.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model's head is not a linear layer.</exception>
+    public Linear Head
+    {
+        get
+        {
+            var path = _taps.First(t => t.Name == "logits").ModulePath;
+            var module = GetSubmodule(path);
+            if (module is Sequential sequential)
+            {
+                module = Enumerable.Range(0, sequential.Count).Select(i => sequential[i]).OfType<Linear>().LastOrDefault() ?? module;
+            }
+
+            return module as Linear ?? throw new InvalidOperationException($"{GetType().Name}'s head '{path}' is a {module.GetType().Name}, not a linear layer");
+        }
+    }
+
     /// <summary>Starts recording the named taps on every forward; dispose to stop.</summary>
     /// <exception cref="KeyNotFoundException">A name is not published; the message lists the ones that are.</exception>
     public ModelTaps TapFeatures(params IEnumerable<string> names)

@@ -4,7 +4,7 @@ using Distill.Torch;
 namespace Distill.Models;
 
 /// <summary>Recorded tap outputs by tap name; dispose to remove the hooks.</summary>
-public sealed class ModelTaps : IDisposable
+public sealed class ModelTaps : IFeatureMaps, IDisposable
 {
     private readonly FeatureTaps _taps;
     private readonly Dictionary<string, string> _paths;

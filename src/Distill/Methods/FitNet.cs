@@ -1,0 +1,68 @@
+using Distill.NN;
+using Distill.Torch;
+using F = Distill.Torch.Functional;
+
+namespace Distill.Methods;
+
+/// <summary>
+/// FitNets hint loss (Romero et al., ICLR 2015; spec §14.3, the single-stage mdistiller variant): a
+/// regressor on the student's hint tap (conv 3×3 stride 2 when the student map is twice the teacher's,
+/// transposed conv 4×4 stride 2 when half, a (1 + H_s − H_t)×(1 + W_s − W_t) conv otherwise; then BN and
+/// ReLU) regresses the teacher's map: L = w_ce CE + w MSE(reg(f_s), f_t). Defaults: stage2, w = 100,
+/// w_ce = 1. Terms: "ce" and "hint".
+/// </summary>
+public sealed class FitNet : Distiller
+{
+    private readonly Sequential _regressor;
+
+    /// <summary>Creates the method for a student map of <paramref name="studentShape"/> and a teacher map of <paramref name="teacherShape"/> ([B, C, H, W]).</summary>
+    /// <exception cref="ArgumentException">No regressor maps the student's size to the teacher's.</exception>
+    public FitNet(string studentTap, long[] studentShape, string teacherTap, long[] teacherShape, double weight = 100, double ceWeight = 1)
+    {
+        ArgumentNullException.ThrowIfNull(studentShape);
+        ArgumentNullException.ThrowIfNull(teacherShape);
+        StudentTap = studentTap;
+        TeacherTap = teacherTap;
+        Weight = weight;
+        CeWeight = ceWeight;
+        var (cs, hs, ws) = (studentShape[1], studentShape[2], studentShape[3]);
+        var (ct, ht, wt) = (teacherShape[1], teacherShape[2], teacherShape[3]);
+        Module<Tensor, Tensor> conv =
+            hs == 2 * ht && ws == 2 * wt ? new Conv2d(cs, ct, 3, stride: 2, padding: 1)
+            : 2 * hs == ht && 2 * ws == wt ? new ConvTranspose2d(cs, ct, 4, stride: 2, padding: 1)
+            : hs >= ht && ws >= wt ? new Conv2d(cs, ct, (1 + hs - ht, 1 + ws - wt))
+            : throw new ArgumentException($"fitnet: no regressor maps the student's {studentTap} {Tensor.FormatShape(studentShape)} to the teacher's {teacherTap} {Tensor.FormatShape(teacherShape)} (the student map must be larger, equal, or exactly half the size)");
+        _regressor = RegisterModule("regressor", new Sequential(conv, new BatchNorm2d(ct), new ReLU()));
+    }
+
+    /// <inheritdoc />
+    public override string Name => "fitnet";
+
+    /// <summary>The student's hint tap.</summary>
+    public string StudentTap { get; }
+
+    /// <summary>The teacher's hint tap.</summary>
+    public string TeacherTap { get; }
+
+    /// <summary>The hint-loss weight.</summary>
+    public double Weight { get; }
+
+    /// <summary>The cross-entropy weight.</summary>
+    public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> StudentTaps => [StudentTap];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> TeacherTaps => [TeacherTap];
+
+    /// <inheritdoc />
+    public override LossTerms ComputeLoss(DistillationInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var hint = F.MseLoss(_regressor.Forward(inputs.Student(StudentTap)), inputs.Teacher(TeacherTap));
+        return new LossTerms()
+            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
+            .Add("hint", hint * Weight);
+    }
+}

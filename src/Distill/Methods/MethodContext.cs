@@ -1,0 +1,97 @@
+using Distill.Models;
+using Distill.NN;
+using Distill.Torch;
+
+namespace Distill.Methods;
+
+/// <summary>
+/// What a method may learn about the networks before it builds its learnable parts: the shape of every
+/// student and teacher tap (batch dimension included, any batch size), and the teacher's
+/// batch-norm-before-ReLU affine parameters per stage (OFD and Matching Guided Distillation margins).
+/// Built from two models by <see cref="FromModels"/>, or from the tensors of a `distill check` input file.
+/// </summary>
+public sealed class MethodContext
+{
+    private readonly IReadOnlyDictionary<string, long[]> _student;
+    private readonly IReadOnlyDictionary<string, long[]>? _teacher;
+    private readonly IReadOnlyList<(double[] Weight, double[] Bias)> _teacherBatchNorms;
+
+    /// <summary>A context from tap shapes (and, optionally, the teacher's BN weights and biases by stage).</summary>
+    public MethodContext(IReadOnlyDictionary<string, long[]> studentTaps, IReadOnlyDictionary<string, long[]>? teacherTaps,
+        IReadOnlyList<(double[] Weight, double[] Bias)>? teacherBatchNorms = null)
+    {
+        ArgumentNullException.ThrowIfNull(studentTaps);
+        _student = studentTaps;
+        _teacher = teacherTaps;
+        _teacherBatchNorms = teacherBatchNorms ?? [];
+    }
+
+    /// <summary>A context that knows nothing (enough for the logit methods).</summary>
+    public static MethodContext Empty { get; } = new(new Dictionary<string, long[]>(), null);
+
+    /// <summary>Whether a teacher is known.</summary>
+    public bool HasTeacher => _teacher is not null;
+
+    /// <summary>The student's stage taps in order ("stage1", "stage2", ...).</summary>
+    public IReadOnlyList<string> StudentStages => Stages(_student);
+
+    /// <summary>The teacher's stage taps in order.</summary>
+    public IReadOnlyList<string> TeacherStages => _teacher is null ? [] : Stages(_teacher);
+
+    /// <summary>The shape of a student tap.</summary>
+    /// <exception cref="KeyNotFoundException">The tap is unknown; the message lists the known ones.</exception>
+    public long[] StudentShape(string tap) => Lookup(_student, "student", tap);
+
+    /// <summary>The shape of a teacher tap.</summary>
+    /// <exception cref="KeyNotFoundException">No teacher, or the tap is unknown.</exception>
+    public long[] TeacherShape(string tap) =>
+        _teacher is null ? throw new KeyNotFoundException($"no teacher: the tap '{tap}' has no shape") : Lookup(_teacher, "teacher", tap);
+
+    /// <summary>The teacher's BN-before-ReLU (γ, β) of stage <paramref name="stage"/> (0-based).</summary>
+    /// <exception cref="KeyNotFoundException">The stage's BN is unknown.</exception>
+    public (double[] Weight, double[] Bias) TeacherBatchNorm(int stage) =>
+        stage >= 0 && stage < _teacherBatchNorms.Count
+            ? _teacherBatchNorms[stage]
+            : throw new KeyNotFoundException($"the teacher's BN before the ReLU of stage {stage + 1} is unknown ({_teacherBatchNorms.Count} stages known)");
+
+    /// <summary>
+    /// Dry-runs both models on one image of <paramref name="options"/>' size for the tap shapes, and copies
+    /// the teacher's BN-before-ReLU parameters (call after the teacher's weights are loaded).
+    /// </summary>
+    public static MethodContext FromModels(ClassificationModel student, ClassificationModel? teacher, ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(student);
+        ArgumentNullException.ThrowIfNull(options);
+        var studentTaps = Shapes(student, options);
+        if (teacher is null)
+        {
+            return new MethodContext(studentTaps, null);
+        }
+
+        var norms = new List<(double[], double[])>();
+        using (DisposeScope.Enter())
+        {
+            foreach (var path in teacher.BnBeforeRelu)
+            {
+                if (teacher.GetSubmodule(path) is BatchNorm2d { Weight: { } weight, Bias: { } bias })
+                {
+                    norms.Add((weight.To(DType.Float64, Device.Cpu, copy: true).ToArray<double>(), bias.To(DType.Float64, Device.Cpu, copy: true).ToArray<double>()));
+                }
+            }
+        }
+
+        return new MethodContext(studentTaps, Shapes(teacher, options), norms);
+    }
+
+    private static Dictionary<string, long[]> Shapes(ClassificationModel model, ModelOptions options) =>
+        model.DryRun(options.InChannels, options.ImageSize, options.ImageSize).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal);
+
+    private static string[] Stages(IReadOnlyDictionary<string, long[]> taps) =>
+        taps.Keys.Where(k => k.StartsWith("stage", StringComparison.Ordinal) && !k.Contains('.', StringComparison.Ordinal))
+            .OrderBy(k => int.TryParse(k.AsSpan(5), out var n) ? n : int.MaxValue).ToArray();
+
+    private static long[] Lookup(IReadOnlyDictionary<string, long[]> taps, string side, string tap) =>
+        taps.TryGetValue(tap, out var shape)
+            ? shape
+            : throw new KeyNotFoundException($"the {side} has no tap '{tap}' (taps: {string.Join(", ", taps.Keys)})");
+}
