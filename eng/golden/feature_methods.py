@@ -349,7 +349,7 @@ def build_cases():
               "student.stage2.preact": rand(3, 8, 4, 4), "teacher.stage2.preact": rand(3, 10, 8, 8)})
     p.update(bn_params("teacher.stage1.bn", 6))
     p.update(bn_params("teacher.stage2.bn", 10))
-    p["teacher.stage2.bn.bias"][0] = -4.0  # Phi(-beta/gamma) < 0.001: the -3|gamma| branch
+    p["teacher.stage2.bn.bias"][0] = 4.0  # Phi(-beta/gamma) < 0.001: the -3|gamma| branch
     for i, (cs, ct) in enumerate(((4, 6), (8, 10))):
         p.update({"method." + n: v for n, v in conv_params(f"connectors.{i}.0", cs, ct, 1, bias=False).items()})
         p.update({"method." + n: v for n, v in bn_params(f"connectors.{i}.1", ct).items()})

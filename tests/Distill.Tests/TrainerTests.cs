@@ -78,6 +78,47 @@ public sealed class TrainerTests
         Assert.True(totals[^1] < totals[0], $"{method}: loss went {string.Join(" -> ", totals)}");
     }
 
+    [Theory]
+    [InlineData("sdd", new[] { "scales=[1,2,4]" })]
+    [InlineData("sdd", new[] { "base=dkd", "warmup=1" })]
+    [InlineData("ctkd", new[] { "base=dkd", "warmup=1" })]
+    [InlineData("ctkd", new[] { "temperature_mode=instance" })]
+    [InlineData("tfd", new[] { "warmup=1" })]
+    [InlineData("tfd+", new[] { "warmup=1" })]
+    [InlineData("fitnet", new string[0])]
+    [InlineData("at", new string[0])]
+    [InlineData("cwd", new string[0])]
+    [InlineData("mgd", new string[0])]
+    [InlineData("ofd", new string[0])]
+    public void RegisteredMethod_ShortRunWithAWiderTeacher_LossFallsAndStaysFinite(string method, string[] options)
+    {
+        var data = StripesDataset(128);
+        var train = new DataLoader(data, 32, shuffle: true, seed: 2);
+        var test = new DataLoader(data, 64);
+        var modelOptions = new ModelOptions(2, 1, 16);
+        TorchRuntime.ManualSeed(4);
+        using var teacher = ModelRegistry.Create("resnet8x4", modelOptions);
+        using (var t = new Trainer(teacher, null, null, new TrainerOptions { Epochs = 4, Schedule = "cosine" }))
+        {
+            t.Fit(train, test);
+        }
+
+        using var student = ModelRegistry.Create("resnet8", modelOptions);
+        var config = MethodCheck.Options(method, options);
+        using var distiller = MethodFactory.Create(config, MethodContext.FromModels(student, teacher, modelOptions))!;
+        var baseline = TensorTracking.LiveCount;
+        IReadOnlyList<EpochResult> results;
+        using (var trainer = new Trainer(student, distiller.NeedsTeacher ? teacher : null, distiller, new TrainerOptions { Epochs = 3, Schedule = "cosine", LearningRate = 0.01 }))
+        {
+            results = trainer.Fit(train, test);
+        }
+
+        Assert.Equal(baseline, TensorTracking.LiveCount);
+        var totals = results.Select(r => r.LossTerms.Values.Sum()).ToArray();
+        Assert.All(results.SelectMany(r => r.LossTerms), t => Assert.True(double.IsFinite(t.Value), $"{method}: {t.Key} = {t.Value}"));
+        Assert.True(totals[^1] < totals[0], $"{method}: loss went {string.Join(" -> ", totals)}");
+    }
+
     [Fact]
     public void MethodThatNeedsATeacher_WithoutOne_IsRejected()
     {

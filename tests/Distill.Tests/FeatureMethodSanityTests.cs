@@ -1,0 +1,139 @@
+using Distill.Methods;
+using Distill.Models;
+using Distill.Torch;
+using Xunit;
+
+namespace Distill.Tests;
+
+/// <summary>The feature methods against the hand-derived values of ../shared/spec/methods.md (§6, §9, §11, §12, §14.4, §16), in float64.</summary>
+public sealed class FeatureMethodSanityTests
+{
+    [Fact]
+    public void AttentionTransfer_GivesTheSpecsExample()
+    {
+        using var scope = DisposeScope.Enter();
+        var student = Tensor.From([1.0, 2.0, 1.0, 0.0], 1, 2, 1, 2);
+        var teacher = Tensor.From([1.0, 1.0, 1.0, 1.0], 1, 2, 1, 2);
+        Near([0.447214, 0.894427], AttentionTransfer.AttentionMap(student, 2).ToArray<double>());
+        Near([0.707107, 0.707107], AttentionTransfer.AttentionMap(teacher, 2).ToArray<double>());
+        Near(51.3167, AttentionTransfer.StageLoss(student, teacher, 2).Item<double>() * 1000, 1e-4);
+    }
+
+    [Theory]
+    [InlineData(4, 1.444643)]
+    [InlineData(1, 1.226658)]
+    public void ChannelWiseDistillation_GivesTheSpecsExample(double tau, double expected)
+    {
+        using var scope = DisposeScope.Enter();
+        var student = Tensor.From([0.0, 1, 2, 3, 1, 1, 1, 1], 1, 2, 2, 2);
+        var teacher = Tensor.From([3.0, 2, 1, 0, 0, 0, 0, 2], 1, 2, 2, 2);
+        Near(expected, ChannelWiseDistillation.Loss(student, teacher, tau).Item<double>());
+    }
+
+    [Fact]
+    public void TfdIntra_GivesTheSpecsExample_Six()
+    {
+        using var scope = DisposeScope.Enter();
+        var f = Tensor.From([3.0, 4, 1, 0, 1, 3, 1, 1], 1, 4, 1, 2);
+        Near(6, TeacherFreeFeatureDistillation.Intra(f).Item<double>());
+    }
+
+    [Fact]
+    public void TfdInter_GivesTheSpecsExample_AndDetachesTheDeeperMap()
+    {
+        using var scope = DisposeScope.Enter();
+        var shallow = Tensor.From([1.0, 2, 3, 4, 0, 0, 0, 4], 1, 2, 2, 2).RequireGrad();
+        var deep = Tensor.From([2.0, 2, 9], 1, 3, 1, 1).RequireGrad();
+        var loss = TeacherFreeFeatureDistillation.Inter(shallow, deep);
+        Near(0.625, loss.Item<double>());
+        loss.Backward();
+        Assert.NotNull(shallow.Grad);
+        Assert.Null(deep.Grad);
+    }
+
+    [Fact]
+    public void TfdWithoutTeacher_DoesNotNeedOne_AndTfdPlusDoes()
+    {
+        using var tfd = new TeacherFreeFeatureDistillation(["stage1"]);
+        using var plus = new TeacherFreeFeatureDistillation(["stage1"], withKd: true);
+        Assert.False(tfd.NeedsTeacher);
+        Assert.True(plus.NeedsTeacher);
+        Assert.Equal("tfd+", plus.Name);
+    }
+
+    [Theory]
+    [InlineData(1, 0, -0.797885)]
+    [InlineData(2, 1, -1.282156)]
+    [InlineData(1, -1, -1.287600)]
+    [InlineData(1, 4, -3)]
+    public void OfdMargin_GivesTheSpecsValues(double gamma, double beta, double expected) =>
+        Near(expected, OverhaulFeatureDistillation.Margins([gamma], [beta])[0]);
+
+    [Fact]
+    public void PartialL2_GivesTheSpecsExamples()
+    {
+        using var scope = DisposeScope.Enter();
+        var margin = Tensor.From([-0.8], 1);
+        Near(0, OverhaulFeatureDistillation.PartialL2(Tensor.From([-1.0], 1), Tensor.From([-2.0], 1), margin).Item<double>());
+        Near(0.64, OverhaulFeatureDistillation.PartialL2(Tensor.From([0.0], 1), Tensor.From([-2.0], 1), margin).Item<double>());
+        Near(0.04, OverhaulFeatureDistillation.PartialL2(Tensor.From([0.3], 1), Tensor.From([0.5], 1), margin).Item<double>());
+    }
+
+    [Fact]
+    public void SddWeights_GiveTheSpecsExample_PointFour()
+    {
+        // B = 1, N = 5: teacher right globally and in regions 1-2, wrong in 3-4 -> w = [1, 1, 1, 2, 2].
+        using var scope = DisposeScope.Enter();
+        var teacherRows = Tensor.From([5.0, 0, 5, 0, 5, 0, 0, 5, 0, 5], 5, 2);
+        var weights = ScaleDecoupledDistillation.RowWeights(teacherRows, Tensor.From([0L]), 5, 2);
+        Near([1, 1, 1, 2, 2], weights.ToArray<double>());
+        var rows = Tensor.From([0.5, 0.2, 0.3, 0.4, 0.1]);
+        Near(0.4, ((rows * weights).Sum() / 5).Item<double>());
+    }
+
+    [Fact]
+    public void SddWithOneScale_IsKd()
+    {
+        using var scope = DisposeScope.Enter();
+        TorchRuntime.ManualSeed(3);
+        var (b, c, k) = (4L, 6L, 5L);
+        var feature = Tensor.Randn([b, c, 4, 4], DType.Float64);
+        var teacherFeature = Tensor.Randn([b, c, 4, 4], DType.Float64);
+        var (w, bias) = (Tensor.Randn([k, c], DType.Float64), Tensor.Randn([k], DType.Float64));
+        var (tw, tb) = (Tensor.Randn([k, c], DType.Float64), Tensor.Randn([k], DType.Float64));
+        var logits = Torch.Functional.Linear(feature.Mean([2, 3]), w, bias);
+        var teacherLogits = Torch.Functional.Linear(teacherFeature.Mean([2, 3]), tw, tb);
+        var labels = Tensor.From([0L, 1, 2, 3]);
+        using var sdd = new ScaleDecoupledDistillation("stage3", [1]);
+        var maps = new FeatureMaps(new Dictionary<string, Tensor> { ["stage3"] = feature }, "student");
+        var teacherMaps = new FeatureMaps(new Dictionary<string, Tensor> { ["stage3"] = teacherFeature }, "teacher");
+        var terms = sdd.ComputeLoss(new DistillationInputs(logits, teacherLogits, labels, labels, maps, teacherMaps, 1)
+        {
+            StudentHead = x => Torch.Functional.Linear(x, w, bias),
+            TeacherHead = x => Torch.Functional.Linear(x, tw, tb),
+        });
+        Near(0.9 * KnowledgeDistillation.KdLoss(logits, teacherLogits, 4).Item<double>(), terms["sdd"].Item<double>());
+    }
+
+    [Fact]
+    public void SddPyramid_OrdersRegionsOneTwoFour_AndReplicatesSmallMaps()
+    {
+        using var scope = DisposeScope.Enter();
+        var f = Tensor.From([1.0, 2, 3, 4], 1, 1, 2, 2);
+        var regions = ScaleDecoupledDistillation.Pyramid(f, [1, 2, 4]).ToArray<double>();
+        Assert.Equal(21, regions.Length);
+        Near([2.5, 1, 2, 3, 4, 1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4], regions);
+    }
+
+    private static void Near(double expected, double actual, double tolerance = 1e-6) =>
+        Assert.True(Math.Abs(expected - actual) <= tolerance, $"expected {expected}, got {actual}");
+
+    private static void Near(double[] expected, double[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Near(expected[i], actual[i]);
+        }
+    }
+}
