@@ -8,6 +8,12 @@ using Distill.Torch;
 // tensors) and a ResNet-sized conv2d forward+backward ([32, 64, 32, 32] input, 64 3x3 filters).
 // Usage: dotnet run -c Release --project benchmarks/Distill.Benchmarks [-- --rounds 7 --quick]
 // `-- --e2e [--steps N]` runs the end-to-end KD step benchmark instead (in its own process, for peak RSS).
+// `-- --assignment [--rounds N]` times the linear sum assignment at 512, 1024 and 2048 beside scipy.
+if (args.Contains("--assignment"))
+{
+    return AssignmentBench.Run([512, 1024, 2048], ReadOption(args, "--rounds", 3));
+}
+
 if (args.Contains("--e2e"))
 {
     var e2eSteps = Array.IndexOf(args, "--steps") is var at and >= 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 10;
