@@ -234,6 +234,38 @@ def ofd(p, epoch, stages, weight=1e-3):
     return {"ce": F.cross_entropy(p["student.logits"], p["labels"]), "ofd": total * weight / p["student.logits"].shape[0]}
 
 
+def matching(p, epoch, stages, reducer="amp", divisors=None, factor=1e4, with_kd=False, T=1.5):
+    b = p["student.logits"].shape[0]
+    divisors = divisors or [2.0 ** (len(stages) - 1 - i) for i in range(len(stages))]
+    total = 0
+    for i, st in enumerate(stages):
+        s = batch_norm(p[f"student.{st}.preact"], p[f"method.norms.{i}.weight"], p[f"method.norms.{i}.bias"])
+        t = p[f"teacher.{st}.preact"]
+        if t.shape[2:] != s.shape[2:]:
+            t = F.adaptive_avg_pool2d(t, s.shape[2:])
+        a = p[f"method.assignment{i}"]
+        cs, g = a.shape
+        m = ofd_margin(p[f"teacher.{st}.bn.weight"], p[f"teacher.{st}.bn.bias"])
+        grouped = t[:, a.reshape(-1)].reshape(b, cs, g, *t.shape[2:])
+        group_margins = m[a.reshape(-1)].reshape(cs, g)
+        if reducer == "sp":
+            target, margin = grouped.max(2).values, group_margins.max(1).values
+        elif reducer == "rd":
+            target = grouped.gather(2, p[f"random.choice{i}"].unsqueeze(2)).squeeze(2)
+            margin = group_margins.gather(1, p[f"random.margin{i}"].unsqueeze(1)).squeeze(1)
+        else:
+            target = grouped.gather(2, grouped.abs().argmax(2, keepdim=True)).squeeze(2)
+            margin = group_margins.mean(1)
+        target = torch.max(target, margin.reshape(1, -1, 1, 1))
+        mask = ((s > target) | (target > 0)).to(s.dtype)
+        total = total + ((s - target).pow(2) * mask).sum() / divisors[i]
+    terms = {"ce": F.cross_entropy(p["student.logits"], p["labels"]), "mgd_match": total / b / factor}
+    if with_kd:
+        s, t = p["student.logits"], p["teacher.logits"]
+        terms["kd"] = F.kl_div(F.log_softmax(s / T, 1), F.softmax(t / T, 1), reduction="batchmean") * T * T
+    return terms
+
+
 # ---------------------------------------------------------------------------------------------- cases
 
 
@@ -354,6 +386,28 @@ def build_cases():
         p.update({"method." + n: v for n, v in conv_params(f"connectors.{i}.0", cs, ct, 1, bias=False).items()})
         p.update({"method." + n: v for n, v in bn_params(f"connectors.{i}.1", ct).items()})
     case("ofd_two_stages", "ofd", {"stages": ["stage1", "stage2"]}, 1, p, ofd, stages=["stage1", "stage2"])
+
+    # Matching Guided Distillation: a random assignment per stage (G = 2, and G = 2 over the first 4 of 5
+    # teacher channels), each reducer; sparse matching with KD at T = 1.5. No matching pass (match_images=0).
+    for reducer in ("amp", "sp", "rd", "sm"):
+        b = 3
+        p = logits(b, 10)
+        p.update({"student.stage1.preact": rand(b, 3, 4, 4), "teacher.stage1.preact": rand(b, 6, 4, 4, scale=1.5),
+                  "student.stage2.preact": rand(b, 2, 2, 2), "teacher.stage2.preact": rand(b, 5, 4, 4, scale=1.5)})
+        p.update(bn_params("teacher.stage1.bn", 6))
+        p.update(bn_params("teacher.stage2.bn", 5))
+        for i, (cs, ct, h) in enumerate(((3, 6, 4), (2, 5, 2))):
+            p.update({"method." + n: v for n, v in bn_params(f"norms.{i}", cs).items()})
+            if reducer == "sm":
+                p[f"method.assignment{i}"] = torch.randperm(ct)[:cs].reshape(cs, 1)
+            else:
+                g = ct // cs
+                p[f"method.assignment{i}"] = torch.randperm(g * cs).reshape(cs, g)
+                if reducer == "rd":
+                    p[f"random.choice{i}"] = torch.randint(0, g, (b, cs, h, h))
+                    p[f"random.margin{i}"] = torch.randint(0, g, (cs,))
+        opts = {"stages": ["stage1", "stage2"], "reducer": reducer, "match_images": 0} | ({"with_kd": True} if reducer == "sm" else {})
+        case(f"matching_{reducer}", "matching", opts, 1, p, matching, stages=["stage1", "stage2"], reducer=reducer, with_kd=reducer == "sm")
     return cases
 
 
@@ -365,7 +419,7 @@ def reference(fn, inputs, epoch, kw, dtype):
     expected = {f"loss.{k}": v.detach().reshape(()) for k, v in terms.items()}
     expected["loss.total"] = total.detach().reshape(())
     for k, v in p.items():
-        if k.startswith("student.") or k.startswith("method."):
+        if (k.startswith("student.") or k.startswith("method.")) and v.is_floating_point():
             expected["grad." + k] = v.grad if v.grad is not None else torch.zeros_like(v)
     return {k: enc(v) for k, v in expected.items()}
 

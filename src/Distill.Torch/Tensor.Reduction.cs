@@ -13,6 +13,9 @@ public sealed unsafe partial class Tensor
     /// <summary>Sum over one dim.</summary>
     public Tensor Sum(long dim, bool keepDim = false) => Reduce(ReduceOp.Sum, [dim], keepDim, null);
 
+    /// <summary>Sum over one dimension (an int overload, so Sum(0) reduces dimension 0 instead of binding the literal 0 to a dtype).</summary>
+    public Tensor Sum(int dim, bool keepDim = false) => Sum((long)dim, keepDim);
+
     /// <summary>Mean of all elements (torch.mean).</summary>
     public Tensor Mean(DType? dtype = null) => Reduce(ReduceOp.Mean, [], false, dtype);
 
@@ -21,6 +24,9 @@ public sealed unsafe partial class Tensor
 
     /// <summary>Mean over one dim.</summary>
     public Tensor Mean(long dim, bool keepDim = false) => Reduce(ReduceOp.Mean, [dim], keepDim, null);
+
+    /// <summary>Mean over one dimension (an int overload, so Mean(0) reduces dimension 0 instead of binding the literal 0 to a dtype).</summary>
+    public Tensor Mean(int dim, bool keepDim = false) => Mean((long)dim, keepDim);
 
     /// <summary>Product of all elements (torch.prod).</summary>
     public Tensor Prod() => Reduce(ReduceOp.Prod, [], false, null);

@@ -15,6 +15,7 @@ public sealed class HelpSnapshotTests
     [InlineData("models", new string[] { "models", "--help" })]
     [InlineData("eval", new string[] { "eval", "--help" })]
     [InlineData("check", new string[] { "check", "--help" })]
+    [InlineData("compare", new string[] { "compare", "--help" })]
     public void Help_MatchesTheReviewedSnapshot(string name, string[] args)
     {
         var (code, output, _) = Run(args);

@@ -90,6 +90,8 @@ public sealed class TrainerTests
     [InlineData("cwd", new string[0])]
     [InlineData("mgd", new string[0])]
     [InlineData("ofd", new string[0])]
+    [InlineData("matching", new[] { "match_images=64", "update_freq=2" })]
+    [InlineData("matching", new[] { "match_images=64", "reducer=rd", "with_kd=true" })]
     public void RegisteredMethod_ShortRunWithAWiderTeacher_LossFallsAndStaysFinite(string method, string[] options)
     {
         var data = StripesDataset(128);

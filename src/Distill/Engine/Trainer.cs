@@ -100,6 +100,40 @@ public sealed class Trainer : IDisposable
     /// <summary>Frees the optimizer state.</summary>
     public void Dispose() => _optimizer.Dispose();
 
+    private void Calibrate(int epoch, DataLoader train, ModelTaps? studentTaps, ModelTaps? teacherTaps)
+    {
+        var distiller = _distiller!;
+        _student.Eval();
+        distiller.Eval();
+        distiller.BeginCalibration();
+        try
+        {
+            long images = 0;
+            using var batches = train.Epoch(epoch - 1).GetEnumerator();
+            while (images < distiller.CalibrationImages)
+            {
+                using var scope = DisposeScope.Enter();
+                using var noGrad = Autograd.NoGrad();
+                if (!batches.MoveNext())
+                {
+                    break;
+                }
+
+                var batch = batches.Current;
+                var teacherLogits = _teacher?.Forward(batch.Images);
+                var logits = _student.Forward(batch.Images);
+                distiller.Calibrate(new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch));
+                images += batch.Size;
+            }
+        }
+        finally
+        {
+            distiller.EndCalibration();
+            _student.Train();
+            distiller.Train();
+        }
+    }
+
     private EpochResult TrainEpoch(int epoch, DataLoader train, IProgress<TrainingProgress>? progress)
     {
         _student.Train();
@@ -110,6 +144,11 @@ public sealed class Trainer : IDisposable
         using var correct = Tensor.Zeros([], DType.Int64).DetachFromScope();
         using var studentTaps = _distiller is { StudentTaps.Count: > 0 } ? _student.TapFeatures(_distiller.StudentTaps) : null;
         using var teacherTaps = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
+        if (_distiller is not null && _distiller.NeedsCalibration(epoch))
+        {
+            Calibrate(epoch, train, studentTaps, teacherTaps);
+        }
+
         var clock = Stopwatch.StartNew();
         long images = 0;
         var step = 0;

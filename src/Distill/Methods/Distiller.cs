@@ -43,6 +43,32 @@ public abstract class Distiller : Module
     {
     }
 
+    /// <summary>
+    /// Whether the method wants a calibration pass before epoch <paramref name="epoch"/>: the trainer then runs
+    /// both networks in eval mode under no-grad over up to <see cref="CalibrationImages"/> training images
+    /// (the upcoming epoch's order) and hands each batch to <see cref="Calibrate"/> (Matching Guided
+    /// Distillation's matching step).
+    /// </summary>
+    public virtual bool NeedsCalibration(int epoch) => false;
+
+    /// <summary>How many training images a calibration pass reads.</summary>
+    public virtual int CalibrationImages => 0;
+
+    /// <summary>Starts a calibration pass.</summary>
+    public virtual void BeginCalibration()
+    {
+    }
+
+    /// <summary>One calibration batch (taps recorded, no gradients).</summary>
+    public virtual void Calibrate(DistillationInputs inputs)
+    {
+    }
+
+    /// <summary>Ends a calibration pass (the method updates its state from what it saw).</summary>
+    public virtual void EndCalibration()
+    {
+    }
+
     /// <summary>The step's weighted loss terms.</summary>
     public abstract LossTerms ComputeLoss(DistillationInputs inputs);
 

@@ -119,8 +119,8 @@ public static class MethodCheck
             sb.Append(CultureInfo.InvariantCulture, $"  teacher.{stage}.bn.weight [C_t], teacher.{stage}.bn.bias [C_t] Float32 (the teacher's BN before the stage's ReLU)\n");
         }
 
-        sb.Append("parameters (method.<name>, optional; else initialised as the method does):\n");
-        var parameters = distiller.NamedParameters().ToArray();
+        sb.Append("parameters and buffers (method.<name>, optional; else initialised as the method does):\n");
+        var parameters = distiller.NamedParameters().Concat(distiller.NamedBuffers()).ToArray();
         foreach (var (name, t) in parameters)
         {
             sb.Append(CultureInfo.InvariantCulture, $"  {name} {Tensor.FormatShape(t.Shape)} {t.DType}\n");
@@ -260,18 +260,18 @@ public static class MethodCheck
 
     private static void LoadParameters(Distiller distiller, SafeTensorsFile inputs, string path)
     {
-        var parameters = distiller.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter, StringComparer.Ordinal);
+        var parameters = distiller.NamedParameters().Concat(distiller.NamedBuffers()).ToDictionary(p => p.Item1, p => p.Item2, StringComparer.Ordinal);
         var given = inputs.Tensors.Where(t => t.Key.StartsWith("method.", StringComparison.Ordinal)).ToDictionary(t => t.Key[7..], t => t.Value, StringComparer.Ordinal);
         foreach (var (name, value) in given)
         {
             if (!parameters.TryGetValue(name, out var p))
             {
-                throw new CheckpointFormatException($"{path}: method.{name} is not a parameter of {distiller.Name} (parameters: {string.Join(", ", parameters.Keys.DefaultIfEmpty("none"))})");
+                throw new CheckpointFormatException($"{path}: method.{name} is not a parameter or buffer of {distiller.Name} (parameters and buffers: {string.Join(", ", parameters.Keys.DefaultIfEmpty("none"))})");
             }
 
-            if (!p.Shape.SequenceEqual(value.Shape))
+            if (!p.Shape.SequenceEqual(value.Shape) || p.DType != value.DType)
             {
-                throw new CheckpointFormatException($"{path}: method.{name} has shape {Tensor.FormatShape(value.Shape)}, expected {Tensor.FormatShape(p.Shape)}");
+                throw new CheckpointFormatException($"{path}: method.{name} is {Tensor.FormatShape(value.Shape)} {value.DType}, expected {Tensor.FormatShape(p.Shape)} {p.DType}");
             }
         }
 

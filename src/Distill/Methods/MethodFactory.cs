@@ -85,6 +85,35 @@ public static class MethodFactory
                 return new OverhaulFeatureDistillation(stages, stages.Select(st => c.StudentShape(st + ".preact")).ToArray(),
                     stages.Select(st => c.TeacherShape(st + ".preact")).ToArray(), margins, s.Number("weight"), s.Number("ce_weight"));
             }),
+        new("matching", "Matching guided distillation", "Yue, Deng and Zhou, ECCV 2020 (arXiv 2008.09958)",
+            [StagesOption("every stage (their pre-ReLU maps)"), new O("ignore_stages", MethodOptionKind.StringList, Array.Empty<string>(), "stages left out after the divisors are set (e.g. [stage1] for ShuffleNetV2)"),
+             O.Choice("reducer", "amp", "absolute max pooling, simple (max) pooling, random drop, or sparse matching", "amp", "sp", "rd", "sm"),
+             O.Integer("update_freq", 2, "epochs between matching steps (1 on ImageNet)", 1), O.Integer("match_images", 20000, "training images each matching step reads (0: never match)"),
+             O.Number("loss_factor", 1e4, "divisor of the summed distance", 1e-12),
+             new O("divisors", MethodOptionKind.NumberList, Array.Empty<double>(), "per-stage divisors (default 2^(n-1-i): 8, 4, 2, 1 for four stages)"),
+             O.Flag("with_kd", false, "add KD at kd_temperature"), O.Number("kd_temperature", 1.5, "KD temperature", 1e-9), O.Number("ce_weight", 1, "cross-entropy weight")],
+            (s, c) =>
+            {
+                var all = FeatureOps.TapsOrStages(s.Strings("stages"), c.StudentStages, "matching");
+                var divisors = s.Numbers("divisors").Count > 0 ? s.Numbers("divisors")
+                    : all.Select((_, i) => Math.Pow(2, all.Count - 1 - i)).ToArray();
+                if (divisors.Count != all.Count)
+                {
+                    throw new ArgumentException($"matching: {divisors.Count} divisors for {all.Count} stages");
+                }
+
+                var kept = all.Select((stage, i) => (stage, i)).Where(x => !s.Strings("ignore_stages").Contains(x.stage)).ToArray();
+                if (kept.Length == 0)
+                {
+                    throw new ArgumentException("matching: ignore_stages leaves no stage");
+                }
+
+                return new MatchingGuidedDistillation(kept.Select(x => x.stage).ToArray(), kept.Select(x => c.StudentShape(x.stage + ".preact")[1]).ToArray(),
+                    kept.Select(x => c.TeacherShape(x.stage + ".preact")[1]).ToArray(),
+                    kept.Select(x => c.TeacherBatchNorm(StageIndex(x.stage))).Select(bn => OverhaulFeatureDistillation.Margins(bn.Weight, bn.Bias)).ToArray(),
+                    kept.Select(x => divisors[x.i]).ToArray(), s.Text("reducer"), s.Integer("update_freq"), s.Integer("match_images"), s.Number("loss_factor"),
+                    s.Flag("with_kd"), s.Number("kd_temperature"), s.Number("ce_weight"));
+            }),
     ];
 
     /// <summary>The method names a recipe may use ("none" first).</summary>
