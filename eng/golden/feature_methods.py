@@ -266,6 +266,38 @@ def matching(p, epoch, stages, reducer="amp", divisors=None, factor=1e4, with_kd
     return terms
 
 
+def crd(p, epoch, tau=0.07, w=0.8, queue=False):
+    n = p["dataset.labels"].shape[0]
+    es = F.normalize(F.linear(p["student.pooled"], p["method.student_embed.weight"], p["method.student_embed.bias"]), dim=1)
+    et = F.normalize(F.linear(p["teacher.pooled"], p["method.teacher_embed.weight"], p["method.teacher_embed.bias"]), dim=1)
+    b = es.shape[0]
+    if queue:
+        ql = p["method.queue_labels"]
+        valid = ((ql.reshape(1, -1) >= 0) & (ql.reshape(1, -1) != p["labels"].reshape(-1, 1))).to(es.dtype)
+        rows_t = torch.cat([et.detach().unsqueeze(1), p["method.teacher_memory"].unsqueeze(0).expand(b, -1, -1)], 1)
+        rows_s = torch.cat([es.detach().unsqueeze(1), p["method.student_memory"].unsqueeze(0).expand(b, -1, -1)], 1)
+        k = ql.shape[0]
+    else:
+        idx = torch.cat([p["indices"].reshape(-1, 1), p["random.contrast"]], 1)
+        rows_t, rows_s = p["method.teacher_memory"][idx], p["method.student_memory"][idx]
+        valid, k = None, p["random.contrast"].shape[1]
+
+    def scores(rows, anchor):
+        out = torch.exp(torch.bmm(rows, anchor.unsqueeze(2)).squeeze(2) / tau)
+        return out / (out.detach().mean() * n)
+
+    def nce(x):
+        pn = k / n
+        pos = torch.log(x[:, :1] / (x[:, :1] + pn + 1e-7))
+        neg = torch.log(pn / (x[:, 1:] + pn + 1e-7))
+        if valid is not None:
+            neg = neg * valid
+        return -(pos.sum() + neg.sum()) / x.shape[0]
+
+    loss = nce(scores(rows_t, es)) + nce(scores(rows_s, et))
+    return {"ce": F.cross_entropy(p["student.logits"], p["labels"]), "crd": loss * w}
+
+
 # ---------------------------------------------------------------------------------------------- cases
 
 
@@ -408,18 +440,46 @@ def build_cases():
                     p[f"random.margin{i}"] = torch.randint(0, g, (cs,))
         opts = {"stages": ["stage1", "stage2"], "reducer": reducer, "match_images": 0} | ({"with_kd": True} if reducer == "sm" else {})
         case(f"matching_{reducer}", "matching", opts, 1, p, matching, stages=["stage1", "stage2"], reducer=reducer, with_kd=reducer == "sm")
+
+    # CRD: memory banks over a 40-sample data set (K = 6 given negatives of other classes), and the queue.
+    for queue in (False, True):
+        b, n, d, k, q = 5, 40, 8, 6, 12
+        dataset = torch.arange(n) % 4
+        p = logits(b, 4, labels=None)
+        indices = torch.randperm(n)[:b]
+        p.update({"labels": dataset[indices], "indices": indices, "dataset.labels": dataset,
+                  "student.pooled": rand(b, 6).relu(), "teacher.pooled": rand(b, 10).relu()})
+        p.update({"method.student_embed.weight": rand(d, 6, scale=0.4), "method.student_embed.bias": rand(d, scale=0.1),
+                  "method.teacher_embed.weight": rand(d, 10, scale=0.3), "method.teacher_embed.bias": rand(d, scale=0.1)})
+        rows = q if queue else n
+        p["method.student_memory"] = f32(F.normalize(torch.randn(rows, d, dtype=torch.float64), dim=1))
+        p["method.teacher_memory"] = f32(F.normalize(torch.randn(rows, d, dtype=torch.float64), dim=1))
+        if queue:
+            p["method.queue_labels"] = torch.tensor([0, 1, 2, 3, 0, 1, 2, 3, 1, -1, -1, -1])
+            opts = {"queue_size": q, "feat_dim": d}
+        else:
+            contrast = torch.stack([torch.nonzero(dataset != dataset[i]).reshape(-1)[torch.randint(0, 30, (k,))] for i in indices])
+            p["random.contrast"] = contrast
+            opts = {"nce_k": k, "feat_dim": d}
+        case("crd_queue" if queue else "crd_bank", "crd", opts, 1, p, crd, queue=queue)
     return cases
 
 
+def is_buffer(name):
+    """Method state that is not a parameter (CRD's memories): an input without a gradient."""
+    return name.endswith("_memory")
+
+
 def reference(fn, inputs, epoch, kw, dtype):
-    p = {k: (v.to(dtype).clone().requires_grad_(k.startswith("student.") or k.startswith("method.")) if v.is_floating_point() else v) for k, v in inputs.items()}
+    p = {k: (v.to(dtype).clone().requires_grad_((k.startswith("student.") or k.startswith("method.")) and not is_buffer(k)) if v.is_floating_point() else v)
+         for k, v in inputs.items()}
     terms = fn(p, epoch, **kw)
     total = sum(terms.values())
     total.backward()
     expected = {f"loss.{k}": v.detach().reshape(()) for k, v in terms.items()}
     expected["loss.total"] = total.detach().reshape(())
     for k, v in p.items():
-        if (k.startswith("student.") or k.startswith("method.")) and v.is_floating_point():
+        if (k.startswith("student.") or k.startswith("method.")) and v.is_floating_point() and not is_buffer(k):
             expected["grad." + k] = v.grad if v.grad is not None else torch.zeros_like(v)
     return {k: enc(v) for k, v in expected.items()}
 

@@ -279,6 +279,7 @@ def gradient_penalty(x, w):
 
 
 case("autograd.grad_create_graph_penalty", gradient_penalty, x=r(4, 3), w=r(3, 2))
+case("shape.index_copy_", lambda x, buf_i, s: x.clone().index_copy_(0, buf_i, s), x=r(3, 4), buf_i=torch.tensor([2, 0]), s=r(2, 4))
 
 out = {
     "generator": "eng/golden/torch_ops.py",

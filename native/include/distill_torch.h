@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /* Bump when any signature or enum value below changes; the managed loader refuses a mismatch. */
-#define DT_ABI_VERSION 4
+#define DT_ABI_VERSION 5
 
 #define DT_OK 0
 #define DT_ERROR 1
@@ -116,6 +116,8 @@ enum dt_index_op { DT_INDEX_SELECT = 0, DT_GATHER = 1 };
 DT_API int32_t dt_index(int32_t op, dt_tensor t, int64_t dim, dt_tensor index, dt_tensor* out);
 enum dt_scatter_op { DT_SCATTER = 0, DT_SCATTER_ADD = 1 };
 DT_API int32_t dt_scatter(int32_t op, dt_tensor t, int64_t dim, dt_tensor index, dt_tensor src, dt_tensor* out);
+/* In place: t.index_copy_(dim, index, src) (memory banks and queues). */
+DT_API int32_t dt_index_copy_(dt_tensor t, int64_t dim, dt_tensor index, dt_tensor src);
 DT_API int32_t dt_scatter_value(dt_tensor t, int64_t dim, dt_tensor index, dt_scalar value, dt_tensor* out);
 DT_API int32_t dt_masked_fill(dt_tensor t, dt_tensor mask, dt_scalar value, int32_t in_place, dt_tensor* out);
 DT_API int32_t dt_masked_select(dt_tensor t, dt_tensor mask, dt_tensor* out);

@@ -120,6 +120,10 @@ int32_t dt_scatter(int32_t op, dt_tensor t, int64_t dim, dt_tensor index, dt_ten
   }, t, index, src);
 }
 
+int32_t dt_index_copy_(dt_tensor t, int64_t dim, dt_tensor index, dt_tensor src) {
+  return dt::guard("index_copy_", [&] { T(t).index_copy_(dim, T(index), T(src)); }, t, index, src);
+}
+
 int32_t dt_scatter_value(dt_tensor t, int64_t dim, dt_tensor index, dt_scalar value, dt_tensor* out) {
   return dt::guard("scatter", [&] { *out = wrap(T(t).scatter(dim, T(index), dt::to_scalar(value))); }, t, index);
 }

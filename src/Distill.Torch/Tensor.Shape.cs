@@ -88,6 +88,16 @@ public sealed unsafe partial class Tensor
     /// <summary>out[i][j] = this[index[i][j]][j] for dim 0, and so on (torch.gather).</summary>
     public Tensor Gather(long dim, Tensor index) => Wrap(Native.dt_index((int)IndexOp.Gather, Handle, dim, index.Handle, out var r), r);
 
+    /// <summary>In place: rows (slices along <paramref name="dim"/>) <paramref name="index"/> become <paramref name="source"/>'s (torch.Tensor.index_copy_).</summary>
+    /// <returns>This tensor.</returns>
+    public Tensor IndexCopyInPlace(long dim, Tensor index, Tensor source)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        ArgumentNullException.ThrowIfNull(source);
+        NativeStatus.Check(Native.dt_index_copy_(Handle, dim, index.Handle, source.Handle));
+        return this;
+    }
+
     /// <summary>A copy with source's values written at index along dim (torch.scatter).</summary>
     public Tensor Scatter(long dim, Tensor index, Tensor source) =>
         Wrap(Native.dt_scatter((int)ScatterOp.Scatter, Handle, dim, index.Handle, source.Handle, out var r), r);

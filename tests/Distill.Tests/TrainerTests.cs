@@ -92,6 +92,8 @@ public sealed class TrainerTests
     [InlineData("ofd", new string[0])]
     [InlineData("matching", new[] { "match_images=64", "update_freq=2" })]
     [InlineData("matching", new[] { "match_images=64", "reducer=rd", "with_kd=true" })]
+    [InlineData("crd", new[] { "nce_k=32" })]
+    [InlineData("crd", new[] { "queue_size=48", "kd_weight=1" })]
     public void RegisteredMethod_ShortRunWithAWiderTeacher_LossFallsAndStaysFinite(string method, string[] options)
     {
         var data = StripesDataset(128);
@@ -107,7 +109,7 @@ public sealed class TrainerTests
 
         using var student = ModelRegistry.Create("resnet8", modelOptions);
         var config = MethodCheck.Options(method, options);
-        using var distiller = MethodFactory.Create(config, MethodContext.FromModels(student, teacher, modelOptions))!;
+        using var distiller = MethodFactory.Create(config, MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
         var baseline = TensorTracking.LiveCount;
         IReadOnlyList<EpochResult> results;
         using (var trainer = new Trainer(student, distiller.NeedsTeacher ? teacher : null, distiller, new TrainerOptions { Epochs = 3, Schedule = "cosine", LearningRate = 0.01 }))

@@ -24,6 +24,7 @@ public sealed class ShapeGoldenTests
         ["shape.scatter"] = i => [i["x"].Scatter(1, i["buf_i"], i["s"])],
         ["shape.scatter_add"] = i => [i["x"].ScatterAdd(0, i["buf_i"], i["s"])],
         ["shape.scatter_value"] = i => [i["x"].Scatter(1, i["buf_i"], 0.5)],
+        ["shape.index_copy_"] = i => [i["x"].Clone().IndexCopyInPlace(0, i["buf_i"], i["s"])],
         ["shape.masked_fill"] = i => [i["x"].MaskedFill(i["buf_m"], -1.5)],
         ["shape.masked_select"] = i => [i["x"].MaskedSelect(i["buf_m"])],
         ["shape.where"] = i => [Tensor.Where(i["buf_c"], i["a"], i["b"])],

@@ -46,6 +46,9 @@ public sealed class DataLoader
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; }
 
+    /// <summary>The data set the batches come from.</summary>
+    public IImageDataset Dataset => _dataset;
+
     /// <summary>Whether each epoch visits a new random order.</summary>
     public bool Shuffle { get; }
 

@@ -11,4 +11,7 @@ public interface IImageDataset
 
     /// <summary>The sample at <paramref name="index"/>, decoded to a fresh float image.</summary>
     Sample Get(int index);
+
+    /// <summary>The label of sample <paramref name="index"/>, without decoding its image.</summary>
+    int LabelOf(int index);
 }

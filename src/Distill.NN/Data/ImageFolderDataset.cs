@@ -67,6 +67,9 @@ public sealed class ImageFolderDataset : IImageDataset
     public string PathOf(int index) => _samples[index].Path;
 
     /// <inheritdoc />
+    public int LabelOf(int index) => _samples[index].Label;
+
+    /// <inheritdoc />
     public Sample Get(int index)
     {
         var (path, label) = _samples[index];

@@ -53,6 +53,10 @@ public sealed class InMemoryImageDataset : IImageDataset
     public IReadOnlyList<int> Labels => _labels;
 
     /// <inheritdoc />
+    public int LabelOf(int index) => _labels[index];
+
+
+    /// <inheritdoc />
     public Sample Get(int index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);

@@ -55,6 +55,7 @@ internal static unsafe partial class Native
     [LibraryImport(Library)] internal static partial int dt_shape_int(int op, TensorHandle t, long a, long b, long c, long d, out IntPtr result);
     [LibraryImport(Library)] internal static partial int dt_split(int op, TensorHandle t, long sizeOrChunks, long dim, IntPtr* outs, long capacity, out long count);
     [LibraryImport(Library)] internal static partial int dt_join(int op, IntPtr* tensors, int count, long dim, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int dt_index_copy_(TensorHandle t, long dim, TensorHandle index, TensorHandle source);
     [LibraryImport(Library)] internal static partial int dt_index(int op, TensorHandle t, long dim, TensorHandle index, out IntPtr result);
     [LibraryImport(Library)] internal static partial int dt_scatter(int op, TensorHandle t, long dim, TensorHandle index, TensorHandle source, out IntPtr result);
     [LibraryImport(Library)] internal static partial int dt_scatter_value(TensorHandle t, long dim, TensorHandle index, NativeScalar value, out IntPtr result);

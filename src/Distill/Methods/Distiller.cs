@@ -27,6 +27,9 @@ public abstract class Distiller : Module
     /// <summary>Whether the method applies the networks' own classifiers to features (SDD): the step then carries heads.</summary>
     public virtual bool UsesHeads => false;
 
+    /// <summary>Whether the method reads the batch's data-set indices and the training set's labels (CRD's memory).</summary>
+    public virtual bool UsesSampleIndices => false;
+
     /// <summary>Stages whose teacher BN-before-ReLU the method reads (margins), e.g. "stage1".</summary>
     public virtual IReadOnlyList<string> TeacherBatchNormStages => [];
 

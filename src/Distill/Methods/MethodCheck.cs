@@ -15,7 +15,8 @@ namespace Distill.Methods;
 /// Inputs: student.logits [B, K] Float32, labels [B] Int64, teacher.logits [B, K] (methods with a teacher),
 /// feature maps student.&lt;tap&gt; / teacher.&lt;tap&gt; (tap names as the models publish them: stage1,
 /// stage2.preact, ...), the classifiers student.head.weight / .bias and teacher.head.weight / .bias (SDD),
-/// the teacher's BN before a stage's ReLU as teacher.&lt;stage&gt;.bn.weight / .bias (OFD margins), values
+/// the teacher's BN before a stage's ReLU as teacher.&lt;stage&gt;.bn.weight / .bias (OFD margins), the training
+/// set's labels as dataset.labels [N] Int64 with the batch's sample indices as indices [B] Int64 (CRD), values
 /// for the method's parameters as method.&lt;name&gt; (absent ones are initialised as the method does, from
 /// the seed), and random draws as random.&lt;name&gt;. The shapes of the given maps build the method (align
 /// convs and regressors follow them).
@@ -75,7 +76,8 @@ public static class MethodCheck
         }
 
         var teacher = Taps("teacher");
-        return new MethodContext(Taps("student"), teacher.Count > 0 ? teacher : null, norms);
+        var labels = inputs.Tensors.TryGetValue("dataset.labels", out var all) ? all.To(DType.Int64).ToArray<long>().Select(l => (int)l).ToArray() : null;
+        return new MethodContext(Taps("student"), teacher.Count > 0 ? teacher : null, norms) { DatasetLabels = labels };
     }
 
     /// <summary>Builds the method for <paramref name="context"/>.</summary>
@@ -112,6 +114,11 @@ public static class MethodCheck
         if (distiller.UsesHeads)
         {
             sb.Append("  student.head.weight [K, C_s], student.head.bias [K], teacher.head.weight [K, C_t], teacher.head.bias [K] Float32 (the classifiers)\n");
+        }
+
+        if (distiller.UsesSampleIndices)
+        {
+            sb.Append("  indices [B] Int64 (the samples' data-set indices), dataset.labels [N] Int64 (the training set's labels)\n");
         }
 
         foreach (var stage in distiller.TeacherBatchNormStages)
@@ -189,6 +196,7 @@ public static class MethodCheck
             throw new CheckpointFormatException($"{inputsPath}: labels {Tensor.FormatShape(labels.Shape)} must have one label per row of student.logits {Tensor.FormatShape(student.Shape)}");
         }
 
+        var indices = inputs.Tensors.TryGetValue("indices", out var given) ? given : labels;
         LoadParameters(distiller, inputs, inputsPath);
         LoadDraws(distiller, inputs, inputsPath);
         var studentInputs = new List<(string Name, Tensor Value)> { ("logits", student.Detach().RequireGrad()) };
@@ -220,7 +228,7 @@ public static class MethodCheck
         LossTerms terms;
         try
         {
-            terms = distiller.ComputeLoss(new DistillationInputs(studentInputs[0].Value, teacher, labels, labels,
+            terms = distiller.ComputeLoss(new DistillationInputs(studentInputs[0].Value, teacher, labels, indices,
                 new FeatureMaps(studentMaps, "student"), new FeatureMaps(teacherMaps, "teacher"), epoch)
             {
                 StudentHead = studentHead,

@@ -26,6 +26,9 @@ public sealed class MethodContext
         _teacherBatchNorms = teacherBatchNorms ?? [];
     }
 
+    /// <summary>The training set's label of every sample index (memory-bank methods such as CRD), or null.</summary>
+    public IReadOnlyList<int>? DatasetLabels { get; init; }
+
     /// <summary>A context that knows nothing (enough for the logit methods).</summary>
     public static MethodContext Empty { get; } = new(new Dictionary<string, long[]>(), null);
 
@@ -56,16 +59,17 @@ public sealed class MethodContext
 
     /// <summary>
     /// Dry-runs both models on one image of <paramref name="options"/>' size for the tap shapes, and copies
-    /// the teacher's BN-before-ReLU parameters (call after the teacher's weights are loaded).
+    /// the teacher's BN-before-ReLU parameters (call after the teacher's weights are loaded); the training
+    /// set's labels by sample index go to <see cref="DatasetLabels"/>.
     /// </summary>
-    public static MethodContext FromModels(ClassificationModel student, ClassificationModel? teacher, ModelOptions options)
+    public static MethodContext FromModels(ClassificationModel student, ClassificationModel? teacher, ModelOptions options, IReadOnlyList<int>? datasetLabels = null)
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(options);
         var studentTaps = Shapes(student, options);
         if (teacher is null)
         {
-            return new MethodContext(studentTaps, null);
+            return new MethodContext(studentTaps, null) { DatasetLabels = datasetLabels };
         }
 
         var norms = new List<(double[], double[])>();
@@ -80,7 +84,7 @@ public sealed class MethodContext
             }
         }
 
-        return new MethodContext(studentTaps, Shapes(teacher, options), norms);
+        return new MethodContext(studentTaps, Shapes(teacher, options), norms) { DatasetLabels = datasetLabels };
     }
 
     private static Dictionary<string, long[]> Shapes(ClassificationModel model, ModelOptions options) =>

@@ -1,0 +1,283 @@
+using Distill.NN;
+using Distill.Torch;
+using F = Distill.Torch.Functional;
+
+namespace Distill.Methods;
+
+/// <summary>
+/// Contrastive representation distillation (Tian et al., ICLR 2020; spec §14.2, as RepDistiller). The pooled
+/// features of both networks are embedded (Linear to 128, L2-normalised); each sample's student embedding is
+/// scored against the teacher memory at its own index (the positive) and at K = 16384 indices of other classes
+/// (negatives), and symmetrically for the teacher embedding against the student memory:
+/// P = exp(⟨memory, e⟩ / τ) / Z (τ = 0.07, Z = mean(exp(·/τ))·N set from the first batch and kept). The NCE loss
+/// with P_n = 1/N, m = K is L = −(1/B) Σ_b [log(P_b0 / (P_b0 + m P_n + 1e-7)) + Σ_{j≥1} log(m P_n / (P_bj + m P_n + 1e-7))],
+/// L_crd = L(student side) + L(teacher side). After the step, each memory row of the batch becomes
+/// normalise(0.5 row + 0.5 e) (momentum 0.5). Total w_ce CE + w_crd L_crd (+ w_kd KD at T): 1, 0.8, 0.
+/// <para>
+/// Memory: two banks of N × 128 (the data set's size; buffers, so checkpoints keep them). With a queue size Q &gt; 0
+/// the banks are replaced by two first-in-first-out queues of the last Q embeddings and their labels, so memory no
+/// longer grows with the data set: the positive is the other network's current (detached) embedding, the negatives
+/// the queue's entries of other classes (m = Q; empty and same-class slots are left out of the sum).
+/// </para>
+/// The negatives are drawn on the device from the run's generator; `distill check` can fix them as random.contrast
+/// [B, K] (data-set indices). Terms: "ce", "crd" (and "kd").
+/// </summary>
+public sealed class ContrastiveRepresentationDistillation : Distiller
+{
+    private const double Epsilon = 1e-7;
+    private readonly Linear _studentEmbed;
+    private readonly Linear _teacherEmbed;
+    private readonly Tensor _studentMemory;
+    private readonly Tensor _teacherMemory;
+    private readonly Tensor? _queueLabels;
+    private readonly Tensor? _queueNext;
+    private readonly Tensor _studentNormalizer;
+    private readonly Tensor _teacherNormalizer;
+    private readonly Tensor _byClass;
+    private readonly Tensor _classStart;
+    private readonly Tensor _classCount;
+    private readonly Tensor _classOthers;
+    private readonly long _datasetSize;
+
+    /// <summary>Creates the method for pooled features of <paramref name="studentDim"/> and <paramref name="teacherDim"/> over a data set with these labels.</summary>
+    /// <exception cref="ArgumentException">The data set is empty.</exception>
+    public ContrastiveRepresentationDistillation(long studentDim, long teacherDim, IReadOnlyList<int> datasetLabels, int featureDim = 128, int negatives = 16384,
+        double temperature = 0.07, double momentum = 0.5, int queueSize = 0, double ceWeight = 1, double crdWeight = 0.8, double kdWeight = 0, double kdTemperature = 4)
+    {
+        ArgumentNullException.ThrowIfNull(datasetLabels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(featureDim, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(negatives, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(queueSize);
+        if (datasetLabels.Count == 0)
+        {
+            throw new ArgumentException("crd: the data set has no samples (the memory needs the training set's labels)", nameof(datasetLabels));
+        }
+
+        FeatureDim = featureDim;
+        Negatives = queueSize > 0 ? queueSize : negatives;
+        Temperature = temperature;
+        Momentum = momentum;
+        QueueSize = queueSize;
+        CeWeight = ceWeight;
+        CrdWeight = crdWeight;
+        KdWeight = kdWeight;
+        KdTemperature = kdTemperature;
+        _datasetSize = datasetLabels.Count;
+        _studentEmbed = RegisterModule("student_embed", new Linear(studentDim, featureDim));
+        _teacherEmbed = RegisterModule("teacher_embed", new Linear(teacherDim, featureDim));
+        var rows = queueSize > 0 ? queueSize : _datasetSize;
+        var bound = 1 / Math.Sqrt(featureDim / 3.0);
+        _studentMemory = RegisterBuffer("student_memory", (Tensor.Rand([rows, featureDim]) * (2 * bound)) - bound)!;
+        _teacherMemory = RegisterBuffer("teacher_memory", (Tensor.Rand([rows, featureDim]) * (2 * bound)) - bound)!;
+        if (queueSize > 0)
+        {
+            _queueLabels = RegisterBuffer("queue_labels", Tensor.Full([queueSize], -1.0, DType.Int64))!;
+            _queueNext = RegisterBuffer("queue_next", Tensor.Zeros([], DType.Int64))!;
+        }
+
+        _studentNormalizer = RegisterBuffer("student_normalizer", Tensor.Full([], -1.0))!;
+        _teacherNormalizer = RegisterBuffer("teacher_normalizer", Tensor.Full([], -1.0))!;
+
+        // Indices sorted by class, each class's first position and size: "a uniform index of another class" is
+        // r ~ U[0, N − n_y), shifted past class y's block, then looked up.
+        var classes = datasetLabels.Max() + 1;
+        var order = Enumerable.Range(0, datasetLabels.Count).OrderBy(i => datasetLabels[i]).ThenBy(i => i).Select(i => (long)i).ToArray();
+        var counts = new long[classes];
+        foreach (var label in datasetLabels)
+        {
+            counts[label]++;
+        }
+
+        var starts = new long[classes];
+        for (var c = 1; c < classes; c++)
+        {
+            starts[c] = starts[c - 1] + counts[c - 1];
+        }
+
+        _byClass = RegisterBuffer("by_class", Tensor.From(order, order.Length), persistent: false)!;
+        _classStart = RegisterBuffer("class_start", Tensor.From(starts, classes), persistent: false)!;
+        _classCount = RegisterBuffer("class_count", Tensor.From(counts, classes), persistent: false)!;
+        _classOthers = RegisterBuffer("class_others", Tensor.From(counts.Select(c => _datasetSize - c).ToArray(), classes), persistent: false)!;
+        if (counts.Any(c => c == _datasetSize))
+        {
+            throw new ArgumentException("crd: every sample has the same class, so there are no negatives of another class", nameof(datasetLabels));
+        }
+    }
+
+    /// <inheritdoc />
+    public override string Name => "crd";
+
+    /// <summary>The embedding size (128).</summary>
+    public int FeatureDim { get; }
+
+    /// <summary>K, the negatives per sample (the queue size in queue mode).</summary>
+    public int Negatives { get; }
+
+    /// <summary>τ (0.07).</summary>
+    public double Temperature { get; }
+
+    /// <summary>The memory momentum (0.5).</summary>
+    public double Momentum { get; }
+
+    /// <summary>Q, the queue size; 0 for data-set memory banks.</summary>
+    public int QueueSize { get; }
+
+    /// <summary>The cross-entropy weight.</summary>
+    public double CeWeight { get; }
+
+    /// <summary>The CRD weight.</summary>
+    public double CrdWeight { get; }
+
+    /// <summary>The KD weight (0: no KD term).</summary>
+    public double KdWeight { get; }
+
+    /// <summary>The KD temperature.</summary>
+    public double KdTemperature { get; }
+
+    /// <inheritdoc />
+    public override bool UsesSampleIndices => true;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> StudentTaps => ["pooled"];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> TeacherTaps => ["pooled"];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> RandomDraws => QueueSize > 0 ? [] : [$"contrast [B, {Negatives}] Int64 (data-set indices of each sample's negatives, other classes)"];
+
+    /// <summary>The NCE loss of scores P [B, 1 + K] (column 0 the positive); <paramref name="valid"/> [B, K] masks negatives out.</summary>
+    public static Tensor NceLoss(Tensor scores, long datasetSize, long negatives, Tensor? valid = null)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        var noise = negatives / (double)datasetSize;
+        var positive = scores.Narrow(1, 0, 1);
+        var positiveTerm = (positive / (positive + (noise + Epsilon))).Log();
+        var negativeTerms = (noise / (scores.Narrow(1, 1, scores.Size(1) - 1) + (noise + Epsilon))).Log();
+        if (valid is not null)
+        {
+            negativeTerms = negativeTerms * valid;
+        }
+
+        return -(positiveTerm.Sum() + negativeTerms.Sum()) / scores.Size(0);
+    }
+
+    /// <inheritdoc />
+    public override LossTerms ComputeLoss(DistillationInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var studentEmbedding = F.Normalize(_studentEmbed.Forward(Flat(inputs.Student("pooled"))), dim: 1);
+        var teacherEmbedding = F.Normalize(_teacherEmbed.Forward(Flat(inputs.Teacher("pooled"))), dim: 1);
+        var crd = QueueSize > 0
+            ? QueueLoss(studentEmbedding, teacherEmbedding, inputs.Labels)
+            : BankLoss(studentEmbedding, teacherEmbedding, inputs.Indices, inputs.Labels);
+        var terms = new LossTerms()
+            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
+            .Add("crd", crd * CrdWeight);
+        if (KdWeight > 0)
+        {
+            var teacherLogits = inputs.TeacherLogits ?? throw new InvalidOperationException("crd with KD needs teacher logits");
+            terms.Add("kd", KnowledgeDistillation.KdLoss(inputs.StudentLogits, teacherLogits, KdTemperature) * KdWeight);
+        }
+
+        return terms;
+    }
+
+    private static Tensor Flat(Tensor pooled) => pooled.Dim == 2 ? pooled : pooled.Reshape([pooled.Size(0), -1]);
+
+    private Tensor BankLoss(Tensor studentEmbedding, Tensor teacherEmbedding, Tensor indices, Tensor labels)
+    {
+        var batch = indices.Size(0);
+        var contrast = Draw("contrast", [batch, Negatives], () => SampleNegatives(labels));
+        var rows = Tensor.Cat([indices.Reshape([batch, 1]), contrast], 1).Reshape([-1]);
+        Tensor teacherRows, studentRows;
+        using (Autograd.NoGrad())
+        {
+            teacherRows = _teacherMemory.IndexSelect(0, rows).Reshape([batch, Negatives + 1, FeatureDim]);
+            studentRows = _studentMemory.IndexSelect(0, rows).Reshape([batch, Negatives + 1, FeatureDim]);
+        }
+
+        var studentScores = Scores(teacherRows, studentEmbedding, _studentNormalizer);
+        var teacherScores = Scores(studentRows, teacherEmbedding, _teacherNormalizer);
+        var loss = NceLoss(studentScores, _datasetSize, Negatives) + NceLoss(teacherScores, _datasetSize, Negatives);
+        using (Autograd.NoGrad())
+        {
+            UpdateBank(_studentMemory, indices, studentEmbedding);
+            UpdateBank(_teacherMemory, indices, teacherEmbedding);
+        }
+
+        return loss;
+    }
+
+    private Tensor QueueLoss(Tensor studentEmbedding, Tensor teacherEmbedding, Tensor labels)
+    {
+        var batch = labels.Size(0);
+        Tensor valid;
+        using (Autograd.NoGrad())
+        {
+            var queued = _queueLabels!.Reshape([1, -1]);
+            valid = (queued >= 0).LogicalAnd(queued.Ne(labels.Reshape([batch, 1]))).To(studentEmbedding.DType);
+        }
+
+        // Column 0: the other network's current embedding (detached); then the queue.
+        var studentScores = ScoresAgainst(teacherEmbedding.Detach(), _teacherMemory, studentEmbedding, _studentNormalizer);
+        var teacherScores = ScoresAgainst(studentEmbedding.Detach(), _studentMemory, teacherEmbedding, _teacherNormalizer);
+        var loss = NceLoss(studentScores, _datasetSize, Negatives, valid) + NceLoss(teacherScores, _datasetSize, Negatives, valid);
+        using (Autograd.NoGrad())
+        {
+            var slots = (Tensor.Arange(batch, DType.Int64, labels.Device) + _queueNext!) % QueueSize;
+            _studentMemory.IndexCopyInPlace(0, slots, studentEmbedding.Detach());
+            _teacherMemory.IndexCopyInPlace(0, slots, teacherEmbedding.Detach());
+            _queueLabels!.IndexCopyInPlace(0, slots, labels);
+            _queueNext!.CopyFrom((_queueNext + batch) % QueueSize);
+        }
+
+        return loss;
+    }
+
+    private Tensor ScoresAgainst(Tensor positive, Tensor queue, Tensor anchor, Tensor normalizer)
+    {
+        Tensor rows;
+        using (Autograd.NoGrad())
+        {
+            var batch = anchor.Size(0);
+            rows = Tensor.Cat([positive.Reshape([batch, 1, FeatureDim]), queue.Reshape([1, QueueSize, FeatureDim]).Expand(batch, QueueSize, FeatureDim)], 1);
+        }
+
+        return Scores(rows, anchor, normalizer);
+    }
+
+    // exp(⟨row, anchor⟩ / τ) / Z for rows [B, 1 + K, D] and anchors [B, D]; Z set from the first batch, then kept.
+    private Tensor Scores(Tensor rows, Tensor anchor, Tensor normalizer)
+    {
+        var scores = (rows.Bmm(anchor.Reshape([anchor.Size(0), FeatureDim, 1])).Reshape([anchor.Size(0), -1]) / Temperature).Exp();
+        using (Autograd.NoGrad())
+        {
+            var first = scores.Detach().Mean() * (double)_datasetSize;
+            normalizer.CopyFrom(Tensor.Where(normalizer < 0, first.To(normalizer.DType), normalizer));
+        }
+
+        return scores / normalizer;
+    }
+
+    private void UpdateBank(Tensor memory, Tensor indices, Tensor embedding)
+    {
+        var rows = (memory.IndexSelect(0, indices) * Momentum) + (embedding.Detach() * (1 - Momentum));
+        memory.IndexCopyInPlace(0, indices, F.Normalize(rows, dim: 1));
+    }
+
+    /// <summary>K data-set indices per label [B] drawn uniformly from the samples of other classes ([B, K], on the labels' device).</summary>
+    public Tensor SampleNegatives(Tensor labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        using var noGrad = Autograd.NoGrad();
+        var batch = labels.Size(0);
+        var start = _classStart.IndexSelect(0, labels).Reshape([batch, 1]);
+        var count = _classCount.IndexSelect(0, labels).Reshape([batch, 1]);
+        var others = _classOthers.IndexSelect(0, labels).Reshape([batch, 1]);
+        var u = Tensor.Rand([batch, Negatives], DType.Float64, labels.Device);
+        var r = (u * others.To(DType.Float64)).Floor().To(DType.Int64);
+        var shifted = r + ((r >= start).To(DType.Int64) * count);
+        return _byClass.IndexSelect(0, shifted.Reshape([-1])).Reshape([batch, Negatives]);
+    }
+}
