@@ -298,6 +298,67 @@ def crd(p, epoch, tau=0.07, w=0.8, queue=False):
     return {"ce": F.cross_entropy(p["student.logits"], p["labels"]), "crd": loss * w}
 
 
+def ofa_loss(s, t, y, eps, tau=1.0):
+    m = F.one_hot(y, s.shape[1]).to(s.dtype)
+    w = (F.softmax(t / tau, 1) + m).pow(eps) - m
+    return -(w * F.log_softmax(s / tau, 1)).sum() / s.shape[0]
+
+
+def sep_conv(cin, cout):
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(cin, cin, 3, 2, 1, groups=cin, bias=False), torch.nn.Conv2d(cin, cin, 1, bias=False), torch.nn.BatchNorm2d(cin), torch.nn.ReLU(),
+        torch.nn.Conv2d(cin, cin, 3, 1, 1, groups=cin, bias=False), torch.nn.Conv2d(cin, cout, 1, bias=False), torch.nn.BatchNorm2d(cout), torch.nn.ReLU())
+
+
+class ClassToken(torch.nn.Module):
+    def forward(self, x):
+        return x[:, 0]
+
+
+def ofa_projector(shape, remaining, dim, classes):
+    """The projector of spec §7.3 for a stage map [B, C, H, W] or tokens [B, L, E] (no patch merging at these sizes)."""
+    if len(shape) == 4:
+        c, layers = shape[1], []
+        if remaining == 0:
+            layers.append(torch.nn.Conv2d(c, dim, 1))
+        for b in range(remaining):
+            nxt = dim if b == remaining - 1 else c * 2
+            layers.append(sep_conv(c, nxt))
+            c = nxt
+        layers += [torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(dim, classes)]
+        return torch.nn.Sequential(*layers)
+    e = shape[2]
+    blocks = [torch.nn.TransformerEncoderLayer(e, 4, 4 * e, dropout=0.0, activation="gelu", layer_norm_eps=1e-6, batch_first=True, norm_first=True)
+              for _ in range(max(remaining, 1))]
+    return torch.nn.Sequential(*blocks, ClassToken(), torch.nn.Linear(e, classes))
+
+
+def ofa(p, epoch, stages, dim, eps, tau=1.0, smoothing=0.1):
+    from torch.nn.utils.stateless import functional_call
+    s, t, y = p["student.logits"], p["teacher.logits"], p["labels"]
+    eps = eps * (len(stages) + 1) if len(eps) == 1 else eps
+    total = 0
+    for i, st in enumerate(stages):
+        x = p[f"student.{st}"]
+        module = ofa_projector(list(x.shape), len(stages) - 1 - i, dim, s.shape[1]).to(x.dtype)
+        prefix = f"method.projectors.{i}."
+        params = {k[len(prefix):]: v for k, v in p.items() if k.startswith(prefix)}
+        total = total + ofa_loss(functional_call(module, params, (x,)), t, y, eps[i], tau)
+    return {"ce": F.cross_entropy(s, y, label_smoothing=smoothing), "kd": ofa_loss(s, t, y, eps[-1], tau), "ofa": total}
+
+
+def ofa_params(stages_shapes, dim, classes):
+    """Random values for every projector parameter, named as the C# module tree names them."""
+    out = {}
+    for i, shape in enumerate(stages_shapes):
+        module = ofa_projector(shape, len(stages_shapes) - 1 - i, dim, classes)
+        for name, v in module.named_parameters():
+            scale = 0.05 if v.dim() < 2 else 1.0 / math.sqrt(max(1, v[0].numel()))
+            base = 1.0 if name.endswith("weight") and v.dim() == 1 else 0.0
+            out[f"method.projectors.{i}.{name}"] = f32(base + torch.randn(v.shape, dtype=torch.float64) * scale)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- cases
 
 
@@ -441,6 +502,21 @@ def build_cases():
         opts = {"stages": ["stage1", "stage2"], "reducer": reducer, "match_images": 0} | ({"with_kd": True} if reducer == "sm" else {})
         case(f"matching_{reducer}", "matching", opts, 1, p, matching, stages=["stage1", "stage2"], reducer=reducer, with_kd=reducer == "sm")
 
+    # OFA: a CNN student (SepConv chains of 2, 1 and a 1x1 conv) with eps per stage; ViT-token stages.
+    b, k = 3, 10
+    shapes = [[b, 4, 8, 8], [b, 8, 4, 4], [b, 16, 2, 2]]
+    p = logits(b, k)
+    p.update({f"student.stage{i + 1}": rand(*sh).relu() for i, sh in enumerate(shapes)})
+    p["student.pooled"], p["teacher.pooled"] = rand(b, 16).relu(), rand(b, 24).relu()
+    p.update(ofa_params(shapes, 24, k))
+    case("ofa_cnn_eps", "ofa", {"eps": [1.0, 1.2, 1.5, 1.5]}, 1, p, ofa, stages=["stage1", "stage2", "stage3"], dim=24, eps=[1.0, 1.2, 1.5, 1.5])
+    shapes = [[b, 17, 8], [b, 17, 8]]
+    p = logits(b, k)
+    p.update({f"student.stage{i + 1}": rand(*sh) for i, sh in enumerate(shapes)})
+    p["student.pooled"], p["teacher.pooled"] = rand(b, 8), rand(b, 12).relu()
+    p.update(ofa_params(shapes, 12, k))
+    case("ofa_vit_tokens", "ofa", {"eps": [1.5]}, 1, p, ofa, stages=["stage1", "stage2"], dim=12, eps=[1.5])
+
     # CRD: memory banks over a 40-sample data set (K = 6 given negatives of other classes), and the queue.
     for queue in (False, True):
         b, n, d, k, q = 5, 40, 8, 6, 12
@@ -479,8 +555,9 @@ def reference(fn, inputs, epoch, kw, dtype):
     expected = {f"loss.{k}": v.detach().reshape(()) for k, v in terms.items()}
     expected["loss.total"] = total.detach().reshape(())
     for k, v in p.items():
-        if (k.startswith("student.") or k.startswith("method.")) and v.is_floating_point() and not is_buffer(k):
-            expected["grad." + k] = v.grad if v.grad is not None else torch.zeros_like(v)
+        # An input the loss never reads (student.pooled only sizes OFA's projectors) has no gradient to compare.
+        if (k.startswith("student.") or k.startswith("method.")) and v.is_floating_point() and not is_buffer(k) and v.grad is not None:
+            expected["grad." + k] = v.grad
     return {k: enc(v) for k, v in expected.items()}
 
 

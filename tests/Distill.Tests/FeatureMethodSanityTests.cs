@@ -125,6 +125,15 @@ public sealed class FeatureMethodSanityTests
         Near([2.5, 1, 2, 3, 4, 1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4], regions);
     }
 
+    [Theory]
+    [InlineData(1, 1.371179)]
+    [InlineData(1.5, 2.236692)]
+    public void OfaLoss_GivesTheSpecsExample(double eps, double expected)
+    {
+        using var scope = DisposeScope.Enter();
+        Near(expected, OneForAllDistillation.OfaLoss(Tensor.From([1.0, 2.0, 0.5], 1, 3), Tensor.From([3.0, 1.0, 0.0], 1, 3), Tensor.From([0L]), eps).Item<double>());
+    }
+
     private static void Near(double expected, double actual, double tolerance = 1e-6) =>
         Assert.True(Math.Abs(expected - actual) <= tolerance, $"expected {expected}, got {actual}");
 

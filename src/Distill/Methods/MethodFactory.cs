@@ -48,6 +48,18 @@ public static class MethodFactory
             (s, c) => new ScaleDecoupledDistillation(FeatureOps.TapOrLastStage(s.Text("tap"), c.StudentStages, "sdd"), s.Integers("scales"), s.Text("base"),
                 s.Number("temperature"), s.IsGiven("ce_weight") || s.Text("base") == "kd" ? s.Number("ce_weight") : 1, s.Number("kd_weight"), s.Number("complementary_weight"),
                 s.Number("alpha"), s.Number("beta"), s.Integer("warmup"), s.Flag("logit_standardization"))),
+        new("ofa", "One-for-All heterogeneous KD (teacher logits only)", "Hao et al., NeurIPS 2023 (arXiv 2310.19444)",
+            [StagesOption("every stage output"), new O("eps", MethodOptionKind.NumberList, new[] { 1.0 }, "target-enhancement exponent: one value, or one per stage then the logits' (1.5 for DeiT-T -> ResNet18)"),
+             O.Number("temperature", 1, "temperature tau", 1e-9), O.Number("gt_weight", 1, "label-smoothed cross-entropy weight"), O.Number("kd_weight", 1, "weight of the final logits' OFA term"),
+             O.Number("ofa_weight", 1, "weight of the stage projectors' OFA terms"), O.Number("label_smoothing", 0.1, "cross-entropy label smoothing"),
+             O.Integer("projector_dim", 0, "projector width D (0: max of the student's and teacher's pooled sizes)")],
+            (s, c) =>
+            {
+                var stages = FeatureOps.TapsOrStages(s.Strings("stages"), c.StudentStages, "ofa");
+                var dim = s.Integer("projector_dim") > 0 ? s.Integer("projector_dim") : Math.Max(c.StudentShape("pooled")[^1], c.TeacherShape("pooled")[^1]);
+                return new OneForAllDistillation(stages, stages.Select(c.StudentShape).ToArray(), c.StudentShape("logits")[^1], dim, s.Numbers("eps"),
+                    s.Number("temperature"), s.Number("gt_weight"), s.Number("kd_weight"), s.Number("ofa_weight"), s.Number("label_smoothing"));
+            }),
         new("crd", "Contrastive representation distillation", "Tian et al., ICLR 2020 (arXiv 1910.10699)",
             [O.Integer("feat_dim", 128, "embedding size", 1), O.Integer("nce_k", 16384, "negatives per sample", 1), O.Number("nce_t", 0.07, "temperature tau", 1e-9),
              O.Number("momentum", 0.5, "memory momentum"), O.Integer("queue_size", 0, "0: memory banks over the data set; Q > 0: FIFO queues of Q embeddings (memory independent of the data set)"),
