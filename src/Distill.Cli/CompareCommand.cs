@@ -42,7 +42,7 @@ internal static class CompareCommand
             }
             catch (Exception e) when (e is ConfigException or DataFormatException or Distill.NN.Checkpoints.CheckpointFormatException)
             {
-                Console.Error.WriteLine(e.Message);
+                r.InvocationConfiguration.Error.WriteLine(e.Message);
                 return 2;
             }
         });

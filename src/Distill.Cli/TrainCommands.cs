@@ -41,11 +41,31 @@ internal static class TrainCommands
         command.Options.Add(config);
         command.Options.Add(set);
         command.Options.Add(resume);
+        var method = new Option<string?>("--method", "--kd-mode", "--kd_mode")
+        {
+            Description = "The method (sets method.name); its options follow as flags, train_kd.py style: --method tfd --lambda-inter 0.0005 --lambda-intra 0.0008.",
+        };
+        if (!forceNoMethod)
+        {
+            command.Options.Add(method);
+            command.TreatUnmatchedTokensAsErrors = false;
+        }
+
         command.SetAction(r =>
         {
             try
             {
                 var overrides = (r.GetValue(set) ?? []).ToList();
+                if (!forceNoMethod)
+                {
+                    if (r.GetValue(method) is { } methodName)
+                    {
+                        overrides.Add($"method.name={methodName}");
+                    }
+
+                    overrides.AddRange(MethodFlags(r.UnmatchedTokens));
+                }
+
                 if (forceNoMethod)
                 {
                     overrides.Add("method.name=none");
@@ -66,10 +86,45 @@ internal static class TrainCommands
             }
             catch (Exception e) when (e is ConfigException or DataFormatException or Distill.NN.Checkpoints.CheckpointFormatException)
             {
-                Console.Error.WriteLine(e.Message);
+                r.InvocationConfiguration.Error.WriteLine(e.Message);
                 return 2;
             }
         });
         return command;
+    }
+
+    /// <summary>"--lambda-inter 0.0005" (or "--lambda_inter=0.0005") becomes the override "method.lambda_inter=0.0005".</summary>
+    /// <exception cref="ConfigException">A token is not a --flag, or a flag has no value.</exception>
+    internal static IEnumerable<string> MethodFlags(IReadOnlyList<string> tokens)
+    {
+        var result = new List<string>();
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var token = tokens[i];
+            if (!token.StartsWith("--", StringComparison.Ordinal) || token.Length == 2)
+            {
+                throw new ConfigException($"unexpected argument '{token}': method options are flags such as --temperature 4 (see `distill methods`)");
+            }
+
+            var eq = token.IndexOf('=', StringComparison.Ordinal);
+            var key = (eq < 0 ? token[2..] : token[2..eq]).Replace('-', '_');
+            string value;
+            if (eq >= 0)
+            {
+                value = token[(eq + 1)..];
+            }
+            else if (i + 1 < tokens.Count && !tokens[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                value = tokens[++i];
+            }
+            else
+            {
+                throw new ConfigException($"flag {token} needs a value (e.g. {token} 0.5)");
+            }
+
+            result.Add($"method.{key}={value}");
+        }
+
+        return result;
     }
 }
