@@ -67,6 +67,7 @@ internal static class CompareCommand
             $"output={Path.Combine(output, Slug(m.Label), $"seed{seed}")}",
         ])).ToArray()).ToArray();
         var rows = new List<Row>();
+        var series = new List<ReportWriter.Series>();
         for (var i = 0; i < methods.Count; i++)
         {
             var finals = new List<double>();
@@ -77,6 +78,7 @@ internal static class CompareCommand
                     (progress, onEpoch) => TrainingRun.Execute(run, resume: false, progress, onEpoch));
                 finals.Add(summary.Epochs[^1].TestAccuracy);
                 speeds.AddRange(summary.Epochs.Select(e => e.ImagesPerSecond));
+                series.Add(new ReportWriter.Series($"{methods[i].Label} seed {run.Train.Seed}", summary.Epochs));
             }
 
             rows.Add(new Row(methods[i].Label, finals, speeds.Average()));
@@ -98,8 +100,10 @@ internal static class CompareCommand
         AnsiConsole.Write(table);
         Directory.CreateDirectory(output);
         File.WriteAllText(Path.Combine(output, "results.md"), markdown.ToString());
+        ReportWriter.Write(Path.Combine(output, "report.html"), $"Distill compare: {configs[0][0].Student.Model} on {configs[0][0].Data.Dataset}", series,
+            rows.Select(r => new ReportWriter.ResultRow(configs[0][0].Student.Model, r.Label, r.Finals)).ToArray());
         File.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(rows.Select(r => new { method = r.Label, final_accuracies = r.Finals, images_per_second = r.ImagesPerSecond })));
-        AnsiConsole.MarkupLine(Markup.Escape($"results in {Path.Combine(output, "results.md")} (final = last epoch's test top-1; step time from training images/s, loader included)"));
+        AnsiConsole.MarkupLine(Markup.Escape($"results in {Path.Combine(output, "results.md")} and report.html (final = last epoch's test top-1; step time from training images/s, loader included)"));
         return 0;
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using Distill.Configs;
 using Distill.Engine;
@@ -81,6 +82,7 @@ internal static class TrainCommands
                 AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (recipe.Method.Name == "none" ? " alone" : $" with {recipe.Method.Name}{from}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
                 var summary = TrainingDisplay.Run(recipe.Student.Model, recipe.Train.Epochs, batchesPerEpoch: 0,
                     (progress, onEpoch) => TrainingRun.Execute(recipe, r.GetValue(resume), progress, onEpoch));
+                WriteResults(summary);
                 AnsiConsole.MarkupLine(Markup.Escape($"best test top-1 {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));
                 return 0;
             }
@@ -91,6 +93,27 @@ internal static class TrainCommands
             }
         });
         return command;
+    }
+
+    /// <summary>The final table: one row per epoch of this invocation with every loss term, accuracies, rate and images/s.</summary>
+    private static void WriteResults(TrainingRun.Summary summary)
+    {
+        if (summary.Epochs.Count == 0)
+        {
+            return;
+        }
+
+        var terms = summary.Epochs[0].LossTerms.Keys.ToArray();
+        var table = new Table().AddColumns(["epoch", .. terms, "train top-1", "test top-1", "lr", "images/s"]);
+        foreach (var e in summary.Epochs)
+        {
+            var best = e.TestAccuracy >= summary.BestAccuracy ? " (best)" : string.Empty;
+            table.AddRow([e.Epoch.ToString(CultureInfo.InvariantCulture), .. terms.Select(t => e.LossTerms[t].ToString("F4", CultureInfo.InvariantCulture)),
+                e.TrainAccuracy.ToString("P2", CultureInfo.InvariantCulture), e.TestAccuracy.ToString("P2", CultureInfo.InvariantCulture) + best,
+                e.LearningRate.ToString("G3", CultureInfo.InvariantCulture), e.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture)]);
+        }
+
+        AnsiConsole.Write(table);
     }
 
     /// <summary>"--lambda-inter 0.0005" (or "--lambda_inter=0.0005") becomes the override "method.lambda_inter=0.0005".</summary>

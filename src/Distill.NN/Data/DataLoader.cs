@@ -29,11 +29,21 @@ public sealed class DataLoader
     /// <param name="dropLast">Skip the last, smaller batch.</param>
     /// <param name="transform">Applied to each image on a worker thread.</param>
     /// <param name="workers">Batches prepared in parallel ahead of the consumer.</param>
-    public DataLoader(IImageDataset dataset, int batchSize, bool shuffle = false, ulong seed = 0, bool dropLast = false, ITransform? transform = null, int workers = 2)
+    /// <param name="rank">This process's rank in data-parallel training (0-based).</param>
+    /// <param name="worldSize">The number of data-parallel processes: each epoch's order (the same on every rank,
+    /// from the shared seed) is padded by wrapping to a multiple of it, and rank r takes positions r, r + W, ...
+    /// (torch's DistributedSampler layout); 1 means no sharding.</param>
+    public DataLoader(IImageDataset dataset, int batchSize, bool shuffle = false, ulong seed = 0, bool dropLast = false, ITransform? transform = null, int workers = 2,
+        int rank = 0, int worldSize = 1)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(worldSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(rank);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, worldSize);
+        Rank = rank;
+        WorldSize = worldSize;
         _dataset = dataset;
         BatchSize = batchSize;
         Shuffle = shuffle;
@@ -58,11 +68,37 @@ public sealed class DataLoader
     /// <summary>Whether the last, smaller batch is skipped.</summary>
     public bool DropLast { get; }
 
-    /// <summary>Batches per epoch.</summary>
-    public int BatchCount => DropLast ? _dataset.Count / BatchSize : (_dataset.Count + BatchSize - 1) / BatchSize;
+    /// <summary>This process's data-parallel rank.</summary>
+    public int Rank { get; }
 
-    /// <summary>The sample order of an epoch and the base seed of its random transforms.</summary>
+    /// <summary>The number of data-parallel processes sharing each epoch.</summary>
+    public int WorldSize { get; }
+
+    /// <summary>Samples this rank visits per epoch.</summary>
+    public int ShardSize => WorldSize == 1 ? _dataset.Count : (_dataset.Count + WorldSize - 1) / WorldSize;
+
+    /// <summary>Batches per epoch (of this rank's shard).</summary>
+    public int BatchCount => DropLast ? ShardSize / BatchSize : (ShardSize + BatchSize - 1) / BatchSize;
+
+    /// <summary>The sample order of an epoch (this rank's shard of it) and the base seed of its random transforms.</summary>
     public (int[] Order, long BaseSeed) EpochOrder(int epoch)
+    {
+        var (order, baseSeed) = GlobalOrder(epoch);
+        if (WorldSize == 1)
+        {
+            return (order, baseSeed);
+        }
+
+        var shard = new int[ShardSize];
+        for (var i = 0; i < shard.Length; i++)
+        {
+            shard[i] = order[((i * WorldSize) + Rank) % order.Length];
+        }
+
+        return (shard, baseSeed);
+    }
+
+    private (int[] Order, long BaseSeed) GlobalOrder(int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         lock (_orderGate)
