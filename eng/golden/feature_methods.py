@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import enc  # noqa: E402
+from golden_common import GradientScale, enc  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures", "feature_methods.json")
 
@@ -32,19 +32,6 @@ def f32(t):
 
 def rand(*shape, scale=1.0):
     return f32(torch.randn(*shape, dtype=torch.float64) * scale)
-
-
-class GradReverse(torch.autograd.Function):
-    """Identity forward; backward multiplies by lam (CTKD's GRL with the code's negative lambda)."""
-
-    @staticmethod
-    def forward(ctx, x, lam):
-        ctx.lam = lam
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * ctx.lam, None
 
 
 def ctkd_lambda(epoch, decay=10, lmin=-1.0, lmax=0.0):
@@ -118,7 +105,7 @@ def ctkd(p, epoch, base="kd", instance=False, ce=0.1, w=0.9, alpha=1.0, beta=2.0
         theta = F.linear(h, p["method.temperature_module.2.weight"], p["method.temperature_module.2.bias"])
     else:
         theta = p["method.theta"]
-    T = 1 + 20 * torch.sigmoid(GradReverse.apply(theta, lam))
+    T = 1 + 20 * torch.sigmoid(GradientScale.apply(theta, lam))  # the GRL multiplies by the (negative) lambda
     terms = {"ce": F.cross_entropy(s, y) * ce}
     if base == "dkd":
         tckd, nckd = dkd_rows(s, t, y, T)

@@ -1,6 +1,8 @@
 """Shared by the golden-value scripts: how a tensor is written to the JSON fixtures."""
 import math
 
+import torch
+
 
 def enc(t):
     """{"dtype", "shape", "data"}: data flat, row-major; NaN and infinities as strings (JSON has none)."""
@@ -12,3 +14,16 @@ def enc(t):
     elif dtype == "bool":
         data = [1 if v else 0 for v in data]
     return {"dtype": dtype, "shape": list(t.shape), "data": data}
+
+
+class GradientScale(torch.autograd.Function):
+    """Identity forward; backward multiplies the gradient by a factor (a gradient reversal layer with a negative one)."""
+
+    @staticmethod
+    def forward(ctx, x, factor):
+        ctx.factor = factor
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.factor, None

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import enc  # noqa: E402
+from golden_common import GradientScale, enc  # noqa: E402
 
 torch.manual_seed(20261122)
 CASES = {}
@@ -258,18 +258,7 @@ case("loss.bce_with_logits_pos_weight", lambda x, buf_t, buf_pw: F.binary_cross_
 
 
 # ---- autograd ----
-class Reverse(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, scale):
-        ctx.scale = scale
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        return -ctx.scale * g, None
-
-
-case("autograd.gradient_reversal", lambda x: Reverse.apply(x, 0.7) * 3, x=r(5))
+case("autograd.gradient_reversal", lambda x: GradientScale.apply(x, -0.7) * 3, x=r(5))
 
 
 def gradient_penalty(x, w):

@@ -11,13 +11,14 @@ namespace Distill.Methods;
 /// channels to the teacher's when they differ; the maps must share H×W. Defaults τ = 4, w = 3 (the
 /// official segmentation recipe; detection uses τ = 1 with w = 5 or 10), last stage output. Terms: "ce", "cwd".
 /// </summary>
-public sealed class ChannelWiseDistillation : Distiller
+public sealed class ChannelWiseDistillation : FeaturePairDistiller
 {
     private readonly Conv2d? _align;
 
     /// <summary>Creates the method for student/teacher maps of the given shapes [B, C, H, W].</summary>
     /// <exception cref="ArgumentException">The spatial sizes differ.</exception>
     public ChannelWiseDistillation(string studentTap, long[] studentShape, string teacherTap, long[] teacherShape, double tau = 4, double weight = 3, double ceWeight = 1)
+        : base(studentTap, teacherTap, ceWeight)
     {
         ArgumentNullException.ThrowIfNull(studentShape);
         ArgumentNullException.ThrowIfNull(teacherShape);
@@ -27,37 +28,19 @@ public sealed class ChannelWiseDistillation : Distiller
             throw new ArgumentException($"cwd: the student's {studentTap} {Tensor.FormatShape(studentShape)} and the teacher's {teacherTap} {Tensor.FormatShape(teacherShape)} must have the same H x W");
         }
 
-        StudentTap = studentTap;
-        TeacherTap = teacherTap;
         Tau = tau;
         Weight = weight;
-        CeWeight = ceWeight;
         _align = studentShape[1] == teacherShape[1] ? null : RegisterModule("align", new Conv2d(studentShape[1], teacherShape[1], 1));
     }
 
     /// <inheritdoc />
     public override string Name => "cwd";
 
-    /// <summary>The student tap.</summary>
-    public string StudentTap { get; }
-
-    /// <summary>The teacher tap.</summary>
-    public string TeacherTap { get; }
-
     /// <summary>The temperature τ.</summary>
     public double Tau { get; }
 
     /// <summary>The CWD weight.</summary>
     public double Weight { get; }
-
-    /// <summary>The cross-entropy weight.</summary>
-    public double CeWeight { get; }
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> StudentTaps => [StudentTap];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> TeacherTaps => [TeacherTap];
 
     /// <summary>τ² / (N·C) Σ_{n,c} KL(softmax_hw(t/τ) ‖ softmax_hw(s/τ)) of two maps of equal shape.</summary>
     public static Tensor Loss(Tensor student, Tensor teacher, double tau)

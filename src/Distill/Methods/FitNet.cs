@@ -11,20 +11,18 @@ namespace Distill.Methods;
 /// ReLU) regresses the teacher's map: L = w_ce CE + w MSE(reg(f_s), f_t). Defaults: stage2, w = 100,
 /// w_ce = 1. Terms: "ce" and "hint".
 /// </summary>
-public sealed class FitNet : Distiller
+public sealed class FitNet : FeaturePairDistiller
 {
     private readonly Sequential _regressor;
 
     /// <summary>Creates the method for a student map of <paramref name="studentShape"/> and a teacher map of <paramref name="teacherShape"/> ([B, C, H, W]).</summary>
     /// <exception cref="ArgumentException">No regressor maps the student's size to the teacher's.</exception>
     public FitNet(string studentTap, long[] studentShape, string teacherTap, long[] teacherShape, double weight = 100, double ceWeight = 1)
+        : base(studentTap, teacherTap, ceWeight)
     {
         ArgumentNullException.ThrowIfNull(studentShape);
         ArgumentNullException.ThrowIfNull(teacherShape);
-        StudentTap = studentTap;
-        TeacherTap = teacherTap;
         Weight = weight;
-        CeWeight = ceWeight;
         var (cs, hs, ws) = (studentShape[1], studentShape[2], studentShape[3]);
         var (ct, ht, wt) = (teacherShape[1], teacherShape[2], teacherShape[3]);
         Module<Tensor, Tensor> conv =
@@ -38,23 +36,8 @@ public sealed class FitNet : Distiller
     /// <inheritdoc />
     public override string Name => "fitnet";
 
-    /// <summary>The student's hint tap.</summary>
-    public string StudentTap { get; }
-
-    /// <summary>The teacher's hint tap.</summary>
-    public string TeacherTap { get; }
-
     /// <summary>The hint-loss weight.</summary>
     public double Weight { get; }
-
-    /// <summary>The cross-entropy weight.</summary>
-    public double CeWeight { get; }
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> StudentTaps => [StudentTap];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> TeacherTaps => [TeacherTap];
 
     /// <inheritdoc />
     public override LossTerms ComputeLoss(DistillationInputs inputs)

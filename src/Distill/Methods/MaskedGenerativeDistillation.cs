@@ -13,7 +13,7 @@ namespace Distill.Methods;
 /// λ 0.65 / 0.75, α 2e-5). Masks come from the run's seeded generator; `distill check` can fix them as
 /// random.mask. Terms: "ce" and "mgd".
 /// </summary>
-public sealed class MaskedGenerativeDistillation : Distiller
+public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
 {
     private readonly Conv2d? _align;
     private readonly Sequential _generation;
@@ -23,6 +23,7 @@ public sealed class MaskedGenerativeDistillation : Distiller
     /// <exception cref="ArgumentException">The spatial sizes differ or the mask kind is unknown.</exception>
     public MaskedGenerativeDistillation(string studentTap, long[] studentShape, string teacherTap, long[] teacherShape, double alpha = 7e-5,
         double maskRatio = 0.15, string mask = "channel", double ceWeight = 1)
+        : base(studentTap, teacherTap, ceWeight)
     {
         ArgumentNullException.ThrowIfNull(studentShape);
         ArgumentNullException.ThrowIfNull(teacherShape);
@@ -36,12 +37,9 @@ public sealed class MaskedGenerativeDistillation : Distiller
             throw new ArgumentException($"mgd: mask '{mask}' is not channel or spatial", nameof(mask));
         }
 
-        StudentTap = studentTap;
-        TeacherTap = teacherTap;
         Alpha = alpha;
         MaskRatio = maskRatio;
         Mask = mask;
-        CeWeight = ceWeight;
         _channels = teacherShape[1];
         _align = studentShape[1] == _channels ? null : RegisterModule("align", new Conv2d(studentShape[1], _channels, 1));
         _generation = RegisterModule("generation", new Sequential(new Conv2d(_channels, _channels, 3, padding: 1), new ReLU(), new Conv2d(_channels, _channels, 3, padding: 1)));
@@ -49,12 +47,6 @@ public sealed class MaskedGenerativeDistillation : Distiller
 
     /// <inheritdoc />
     public override string Name => "mgd";
-
-    /// <summary>The student tap.</summary>
-    public string StudentTap { get; }
-
-    /// <summary>The teacher tap.</summary>
-    public string TeacherTap { get; }
 
     /// <summary>α.</summary>
     public double Alpha { get; }
@@ -64,15 +56,6 @@ public sealed class MaskedGenerativeDistillation : Distiller
 
     /// <summary>"channel" (classification) or "spatial" (detection, segmentation).</summary>
     public string Mask { get; }
-
-    /// <summary>The cross-entropy weight.</summary>
-    public double CeWeight { get; }
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> StudentTaps => [StudentTap];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> TeacherTaps => [TeacherTap];
 
     /// <inheritdoc />
     public override IReadOnlyList<string> RandomDraws => [Mask == "channel" ? "mask [B, C_t, 1, 1] (1 keeps, 0 drops)" : "mask [B, 1, H, W] (1 keeps, 0 drops)"];

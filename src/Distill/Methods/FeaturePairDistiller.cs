@@ -1,0 +1,33 @@
+namespace Distill.Methods;
+
+/// <summary>
+/// A method that compares one student tap with one teacher tap (FitNets, CWD, MGD): the two tap names, the
+/// cross-entropy weight, and the taps it declares.
+/// </summary>
+public abstract class FeaturePairDistiller : Distiller
+{
+    /// <summary>Records the taps and the cross-entropy weight.</summary>
+    protected FeaturePairDistiller(string studentTap, string teacherTap, double ceWeight)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(studentTap);
+        ArgumentException.ThrowIfNullOrEmpty(teacherTap);
+        StudentTap = studentTap;
+        TeacherTap = teacherTap;
+        CeWeight = ceWeight;
+    }
+
+    /// <summary>The student tap.</summary>
+    public string StudentTap { get; }
+
+    /// <summary>The teacher tap.</summary>
+    public string TeacherTap { get; }
+
+    /// <summary>The cross-entropy weight.</summary>
+    public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> StudentTaps => [StudentTap];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> TeacherTaps => [TeacherTap];
+}
