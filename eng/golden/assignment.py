@@ -9,14 +9,16 @@ assignment must match), 512 x 512 integer costs in 0..9 (many ties: the total mu
 
 Run: /usr/bin/python3 eng/golden/assignment.py   (writes tests/Fixtures/assignment.json)
 """
-import json
 import os
+import sys
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_common import write_fixture  # noqa: E402
+
 MASK = (1 << 64) - 1
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures", "assignment.json")
 
 
 def splitmix64(x):
@@ -41,10 +43,7 @@ def main():
             assignment[i] = j
         cases[name] = {"seed": seed, "rows": rows, "columns": columns, "modulus": modulus,
                        "assignment": assignment, "total": float(c[r, col].sum())}
-    with open(OUT, "w") as f:
-        json.dump(cases, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"{len(cases)} cases -> {OUT}")
+    write_fixture("assignment.json", cases)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import GradientScale, enc  # noqa: E402
+from golden_common import GradientScale, enc, write_fixture  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures", "feature_methods.json")
 
 
 def f32(t):
@@ -566,10 +565,7 @@ def main():
         }
         if name.startswith(ILL_CONDITIONED):
             fixture[name]["expected_float32"] = reference(fn, inputs, epoch, kw, torch.float32)
-    with open(OUT, "w") as f:
-        json.dump(fixture, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"{len(fixture)} cases -> {OUT}")
+    write_fixture("feature_methods.json", fixture)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """Shared by the golden-value scripts: how a tensor is written to the JSON fixtures."""
+import json
 import math
+import os
 
 import torch
 
@@ -27,3 +29,12 @@ class GradientScale(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         return g * ctx.factor, None
+
+
+def write_fixture(name, cases):
+    """Writes tests/Fixtures/<name> (compact JSON, one trailing newline) and says how many cases it holds."""
+    path = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures", name))
+    with open(path, "w") as f:
+        json.dump(cases, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"{len(cases)} cases -> {path}")

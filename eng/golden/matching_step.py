@@ -6,7 +6,6 @@ linear_sum_assignment (Debian python3-scipy), and the sparse C_s x C_t assignmen
 
 Run: /usr/bin/python3 eng/golden/matching_step.py   (writes tests/Fixtures/matching_step.json)
 """
-import json
 import os
 import sys
 
@@ -15,9 +14,8 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import enc  # noqa: E402
+from golden_common import enc, write_fixture  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures", "matching_step.json")
 
 
 def mean_cost(batches):
@@ -58,10 +56,7 @@ def main():
             "groups": match(cost, sparse=False),
             "sparse": match(cost, sparse=True),
         }
-    with open(OUT, "w") as f:
-        json.dump(cases, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"{len(cases)} cases -> {OUT}")
+    write_fixture("matching_step.json", cases)
 
 
 if __name__ == "__main__":
