@@ -79,24 +79,34 @@ public sealed class TrainingRunTests : IDisposable
         Assert.Equal(["ce", "kd"], distilled.Epochs[0].LossTerms.Keys);
         Assert.False(double.IsNaN(distilled.Epochs[0].LossTerms["kd"]));
 
-        // A method with learnable parts (CTKD's temperature) resumes bit-exact too: its state is in the checkpoint.
-        var ctkd = ConfigLoader.Parse(recipe, overrides:
-        [
-            "method.name=ctkd", "teacher.model=resnet8", $"teacher.checkpoint={Path.Combine(straight.Output, "best.safetensors")}",
-            "train.epochs=2", $"output={Path.Combine(_root, "ctkd")}",
-        ]);
-        TrainingRun.Execute(ctkd);
-        var ctkdInterrupted = ctkd with { Output = Path.Combine(_root, "ctkd-interrupted") };
-        Assert.Throws<OperationCanceledException>(() => TrainingRun.Execute(ctkdInterrupted, onEpoch: _ => throw new OperationCanceledException()));
-        TrainingRun.Execute(ctkdInterrupted, resume: true);
-        using (DisposeScope.Enter())
+        // Methods with state resume bit-exact too: CTKD's temperature, Matching Guided Distillation's assignment
+        // (matched before epoch 1 only, so the resumed epoch 2 must read it back), CRD's memory banks and normalisers, MGD's random masks.
+        foreach (var (name, options, stateKey) in new[]
         {
-            using var a = SafeTensors.Load(Path.Combine(ctkd.Output, "last.safetensors"));
-            using var b = SafeTensors.Load(Path.Combine(ctkdInterrupted.Output, "last.safetensors"));
-            Assert.Contains("distiller.theta", a.Tensors.Keys);
-            foreach (var (key, value) in a.Tensors.Where(t => !t.Key.StartsWith("rng", StringComparison.Ordinal)))
+            ("ctkd", Array.Empty<string>(), "distiller.theta"),
+            ("matching", ["method.match_images=32", "method.update_freq=2"], "distiller.assignment0"),
+            ("crd", ["method.nce_k=16"], "distiller.student_memory"),
+            ("mgd", Array.Empty<string>(), "distiller.generation.0.weight"),
+        })
+        {
+            var run = ConfigLoader.Parse(recipe, overrides:
+            [
+                $"method.name={name}", .. options, "teacher.model=resnet8", $"teacher.checkpoint={Path.Combine(straight.Output, "best.safetensors")}",
+                "train.epochs=2", $"output={Path.Combine(_root, name)}",
+            ]);
+            TrainingRun.Execute(run);
+            var runInterrupted = run with { Output = Path.Combine(_root, name + "-interrupted") };
+            Assert.Throws<OperationCanceledException>(() => TrainingRun.Execute(runInterrupted, onEpoch: _ => throw new OperationCanceledException()));
+            TrainingRun.Execute(runInterrupted, resume: true);
+            using (DisposeScope.Enter())
             {
-                Assert.True(value.ToBytes().SequenceEqual(b.Tensors[key].ToBytes()), $"ctkd {key} differs after resume");
+                using var a = SafeTensors.Load(Path.Combine(run.Output, "last.safetensors"));
+                using var b = SafeTensors.Load(Path.Combine(runInterrupted.Output, "last.safetensors"));
+                Assert.Contains(stateKey, a.Tensors.Keys);
+                foreach (var (key, value) in a.Tensors.Where(t => !t.Key.StartsWith("rng", StringComparison.Ordinal)))
+                {
+                    Assert.True(value.ToBytes().SequenceEqual(b.Tensors[key].ToBytes()), $"{name} {key} differs after resume");
+                }
             }
         }
     }
