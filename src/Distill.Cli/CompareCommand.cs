@@ -37,7 +37,7 @@ internal static class CompareCommand
         {
             try
             {
-                return Run(r.GetValue(config)!.FullName, Parse(r.GetValue(methods)!), r.GetValue(seeds), r.GetValue(set) ?? [],
+                return Run(r.GetValue(config)!.FullName, MethodList.Parse(r.GetValue(methods)!), r.GetValue(seeds), r.GetValue(set) ?? [],
                     r.GetValue(output) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}"));
             }
             catch (Exception e) when (e is ConfigException or DataFormatException or Distill.NN.Checkpoints.CheckpointFormatException)
@@ -48,15 +48,6 @@ internal static class CompareCommand
         });
         return command;
     }
-
-    private static List<(string Label, string Name, string[] Options)> Parse(string text) =>
-        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(entry =>
-        {
-            var colon = entry.IndexOf(':', StringComparison.Ordinal);
-            return colon < 0
-                ? (entry, entry, Array.Empty<string>())
-                : (entry, entry[..colon], entry[(colon + 1)..].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        }).ToList();
 
     private static int Run(string recipe, List<(string Label, string Name, string[] Options)> methods, int seeds, string[] sets, string output)
     {

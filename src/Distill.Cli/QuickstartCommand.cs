@@ -28,7 +28,12 @@ internal static class QuickstartCommand
         var teacher = new Option<string>("--teacher") { Description = "Teacher model.", DefaultValueFactory = _ => "resnet20" };
         var student = new Option<string>("--student") { Description = "Student model.", DefaultValueFactory = _ => "resnet8" };
         var output = new Option<string>("--output") { Description = "Folder for results and the teacher cache.", DefaultValueFactory = _ => "runs" };
-        foreach (var o in new Option[] { epochs, teacherEpochs, fast, seed, seeds, teacher, student, output })
+        var methods = new Option<string>("--methods")
+        {
+            Description = "Distillation methods to compare with the student alone, e.g. kd,dkd:warmup=2,tfd (see `distill methods`).",
+            DefaultValueFactory = _ => "kd",
+        };
+        foreach (var o in new Option[] { epochs, teacherEpochs, fast, seed, seeds, teacher, student, output, methods })
         {
             command.Options.Add(o);
         }
@@ -44,7 +49,8 @@ internal static class QuickstartCommand
             r.GetValue(seeds),
             r.GetValue(teacher)!,
             r.GetValue(student)!,
-            r.GetValue(output)!)));
+            r.GetValue(output)!,
+            r.GetValue(methods)!)));
         return command;
     }
 
@@ -62,6 +68,17 @@ internal static class QuickstartCommand
         if (!Directory.Exists(IdxReader.FashionMnistDirectory))
         {
             Console.Error.WriteLine($"Fashion-MNIST is not installed at {IdxReader.FashionMnistDirectory}: run eng/setup.sh (package dataset-fashion-mnist)");
+            return 2;
+        }
+
+        List<(string Label, Distill.Configs.MethodConfig Config)> methodConfigs;
+        try
+        {
+            methodConfigs = MethodList.Parse(s.Methods).Select(m => (m.Label, MethodCheck.Options(m.Name, m.Options))).ToList();
+        }
+        catch (Distill.Configs.ConfigException e)
+        {
+            Console.Error.WriteLine($"--methods: {e.Message}");
             return 2;
         }
 
@@ -88,7 +105,11 @@ internal static class QuickstartCommand
         var series = new List<ReportWriter.Series>();
         var options = new ModelOptions(NumClasses: 10, InChannels: 1, ImageSize: 28);
         using var teacherModel = TrainOrLoadTeacher(s, options, trainLoader, testLoader, rows, series);
-        foreach (var (label, method) in new (string, Func<Distiller?>)[] { ("alone", () => null), ("kd", () => new KnowledgeDistillation()) })
+        var labels = Enumerable.Range(0, train.Count).Select(train.LabelOf).ToArray();
+        var methods = new List<(string Label, Func<ClassificationModel, Distiller?> Create)> { ("alone", _ => null) };
+        methods.AddRange(methodConfigs.Select(m => (m.Label, (Func<ClassificationModel, Distiller?>)(studentModel =>
+            MethodFactory.Create(m.Config, MethodContext.FromModels(studentModel, teacherModel, options, labels))))));
+        foreach (var (label, method) in methods)
         {
             var finals = new List<double>();
             double seconds = 0;
@@ -97,9 +118,9 @@ internal static class QuickstartCommand
                 var seed = s.Seed + (ulong)k;
                 TorchRuntime.ManualSeed(seed);
                 using var studentModel = ModelRegistry.Create(s.Student, options);
-                using var distiller = method();
+                using var distiller = method(studentModel);
                 var loader = new DataLoader(train, BatchSize, shuffle: true, seed: seed, transform: augment);
-                var (results, time) = Train($"student {s.Student} ({label}, seed {seed})", studentModel, distiller is null ? null : teacherModel, distiller, s.Epochs, loader, testLoader);
+                var (results, time) = Train($"student {s.Student} ({label}, seed {seed})", studentModel, distiller is { NeedsTeacher: true } ? teacherModel : null, distiller, s.Epochs, loader, testLoader);
                 finals.Add(results[^1].TestAccuracy);
                 seconds += time;
                 series.Add(new ReportWriter.Series($"{s.Student} {label} seed {seed}", results));
@@ -174,7 +195,7 @@ internal static class QuickstartCommand
 
     private static string Percent(double v) => v.ToString("P2", CultureInfo.InvariantCulture);
 
-    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output);
+    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output, string Methods);
 
     private sealed record Row(string Model, string Method, IReadOnlyList<double> Finals, double Seconds);
 
