@@ -33,7 +33,12 @@ public sealed class FeatureMethodGoldenTests : IDisposable
         using var scope = DisposeScope.Enter();
         using var file = SafeTensors.Load(output);
         var expected = golden.GetProperty("expected").EnumerateObject().ToDictionary(p => p.Name, p => GoldenTensor.Parse(p.Value));
-        Assert.Equal(expected.Keys.Order(), file.Tensors.Keys.Order());
+        Assert.Equal(expected.Keys.Order(), file.Tensors.Keys.Where(k => !k.StartsWith("random.", StringComparison.Ordinal)).Order());
+        foreach (var given in golden.GetProperty("inputs").EnumerateObject().Where(p => p.Name.StartsWith("random.", StringComparison.Ordinal)))
+        {
+            Assert.Equal(GoldenTensor.Parse(given.Value).ToTensor().ToBytes(), file.Tensors[given.Name].ToBytes());
+        }
+
         // Ill-conditioned cases (a learned temperature's gradient) also carry the reference run in float32:
         // matched tightly there, and to 1e-3 against float64 (see eng/golden/feature_methods.py).
         var float32 = golden.TryGetProperty("expected_float32", out var e32);
@@ -59,6 +64,33 @@ public sealed class FeatureMethodGoldenTests : IDisposable
         var expected = GoldenTensor.Parse(golden.GetProperty("expected").GetProperty("grad.method.generation.0.weight"));
         var changed = new GoldenTensor(expected.DTypeName, expected.Shape, expected.Values.Select((v, i) => i == 3 ? v * 1.001 : v).ToArray());
         Assert.ThrowsAny<Exception>(() => changed.AssertMatchesToScale(file.Tensors["grad.method.generation.0.weight"], "changed", rtol: 2e-5));
+    }
+
+    [Fact]
+    public void Check_WithoutDraws_WritesTheSampledOnes_AndReplayingThemGivesTheSameLoss()
+    {
+        var golden = Fixture.Root.GetProperty("mgd_spatial");
+        var withoutMask = Path.Combine(_directory, "no-mask.safetensors");
+        using (DisposeScope.Enter())
+        {
+            SafeTensors.Save(withoutMask, golden.GetProperty("inputs").EnumerateObject().Where(p => p.Name != "random.mask")
+                .Select(p => new KeyValuePair<string, Tensor>(p.Name, GoldenTensor.Parse(p.Value).ToTensor())).ToList());
+        }
+
+        var options = MethodCheck.Options("mgd", ["mask=spatial", "mask_ratio=0.65", "alpha=2e-5"]);
+        var first = Path.Combine(_directory, "first.safetensors");
+        var sampled = MethodCheck.Run(options, withoutMask, first);
+        var replay = Path.Combine(_directory, "replay.safetensors");
+        using (DisposeScope.Enter())
+        {
+            using var inputs = SafeTensors.Load(withoutMask);
+            using var drawn = SafeTensors.Load(first);
+            Assert.Equal([5L, 1, 4, 4], drawn.Tensors["random.mask"].Shape);
+            SafeTensors.Save(replay, [.. inputs.Tensors, new("random.mask", drawn.Tensors["random.mask"])]);
+        }
+
+        var replayed = MethodCheck.Run(options, replay, Path.Combine(_directory, "second.safetensors"));
+        Assert.Equal(sampled["total"], replayed["total"]);
     }
 
     internal static string WriteInputs(JsonElement golden, string path)

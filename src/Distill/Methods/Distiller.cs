@@ -11,6 +11,7 @@ namespace Distill.Methods;
 public abstract class Distiller : Module
 {
     private IReadOnlyDictionary<string, Tensor>? _drawOverrides;
+    private Dictionary<string, Tensor>? _recordedDraws;
 
     /// <summary>The registry name, e.g. "kd".</summary>
     public abstract string Name { get; }
@@ -40,6 +41,15 @@ public abstract class Distiller : Module
     /// Fixes random draws by name (the parity harness: values from `random.&lt;name&gt;`); null restores sampling.
     /// </summary>
     public void OverrideRandomDraws(IReadOnlyDictionary<string, Tensor>? draws) => _drawOverrides = draws;
+
+    /// <summary>
+    /// Starts keeping every draw the method makes (or is given), by name, so the parity harness can write them out
+    /// for a PyTorch port to reuse; the tensors belong to the dispose scope current when they were drawn.
+    /// </summary>
+    public void RecordRandomDraws() => _recordedDraws = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+
+    /// <summary>The draws kept since <see cref="RecordRandomDraws"/> (empty when not recording).</summary>
+    public IReadOnlyDictionary<string, Tensor> RecordedDraws => _recordedDraws ?? new Dictionary<string, Tensor>();
 
     /// <summary>Called before each epoch (1-based) of <paramref name="totalEpochs"/>: curricula, warm-ups.</summary>
     public virtual void OnEpochStart(int epoch, int totalEpochs)
@@ -80,14 +90,26 @@ public abstract class Distiller : Module
     protected Tensor Draw(string name, long[] shape, Func<Tensor> sample)
     {
         ArgumentNullException.ThrowIfNull(sample);
+        Tensor draw;
         if (_drawOverrides is null || !_drawOverrides.TryGetValue(name, out var value))
         {
-            return sample();
+            draw = sample();
+        }
+        else if (value.Shape.SequenceEqual(shape))
+        {
+            draw = value;
+        }
+        else
+        {
+            throw new ArgumentException($"random.{name} has shape {Tensor.FormatShape(value.Shape)}, expected {Tensor.FormatShape(shape)}", nameof(name));
         }
 
-        return value.Shape.SequenceEqual(shape)
-            ? value
-            : throw new ArgumentException($"random.{name} has shape {Tensor.FormatShape(value.Shape)}, expected {Tensor.FormatShape(shape)}", nameof(name));
+        if (_recordedDraws is not null)
+        {
+            _recordedDraws[name] = draw;
+        }
+
+        return draw;
     }
 
     /// <summary>

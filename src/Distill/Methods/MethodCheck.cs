@@ -23,7 +23,8 @@ namespace Distill.Methods;
 /// </para>
 /// <para>
 /// Output: loss.&lt;term&gt; for every weighted term, loss.total, grad.student.&lt;name&gt; for every student
-/// input (logits, taps, head) and grad.method.&lt;name&gt; for every method parameter.
+/// input (logits, taps, head), grad.method.&lt;name&gt; for every method parameter, and random.&lt;name&gt; for every
+/// random draw the step used (given, or sampled from the seed: feed them to the PyTorch side to compare).
 /// </para>
 /// </summary>
 public static class MethodCheck
@@ -199,6 +200,7 @@ public static class MethodCheck
         var indices = inputs.Tensors.TryGetValue("indices", out var given) ? given : labels;
         LoadParameters(distiller, inputs, inputsPath);
         LoadDraws(distiller, inputs, inputsPath);
+        distiller.RecordRandomDraws();
         var studentInputs = new List<(string Name, Tensor Value)> { ("logits", student.Detach().RequireGrad()) };
         var studentMaps = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var tap in distiller.StudentTaps)
@@ -260,6 +262,12 @@ public static class MethodCheck
         foreach (var (name, p) in distiller.NamedParameters())
         {
             output.Add(new($"grad.method.{name}", p.Grad ?? p.ZerosLike()));
+        }
+
+        // The draws the step used (given or sampled from --seed), so a PyTorch port can replay them.
+        foreach (var (name, draw) in distiller.RecordedDraws)
+        {
+            output.Add(new($"random.{name}", draw));
         }
 
         SafeTensors.Save(outputPath, output, new Dictionary<string, string> { ["method"] = distiller.Name, ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
