@@ -76,7 +76,8 @@ public static class LinearSumAssignment
         return total;
     }
 
-    // rows <= columns. Arrays are 1-based with slot 0 a virtual column, as the classic formulation.
+    // rows <= columns. Arrays are 1-based with slot 0 a virtual column, as the classic formulation. The columns not
+    // yet in the shortest-path tree are kept in a compact list, so each Dijkstra step scans only those.
     private static int[] SolveWide(ReadOnlySpan<double> cost, int n, int m)
     {
         var u = new double[n + 1];
@@ -84,28 +85,31 @@ public static class LinearSumAssignment
         var rowOf = new int[m + 1];
         var way = new int[m + 1];
         var minv = new double[m + 1];
-        var used = new bool[m + 1];
+        var free = new int[m];
+        var tree = new int[m + 1];
         for (var i = 1; i <= n; i++)
         {
             rowOf[0] = i;
             var j0 = 0;
-            Array.Fill(minv, double.PositiveInfinity);
-            Array.Clear(used);
+            var freeCount = m;
+            for (var j = 0; j < m; j++)
+            {
+                free[j] = j + 1;
+                minv[j + 1] = double.PositiveInfinity;
+            }
+
+            var treeCount = 0;
+            tree[treeCount++] = 0;
             do
             {
-                used[j0] = true;
                 var i0 = rowOf[j0];
                 var delta = double.PositiveInfinity;
-                var j1 = 0;
+                var best = -1;
                 var row = cost.Slice((i0 - 1) * m, m);
                 var ui = u[i0];
-                for (var j = 1; j <= m; j++)
+                for (var k = 0; k < freeCount; k++)
                 {
-                    if (used[j])
-                    {
-                        continue;
-                    }
-
+                    var j = free[k];
                     var current = row[j - 1] - ui - v[j];
                     if (current < minv[j])
                     {
@@ -113,27 +117,29 @@ public static class LinearSumAssignment
                         way[j] = j0;
                     }
 
-                    if (minv[j] < delta)
+                    // Ties go to the lowest column index, as a scan over all columns in order would.
+                    if (minv[j] < delta || (minv[j] == delta && best >= 0 && j < free[best]))
                     {
                         delta = minv[j];
-                        j1 = j;
+                        best = k;
                     }
                 }
 
-                for (var j = 0; j <= m; j++)
+                for (var t = 0; t < treeCount; t++)
                 {
-                    if (used[j])
-                    {
-                        u[rowOf[j]] += delta;
-                        v[j] -= delta;
-                    }
-                    else
-                    {
-                        minv[j] -= delta;
-                    }
+                    var j = tree[t];
+                    u[rowOf[j]] += delta;
+                    v[j] -= delta;
                 }
 
-                j0 = j1;
+                for (var k = 0; k < freeCount; k++)
+                {
+                    minv[free[k]] -= delta;
+                }
+
+                j0 = free[best];
+                free[best] = free[--freeCount];
+                tree[treeCount++] = j0;
             }
             while (rowOf[j0] != 0);
 
