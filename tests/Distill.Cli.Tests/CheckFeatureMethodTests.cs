@@ -15,7 +15,20 @@ public sealed class CheckFeatureMethodTests : IDisposable
 
     public static TheoryData<string> Cases => Fixture.Names();
 
+    public static TheoryData<string> Methods => [.. Distill.Methods.MethodFactory.Descriptors.Select(d => d.Name)];
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Theory]
+    [MemberData(nameof(Methods))]
+    public void Describe_WorksForEveryRegisteredMethod(string method)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(DistillCommand.Create().Parse(["check", "--method", method, "--describe"]).Invoke(new InvocationConfiguration { Output = output, Error = error }) == 0, error.ToString());
+        Assert.StartsWith($"method {method}:", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("options (--set key=value):", output.ToString(), StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]

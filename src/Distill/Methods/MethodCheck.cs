@@ -51,14 +51,14 @@ public static class MethodCheck
 
     /// <summary>
     /// The context `--describe` shows shapes for when no inputs are given: student resnet8 and teacher resnet20
-    /// on 3×32×32 images with 100 classes.
+    /// on 3×32×32 images with 100 classes, a CIFAR-100-sized training set (50,000 samples).
     /// </summary>
     public static MethodContext ExampleContext()
     {
         var options = new ModelOptions(100, 3, 32);
         using var student = ModelRegistry.Create("resnet8", options);
         using var teacher = ModelRegistry.Create("resnet20", options);
-        return MethodContext.FromModels(student, teacher, options);
+        return MethodContext.FromModels(student, teacher, options, Enumerable.Range(0, 50000).Select(i => i % 100).ToArray());
     }
 
     /// <summary>The context that the tensors of a check input file describe (tap shapes, teacher BN).</summary>
