@@ -9,6 +9,12 @@ using Distill.Torch;
 // Usage: dotnet run -c Release --project benchmarks/Distill.Benchmarks [-- --rounds 7 --quick]
 // `-- --e2e [--steps N]` runs the end-to-end KD step benchmark instead (in its own process, for peak RSS).
 // `-- --assignment [--rounds N]` times the linear sum assignment at 512, 1024 and 2048 beside scipy.
+// `-- --methods [--rounds N] [--steps N]` times a training step of every method through the trainer.
+if (args.Contains("--methods"))
+{
+    return MethodBench.Run(ReadOption(args, "--rounds", 3), ReadOption(args, "--steps", 10));
+}
+
 if (args.Contains("--assignment"))
 {
     return AssignmentBench.Run([512, 1024, 2048], ReadOption(args, "--rounds", 3));
