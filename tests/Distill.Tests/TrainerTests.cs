@@ -111,7 +111,12 @@ public sealed class TrainerTests
         using var student = ModelRegistry.Create("resnet8", modelOptions);
         var config = MethodCheck.Options(method, options);
         using var distiller = MethodFactory.Create(config, MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
+        // Earlier tests' garbage is finalized first; then every tensor of the run must be disposed by a scope, none
+        // left to the finalizer.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var baseline = TensorTracking.LiveCount;
+        var finalized = TensorTracking.FinalizedCount;
         IReadOnlyList<EpochResult> results;
         using (var trainer = new Trainer(student, distiller.NeedsTeacher ? teacher : null, distiller, new TrainerOptions { Epochs = 3, Schedule = "cosine", LearningRate = 0.01 }))
         {
@@ -119,6 +124,9 @@ public sealed class TrainerTests
         }
 
         Assert.Equal(baseline, TensorTracking.LiveCount);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Equal(finalized, TensorTracking.FinalizedCount);
         var totals = results.Select(r => r.LossTerms.Values.Sum()).ToArray();
         Assert.All(results.SelectMany(r => r.LossTerms), t => Assert.True(double.IsFinite(t.Value), $"{method}: {t.Key} = {t.Value}"));
         Assert.True(totals[^1] < totals[0], $"{method}: loss went {string.Join(" -> ", totals)}");

@@ -67,8 +67,13 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
         _teacherEmbed = RegisterModule("teacher_embed", new Linear(teacherDim, featureDim));
         var rows = queueSize > 0 ? queueSize : _datasetSize;
         var bound = 1 / Math.Sqrt(featureDim / 3.0);
-        _studentMemory = RegisterBuffer("student_memory", (Tensor.Rand([rows, featureDim]) * (2 * bound)) - bound)!;
-        _teacherMemory = RegisterBuffer("teacher_memory", (Tensor.Rand([rows, featureDim]) * (2 * bound)) - bound)!;
+        using (DisposeScope.Enter())
+        {
+            // U(-a, a): the intermediates go with the scope; the registered buffers leave it.
+            _studentMemory = RegisterBuffer("student_memory", (Tensor.Rand([rows, featureDim]) * (2 * bound)) - bound)!;
+            _teacherMemory = RegisterBuffer("teacher_memory", (Tensor.Rand([rows, featureDim]) * (2 * bound)) - bound)!;
+        }
+
         if (queueSize > 0)
         {
             _queueLabels = RegisterBuffer("queue_labels", Tensor.Full([queueSize], -1.0, DType.Int64))!;

@@ -1,0 +1,27 @@
+using Distill.Methods;
+using Distill.Torch;
+using Xunit;
+
+namespace Distill.Tests;
+
+/// <summary>Building and disposing any registered method frees every native tensor it made, leaving none to the finalizer.</summary>
+public sealed class MethodLifetimeTests
+{
+    public static TheoryData<string> Methods => [.. MethodFactory.Descriptors.Select(d => d.Name)];
+
+    [Theory]
+    [MemberData(nameof(Methods))]
+    public void CreateAndDispose_LeavesNoTensorBehind(string method)
+    {
+        var context = MethodCheck.ExampleContext();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var live = TensorTracking.LiveCount;
+        var finalized = TensorTracking.FinalizedCount;
+        MethodFactory.Create(MethodCheck.Options(method, []), context)!.Dispose();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Equal(live, TensorTracking.LiveCount);
+        Assert.Equal(finalized, TensorTracking.FinalizedCount);
+    }
+}
