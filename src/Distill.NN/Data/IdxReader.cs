@@ -16,11 +16,27 @@ public static class IdxReader
     /// <summary>Where Debian's dataset-fashion-mnist package puts the files.</summary>
     public const string FashionMnistDirectory = "/usr/share/datasets/fashion-mnist";
 
-    /// <summary>Loads Fashion-MNIST's train or test split from a folder holding the four original files.</summary>
+    /// <summary>Loads Fashion-MNIST's train or test split from a folder holding the four original files (gzipped or not).</summary>
     public static InMemoryImageDataset LoadFashionMnist(bool train, string directory = FashionMnistDirectory)
     {
         var prefix = train ? "train" : "t10k";
-        return Load(Path.Combine(directory, $"{prefix}-images-idx3-ubyte.gz"), Path.Combine(directory, $"{prefix}-labels-idx1-ubyte.gz"), FashionMnistClasses);
+        return Load(FindFile(directory, $"{prefix}-images-idx3-ubyte"), FindFile(directory, $"{prefix}-labels-idx1-ubyte"), FashionMnistClasses);
+    }
+
+    /// <summary>
+    /// The path of <paramref name="name"/> in <paramref name="directory"/> as it is stored: the raw name
+    /// (how the MNIST site's files unpack) or the name with .gz (how they are downloaded). Whether a file is
+    /// compressed is decided by its first bytes when it is read, not by its name.
+    /// </summary>
+    /// <exception cref="DataFormatException">Neither file exists.</exception>
+    public static string FindFile(string directory, string name)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(name);
+        var raw = Path.Combine(directory, name);
+        var gzip = raw + ".gz";
+        return File.Exists(raw) ? raw : File.Exists(gzip) ? gzip
+            : throw new DataFormatException($"{raw}: no such file (nor {gzip})");
     }
 
     /// <summary>Loads an image file (3 dims: N, H, W) and a label file (1 dim: N) into a 1-channel data set.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
 using YamlDotNet.RepresentationModel;
@@ -66,7 +67,7 @@ public static class ConfigLoader
 
     private static RunConfig Bind(Section root)
     {
-        var data = root.Child("data", ["dataset", "root", "train_subset", "test_subset", "batch_size", "augment"]);
+        var data = root.Child("data", ["dataset", "root", "train_subset", "test_subset", "batch_size", "augment", "image_size"]);
         var student = root.Child("student", ["model", "checkpoint"]);
         var teacher = root.Child("teacher", ["model", "checkpoint"]);
         var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? "none";
@@ -75,16 +76,26 @@ public static class ConfigLoader
         var train = root.Child("train", ["epochs", "lr", "momentum", "weight_decay", "schedule", "milestones", "seed"]);
         var models = ModelRegistry.Names.Select(n => n.Name).ToArray();
         var defaults = new RunConfig();
+        var dataset = data?.String("dataset", ["fashion-mnist", "cifar10", "cifar100", "idx", "folder"]) ?? defaults.Data.Dataset;
+        var augment = data?.String("augment", ["crop+flip", "crop", "none", "true", "false", "True", "False", "yes", "no"]) switch
+        {
+            null or "crop+flip" or "true" or "True" or "yes" => (Crop: true, Flip: true),
+            "crop" => (Crop: true, Flip: false),
+            _ => (Crop: false, Flip: true),
+        };
         var config = new RunConfig
         {
             Data = new DataConfig
             {
-                Dataset = data?.String("dataset", ["fashion-mnist", "cifar10", "cifar100", "idx", "folder"]) ?? defaults.Data.Dataset,
-                Root = data?.String("root"),
+                Dataset = dataset,
+                Root = data?.String("root") ?? (dataset == "fashion-mnist" ? null : throw data!.Error("dataset",
+                    $"data.root is required for dataset {dataset} ({DatasetFactory.RootLayout(dataset)})")),
                 TrainSubset = data?.Int("train_subset", 0) ?? 0,
                 TestSubset = data?.Int("test_subset", 0) ?? 0,
                 BatchSize = data?.Int("batch_size", 1) ?? defaults.Data.BatchSize,
-                Augment = data?.Bool("augment") ?? true,
+                Augment = augment.Crop,
+                Flip = augment.Flip,
+                ImageSize = data?.Int("image_size", 1) ?? 0,
             },
             Student = new ModelConfig
             {

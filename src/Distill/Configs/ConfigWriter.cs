@@ -9,54 +9,75 @@ public static class ConfigWriter
     /// <summary>The recipe as YAML that <see cref="ConfigLoader"/> reads back to an equal config.</summary>
     public static string ToYaml(RunConfig config)
     {
-        ArgumentNullException.ThrowIfNull(config);
         var sb = new StringBuilder();
-        sb.Append("data:\n");
-        Line(sb, "dataset", config.Data.Dataset);
-        if (config.Data.Root is not null) Line(sb, "root", config.Data.Root);
-        Line(sb, "train_subset", config.Data.TrainSubset);
-        Line(sb, "test_subset", config.Data.TestSubset);
-        Line(sb, "batch_size", config.Data.BatchSize);
-        Line(sb, "augment", config.Data.Augment ? "true" : "false");
-        Model(sb, "student", config.Student);
-        if (config.Teacher is not null) Model(sb, "teacher", config.Teacher);
-        sb.Append("method:\n");
-        Line(sb, "name", config.Method.Name);
-        foreach (var (key, value) in config.Method.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
+        var section = string.Empty;
+        foreach (var (key, text) in Entries(config))
         {
-            Line(sb, key, value is string text ? text : Distill.Methods.MethodOption.Format(value));
+            var dot = key.IndexOf('.', StringComparison.Ordinal);
+            if (dot < 0)
+            {
+                sb.Append(key).Append(": ").Append(text).Append('\n');
+                continue;
+            }
+
+            if (key[..dot] != section)
+            {
+                section = key[..dot];
+                sb.Append(section).Append(":\n");
+            }
+
+            sb.Append("  ").Append(key[(dot + 1)..]).Append(": ").Append(text).Append('\n');
         }
 
-        sb.Append("train:\n");
-        Line(sb, "epochs", config.Train.Epochs);
-        Line(sb, "lr", config.Train.Lr);
-        Line(sb, "momentum", config.Train.Momentum);
-        Line(sb, "weight_decay", config.Train.WeightDecay);
-        Line(sb, "schedule", config.Train.Schedule);
-        Line(sb, "milestones", $"[{string.Join(", ", config.Train.Milestones)}]");
-        Line(sb, "seed", config.Train.Seed);
-        sb.Append("output: ").Append(Quote(config.Output)).Append('\n');
         return sb.ToString();
     }
 
-    private static void Model(StringBuilder sb, string name, ModelConfig model)
+    /// <summary>Every key the recipe sets ("section.key", or "output") with its YAML text, in the order <see cref="ToYaml"/> writes them.</summary>
+    internal static IEnumerable<(string Key, string Text)> Entries(RunConfig config)
     {
-        sb.Append(name).Append(":\n");
-        Line(sb, "model", model.Model);
-        if (model.Checkpoint is not null) Line(sb, "checkpoint", model.Checkpoint);
+        ArgumentNullException.ThrowIfNull(config);
+        var entries = new List<(string, string)>
+        {
+            ("data.dataset", Text(config.Data.Dataset)),
+        };
+        if (config.Data.Root is not null) entries.Add(("data.root", Text(config.Data.Root)));
+        entries.Add(("data.train_subset", Text(config.Data.TrainSubset)));
+        entries.Add(("data.test_subset", Text(config.Data.TestSubset)));
+        entries.Add(("data.batch_size", Text(config.Data.BatchSize)));
+        entries.Add(("data.augment", Text(!config.Data.Augment ? "none" : config.Data.Flip ? "crop+flip" : "crop")));
+        if (config.Data.ImageSize > 0) entries.Add(("data.image_size", Text(config.Data.ImageSize)));
+        Model(entries, "student", config.Student);
+        if (config.Teacher is not null) Model(entries, "teacher", config.Teacher);
+        entries.Add(("method.name", Text(config.Method.Name)));
+        foreach (var (key, value) in config.Method.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            entries.Add(($"method.{key}", Text(value is string text ? text : Distill.Methods.MethodOption.Format(value))));
+        }
+
+        entries.Add(("train.epochs", Text(config.Train.Epochs)));
+        entries.Add(("train.lr", Text(config.Train.Lr)));
+        entries.Add(("train.momentum", Text(config.Train.Momentum)));
+        entries.Add(("train.weight_decay", Text(config.Train.WeightDecay)));
+        entries.Add(("train.schedule", Text(config.Train.Schedule)));
+        entries.Add(("train.milestones", $"[{string.Join(", ", config.Train.Milestones)}]"));
+        entries.Add(("train.seed", Text(config.Train.Seed)));
+        entries.Add(("output", Quote(config.Output)));
+        return entries;
     }
 
-    private static void Line(StringBuilder sb, string key, object value)
+    private static void Model(List<(string, string)> entries, string name, ModelConfig model)
     {
-        var text = value switch
-        {
-            double d => d.ToString("R", CultureInfo.InvariantCulture),
-            string s when s.StartsWith('[') => s,
-            string s => Quote(s),
-            _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
-        };
-        sb.Append("  ").Append(key).Append(": ").Append(text).Append('\n');
+        entries.Add(($"{name}.model", Text(model.Model)));
+        if (model.Checkpoint is not null) entries.Add(($"{name}.checkpoint", Text(model.Checkpoint)));
     }
+
+    private static string Text(object value) => value switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        string s when s.StartsWith('[') => s,
+        string s => Quote(s),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+    };
 
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

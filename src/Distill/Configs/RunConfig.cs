@@ -25,7 +25,10 @@ public sealed record RunConfig
 /// <summary>Where the images come from.</summary>
 public sealed record DataConfig
 {
-    /// <summary>fashion-mnist, cifar10, cifar100, idx (any IDX pair) or folder (class-per-folder images).</summary>
+    /// <summary>
+    /// fashion-mnist, cifar10, cifar100, idx (the MNIST file layout) or folder (class-per-folder images in
+    /// root/train/&lt;class&gt;/ and root/test/&lt;class&gt;/, read as RGB).
+    /// </summary>
     public string Dataset { get; init; } = "fashion-mnist";
 
     /// <summary>The folder holding the files (defaults per data set).</summary>
@@ -40,8 +43,14 @@ public sealed record DataConfig
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; init; } = 64;
 
-    /// <summary>Random crop with padding and horizontal flips on the training set.</summary>
+    /// <summary>Random crop with padding on the training set (recipe: augment crop, crop+flip or true; none or false turns it off).</summary>
     public bool Augment { get; init; } = true;
+
+    /// <summary>Random horizontal flips too, when <see cref="Augment"/> is on (recipe: augment crop turns them off, for digits).</summary>
+    public bool Flip { get; init; } = true;
+
+    /// <summary>Resize every image (train and test) to this height and width first (0: keep the data set's size).</summary>
+    public int ImageSize { get; init; }
 }
 
 /// <summary>A model by registry name, optionally with weights.</summary>

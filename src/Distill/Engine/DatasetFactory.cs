@@ -3,7 +3,11 @@ using Distill.NN.Data;
 
 namespace Distill.Engine;
 
-/// <summary>Builds the train and test sets and their loaders from a <see cref="DataConfig"/>.</summary>
+/// <summary>
+/// Builds the train and test sets and their loaders from a <see cref="DataConfig"/>. Both splits must be
+/// non-empty and agree on channels, image size (unless <see cref="DataConfig.ImageSize"/> resizes them) and
+/// classes; otherwise the error names each split's files and what they hold.
+/// </summary>
 public static class DatasetFactory
 {
     /// <summary>The loaders and what the model must accept.</summary>
@@ -15,60 +19,174 @@ public static class DatasetFactory
     public sealed record Loaders(DataLoader Train, DataLoader Test, int Channels, int Classes, int ImageSize);
 
     /// <summary>Reads the data set and builds the loaders (order seeded by <paramref name="seed"/>).</summary>
-    /// <exception cref="DataFormatException">The files are missing or unreadable.</exception>
+    /// <exception cref="DataFormatException">The files are missing, unreadable, empty, or the splits disagree.</exception>
     public static Loaders Create(DataConfig data, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(data);
-        InMemoryImageDataset train, test;
+        Split train, test;
         Normalize normalize;
         int padding;
         switch (data.Dataset)
         {
             case "fashion-mnist":
-                train = IdxReader.LoadFashionMnist(true, data.Root ?? IdxReader.FashionMnistDirectory);
-                test = IdxReader.LoadFashionMnist(false, data.Root ?? IdxReader.FashionMnistDirectory);
-                normalize = Normalize.FashionMnist;
-                padding = 2;
-                break;
             case "idx":
-                var root = data.Root ?? throw new DataFormatException("data.root is required for dataset idx (a folder with train-images/labels and test-images/labels IDX files)");
-                train = IdxReader.Load(Path.Combine(root, "train-images-idx3-ubyte.gz"), Path.Combine(root, "train-labels-idx1-ubyte.gz"), IdxReader.FashionMnistClasses);
-                test = IdxReader.Load(Path.Combine(root, "t10k-images-idx3-ubyte.gz"), Path.Combine(root, "t10k-labels-idx1-ubyte.gz"), IdxReader.FashionMnistClasses);
+                var directory = data.Root ?? (data.Dataset == "idx" ? throw MissingRoot(data.Dataset) : IdxReader.FashionMnistDirectory);
+                train = Idx(directory, "train");
+                test = Idx(directory, "t10k");
                 normalize = Normalize.FashionMnist;
                 padding = 2;
                 break;
             case "cifar10":
             case "cifar100":
-                var folder = data.Root ?? throw new DataFormatException($"data.root is required for {data.Dataset} (the folder of the binary version)");
+                var folder = data.Root ?? throw MissingRoot(data.Dataset);
                 var ten = data.Dataset == "cifar10";
-                train = ten ? CifarReader.LoadCifar10(Enumerable.Range(1, 5).Select(i => Path.Combine(folder, $"data_batch_{i}.bin")))
-                    : CifarReader.LoadCifar100([Path.Combine(folder, "train.bin")]);
-                test = ten ? CifarReader.LoadCifar10([Path.Combine(folder, "test_batch.bin")]) : CifarReader.LoadCifar100([Path.Combine(folder, "test.bin")]);
+                string[] trainFiles = ten ? [.. Enumerable.Range(1, 5).Select(i => Path.Combine(folder, $"data_batch_{i}.bin"))] : [Path.Combine(folder, "train.bin")];
+                string[] testFiles = [Path.Combine(folder, ten ? "test_batch.bin" : "test.bin")];
+                train = Split.Of(ten ? CifarReader.LoadCifar10(trainFiles) : CifarReader.LoadCifar100(trainFiles), string.Join(", ", trainFiles));
+                test = Split.Of(ten ? CifarReader.LoadCifar10(testFiles) : CifarReader.LoadCifar100(testFiles), testFiles[0]);
                 normalize = Normalize.Cifar100;
                 padding = 4;
                 break;
+            case "folder":
+                var root = data.Root ?? throw MissingRoot(data.Dataset);
+                train = Folder(FolderSplit(root, "train"), resized: data.ImageSize > 0);
+                test = Folder(FolderSplit(root, "test"), resized: data.ImageSize > 0);
+                normalize = Normalize.ImageNet;
+                padding = Math.Max(1, Math.Min(train.Height, train.Width) / 8);
+                break;
             default:
-                throw new DataFormatException($"data.dataset '{data.Dataset}' is not supported by `distill train` yet (fashion-mnist, idx, cifar10, cifar100)");
+                throw new DataFormatException($"data.dataset '{data.Dataset}' is not supported by `distill train` (fashion-mnist, idx, cifar10, cifar100, folder)");
         }
 
-        if (data.TrainSubset > 0)
-        {
-            train = train.Take(data.TrainSubset);
-        }
-
-        if (data.TestSubset > 0)
-        {
-            test = test.Take(data.TestSubset);
-        }
-
-        ITransform trainTransform = data.Augment
-            ? new Compose(new RandomCrop(train.Height, train.Width, padding), new RandomHorizontalFlip(), normalize)
-            : normalize;
+        CheckSplitsAgree(train, test, data.ImageSize > 0);
+        var trainSet = Subset(train.Set, data.TrainSubset);
+        var testSet = Subset(test.Set, data.TestSubset);
+        var (height, width) = data.ImageSize > 0 ? (data.ImageSize, data.ImageSize) : (train.Height, train.Width);
+        var resize = data.ImageSize > 0 ? new Resize(data.ImageSize, data.ImageSize) : null;
+        ITransform[] trainTransforms =
+        [
+            .. resize is null ? [] : new ITransform[] { resize },
+            .. data.Augment ? [new RandomCrop(height, width, padding)] : Array.Empty<ITransform>(),
+            .. data.Augment && data.Flip ? [new RandomHorizontalFlip()] : Array.Empty<ITransform>(),
+            normalize,
+        ];
+        ITransform testTransform = resize is null ? normalize : new Compose(resize, normalize);
         return new Loaders(
-            new DataLoader(train, data.BatchSize, shuffle: true, seed: seed, transform: trainTransform),
-            new DataLoader(test, Math.Max(data.BatchSize, 256), transform: normalize),
+            new DataLoader(trainSet, data.BatchSize, shuffle: true, seed: seed, transform: trainTransforms.Length == 1 ? normalize : new Compose(trainTransforms)),
+            new DataLoader(testSet, Math.Max(data.BatchSize, 256), transform: testTransform),
             train.Channels,
-            train.Classes.Count,
-            train.Height);
+            train.Set.Classes.Count,
+            height);
+    }
+
+    /// <summary>What data.root must hold for <paramref name="dataset"/> (for messages).</summary>
+    internal static string RootLayout(string dataset) => dataset switch
+    {
+        "idx" or "fashion-mnist" => "a folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each raw or .gz",
+        "cifar10" => "the folder of CIFAR-10's binary version: data_batch_1.bin ... data_batch_5.bin and test_batch.bin",
+        "cifar100" => "the folder of CIFAR-100's binary version: train.bin and test.bin",
+        _ => "a folder with train/<class>/<image> and test/<class>/<image>",
+    };
+
+    private static DataFormatException MissingRoot(string dataset) => new($"data.root is required for dataset {dataset} ({RootLayout(dataset)})");
+
+    private static Split Idx(string directory, string prefix)
+    {
+        var images = IdxReader.FindFile(directory, $"{prefix}-images-idx3-ubyte");
+        return Split.Of(IdxReader.Load(images, IdxReader.FindFile(directory, $"{prefix}-labels-idx1-ubyte"), IdxReader.FashionMnistClasses), images);
+    }
+
+    private static string FolderSplit(string root, string split)
+    {
+        var path = Path.Combine(root, split);
+        var val = Path.Combine(root, "val");
+        return Directory.Exists(path) ? path
+            : split == "test" && Directory.Exists(val) ? val
+            : throw new DataFormatException($"{path}: no such folder (dataset folder reads {RootLayout("folder")}{(split == "test" ? "; val/ is read when test/ is absent" : string.Empty)})");
+    }
+
+    private static Split Folder(string path, bool resized)
+    {
+        // Every class folder holds an image (or the constructor says which does not); the first one sets the split's size,
+        // and any other size is an error naming its file, unless data.image_size resizes them all.
+        var images = new ImageFolderDataset(path);
+        var first = images.Get(0).Image;
+        return new Split(resized ? images : new SameSizeImages(images, first.Height, first.Width), path, first.Channels, first.Height, first.Width);
+    }
+
+    private static IImageDataset Subset(IImageDataset set, int count)
+    {
+        if (count <= 0 || count >= set.Count)
+        {
+            return set;
+        }
+
+        // IDX and CIFAR files are in random order: their first samples are a fair subset. A folder is sorted by class,
+        // so its subset is spread evenly over the files to keep every class.
+        return set is InMemoryImageDataset memory ? memory.Take(count)
+            : new IndexedImages(set, [.. Enumerable.Range(0, count).Select(i => (int)((long)i * set.Count / count))]);
+    }
+
+    private static void CheckSplitsAgree(Split train, Split test, bool resized)
+    {
+        if (train.Set.Count == 0)
+        {
+            throw new DataFormatException($"{train.Source}: the training set is empty (0 images)");
+        }
+
+        if (test.Set.Count == 0)
+        {
+            throw new DataFormatException($"{test.Source}: the test set is empty (0 images)");
+        }
+
+        if (train.Channels != test.Channels || (!resized && (train.Height != test.Height || train.Width != test.Width)))
+        {
+            throw new DataFormatException(
+                $"the training images ({train.Source}) are {train.Describe()} but the test images ({test.Source}) are {test.Describe()} (channels x height x width); both splits must have one size{(resized ? string.Empty : ", or set data.image_size to resize both")}");
+        }
+
+        if (!train.Set.Classes.SequenceEqual(test.Set.Classes))
+        {
+            throw new DataFormatException(
+                $"the training classes ({train.Source}: {string.Join(", ", train.Set.Classes)}) differ from the test classes ({test.Source}: {string.Join(", ", test.Set.Classes)}); labels would not mean the same class");
+        }
+    }
+
+    /// <summary>One split: its samples, where they came from (for messages) and the size of its images.</summary>
+    private sealed record Split(IImageDataset Set, string Source, int Channels, int Height, int Width)
+    {
+        public static Split Of(InMemoryImageDataset set, string source) => new(set, source, set.Channels, set.Height, set.Width);
+
+        public string Describe() => $"{Channels}x{Height}x{Width}";
+    }
+
+    /// <summary>An image folder whose images must all have the first one's size: another size names the file.</summary>
+    private sealed class SameSizeImages(ImageFolderDataset images, int height, int width) : IImageDataset
+    {
+        public int Count => images.Count;
+
+        public IReadOnlyList<string> Classes => images.Classes;
+
+        public int LabelOf(int index) => images.LabelOf(index);
+
+        public Sample Get(int index)
+        {
+            var sample = images.Get(index);
+            return sample.Image.Height == height && sample.Image.Width == width ? sample
+                : throw new DataFormatException(
+                    $"{images.PathOf(index)}: {sample.Image.Height}x{sample.Image.Width} pixels, but {images.PathOf(0)} is {height}x{width}; every image must have one size, or set data.image_size to resize them all");
+        }
+    }
+
+    /// <summary>Some samples of a data set, renumbered from 0.</summary>
+    private sealed class IndexedImages(IImageDataset set, int[] indices) : IImageDataset
+    {
+        public int Count => indices.Length;
+
+        public IReadOnlyList<string> Classes => set.Classes;
+
+        public int LabelOf(int index) => set.LabelOf(indices[index]);
+
+        public Sample Get(int index) => set.Get(indices[index]) with { Index = index };
     }
 }

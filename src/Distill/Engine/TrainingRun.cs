@@ -15,7 +15,9 @@ namespace Distill.Engine;
 /// mean, the total, training accuracy, rate, images/s), last.safetensors (everything needed to resume,
 /// written atomically after every epoch) and best.safetensors (the best student's state dict).
 /// With resume, the run continues from last.safetensors and ends with the same weights as an
-/// uninterrupted run of the same recipe. report.html (curves and result) is rewritten after every epoch.
+/// uninterrupted run of the same recipe; a recipe that would change the result is refused before anything is
+/// written, and the logs are cut back to the checkpoint's epoch. run.lock names the process writing the folder
+/// while it runs. report.html (curves and result) is rewritten after every epoch.
 /// </summary>
 public static class TrainingRun
 {
@@ -26,18 +28,49 @@ public static class TrainingRun
     public sealed record Summary(string Directory, IReadOnlyList<EpochResult> Epochs, double BestAccuracy);
 
     /// <summary>Trains as the recipe says.</summary>
-    /// <exception cref="ConfigException">The recipe cannot run (e.g. the teacher checkpoint is missing).</exception>
-    public static Summary Execute(RunConfig config, bool resume = false, IProgress<TrainingProgress>? progress = null, Action<EpochResult>? onEpoch = null)
+    /// <param name="config">The recipe.</param>
+    /// <param name="resume">Continue from the folder's last.safetensors (refused, with nothing changed, if the recipe differs in anything that changes the result).</param>
+    /// <param name="progress">Step reports.</param>
+    /// <param name="onEpoch">Called after each epoch is logged and checkpointed.</param>
+    /// <param name="notices">Where repairs of the folder are announced (a stale lock taken over, leftover temporaries removed); standard error by default.</param>
+    /// <exception cref="ConfigException">
+    /// The recipe cannot run (e.g. the teacher checkpoint is missing), the folder holds a run and resume was not asked,
+    /// the recipe differs from the checkpoint's, or another live process is writing the folder.
+    /// </exception>
+    public static Summary Execute(RunConfig config, bool resume = false, IProgress<TrainingProgress>? progress = null, Action<EpochResult>? onEpoch = null,
+        TextWriter? notices = null)
     {
         ArgumentNullException.ThrowIfNull(config);
+        notices ??= Console.Error;
         var directory = config.Output;
-        Directory.CreateDirectory(directory);
         var lastPath = Path.Combine(directory, "last.safetensors");
         var bestPath = Path.Combine(directory, "best.safetensors");
         var logPath = Path.Combine(directory, "log.jsonl");
         var csvPath = Path.Combine(directory, "epochs.csv");
+        var stepsPath = Path.Combine(directory, "steps.jsonl");
         var configText = ConfigWriter.ToYaml(config);
-        if (!resume && File.Exists(lastPath))
+        var hasCheckpoint = File.Exists(lastPath);
+        if (!resume && hasCheckpoint)
+        {
+            throw new ConfigException($"{directory} already holds a run (last.safetensors): pass --resume to continue it, or choose another output");
+        }
+
+        // Everything that can refuse the run does so before the folder is touched.
+        if (resume && hasCheckpoint)
+        {
+            CheckResumable(config, lastPath);
+        }
+
+        Directory.CreateDirectory(directory);
+        using var folderLock = RunFolderLock.Acquire(directory, notices);
+        RunFolder.RemoveStaleTemporaries(directory, notices);
+        hasCheckpoint = File.Exists(lastPath);
+        if (resume && hasCheckpoint)
+        {
+            // Checked again under the lock: the folder cannot change from here on.
+            CheckResumable(config, lastPath);
+        }
+        else if (hasCheckpoint)
         {
             throw new ConfigException($"{directory} already holds a run (last.safetensors): pass --resume to continue it, or choose another output");
         }
@@ -64,22 +97,22 @@ public static class TrainingRun
         using var trainer = new Trainer(student, teacher, distiller, trainerOptions);
         var startEpoch = 1;
         var best = 0.0;
-        if (resume && File.Exists(lastPath))
+        List<EpochResult> history;
+        if (resume && hasCheckpoint)
         {
             var state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler, distiller);
             startEpoch = state.Epoch + 1;
             best = double.Parse(state.Extra.GetValueOrDefault("best_accuracy", "0"), CultureInfo.InvariantCulture);
+
+            // A run that died after logging an epoch but before renaming its checkpoint runs that epoch again: log it once.
+            history = RunFolder.TruncateLogs(directory, state.Epoch);
         }
         else
         {
-            File.WriteAllText(csvPath, "epoch,lr,train_top1,test_top1,images_per_second,seconds,terms\n");
+            File.WriteAllText(csvPath, RunFolder.CsvHeader + "\n");
             File.WriteAllText(logPath, string.Empty);
-        }
-
-        var stepsPath = Path.Combine(directory, "steps.jsonl");
-        if (startEpoch == 1)
-        {
             File.WriteAllText(stepsPath, string.Empty);
+            history = [];
         }
 
         // Steps are logged when the trainer reports (every 10 steps and at each epoch's end).
@@ -93,6 +126,7 @@ public static class TrainingRun
             File.AppendAllText(logPath, JsonSerializer.Serialize(r) + "\n");
             File.AppendAllText(csvPath, string.Create(CultureInfo.InvariantCulture,
                 $"{r.Epoch},{r.LearningRate:R},{r.TrainAccuracy:R},{r.TestAccuracy:R},{r.ImagesPerSecond:F1},{r.Seconds:F2},{string.Join(';', r.LossTerms.Select(t => $"{t.Key}={t.Value:R}"))}\n"));
+            history.Add(r);
             if (r.TestAccuracy > best)
             {
                 best = r.TestAccuracy;
@@ -102,13 +136,42 @@ public static class TrainingRun
 
             TrainingCheckpoint.Save(lastPath, student, trainer.Optimizer, trainer.Scheduler, r.Epoch, configText,
                 new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) }, distiller);
-            var history = File.ReadAllLines(logPath).Select(l => JsonSerializer.Deserialize<EpochResult>(l)!).ToArray();
             var label = config.Method.Name == "none" ? $"{config.Student.Model} alone" : teacher is null ? $"{config.Student.Model} {config.Method.Name}" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
             ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history)],
                 [new ReportWriter.ResultRow(config.Student.Model, config.Method.Name == "none" ? "alone" : config.Method.Name, [history[^1].TestAccuracy])]);
             onEpoch?.Invoke(r);
         }, startEpoch);
         return new Summary(directory, results, best);
+    }
+
+    /// <summary>Refuses to resume with a recipe that changes the result, naming each differing key with both values.</summary>
+    private static void CheckResumable(RunConfig config, string lastPath)
+    {
+        string? savedText;
+        int epoch;
+        using (DisposeScope.Enter())
+        {
+            using var file = SafeTensors.Load(lastPath);
+            savedText = file.Metadata.GetValueOrDefault("distill.config");
+            if (file.Metadata.GetValueOrDefault("distill.kind") != "training"
+                || !int.TryParse(file.Metadata.GetValueOrDefault("distill.epoch"), NumberStyles.None, CultureInfo.InvariantCulture, out epoch))
+            {
+                throw new CheckpointFormatException($"{lastPath}: not a Distill training checkpoint (its metadata lacks distill.kind=training or the epoch)");
+            }
+        }
+
+        if (savedText is null)
+        {
+            throw new ConfigException($"cannot resume {config.Output}: {lastPath} does not hold the recipe it was trained with, so the recipe cannot be checked against it");
+        }
+
+        var saved = ConfigLoader.Parse(savedText, $"{lastPath} (its recipe)");
+        var differences = RecipeDiff.Differences(saved, config, epoch);
+        if (differences.Count > 0)
+        {
+            throw new ConfigException(
+                $"cannot resume {config.Output}: the recipe differs from the one its checkpoint (epoch {epoch}) was trained with: {string.Join("; ", differences)}. Nothing was changed; restore {(differences.Count == 1 ? "that key" : "those keys")}, or train into another output");
+        }
     }
 
     private sealed class ForwardingProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>

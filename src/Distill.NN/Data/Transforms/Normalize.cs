@@ -24,6 +24,9 @@ public sealed class Normalize : ITransform
     /// <summary>CIFAR-100's statistics as the CIFAR recipes use them.</summary>
     public static Normalize Cifar100 => new([0.5071, 0.4865, 0.4409], [0.2673, 0.2564, 0.2762]);
 
+    /// <summary>ImageNet's RGB statistics (torchvision's usual choice for an image folder).</summary>
+    public static Normalize ImageNet => new([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
+
     /// <summary>Fashion-MNIST's statistics.</summary>
     public static Normalize FashionMnist => new([0.2860], [0.3530]);
 
