@@ -51,6 +51,34 @@ public sealed class DataFormatTests : IDisposable
         Assert.Contains("label 2 at byte 10", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false, "")]
+    [InlineData(true, ".gz")]
+    [InlineData(true, "")]
+    [InlineData(false, ".gz")]
+    public void FashionMnistLayout_IsFoundRawOrGzipped_AndCompressionIsToldByTheBytesNotTheName(bool gzip, string suffix)
+    {
+        // The MNIST site's canonical files unpack to raw train-images-idx3-ubyte; downloads end in .gz; some mirrors name them wrongly.
+        var (images, labels) = WriteIdx(3, 2, 2, gzip);
+        foreach (var prefix in new[] { "train", "t10k" })
+        {
+            File.Copy(images, Path.Combine(_directory, $"{prefix}-images-idx3-ubyte{suffix}"));
+            File.Copy(labels, Path.Combine(_directory, $"{prefix}-labels-idx1-ubyte{suffix}"));
+        }
+
+        Assert.Equal(Path.Combine(_directory, $"train-images-idx3-ubyte{suffix}"), IdxReader.FindFile(_directory, "train-images-idx3-ubyte"));
+        var test = IdxReader.LoadFashionMnist(train: false, _directory);
+        Assert.Equal([0, 1, 2], test.Labels);
+        Assert.Equal(4 / 255f, test.Get(1).Image.Data[0]);
+    }
+
+    [Fact]
+    public void Idx_MissingFile_NamesBothTheRawAndTheGzippedName()
+    {
+        var e = Assert.Throws<DataFormatException>(() => IdxReader.FindFile(_directory, "t10k-images-idx3-ubyte"));
+        Assert.Equal($"{Path.Combine(_directory, "t10k-images-idx3-ubyte")}: no such file (nor {Path.Combine(_directory, "t10k-images-idx3-ubyte.gz")})", e.Message);
+    }
+
     [Fact]
     public void Cifar100_FineAndCoarseLabels_AndPlanarPixels()
     {

@@ -190,7 +190,8 @@ public sealed class DataLoader
             producer.Wait();
             while (channel.Reader.TryRead(out var pending))
             {
-                pending.Wait();
+                // Batches still in flight are waited for, not reported: their errors must not hide the one already thrown.
+                ((Task)pending).ContinueWith(static _ => { }, TaskScheduler.Default).Wait();
             }
         }
     }

@@ -51,7 +51,7 @@ public static class ConfigWriter
         entries.Add(("method.name", Text(config.Method.Name)));
         foreach (var (key, value) in config.Method.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
-            entries.Add(($"method.{key}", Text(value is string text ? text : Distill.Methods.MethodOption.Format(value))));
+            entries.Add(($"method.{key}", value is string text ? Text(text) : Distill.Methods.MethodOption.Format(value)));
         }
 
         entries.Add(("train.epochs", Text(config.Train.Epochs)));
