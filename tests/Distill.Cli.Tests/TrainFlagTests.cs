@@ -26,16 +26,17 @@ public sealed class TrainFlagTests : IDisposable
     [Fact]
     public void OfficialFlagNames_AreAliases_ThatSetTheSameOptions()
     {
+        const string Recipe = "student:\n  model: resnet8\nteacher:\n  model: resnet20\n  checkpoint: t.safetensors\n";
         var overrides = TrainCommands.MethodFlags(["--ofa-eps", "[1.5]", "--ofa_stage", "[1, 3]", "--ofa-loss-weight", "2"]).ToArray();
-        var config = ConfigLoader.Parse("student:\n  model: resnet8\n", "recipe.yaml", ["method.name=ofa", .. overrides]);
+        var config = ConfigLoader.Parse(Recipe, "recipe.yaml", ["method.name=ofa", .. overrides]);
         Assert.Equal(new[] { 1.5 }, config.Method.Options["eps"]);
         Assert.Equal(new[] { "1", "3" }, config.Method.Options["stages"]);
         Assert.Equal(2.0, config.Method.Options["ofa_weight"]);
         Assert.False(config.Method.Options.ContainsKey("ofa_eps"));
-        config = ConfigLoader.Parse("student:\n  model: resnet8\n", "recipe.yaml", ["method.name=mgd", "method.alpha_mgd=2e-5", "method.lambda_mgd=0.65"]);
+        config = ConfigLoader.Parse(Recipe, "recipe.yaml", ["method.name=mgd", "method.alpha_mgd=2e-5", "method.lambda_mgd=0.65"]);
         Assert.Equal(2e-5, config.Method.Options["alpha"]);
         Assert.Equal(0.65, config.Method.Options["mask_ratio"]);
-        config = ConfigLoader.Parse("student:\n  model: resnet8\n", "recipe.yaml", ["method.name=matching", "method.mgd_with_kd=1"]);
+        config = ConfigLoader.Parse(Recipe, "recipe.yaml", ["method.name=matching", "method.mgd_with_kd=1"]);
         Assert.Equal(true, config.Method.Options["with_kd"]);
     }
 
