@@ -306,15 +306,15 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
         var start = _classStart.IndexSelect(0, labels).Reshape([batch, 1]);
         var end = start + _classCount.IndexSelect(0, labels).Reshape([batch, 1]);
         var position = Tensor.Arange(_datasetSize, DType.Int64, labels.Device).Reshape([1, _datasetSize]);
-        var own = (position >= start).LogicalAnd(position < end);
+        var excluded = Tensor.Full([], -1.0, DType.Float64, labels.Device);
         var rowsPerChunk = Math.Max(1, (1L << 24) / _datasetSize);
         var chunks = new List<Tensor>();
         for (long first = 0; first < batch; first += rowsPerChunk)
         {
             var rows = Math.Min(rowsPerChunk, batch - first);
+            var own = (position >= start.Narrow(0, first, rows)).LogicalAnd(position < end.Narrow(0, first, rows));
             var keys = Tensor.Rand([rows, _datasetSize], DType.Float64, labels.Device);
-            var masked = Tensor.Where(own.Narrow(0, first, rows), Tensor.Full([], -1.0, DType.Float64, labels.Device), keys);
-            chunks.Add(masked.TopK(Negatives, dim: 1).Indices);
+            chunks.Add(Tensor.Where(own, excluded, keys).TopK(Negatives, dim: 1).Indices);
         }
 
         var positions = chunks.Count == 1 ? chunks[0] : Tensor.Cat([.. chunks], 0);
