@@ -95,7 +95,8 @@ def sdd(p, epoch, base="kd", scales=(1, 2), T=4.0, ce=0.1, w=0.9, comp=2.0, alph
     return {"ce": F.cross_entropy(p["student.logits"], y) * ce, "sdd": loss * scale}
 
 
-def ctkd(p, epoch, base="kd", instance=False, ce=0.1, w=0.9, alpha=1.0, beta=2.0, warmup=20):
+def ctkd(p, epoch, base="kd", instance=False, ce=0.1, w=0.9, alpha=1.0, beta=2.0, warmup=0):
+    """zhengli97/CTKD helper/loops.py: loss = gamma CE + alpha KL_T + beta DKD_T (no warm-up; ours: an optional one)."""
     s, t, y = p["student.logits"], p["teacher.logits"], p["labels"]
     lam = ctkd_lambda(epoch)
     if instance:
@@ -108,7 +109,7 @@ def ctkd(p, epoch, base="kd", instance=False, ce=0.1, w=0.9, alpha=1.0, beta=2.0
     terms = {"ce": F.cross_entropy(s, y) * ce}
     if base == "dkd":
         tckd, nckd = dkd_rows(s, t, y, T)
-        terms["dkd"] = (alpha * tckd + beta * nckd).mean() * w * min(epoch / warmup, 1.0)
+        terms["dkd"] = (alpha * tckd + beta * nckd).mean() * w * (min(epoch / warmup, 1.0) if warmup else 1.0)
     elif instance:
         pt = F.softmax(t / T, 1) + 1e-7
         terms["kd"] = ((pt * (torch.log(pt) - F.log_softmax(s / T, 1))).sum(1) * (T * T).reshape(-1)).mean() * w
@@ -178,11 +179,19 @@ def at(p, epoch, stages, weight=1000.0, power=2.0):
 def cwd(p, epoch, tau=4.0, weight=3.0):
     s, t = p["student.stage3"], p["teacher.stage3"]
     if "method.align.weight" in p:
+        # pppppM/mmdetection-distiller mmdet/distillation/losses/cwd.py (ChannelWiseDivergence): N and C are the
+        # student's before the align conv; the cross-entropy form.
+        n, c, h, w = s.shape
         s = F.conv2d(s, p["method.align.weight"], p["method.align.bias"])
-    n, c = s.shape[:2]
-    ps = F.log_softmax(s.reshape(n * c, -1) / tau, 1)
-    pt = F.softmax(t.reshape(n * c, -1) / tau, 1)
-    loss = (pt * (torch.log(pt) - ps)).sum() * tau * tau / (n * c)
+        pt = F.softmax(t.reshape(-1, h * w) / tau, dim=1)
+        loss = torch.sum(-pt * F.log_softmax(s.reshape(-1, h * w) / tau, dim=1)) * tau ** 2 / (c * n)
+    else:
+        # irfanICMLL/TorchDistiller SemSeg-distill utils/criterion.py (CriterionCWD, norm 'channel', divergence
+        # 'kl'): softmax over each channel's positions, log of the student's, KLDivLoss(sum), / (n * c), * tau^2.
+        n, c, h, w = s.shape
+        norm_s = F.softmax((s / tau).reshape(n, c, -1), dim=-1)
+        norm_t = F.softmax((t.detach() / tau).reshape(n, c, -1), dim=-1)
+        loss = F.kl_div(norm_s.log(), norm_t, reduction="sum") / (n * c) * tau ** 2
     return {"ce": F.cross_entropy(p["student.logits"], p["labels"]), "cwd": loss * weight}
 
 
@@ -301,8 +310,73 @@ class ClassToken(torch.nn.Module):
         return x[:, 0]
 
 
-def ofa_projector(shape, remaining, dim, classes):
-    """The projector of spec §7.3 for a stage map [B, C, H, W] or tokens [B, L, E] (no patch merging at these sizes)."""
+class VitAttention(torch.nn.Module):
+    """timm 0.6.5's Attention with Block's defaults (qkv_bias False; projection with bias; no dropout)."""
+
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.scale = (dim // num_heads) ** -0.5
+        self.qkv = torch.nn.Linear(dim, dim * 3, bias=False)
+        self.proj = torch.nn.Linear(dim, dim)
+
+    def forward(self, x):
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        attn = (q @ k.transpose(-2, -1)) * self.scale
+        attn = attn.softmax(dim=-1)
+        return self.proj((attn @ v).transpose(1, 2).reshape(B, N, C))
+
+
+class VitMlp(torch.nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(dim, hidden)
+        self.act = torch.nn.GELU()
+        self.fc2 = torch.nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class VitBlock(torch.nn.Module):
+    """timm 0.6.5's Block(dim, num_heads) with its defaults: mlp_ratio 4, nn.LayerNorm (eps 1e-5), GELU, pre-norm."""
+
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.norm1 = torch.nn.LayerNorm(dim)
+        self.attn = VitAttention(dim, num_heads)
+        self.norm2 = torch.nn.LayerNorm(dim)
+        self.mlp = VitMlp(dim, int(dim * 4.0))
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class OfaPatchMerging(torch.nn.Module):
+    """Hao840/OFAKD distillers/utils.py PatchMerging, applied to the patch tokens only (TokenFnContext with one class token)."""
+
+    def __init__(self, resolution, dim, out_dim, act):
+        super().__init__()
+        self.resolution = resolution
+        self.norm = torch.nn.LayerNorm(4 * dim)
+        self.reduction = torch.nn.Linear(4 * dim, out_dim, bias=False)
+        self.act = torch.nn.GELU() if act else torch.nn.Identity()
+
+    def forward(self, tokens):
+        cls, x = tokens[:, :1], tokens[:, 1:]
+        H = W = self.resolution
+        B, L, C = x.shape
+        assert L == H * W
+        x = x.view(B, H, W, C)
+        x = torch.cat([x[:, 0::2, 0::2, :], x[:, 1::2, 0::2, :], x[:, 0::2, 1::2, :], x[:, 1::2, 1::2, :]], -1).view(B, -1, 4 * C)
+        return torch.cat([cls, self.act(self.reduction(self.norm(x)))], 1)
+
+
+def ofa_projector(shape, remaining, dim, classes, student_dim=None):
+    """The projector of Hao840/OFAKD distillers/ofa.py for a stage map [B, C, H, W] or tokens [B, L, E] (one class token)."""
     if len(shape) == 4:
         c, layers = shape[1], []
         if remaining == 0:
@@ -313,31 +387,35 @@ def ofa_projector(shape, remaining, dim, classes):
             c = nxt
         layers += [torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(dim, classes)]
         return torch.nn.Sequential(*layers)
-    e = shape[2]
-    blocks = [torch.nn.TransformerEncoderLayer(e, 4, 4 * e, dropout=0.0, activation="gelu", layer_norm_eps=1e-6, batch_first=True, norm_first=True)
-              for _ in range(max(remaining, 1))]
-    return torch.nn.Sequential(*blocks, ClassToken(), torch.nn.Linear(e, classes))
+    patch_num, embed_dim = shape[1], shape[2]
+    feature_dim_s = student_dim or embed_dim
+    patch_grid = int(patch_num ** .5)
+    merge_num = max(int(math.log2(patch_grid / 7)), 0)
+    mergers = [OfaPatchMerging(patch_grid // 2 ** i, embed_dim if i == 0 else feature_dim_s, feature_dim_s, i == 0 or i != merge_num - 1)
+               for i in range(merge_num)]
+    blocks = [VitBlock(feature_dim_s, 4) for _ in range(max(remaining, 1))]
+    return torch.nn.Sequential(*mergers, *blocks, ClassToken(), torch.nn.Linear(feature_dim_s, classes))
 
 
-def ofa(p, epoch, stages, dim, eps, tau=1.0, smoothing=0.1):
+def ofa(p, epoch, stages, dim, eps, tau=1.0, smoothing=0.1, student_dim=None):
     from torch.nn.utils.stateless import functional_call
     s, t, y = p["student.logits"], p["teacher.logits"], p["labels"]
     eps = eps * (len(stages) + 1) if len(eps) == 1 else eps
     total = 0
     for i, st in enumerate(stages):
         x = p[f"student.{st}"]
-        module = ofa_projector(list(x.shape), len(stages) - 1 - i, dim, s.shape[1]).to(x.dtype)
+        module = ofa_projector(list(x.shape), len(stages) - 1 - i, dim, s.shape[1], student_dim).to(x.dtype)
         prefix = f"method.projectors.{i}."
         params = {k[len(prefix):]: v for k, v in p.items() if k.startswith(prefix)}
         total = total + ofa_loss(functional_call(module, params, (x,)), t, y, eps[i], tau)
     return {"ce": F.cross_entropy(s, y, label_smoothing=smoothing), "kd": ofa_loss(s, t, y, eps[-1], tau), "ofa": total}
 
 
-def ofa_params(stages_shapes, dim, classes):
+def ofa_params(stages_shapes, dim, classes, student_dim=None):
     """Random values for every projector parameter, named as the C# module tree names them."""
     out = {}
     for i, shape in enumerate(stages_shapes):
-        module = ofa_projector(shape, len(stages_shapes) - 1 - i, dim, classes)
+        module = ofa_projector(shape, len(stages_shapes) - 1 - i, dim, classes, student_dim)
         for name, v in module.named_parameters():
             scale = 0.05 if v.dim() < 2 else 1.0 / math.sqrt(max(1, v[0].numel()))
             base = 1.0 if name.endswith("weight") and v.dim() == 1 else 0.0
@@ -520,10 +598,37 @@ def build_cases():
             p["method.queue_labels"] = torch.tensor([0, 1, 2, 3, 0, 1, 2, 3, 1, -1, -1, -1])
             opts = {"queue_size": q, "feat_dim": d}
         else:
-            contrast = torch.stack([torch.nonzero(dataset != dataset[i]).reshape(-1)[torch.randint(0, 30, (k,))] for i in indices])
+            # RepDistiller's sampler: np.random.choice(cls_negative[target], k, replace=k > len(pool)), here k < 30.
+            contrast = torch.stack([torch.nonzero(dataset != dataset[i]).reshape(-1)[torch.randperm(30)[:k]] for i in indices])
             p["random.contrast"] = contrast
             opts = {"nce_k": k, "feat_dim": d}
         case("crd_queue" if queue else "crd_bank", "crd", opts, 1, p, crd, queue=queue)
+
+    # Cases added with the fixes that follow the authors' code (issue #11): their own seed, so the cases above keep
+    # their inputs. OFA's ViT projector on small-magnitude tokens (LayerNorm eps 1e-5 against 1e-6 shows there) and
+    # with two patch mergings (28 x 28 -> 7 x 7 patches); CWD with the align conv in mmdetection-distiller's recipe; CTKD+DKD
+    # with the optional warm-up.
+    torch.manual_seed(2027)
+    b, k = 2, 10
+    shapes = [[b, 17, 8]]
+    p = logits(b, k)
+    p["student.stage1"] = rand(*shapes[0], scale=1e-3)
+    p["student.pooled"], p["teacher.pooled"] = rand(b, 8), rand(b, 12).relu()
+    p.update(ofa_params(shapes, 12, k))
+    case("ofa_vit_small_tokens", "ofa", {}, 1, p, ofa, stages=["stage1"], dim=12, eps=[1.0])
+    shapes = [[b, 785, 8]]
+    p = logits(b, k)
+    p["student.stage1"] = rand(*shapes[0])
+    p["student.pooled"], p["teacher.pooled"] = rand(b, 8), rand(b, 6).relu()
+    p.update(ofa_params(shapes, 8, k, student_dim=8))
+    case("ofa_vit_two_merges", "ofa", {"ofa_eps": [1.5]}, 1, p, ofa, stages=["stage1"], dim=8, eps=[1.5], student_dim=8)
+    p = logits(3, 10)
+    p.update({"student.stage3": rand(3, 5, 4, 4), "teacher.stage3": rand(3, 7, 4, 4, scale=2.0)})
+    p.update({"method." + n: v for n, v in conv_params("align", 5, 7, 1).items()})
+    case("cwd_align_tau1_w5", "cwd", {"tau": 1, "weight": 5}, 1, p, cwd, tau=1.0, weight=5.0)
+    p = logits(4, 10)
+    p["method.theta"] = f32(torch.tensor(0.3, dtype=torch.float64))
+    case("ctkd_dkd_warmup20_epoch3", "ctkd", {"base": "dkd", "warmup": 20}, 3, p, ctkd, base="dkd", ce=1.0, w=1.0, warmup=20)
     return cases
 
 

@@ -47,6 +47,49 @@ public sealed class ContrastiveMemoryTests
     }
 
     [Fact]
+    public void SampledNegatives_AreDistinctWithinEachRow_AndOfAnotherClass_AsTheOfficialSampler()
+    {
+        using var scope = DisposeScope.Enter();
+        TorchRuntime.ManualSeed(4);
+
+        // Pools of 20 other-class samples; K = 20 takes the whole pool (a permutation of it), K = 12 a part.
+        foreach (var k in new[] { 20, 12 })
+        {
+            using var crd = new ContrastiveRepresentationDistillation(4, 5, Labels, featureDim: 6, negatives: k);
+            var labels = new long[] { 0, 1, 2, 0, 1, 2, 2 };
+            var values = crd.SampleNegatives(Tensor.From(labels)).ToArray<long>();
+            for (var b = 0; b < labels.Length; b++)
+            {
+                var row = values.Skip(b * k).Take(k).Select(i => (int)i).ToArray();
+                Assert.DoesNotContain(row, i => Labels[i] == labels[b]);
+                Assert.Equal(k, row.Distinct().Count());
+            }
+        }
+    }
+
+    [Fact]
+    public void SampledNegatives_DrawWithReplacement_OnlyForClassesWhosePoolIsSmallerThanK()
+    {
+        using var scope = DisposeScope.Enter();
+        TorchRuntime.ManualSeed(5);
+
+        // Class 1 has 30 of the 40 samples: its pool (10) is smaller than K = 16, the other classes' (35) is not.
+        var labels = Enumerable.Range(0, 40).Select(i => i < 5 ? 0 : i < 35 ? 1 : 2).ToArray();
+        using var crd = new ContrastiveRepresentationDistillation(4, 5, labels, featureDim: 6, negatives: 16);
+        var batch = new long[] { 0, 1, 2, 1 };
+        var values = crd.SampleNegatives(Tensor.From(batch)).ToArray<long>();
+        for (var b = 0; b < batch.Length; b++)
+        {
+            var row = values.Skip(b * 16).Take(16).Select(i => (int)i).ToArray();
+            Assert.DoesNotContain(row, i => labels[i] == batch[b]);
+            if (batch[b] != 1)
+            {
+                Assert.Equal(16, row.Distinct().Count());
+            }
+        }
+    }
+
+    [Fact]
     public void Queue_KeepsItsSize_AndWrapsFirstInFirstOut()
     {
         using var scope = DisposeScope.Enter();

@@ -72,7 +72,7 @@ public static class ConfigLoader
         var teacher = root.Child("teacher", ["model", "checkpoint"]);
         var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? "none";
         var descriptor = MethodFactory.Find(methodName);
-        var method = root.Child("method", ["name", .. descriptor?.Options.Select(o => o.Key) ?? []]);
+        var method = root.Child("method", ["name", .. descriptor?.Keys ?? []]);
         var train = root.Child("train", ["epochs", "lr", "momentum", "weight_decay", "schedule", "milestones", "seed"]);
         var models = ModelRegistry.Names.Select(n => n.Name).ToArray();
         var defaults = new RunConfig();
@@ -133,16 +133,29 @@ public static class ConfigLoader
         var values = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (var option in descriptor.Options)
         {
+            // The key or one alias (the official name); an override (--set, --flag) replaces the recipe's own spelling.
+            var given = option.Keys.Where(section.Has).ToArray();
+            if (given.Length > 1 && given.Count(section.FromOverride) == 1)
+            {
+                given = [.. given.Where(section.FromOverride)];
+            }
+
+            if (given.Length > 1)
+            {
+                throw section.Error(given[1], $"method.{given[0]} and method.{given[1]} are the same option ({option.DisplayName}); give one");
+            }
+
+            var key = given.Length == 1 ? given[0] : option.Key;
             object? value = option.Kind switch
             {
-                MethodOptionKind.Number => section.Double(option.Key, option.Minimum),
-                MethodOptionKind.Integer => section.Int(option.Key, double.IsNegativeInfinity(option.Minimum) ? int.MinValue : (int)option.Minimum),
-                MethodOptionKind.Boolean => section.Bool(option.Key),
-                MethodOptionKind.Choice => section.String(option.Key, [.. option.Allowed]),
-                MethodOptionKind.Text => section.String(option.Key),
-                MethodOptionKind.IntegerList => section.IntList(option.Key),
-                MethodOptionKind.NumberList => section.DoubleList(option.Key),
-                _ => section.StringList(option.Key),
+                MethodOptionKind.Number => section.Double(key, option.Minimum),
+                MethodOptionKind.Integer => section.Int(key, double.IsNegativeInfinity(option.Minimum) ? int.MinValue : (int)option.Minimum),
+                MethodOptionKind.Boolean => section.Bool(key),
+                MethodOptionKind.Choice => section.String(key, [.. option.Allowed]),
+                MethodOptionKind.Text => section.String(key),
+                MethodOptionKind.IntegerList => section.IntList(key),
+                MethodOptionKind.NumberList => section.DoubleList(key),
+                _ => section.StringList(key),
             };
             if (value is not null)
             {
@@ -288,8 +301,8 @@ public static class ConfigLoader
             return text switch
             {
                 null => null,
-                "true" or "True" or "yes" => true,
-                "false" or "False" or "no" => false,
+                "true" or "True" or "yes" or "1" => true,
+                "false" or "False" or "no" or "0" => false,
                 _ => throw new ConfigException($"{Where(node!)}: {Qualified(key)} is '{text}'; expected true or false"),
             };
         }
@@ -319,6 +332,10 @@ public static class ConfigLoader
                 ? v
                 : throw new ConfigException($"{Where(item)}: {Qualified(key)} holds '{(item as YamlScalarNode)?.Value ?? item.ToString()}'; expected a list of {expected}")).ToArray();
         }
+
+        public bool Has(string key) => _node.Children.ContainsKey(new YamlScalarNode(key));
+
+        public bool FromOverride(string key) => _node.Children.TryGetValue(new YamlScalarNode(key), out var node) && _origins.ContainsKey(node);
 
         public ConfigException Error(string key, string message) =>
             new($"{(_node.Children.TryGetValue(new YamlScalarNode(key), out var node) ? Where(node) : _file)}: {message}");

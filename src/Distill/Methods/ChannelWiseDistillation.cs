@@ -5,11 +5,18 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// Channel-wise distillation for dense prediction (Shu et al., ICCV 2021; spec §9, the official KL form):
-/// each channel's map becomes a distribution over spatial positions, p = softmax(T_c/τ), q = softmax(S_c/τ),
-/// and L = w_ce CE + w τ² / (N·C) Σ_{n,c} KL(p ‖ q). A 1×1 align conv (with bias) maps the student's
-/// channels to the teacher's when they differ; the maps must share H×W. Defaults τ = 4, w = 3 (the
-/// official segmentation recipe; detection uses τ = 1 with w = 5 or 10), last stage output. Terms: "ce", "cwd".
+/// Channel-wise distillation for dense prediction (Shu et al., ICCV 2021; spec §9): each channel's map becomes a
+/// distribution over spatial positions, p = softmax(T_c/τ), q = softmax(S_c/τ). Each mode follows one official
+/// code exactly:
+/// <list type="bullet">
+/// <item>Equal channel counts (logit maps): the authors' segmentation code (irfanICMLL/TorchDistiller,
+/// SemSeg-distill CriterionCWD, norm 'channel', divergence 'kl'): L_cwd = τ² / (N·C) Σ_{n,c} KL(p ‖ q).</item>
+/// <item>Different channel counts: mmdetection-distiller's ChannelWiseDivergence: a 1×1 align conv (with bias)
+/// maps the student's C_s channels to the teacher's, and L_cwd = τ² / (N·C_s) Σ_{n,c} Σ_i −p_i log q_i (the
+/// cross-entropy form, divided by the student's channel count before alignment).</item>
+/// </list>
+/// L = w_ce CE + w L_cwd; the maps must share H×W. Defaults τ = 4, w = 3 (the official segmentation recipe;
+/// mmdetection-distiller's RetinaNet recipe uses τ = 1, w = 5), last stage output. Terms: "ce", "cwd".
 /// </summary>
 public sealed class ChannelWiseDistillation : FeaturePairDistiller
 {
@@ -42,7 +49,10 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
     /// <summary>The CWD weight.</summary>
     public double Weight { get; }
 
-    /// <summary>τ² / (N·C) Σ_{n,c} KL(softmax_hw(t/τ) ‖ softmax_hw(s/τ)) of two maps of equal shape.</summary>
+    /// <summary>Whether an align conv maps the student's channels (mmdetection-distiller's form) or not (the segmentation code's).</summary>
+    public bool Aligned => _align is not null;
+
+    /// <summary>The segmentation code's form: τ² / (N·C) Σ_{n,c} KL(softmax_hw(t/τ) ‖ softmax_hw(s/τ)) of two maps of equal shape.</summary>
     public static Tensor Loss(Tensor student, Tensor teacher, double tau)
     {
         ArgumentNullException.ThrowIfNull(student);
@@ -53,18 +63,29 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
         return F.KlDiv(F.LogSoftmax(s, 1), F.Softmax(t, 1), Reduction.Sum) * (tau * tau / (n * c));
     }
 
+    /// <summary>
+    /// mmdetection-distiller's form: τ² / (N·C_s) Σ_{n,c} Σ_i −softmax_hw(t/τ)_i log softmax_hw(s/τ)_i of the aligned
+    /// student map and the teacher map (equal shapes), C_s the student's channel count before alignment.
+    /// </summary>
+    public static Tensor AlignedLoss(Tensor alignedStudent, Tensor teacher, double tau, long studentChannels)
+    {
+        ArgumentNullException.ThrowIfNull(alignedStudent);
+        ArgumentNullException.ThrowIfNull(teacher);
+        var spatial = alignedStudent.Size(2) * alignedStudent.Size(3);
+        var s = alignedStudent.Reshape([-1, spatial]) / tau;
+        var t = teacher.Reshape([-1, spatial]) / tau;
+        return -(F.Softmax(t, 1) * F.LogSoftmax(s, 1)).Sum() * (tau * tau / (alignedStudent.Size(0) * studentChannels));
+    }
+
     /// <inheritdoc />
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var student = inputs.Student(StudentTap);
-        if (_align is not null)
-        {
-            student = _align.Forward(student);
-        }
-
+        var teacher = inputs.Teacher(TeacherTap);
+        var cwd = _align is null ? Loss(student, teacher, Tau) : AlignedLoss(_align.Forward(student), teacher, Tau, student.Size(1));
         return new LossTerms()
             .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
-            .Add("cwd", Loss(student, inputs.Teacher(TeacherTap), Tau) * Weight);
+            .Add("cwd", cwd * Weight);
     }
 }

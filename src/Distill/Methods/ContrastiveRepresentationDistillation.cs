@@ -19,8 +19,10 @@ namespace Distill.Methods;
 /// longer grows with the data set: the positive is the other network's current (detached) embedding, the negatives
 /// the queue's entries of other classes (m = Q; empty and same-class slots are left out of the sum).
 /// </para>
-/// The negatives are drawn on the device from the run's generator; `distill check` can fix them as random.contrast
-/// [B, K] (data-set indices). Terms: "ce", "crd" (and "kd").
+/// The negatives are drawn as the official sampler draws them: K distinct samples of other classes per row (without
+/// replacement; with replacement only when K exceeds the row's pool of other-class samples), on the device from the
+/// run's generator; `distill check` can fix them as random.contrast [B, K] (data-set indices). Terms: "ce", "crd"
+/// (and "kd").
 /// </summary>
 public sealed class ContrastiveRepresentationDistillation : Distiller
 {
@@ -37,6 +39,8 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
     private readonly Tensor _classStart;
     private readonly Tensor _classCount;
     private readonly Tensor _classOthers;
+    private readonly Tensor _classNeedsReplacement;
+    private readonly int _replacementClasses;
     private readonly long _datasetSize;
 
     /// <summary>Creates the method for pooled features of <paramref name="studentDim"/> and <paramref name="teacherDim"/> over a data set with these labels.</summary>
@@ -107,6 +111,14 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
         {
             throw new ArgumentException("crd: every sample has the same class, so there are no negatives of another class", nameof(datasetLabels));
         }
+
+        // Classes whose pool of other-class samples is smaller than K draw with replacement (as the official sampler).
+        var needsReplacement = counts.Select(c => _datasetSize - c < Negatives ? 1L : 0L).ToArray();
+        _replacementClasses = (int)needsReplacement.Sum();
+        using (DisposeScope.Enter())
+        {
+            _classNeedsReplacement = RegisterBuffer("class_needs_replacement", Tensor.From(needsReplacement, classes).To(DType.Bool), persistent: false)!;
+        }
     }
 
     /// <inheritdoc />
@@ -149,7 +161,7 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
     public override IReadOnlyList<string> TeacherTaps => ["pooled"];
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> RandomDraws => QueueSize > 0 ? [] : [$"contrast [B, {Negatives}] Int64 (data-set indices of each sample's negatives, other classes)"];
+    public override IReadOnlyList<string> RandomDraws => QueueSize > 0 ? [] : [$"contrast [B, {Negatives}] Int64 (data-set indices of each sample's negatives: other classes, distinct within a row unless K exceeds the pool)"];
 
     /// <summary>The NCE loss of scores P [B, 1 + K] (column 0 the positive); <paramref name="valid"/> [B, K] masks negatives out.</summary>
     public static Tensor NceLoss(Tensor scores, long datasetSize, long negatives, Tensor? valid = null)
@@ -271,11 +283,55 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
         memory.IndexCopyInPlace(0, indices, F.Normalize(rows, dim: 1));
     }
 
-    /// <summary>K data-set indices per label [B] drawn uniformly from the samples of other classes ([B, K], on the labels' device).</summary>
+    /// <summary>
+    /// K data-set indices per label [B] ([B, K], on the labels' device), as RepDistiller's sampler: for each row, K
+    /// distinct samples drawn uniformly without replacement from the samples of other classes; only when K exceeds
+    /// that pool are they drawn with replacement (numpy's choice(pool, K, replace=K &gt; |pool|)).
+    /// </summary>
+    /// <remarks>
+    /// Without replacement, on the device: every data-set position (sorted by class) gets a uniform key, the row's own
+    /// class gets −1, and the K largest keys are the sample (the first K of a uniform random permutation of the pool).
+    /// Rows are keyed in chunks of at most 2^24 keys, so memory stays bounded on large data sets.
+    /// </remarks>
     public Tensor SampleNegatives(Tensor labels)
     {
         ArgumentNullException.ThrowIfNull(labels);
         using var noGrad = Autograd.NoGrad();
+        var batch = labels.Size(0);
+        if (_replacementClasses == _classStart.Size(0))
+        {
+            return SampleWithReplacement(labels);
+        }
+
+        var start = _classStart.IndexSelect(0, labels).Reshape([batch, 1]);
+        var end = start + _classCount.IndexSelect(0, labels).Reshape([batch, 1]);
+        var position = Tensor.Arange(_datasetSize, DType.Int64, labels.Device).Reshape([1, _datasetSize]);
+        var excluded = Tensor.Full([], -1.0, DType.Float64, labels.Device);
+        var rowsPerChunk = Math.Max(1, (1L << 24) / _datasetSize);
+        var chunks = new List<Tensor>();
+        for (long first = 0; first < batch; first += rowsPerChunk)
+        {
+            var rows = Math.Min(rowsPerChunk, batch - first);
+            var own = (position >= start.Narrow(0, first, rows)).LogicalAnd(position < end.Narrow(0, first, rows));
+            var keys = Tensor.Rand([rows, _datasetSize], DType.Float64, labels.Device);
+            chunks.Add(Tensor.Where(own, excluded, keys).TopK(Negatives, dim: 1).Indices);
+        }
+
+        var positions = chunks.Count == 1 ? chunks[0] : Tensor.Cat([.. chunks], 0);
+        var drawn = _byClass.IndexSelect(0, positions.Reshape([-1])).Reshape([batch, Negatives]);
+        if (_replacementClasses == 0)
+        {
+            return drawn;
+        }
+
+        // Some classes' pools are smaller than K: their rows are drawn with replacement instead.
+        var replace = _classNeedsReplacement.IndexSelect(0, labels).Reshape([batch, 1]);
+        return Tensor.Where(replace, SampleWithReplacement(labels), drawn);
+    }
+
+    // K uniform draws with replacement from the other classes: r ~ U[0, N − n_y), shifted past class y's block.
+    private Tensor SampleWithReplacement(Tensor labels)
+    {
         var batch = labels.Size(0);
         var start = _classStart.IndexSelect(0, labels).Reshape([batch, 1]);
         var count = _classCount.IndexSelect(0, labels).Reshape([batch, 1]);

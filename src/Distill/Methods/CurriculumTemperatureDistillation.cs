@@ -22,8 +22,10 @@ namespace Distill.Methods;
 /// </para>
 /// <para>
 /// Base "kd": L = w_ce CE + w_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)) (CIFAR 0.1 / 0.9). Base "dkd": DKD at
-/// the learned temperature, L = w_ce CE + w_kd min(epoch / warmup, 1)(α TCKD + β NCKD) (the authors' DKD+CTKD
-/// script: CE 1, weight 1, α 1, β 2). With logit standardisation the distillation term sees z-scored logits.
+/// the learned temperature, L = w_ce CE + w_kd (α TCKD + β NCKD) (the authors' DKD+CTKD script: CE 1, weight 1,
+/// α 1, β 2). The authors' CTKD has no DKD warm-up, so none is the default; a warm-up of W epochs, if asked
+/// for, scales the DKD term by min(epoch / W, 1) as DKD's own code does. With logit standardisation the
+/// distillation term sees z-scored logits.
 /// Terms: "ce" and "kd" (or "dkd").
 /// </para>
 /// </summary>
@@ -35,10 +37,11 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     /// <summary>Creates the method with the CIFAR defaults (global temperature, KD base).</summary>
     public CurriculumTemperatureDistillation(double ceWeight = 0.1, double kdWeight = 0.9, double temperatureStart = 1, double temperatureRange = 20,
         int decayEpochs = 10, double lambdaMin = -1, double lambdaMax = 0, bool logitStandardization = false, string baseMethod = "kd",
-        double alpha = 1, double beta = 2, int warmupEpochs = 20, int instanceClasses = 0, int instanceHidden = 128)
+        double alpha = 1, double beta = 2, int warmupEpochs = 0, int instanceClasses = 0, int instanceHidden = 128)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(temperatureRange);
         ArgumentOutOfRangeException.ThrowIfLessThan(decayEpochs, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(warmupEpochs);
         if (baseMethod is not ("kd" or "dkd"))
         {
             throw new ArgumentException($"ctkd: base '{baseMethod}' is not kd or dkd", nameof(baseMethod));
@@ -120,7 +123,7 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     /// <summary>DKD's β (base dkd).</summary>
     public double Beta { get; }
 
-    /// <summary>DKD's warm-up in epochs (base dkd).</summary>
+    /// <summary>DKD's warm-up in epochs (base dkd); 0 (the default, as the authors' CTKD): none.</summary>
     public int WarmupEpochs { get; }
 
     /// <summary>λ for a 1-based epoch: the cosine curriculum of §5.2.</summary>

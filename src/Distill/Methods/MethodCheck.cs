@@ -148,7 +148,7 @@ public static class MethodCheck
         sb.Append("options (--set key=value):\n");
         foreach (var option in descriptor.Options)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"  {option.Key} = {(option.FormatDefault() is { Length: > 0 } d ? d : "\"\"")}: {option.Description}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  {option.DisplayName} = {(option.FormatDefault() is { Length: > 0 } d ? d : "\"\"")}: {option.Description}\n");
         }
 
         return sb.ToString();

@@ -5,7 +5,8 @@ namespace Distill.Methods;
 /// <summary>
 /// One option of a method, as a recipe's method section or `distill check --set` names it: the key, its
 /// type, the method's default and what it means. <see cref="Minimum"/> bounds numbers and integers;
-/// <see cref="Allowed"/> lists the values of a choice.
+/// <see cref="Allowed"/> lists the values of a choice; <see cref="Aliases"/> are the official code's names for the
+/// same option (a recipe or a --flag may use either, not both).
 /// </summary>
 /// <param name="Key">The recipe key (snake_case), e.g. "temperature".</param>
 /// <param name="Kind">The value type.</param>
@@ -18,6 +19,18 @@ public sealed record MethodOption(string Key, MethodOptionKind Kind, object Defa
 
     /// <summary>The allowed values of a <see cref="MethodOptionKind.Choice"/>.</summary>
     public IReadOnlyList<string> Allowed { get; init; } = [];
+
+    /// <summary>Other keys for the same option: the official code's flag or config names, e.g. "ofa_eps" for "eps".</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>The key and its aliases, the key first.</summary>
+    public IEnumerable<string> Keys => [Key, .. Aliases];
+
+    /// <summary>The key with its aliases, e.g. "eps (ofa_eps)".</summary>
+    public string DisplayName => Aliases.Count == 0 ? Key : $"{Key} ({string.Join(", ", Aliases)})";
+
+    /// <summary>This option, also accepted under <paramref name="aliases"/>.</summary>
+    public MethodOption Alias(params string[] aliases) => this with { Aliases = [.. Aliases, .. aliases] };
 
     /// <summary>A real-number option.</summary>
     public static MethodOption Number(string key, double value, string description, double minimum = 0) =>

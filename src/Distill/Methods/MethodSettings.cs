@@ -16,7 +16,22 @@ public sealed class MethodSettings
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(given);
         _descriptor = descriptor;
-        _given = given;
+
+        // Values given under an alias (the official code's name) are kept under the option's key.
+        var canonical = new Dictionary<string, object>(StringComparer.Ordinal);
+        var spelled = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in given)
+        {
+            var name = descriptor.Option(key)?.Key ?? key;
+            if (!canonical.TryAdd(name, value))
+            {
+                throw new ArgumentException($"method {descriptor.Name}: {spelled[name]} and {key} are the same option; give one");
+            }
+
+            spelled[name] = key;
+        }
+
+        _given = canonical;
     }
 
     /// <summary>The value of <paramref name="key"/>: the given one, else the default.</summary>

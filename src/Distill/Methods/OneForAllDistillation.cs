@@ -13,13 +13,16 @@ namespace Distill.Methods;
 /// Defaults: every stage, ε = [1] (one value for all stages and the logits, else one per stage plus one for the
 /// logits; 1.5 for DeiT-T → ResNet18), τ = 1, weights 1.
 /// <para>
-/// Projectors, D = max(d_s, d_t) (the pooled sizes): for a CNN stage map [C, H, W], stage i of n gets n − i SepConv
+/// Projectors as the official code (Hao840/OFAKD distillers/ofa.py), D = max(d_s, d_t) (the pooled sizes), r the
+/// number of network stages after the chosen one (the official 4 − stage): for a CNN stage map [C, H, W], r SepConv
 /// blocks (depthwise 3×3 stride 2 → pointwise → BN → ReLU → depthwise 3×3 → pointwise → BN → ReLU; channels double,
 /// the last block gives D), the last stage a 1×1 conv to D; then global average pooling and Linear(D → K). For ViT
-/// tokens [L, E] (one class token), ⌊log₂(⌊√L⌋ / 7)⌋ PatchMerging layers (2×2 concat → LayerNorm → Linear, GELU
-/// between) on the patch tokens, max(n − i, 1) pre-norm ViT blocks with 4 heads, the class token and Linear(→ K).
-/// Kaiming-normal (fan-out, ReLU) convs, BN 1 / 0, Linear N(0, 0.02) (timm's truncation at ±2 never binds at that
-/// std) with zero bias. Terms: "ce", "kd" and "ofa".
+/// tokens [L, E] (one class token, E = d_s), ⌊log₂(⌊√L⌋ / 7)⌋ PatchMerging layers on the patch tokens (2×2 concat →
+/// LayerNorm(eps 1e-5) → Linear(4E → E) without bias; GELU after each but the last of two or more), the class token
+/// passing unchanged, then max(r, 1) of timm's ViT Block with its defaults (dim d_s, 4 heads, pre-norm LayerNorm eps 1e-5, q/k/v
+/// without bias, MLP ratio 4 with exact GELU, no dropout, drop-path or layer scale), the class token and
+/// Linear(d_s → K). Kaiming-normal (fan-out, ReLU) convs, BN 1 / 0, every Linear (the blocks' too) N(0, 0.02)
+/// (timm's truncation at ±2 never binds at that std) with zero bias, LayerNorm 1 / 0. Terms: "ce", "kd" and "ofa".
 /// </para>
 /// </summary>
 public sealed class OneForAllDistillation : Distiller
@@ -29,9 +32,22 @@ public sealed class OneForAllDistillation : Distiller
     private readonly Sequential[] _projectors;
 
     /// <summary>Creates the method for student stage taps of the given shapes (with batch dimension), K classes and projector width D.</summary>
+    /// <param name="stages">The student's stage taps.</param>
+    /// <param name="stageShapes">Their shapes, [B, C, H, W] or [B, L, E].</param>
+    /// <param name="numClasses">K.</param>
+    /// <param name="projectorDim">D, the CNN projectors' width (max of the pooled sizes).</param>
+    /// <param name="eps">ε: one value, or one per stage then the logits'.</param>
+    /// <param name="temperature">τ.</param>
+    /// <param name="gtWeight">The cross-entropy weight.</param>
+    /// <param name="kdWeight">The final logits' OFA weight.</param>
+    /// <param name="ofaWeight">The projectors' OFA weight.</param>
+    /// <param name="labelSmoothing">The cross-entropy's label smoothing.</param>
+    /// <param name="studentDim">d_s, the student's pooled size, which token stages must match (the official projector's width); 0: not checked.</param>
+    /// <param name="stagesAfter">For each stage, how many network stages follow it (r); null: as if the chosen stages were all of them.</param>
     /// <exception cref="ArgumentException">The ε list has the wrong length or a stage map is neither [B, C, H, W] nor [B, L, E].</exception>
     public OneForAllDistillation(IReadOnlyList<string> stages, IReadOnlyList<long[]> stageShapes, long numClasses, long projectorDim, IReadOnlyList<double> eps,
-        double temperature = 1, double gtWeight = 1, double kdWeight = 1, double ofaWeight = 1, double labelSmoothing = 0.1)
+        double temperature = 1, double gtWeight = 1, double kdWeight = 1, double ofaWeight = 1, double labelSmoothing = 0.1, long studentDim = 0,
+        IReadOnlyList<int>? stagesAfter = null)
     {
         ArgumentNullException.ThrowIfNull(stages);
         ArgumentNullException.ThrowIfNull(stageShapes);
@@ -53,11 +69,11 @@ public sealed class OneForAllDistillation : Distiller
         _projectors = new Sequential[stages.Count];
         for (var i = 0; i < stages.Count; i++)
         {
-            var remaining = stages.Count - 1 - i;
+            var remaining = stagesAfter?[i] ?? stages.Count - 1 - i;
             _projectors[i] = stageShapes[i].Length switch
             {
                 4 => CnnProjector(stageShapes[i][1], remaining, projectorDim, numClasses),
-                3 => TokenProjector(stageShapes[i][1], stageShapes[i][2], Math.Max(remaining, 1), numClasses),
+                3 => TokenProjector(stages[i], stageShapes[i][1], stageShapes[i][2], studentDim > 0 ? studentDim : stageShapes[i][2], Math.Max(remaining, 1), numClasses),
                 _ => throw new ArgumentException($"ofa: the student's {stages[i]} has shape {Tensor.FormatShape(stageShapes[i])}; a map [B, C, H, W] or tokens [B, L, E] is needed"),
             };
             projectors.Add(_projectors[i]);
@@ -170,19 +186,26 @@ public sealed class OneForAllDistillation : Distiller
         new BatchNorm2d(output),
         new ReLU());
 
-    private static Sequential TokenProjector(long tokens, long dim, int blocks, long classes)
+    private static Sequential TokenProjector(string stage, long tokens, long embedDim, long dim, int blocks, long classes)
     {
         var grid = (long)Math.Floor(Math.Sqrt(tokens));
         var merges = Math.Max((int)Math.Floor(Math.Log2(grid / 7.0)), 0);
+        if (embedDim != dim)
+        {
+            // The official projector concatenates the untouched class token with the merged patch tokens, then runs
+            // blocks of width d_s: it only works when the tokens are d_s wide.
+            throw new ArgumentException($"ofa: the student's {stage} has {embedDim}-wide tokens but its pooled size is {dim}; the token projector needs them equal");
+        }
+
         var layers = new Sequential();
         for (var m = 0; m < merges; m++)
         {
-            layers.Add(new PatchMerging(dim, activation: m < merges - 1 || merges == 1));
+            layers.Add(new PatchMerging(dim, activation: m == 0 || m < merges - 1));
         }
 
         for (var b = 0; b < blocks; b++)
         {
-            layers.Add(new TransformerEncoderLayer(dim, 4, dim * 4, dropout: 0, gelu: true, layerNormEps: 1e-6, batchFirst: true, normFirst: true));
+            layers.Add(new VisionBlock(dim, 4));
         }
 
         layers.Add(new ClassToken());
@@ -198,7 +221,7 @@ public sealed class OneForAllDistillation : Distiller
 
     /// <summary>
     /// Swin-style merging of the patch tokens (the class token passes through unchanged): each 2×2 neighbourhood
-    /// concatenated (4E) → LayerNorm(4E) → Linear(4E → E, no bias) → GELU (when <c>activation</c>).
+    /// concatenated (4E) → LayerNorm(4E, eps 1e-5) → Linear(4E → E, no bias) → GELU (when <c>activation</c>).
     /// </summary>
     private sealed class PatchMerging : Module<Tensor, Tensor>
     {
@@ -227,5 +250,76 @@ public sealed class OneForAllDistillation : Distiller
 
             return Tensor.Cat([cls, merged], 1);
         }
+    }
+
+    /// <summary>
+    /// timm's (0.6.5) vision-transformer Block with its defaults: x + attn(norm1(x)), then + mlp(norm2(x)); LayerNorm eps
+    /// 1e-5; attention with q/k/v from one Linear without bias, (q kᵀ)·d_head^−½, softmax, and a projection with bias;
+    /// MLP Linear(dim → 4 dim) → exact GELU → Linear(4 dim → dim). No dropout, drop-path or layer scale.
+    /// </summary>
+    private sealed class VisionBlock : Module<Tensor, Tensor>
+    {
+        private readonly LayerNorm _norm1;
+        private readonly Attention _attention;
+        private readonly LayerNorm _norm2;
+        private readonly Mlp _mlp;
+
+        public VisionBlock(long dim, long heads)
+        {
+            _norm1 = RegisterModule("norm1", new LayerNorm(dim));
+            _attention = RegisterModule("attn", new Attention(dim, heads));
+            _norm2 = RegisterModule("norm2", new LayerNorm(dim));
+            _mlp = RegisterModule("mlp", new Mlp(dim, 4 * dim));
+        }
+
+        protected override Tensor ForwardCore(Tensor input)
+        {
+            var x = input + _attention.Forward(_norm1.Forward(input));
+            return x + _mlp.Forward(_norm2.Forward(x));
+        }
+    }
+
+    /// <summary>timm's Attention (qkv_bias False): multi-head self-attention, scale applied to q kᵀ.</summary>
+    private sealed class Attention : Module<Tensor, Tensor>
+    {
+        private readonly Linear _qkv;
+        private readonly Linear _proj;
+        private readonly long _heads;
+
+        public Attention(long dim, long heads)
+        {
+            if (dim % heads != 0)
+            {
+                throw new ArgumentException($"ofa: the projector width {dim} is not divisible by its {heads} attention heads");
+            }
+
+            _heads = heads;
+            _qkv = RegisterModule("qkv", new Linear(dim, 3 * dim, bias: false));
+            _proj = RegisterModule("proj", new Linear(dim, dim));
+        }
+
+        protected override Tensor ForwardCore(Tensor input)
+        {
+            var (b, n, c) = (input.Size(0), input.Size(1), input.Size(2));
+            var qkv = _qkv.Forward(input).Reshape([b, n, 3, _heads, c / _heads]).Permute([2, 0, 3, 1, 4]);
+            var (q, k, v) = (qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2));
+            var weights = F.Softmax(q.Matmul(k.Transpose(-2, -1)) * Math.Pow(c / _heads, -0.5), -1);
+            return _proj.Forward(weights.Matmul(v).Transpose(1, 2).Reshape([b, n, c]));
+        }
+    }
+
+    /// <summary>timm's Mlp: fc1 → exact GELU → fc2 (both with bias).</summary>
+    private sealed class Mlp : Module<Tensor, Tensor>
+    {
+        private readonly Linear _fc1;
+        private readonly Linear _fc2;
+
+        public Mlp(long dim, long hidden)
+        {
+            _fc1 = RegisterModule("fc1", new Linear(dim, hidden));
+            _fc2 = RegisterModule("fc2", new Linear(hidden, dim));
+        }
+
+        protected override Tensor ForwardCore(Tensor input) => _fc2.Forward(F.Gelu(_fc1.Forward(input)));
     }
 }
