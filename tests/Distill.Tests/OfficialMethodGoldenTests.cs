@@ -1,4 +1,5 @@
 using Distill.Methods;
+using Distill.Models;
 using Distill.NN.Checkpoints;
 using Distill.Testing;
 using Distill.Torch;
