@@ -47,6 +47,17 @@ public sealed class OfficialMethodGoldenTests : IDisposable
     }
 
     [Theory]
+    [InlineData(new[] { 2, 4 })]
+    [InlineData(new[] { 4 })]
+    public void SddWithoutTheGlobalScale_IsRejected(int[] scales)
+    {
+        // The official weights judge every region against rows 0..B-1, the global (scale 1) prediction; without
+        // scale 1 the first local region took that role and the weights meant nothing.
+        var error = Assert.Throws<ArgumentException>(() => new ScaleDecoupledDistillation("stage3", scales));
+        Assert.Contains("must include 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [MemberData(nameof(MatchingSteps))]
     public void MatchingStep_GivesTheOfficialAssignment(string name)
     {
