@@ -8,6 +8,7 @@ namespace Distill.Methods;
 /// a(f) = normalise_hw(mean_c f^p) of student and teacher (the larger map adaptive-average-pooled to the
 /// smaller one's size first), L = w_ce CE + w Σ_stages mean((a_s − a_t)²). Defaults p = 2, w = 1000,
 /// every stage output. Terms: "ce" and "at".
+/// See docs/methods/at.md.
 /// </summary>
 public sealed class AttentionTransfer : Distiller
 {

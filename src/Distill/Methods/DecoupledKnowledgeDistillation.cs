@@ -9,6 +9,7 @@ namespace Distill.Methods;
 /// NCKD = T² KL(p̂_t ‖ p̂_s) over the softmax of the other classes (the target logit pushed down by 1000),
 /// both summed and divided by the batch. L = w_ce CE + min(epoch / warmup, 1) (α TCKD + β NCKD).
 /// CIFAR defaults: α = 1, β = 8, T = 4, w_ce = 1, warm-up 20 epochs. Terms: "ce" and "dkd".
+/// See docs/methods/dkd.md.
 /// </summary>
 public sealed class DecoupledKnowledgeDistillation : Distiller
 {

@@ -10,6 +10,7 @@ namespace Distill.Methods;
 /// transposed conv 4×4 stride 2 when half, a (1 + H_s − H_t)×(1 + W_s − W_t) conv otherwise; then BN and
 /// ReLU) regresses the teacher's map: L = w_ce CE + w MSE(reg(f_s), f_t). Defaults: stage2, w = 100,
 /// w_ce = 1. Terms: "ce" and "hint".
+/// See docs/methods/fitnet.md.
 /// </summary>
 public sealed class FitNet : FeaturePairDistiller
 {

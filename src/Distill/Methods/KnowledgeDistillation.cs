@@ -8,6 +8,7 @@ namespace Distill.Methods;
 /// the KL summed over classes and averaged over the batch. CIFAR defaults: T = 4, w_ce = 0.1, w_kd = 0.9.
 /// With logit standardisation (§4) the KD term sees z-scored logits; the LS recipe is T = 2, w_kd = 9
 /// (<see cref="WithLogitStandardization"/>). Terms: "ce" and "kd".
+/// See docs/methods/kd.md.
 /// </summary>
 public sealed class KnowledgeDistillation : Distiller
 {

@@ -6,6 +6,7 @@ namespace Distill.Methods;
 /// Logit standardisation (Sun et al., CVPR 2024; spec §4): each row z becomes (z - mean(z)) / (std(z) + 1e-7),
 /// with the unbiased standard deviation, so a student matches the relations between logits, not their scale.
 /// A switch on the logit methods; the cross-entropy keeps the raw logits.
+/// See docs/methods/kd.md.
 /// </summary>
 public static class LogitStandardization
 {

@@ -12,6 +12,7 @@ namespace Distill.Methods;
 /// last stage); the dense-prediction mask drops positions (M = 0 where u &gt; 1 − λ per [B, 1, H, W];
 /// λ 0.65 / 0.75, α 2e-5). Masks come from the run's seeded generator; `distill check` can fix them as
 /// random.mask. Terms: "ce" and "mgd".
+/// See docs/methods/mgd.md.
 /// </summary>
 public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
 {

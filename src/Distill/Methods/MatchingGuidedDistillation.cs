@@ -24,6 +24,7 @@ namespace Distill.Methods;
 /// four), loss_factor 1e4; with_kd adds T² KL at T = 1.5. The assignment is kept as buffers (assignment&lt;i&gt;,
 /// [C_s, G] teacher channel indices) so checkpoints and resumed runs keep it; before any matching step it is
 /// student channel i ← teacher channels i, C_s + i, .... Terms: "ce", "mgd_match" (and "kd").
+/// See docs/methods/matching.md.
 /// </summary>
 public sealed class MatchingGuidedDistillation : Distiller
 {

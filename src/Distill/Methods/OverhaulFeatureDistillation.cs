@@ -12,6 +12,7 @@ namespace Distill.Methods;
 /// per-channel margin m from the teacher's BN before that ReLU. Stage i of n is divided by 2^(n−1−i), the sum
 /// by the batch: L = w_ce CE + w Σ_i d_i / 2^(n−1−i) / B; w = 1e-3 (1e-4 on ImageNet). The teacher stays in
 /// eval mode (mdistiller leaves it in train mode, §17.12). Terms: "ce" and "ofd".
+/// See docs/methods/ofd.md.
 /// </summary>
 public sealed class OverhaulFeatureDistillation : Distiller
 {

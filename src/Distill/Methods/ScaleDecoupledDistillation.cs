@@ -12,14 +12,14 @@ namespace Distill.Methods;
 /// about being right (consistent) and 2 otherwise (complementary); L_SDD = Σ_r w_r ℓ_r / (N·B) (NaN rows and a
 /// non-finite total count as 0). SD-KD: L = w_ce CE + w_kd L_SDD (T = 4, 0.1 / 0.9). SD-DKD: rows are
 /// α TCKD + β NCKD, L = w_ce CE + min(epoch / warmup, 1) L_SDD (α 1, β 8, CE 1, warm-up 20). With M = [1]
-/// SD-KD is KD. Logit standardisation z-scores every row. Terms: "ce" and "sdd".
+/// SD-KD is KD. Logit standardisation z-scores every row. Terms: "ce" and "sdd". See docs/methods/sdd.md.
 /// </summary>
 public sealed class ScaleDecoupledDistillation : Distiller
 {
     private readonly int[] _scales;
 
     /// <summary>Creates the method on the tap <paramref name="tap"/> of both networks.</summary>
-    /// <exception cref="ArgumentException">The scales are not a non-empty subset of {1, 2, 4} or the base is unknown.</exception>
+    /// <exception cref="ArgumentException">The scales are not a subset of {1, 2, 4} containing 1, or the base is unknown.</exception>
     public ScaleDecoupledDistillation(string tap, IReadOnlyList<int> scales, string baseMethod = "kd", double temperature = 4, double ceWeight = 0.1,
         double kdWeight = 0.9, double complementaryWeight = 2, double alpha = 1, double beta = 8, int warmupEpochs = 20, bool logitStandardization = false)
     {
@@ -28,6 +28,13 @@ public sealed class ScaleDecoupledDistillation : Distiller
         if (scales.Count == 0 || scales.Any(s => s is not (1 or 2 or 4)) || scales.Distinct().Count() != scales.Count)
         {
             throw new ArgumentException($"sdd: scales [{string.Join(", ", scales)}] must be distinct values of 1, 2 and 4", nameof(scales));
+        }
+
+        // Region 0 is the global prediction every region's weight is judged against (the official sdd_kd_loss and
+        // multi_dkd take rows 0..B-1 as global): without scale 1 a local region would take its place.
+        if (!scales.Contains(1))
+        {
+            throw new ArgumentException($"sdd: scales [{string.Join(", ", scales)}] must include 1, the global region the other regions are weighted against", nameof(scales));
         }
 
         if (baseMethod is not ("kd" or "dkd"))

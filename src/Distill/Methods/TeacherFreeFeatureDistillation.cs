@@ -14,6 +14,7 @@ namespace Distill.Methods;
 /// multiplies it by λ_intra, a bug not copied). `tfd` needs no teacher; `tfd+` adds the warmed-up logit KD
 /// term λ_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)) at T = 4. Any channel counts work. Terms: "ce",
 /// "tfd_intra", "tfd_inter" (and "kd" for tfd+).
+/// See docs/methods/tfd.md.
 /// </summary>
 public sealed class TeacherFreeFeatureDistillation : Distiller
 {
