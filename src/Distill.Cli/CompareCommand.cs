@@ -33,24 +33,15 @@ internal static class CompareCommand
         }
 
         seeds.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--seeds must be at least 1"); });
-        command.SetAction(r =>
-        {
-            try
-            {
-                return Run(r.GetValue(config)!.FullName, MethodList.Parse(r.GetValue(methods)!), r.GetValue(seeds), r.GetValue(set) ?? [],
-                    r.GetValue(output) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}"));
-            }
-            catch (Exception e) when (e is ConfigException or DataFormatException or Distill.NN.Checkpoints.CheckpointFormatException)
-            {
-                r.InvocationConfiguration.Error.WriteLine(e.Message);
-                return 2;
-            }
-        });
+        command.SetAction(r => Run(r.GetValue(config)!.FullName, MethodList.Parse("--methods", r.GetValue(methods)!), r.GetValue(seeds), r.GetValue(set) ?? [],
+            r.GetValue(output) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}")));
         return command;
     }
 
     private static int Run(string recipe, List<(string Label, string Name, string[] Options)> methods, int seeds, string[] sets, string output)
     {
+        CliChecks.OutputFolder("--output", output);
+
         // Validate every method's options before the first (long) run starts.
         var configs = methods.Select(m => Enumerable.Range(0, seeds).Select(seed => ConfigLoader.Load(recipe,
         [

@@ -56,30 +56,22 @@ internal static class QuickstartCommand
 
     private static int Run(Settings s)
     {
-        foreach (var name in new[] { s.Teacher, s.Student })
+        CliChecks.Model("--teacher", s.Teacher);
+        CliChecks.Model("--student", s.Student);
+        CliChecks.OutputFolder("--output", s.Output);
+        List<(string Label, Distill.Configs.MethodConfig Config)> methodConfigs;
+        try
         {
-            if (!ModelRegistry.Names.Any(n => n.Name == name))
-            {
-                Console.Error.WriteLine($"unknown model '{name}'; see `distill models`");
-                return 2;
-            }
+            methodConfigs = MethodList.Parse("--methods", s.Methods).Select(m => (m.Label, MethodCheck.Options(m.Name, m.Options))).ToList();
+        }
+        catch (Distill.Configs.ConfigException e) when (!e.Message.StartsWith("--methods", StringComparison.Ordinal))
+        {
+            throw new Distill.Configs.ConfigException($"--methods: {e.Message}", e);
         }
 
         if (!Directory.Exists(IdxReader.FashionMnistDirectory))
         {
-            Console.Error.WriteLine($"Fashion-MNIST is not installed at {IdxReader.FashionMnistDirectory}: run eng/setup.sh (package dataset-fashion-mnist)");
-            return 2;
-        }
-
-        List<(string Label, Distill.Configs.MethodConfig Config)> methodConfigs;
-        try
-        {
-            methodConfigs = MethodList.Parse(s.Methods).Select(m => (m.Label, MethodCheck.Options(m.Name, m.Options))).ToList();
-        }
-        catch (Distill.Configs.ConfigException e)
-        {
-            Console.Error.WriteLine($"--methods: {e.Message}");
-            return 2;
+            throw new Distill.Configs.ConfigException($"Fashion-MNIST is not installed at {IdxReader.FashionMnistDirectory}: run eng/setup.sh (package dataset-fashion-mnist)");
         }
 
         // libtorch's OpenMP default here is one thread; the machine has more cores.
