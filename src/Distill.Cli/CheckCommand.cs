@@ -23,6 +23,7 @@ internal static class CheckCommand
             command.Options.Add(o);
         }
 
+        CliChecks.AtLeast(epoch, 1);
         command.SetAction(r =>
         {
             TorchRuntime.ManualSeed((ulong)r.GetValue(seed));

@@ -40,8 +40,33 @@ internal static class CliChecks
 
     /// <summary>The path when it can be a run folder: not empty and not an existing file.</summary>
     /// <exception cref="ConfigException">It is empty or names a file.</exception>
-    public static string OutputFolder(string flag, string path) =>
-        string.IsNullOrWhiteSpace(path) ? throw new ConfigException($"{flag} is empty; give a folder for the results")
-        : File.Exists(path) ? throw new ConfigException($"{flag} {path} is a file, not a folder; choose another folder")
-        : path;
+    public static string OutputFolder(string flag, string path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new ConfigException($"{flag} is empty; give a folder for the results");
+        }
+
+        for (var folder = Path.GetFullPath(path); !string.IsNullOrEmpty(folder); folder = Path.GetDirectoryName(folder))
+        {
+            if (File.Exists(folder))
+            {
+                throw new ConfigException(folder == Path.GetFullPath(path)
+                    ? $"{flag} {path} is a file, not a folder; choose another folder"
+                    : $"{flag} {path}: {folder} is a file, not a folder; choose another folder");
+            }
+        }
+
+        return path;
+    }
+
+    /// <summary>Adds a validator: the option's value, when it parses as an integer, is at least <paramref name="minimum"/> (a value that does not parse is the parser's error).</summary>
+    public static void AtLeast(System.CommandLine.Option<int> option, int minimum) =>
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, System.Globalization.CultureInfo.InvariantCulture, out var value) && value < minimum)
+            {
+                r.AddError($"{option.Name} must be at least {minimum}");
+            }
+        });
 }

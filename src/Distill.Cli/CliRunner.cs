@@ -15,12 +15,13 @@ namespace Distill.Cli;
 /// </summary>
 internal static class CliRunner
 {
-    /// <summary>Runs the command line; output and error default to the console.</summary>
-    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+    /// <summary>Runs the command line; output and error default to the console, the environment to the process's.</summary>
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null, Func<string, string?>? environment = null)
     {
         output ??= Console.Out;
         error ??= Console.Error;
-        var verbose = args.Contains(DistillCommand.VerboseName) || Environment.GetEnvironmentVariable("DISTILL_DEBUG") == "1";
+        environment ??= Environment.GetEnvironmentVariable;
+        var verbose = args.Contains(DistillCommand.VerboseName) || environment("DISTILL_DEBUG") == "1";
         try
         {
             var parse = DistillCommand.Create().Parse(args);

@@ -32,7 +32,7 @@ internal static class CompareCommand
             command.Options.Add(o);
         }
 
-        seeds.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--seeds must be at least 1"); });
+        CliChecks.AtLeast(seeds, 1);
         command.SetAction(r => Run(r.GetValue(config)!.FullName, MethodList.Parse("--methods", r.GetValue(methods)!), r.GetValue(seeds), r.GetValue(set) ?? [],
             r.GetValue(output) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}")));
         return command;

@@ -38,9 +38,9 @@ internal static class QuickstartCommand
             command.Options.Add(o);
         }
 
-        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--epochs must be at least 1"); });
-        teacherEpochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--teacher-epochs must be at least 1"); });
-        seeds.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--seeds must be at least 1"); });
+        CliChecks.AtLeast(epochs, 1);
+        CliChecks.AtLeast(teacherEpochs, 1);
+        CliChecks.AtLeast(seeds, 1);
         command.SetAction(r => Run(new Settings(
             r.GetValue(fast) ? 1 : r.GetValue(epochs),
             r.GetValue(fast) ? 1 : r.GetValue(teacherEpochs),

@@ -35,6 +35,11 @@ public static class ConfigLoader
         {
             throw new ConfigException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this (without a position) on some unclosed flow collections, e.g. "key: [a" then a new key.
+            throw new ConfigException($"{path}: not valid YAML (an unclosed '[' or '{{'?): {e.Message}", e);
+        }
 
         var origins = new Dictionary<YamlNode, string>(ReferenceEqualityComparer.Instance);
         foreach (var o in overrides ?? [])
