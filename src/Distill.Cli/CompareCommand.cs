@@ -84,7 +84,7 @@ internal static class CompareCommand
         File.WriteAllText(Path.Combine(output, "results.md"), markdown.ToString());
         ReportWriter.Write(Path.Combine(output, "report.html"), $"Distill compare: {configs[0][0].Student.Model} on {configs[0][0].Data.Dataset}", series,
             rows.Select(r => new ReportWriter.ResultRow(configs[0][0].Student.Model, r.Label, r.Finals)).ToArray());
-        File.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(rows.Select(r => new { method = r.Label, final_accuracies = r.Finals, images_per_second = r.ImagesPerSecond })));
+        File.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(rows.Select(r => new { method = r.Label, final_accuracies = r.Finals, images_per_second = r.ImagesPerSecond }), RunLogJson.Options));
         AnsiConsole.MarkupLine(Markup.Escape($"results in {Path.Combine(output, "results.md")} and report.html (final = last epoch's test top-1; step time from training images/s, loader included)"));
         return 0;
     }

@@ -134,7 +134,7 @@ internal static class QuickstartCommand
         ReportWriter.Write(reportPath, $"Distill quickstart: {s.Student} from {s.Teacher} on Fashion-MNIST", series,
             rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Method, r.Finals)).ToArray());
         var resultsPath = Path.Combine(runDirectory, "results.json");
-        SafeTensors.WriteAtomically(resultsPath, stream => JsonSerializer.Serialize(stream, new { settings = s, rows, series }, new JsonSerializerOptions { WriteIndented = true }));
+        SafeTensors.WriteAtomically(resultsPath, stream => JsonSerializer.Serialize(stream, new { settings = s, rows, series }, RunLogJson.Indented));
         AnsiConsole.MarkupLine(s.Seeds == 1
             ? "One seed, one run each: differences of a few tenths of a percent are noise; --seeds N gives mean ± std."
             : $"Mean ± std over {s.Seeds} seeds (sample std).");
