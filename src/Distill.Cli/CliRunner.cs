@@ -5,6 +5,7 @@ using Distill.Engine;
 using Distill.NN;
 using Distill.NN.Checkpoints;
 using Distill.NN.Data;
+using Distill.Torch;
 
 namespace Distill.Cli;
 
@@ -77,8 +78,31 @@ internal static class CliRunner
             DirectoryNotFoundException => (ExitCodes.BadInput, $"error: {OneLine(e.Message)} (a folder on the path does not exist)"),
             UnauthorizedAccessException => (ExitCodes.BadInput, $"error: {OneLine(e.Message)} (check the path's permissions)"),
             IOException => (ExitCodes.BadInput, $"error: I/O error: {OneLine(e.Message)}"),
+            TorchException or OutOfMemoryException when IsOutOfMemory(e.Message) =>
+                (ExitCodes.BadInput, $"error: out of memory: {NativeMessage(e.Message)} (a smaller data.batch_size, model or input size?)"),
+            TorchException => (ExitCodes.InternalError, $"internal error: libtorch: {NativeMessage(e.Message)}"),
             _ => (ExitCodes.InternalError, $"internal error: {e.GetType().Name}: {OneLine(e.Message)}"),
         };
+    }
+
+    private static bool IsOutOfMemory(string message) =>
+        message.Contains("can't allocate memory", StringComparison.Ordinal) || message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("Insufficient memory", StringComparison.OrdinalIgnoreCase);
+
+    // libtorch's messages end with a C++ backtrace ("frame #0: ...", "Exception raised from ..."): keep what precedes it.
+    private static string NativeMessage(string message)
+    {
+        var cut = message.Length;
+        foreach (var marker in new[] { "frame #0", "Exception raised from" })
+        {
+            var at = message.IndexOf(marker, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                cut = Math.Min(cut, at);
+            }
+        }
+
+        return OneLine(message[..cut]);
     }
 
     private static string OneLine(string message) => string.Join(" ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -68,6 +68,7 @@ public sealed class BadInputCorpusTests : IClassFixture<BadInputCorpusTests.Fold
         { "quickstart epochs not a number", ["quickstart", "--epochs", "abc"], "abc" },
         { "inspect unknown model", ["inspect", "nope"], "'nope'" },
         { "inspect bad input size", ["inspect", "resnet8", "--input", "3x32"], "--input '3x32'" },
+        { "inspect input too large for memory", ["inspect", "resnet8", "--input", "3x1000000x1000000"], "out of memory" },
         { "check unknown method", ["check", "--method", "nosuch", "--describe"], "nosuch" },
         { "check without inputs", ["check", "--method", "kd"], "--inputs" },
         { "check missing inputs file", ["check", "--method", "kd", "--inputs", "{d}/gone.safetensors", "--output", "{d}/out.safetensors"], "{d}/gone.safetensors" },
@@ -114,6 +115,14 @@ public sealed class BadInputCorpusTests : IClassFixture<BadInputCorpusTests.Fold
         var (code, message) = CliRunner.Describe(new InvalidOperationException("boom"));
         Assert.Equal(1, code);
         Assert.Equal("internal error: InvalidOperationException: boom", message);
+    }
+
+    [Fact]
+    public void LibTorchError_IsInternal_WithoutItsCppBacktrace()
+    {
+        var (code, message) = CliRunner.Describe(new Distill.Torch.TorchException("mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)\nException raised from meta at /pytorch/aten/src/ATen/native/LinearAlgebra.cpp:1\nframe #0: c10::Error::Error"));
+        Assert.Equal(1, code);
+        Assert.Equal("internal error: libtorch: mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)", message);
     }
 
     [Fact]

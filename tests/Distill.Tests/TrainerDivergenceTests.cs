@@ -58,6 +58,29 @@ public sealed class TrainerDivergenceTests
         Assert.Equal(0.5, back.TrainAccuracy);
     }
 
+    [Fact]
+    public void Report_DrawsNoNonFinitePoint()
+    {
+        var epochs = new[]
+        {
+            new EpochResult(1, 0.1, new Dictionary<string, double> { ["ce"] = 2.0 }, 0.5, 0.5, 100, 1),
+            new EpochResult(2, 0.1, new Dictionary<string, double> { ["ce"] = double.NaN }, 0.5, 0.6, double.NaN, 1),
+            new EpochResult(3, 0.1, new Dictionary<string, double> { ["ce"] = 1.0 }, 0.5, 0.7, 100, 1),
+        };
+        var path = Path.Combine(Path.GetTempPath(), $"distill-report-{Guid.NewGuid():N}.html");
+        try
+        {
+            ReportWriter.Write(path, "t", [new ReportWriter.Series("s", epochs)], [new ReportWriter.ResultRow("resnet8", "kd", [0.7])]);
+            var html = File.ReadAllText(path);
+            Assert.DoesNotContain("NaN", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("Infinity", html, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static (DataLoader Train, DataLoader Test) Loaders()
     {
         // 20 batches of 8: the divergence window (10 steps between looks at the sums) is crossed.
