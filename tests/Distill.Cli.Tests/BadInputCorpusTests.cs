@@ -117,6 +117,17 @@ public sealed class BadInputCorpusTests : IClassFixture<BadInputCorpusTests.Fold
         Assert.Equal("internal error: InvalidOperationException: boom", message);
     }
 
+    /// <summary>I/O failures root cannot provoke here (tests run as root, which ignores permissions): the mapping itself.</summary>
+    [Fact]
+    public void IoFailures_AreBadInput_NamingThePath()
+    {
+        Assert.Equal((2, "error: Access to the path '/data/run' is denied. (check the path's permissions)"),
+            CliRunner.Describe(new UnauthorizedAccessException("Access to the path '/data/run' is denied.")));
+        Assert.Equal((2, "error: /data/x.yaml: no such file"), CliRunner.Describe(new FileNotFoundException("Could not find file", "/data/x.yaml")));
+        Assert.Equal((2, "error: I/O error: Read-only file system : '/ro/run/log.jsonl'"), CliRunner.Describe(new IOException("Read-only file system : '/ro/run/log.jsonl'")));
+        Assert.Equal((130, "interrupted"), CliRunner.Describe(new OperationCanceledException()));
+    }
+
     [Fact]
     public void LibTorchError_IsInternal_WithoutItsCppBacktrace()
     {
