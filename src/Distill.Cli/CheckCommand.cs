@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Distill.Configs;
 using Distill.Methods;
-using Distill.NN.Checkpoints;
 using Distill.Torch;
 
 namespace Distill.Cli;
@@ -24,39 +23,31 @@ internal static class CheckCommand
             command.Options.Add(o);
         }
 
+        CliChecks.AtLeast(epoch, 1);
         command.SetAction(r =>
         {
-            try
+            TorchRuntime.ManualSeed((ulong)r.GetValue(seed));
+            var options = MethodCheck.Options(r.GetValue(method)!, r.GetValue(set) ?? []);
+            if (r.GetValue(describe))
             {
-                TorchRuntime.ManualSeed((ulong)r.GetValue(seed));
-                var options = MethodCheck.Options(r.GetValue(method)!, r.GetValue(set) ?? []);
-                if (r.GetValue(describe))
-                {
-                    var context = MethodCheck.ExampleContext();
-                    using var distiller = MethodCheck.Create(options, context);
-                    r.InvocationConfiguration.Output.Write(MethodCheck.Describe(distiller, context));
-                    return 0;
-                }
-
-                if (r.GetValue(inputs) is not { } inputFile || r.GetValue(output) is not { } outputFile)
-                {
-                    r.InvocationConfiguration.Error.WriteLine("--inputs and --output are required unless --describe is given");
-                    return 2;
-                }
-
-                var values = MethodCheck.Run(options, inputFile.FullName, outputFile.FullName, r.GetValue(epoch));
-                foreach (var (name, value) in values)
-                {
-                    r.InvocationConfiguration.Output.WriteLine($"loss.{name} = {value:R}");
-                }
-
+                var context = MethodCheck.ExampleContext();
+                using var distiller = MethodCheck.Create(options, context);
+                r.InvocationConfiguration.Output.Write(MethodCheck.Describe(distiller, context));
                 return 0;
             }
-            catch (Exception e) when (e is ConfigException or CheckpointFormatException)
+
+            if (r.GetValue(inputs) is not { } inputFile || r.GetValue(output) is not { } outputFile)
             {
-                r.InvocationConfiguration.Error.WriteLine(e.Message);
-                return 2;
+                throw new ConfigException("--inputs and --output are required unless --describe is given");
             }
+
+            var values = MethodCheck.Run(options, inputFile.FullName, outputFile.FullName, r.GetValue(epoch));
+            foreach (var (name, value) in values)
+            {
+                r.InvocationConfiguration.Output.WriteLine($"loss.{name} = {value:R}");
+            }
+
+            return 0;
         });
         return command;
     }

@@ -32,25 +32,16 @@ internal static class CompareCommand
             command.Options.Add(o);
         }
 
-        seeds.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--seeds must be at least 1"); });
-        command.SetAction(r =>
-        {
-            try
-            {
-                return Run(r.GetValue(config)!.FullName, MethodList.Parse(r.GetValue(methods)!), r.GetValue(seeds), r.GetValue(set) ?? [],
-                    r.GetValue(output) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}"));
-            }
-            catch (Exception e) when (e is ConfigException or DataFormatException or Distill.NN.Checkpoints.CheckpointFormatException)
-            {
-                r.InvocationConfiguration.Error.WriteLine(e.Message);
-                return 2;
-            }
-        });
+        CliChecks.AtLeast(seeds, 1);
+        command.SetAction(r => Run(r.GetValue(config)!.FullName, MethodList.Parse("--methods", r.GetValue(methods)!), r.GetValue(seeds), r.GetValue(set) ?? [],
+            r.GetValue(output) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}")));
         return command;
     }
 
     private static int Run(string recipe, List<(string Label, string Name, string[] Options)> methods, int seeds, string[] sets, string output)
     {
+        CliChecks.OutputFolder("--output", output);
+
         // Validate every method's options before the first (long) run starts.
         var configs = methods.Select(m => Enumerable.Range(0, seeds).Select(seed => ConfigLoader.Load(recipe,
         [
@@ -93,7 +84,7 @@ internal static class CompareCommand
         File.WriteAllText(Path.Combine(output, "results.md"), markdown.ToString());
         ReportWriter.Write(Path.Combine(output, "report.html"), $"Distill compare: {configs[0][0].Student.Model} on {configs[0][0].Data.Dataset}", series,
             rows.Select(r => new ReportWriter.ResultRow(configs[0][0].Student.Model, r.Label, r.Finals)).ToArray());
-        File.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(rows.Select(r => new { method = r.Label, final_accuracies = r.Finals, images_per_second = r.ImagesPerSecond })));
+        File.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(rows.Select(r => new { method = r.Label, final_accuracies = r.Finals, images_per_second = r.ImagesPerSecond }), RunLogJson.Options));
         AnsiConsole.MarkupLine(Markup.Escape($"results in {Path.Combine(output, "results.md")} and report.html (final = last epoch's test top-1; step time from training images/s, loader included)"));
         return 0;
     }

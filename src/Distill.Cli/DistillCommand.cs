@@ -13,6 +13,7 @@ internal static class DistillCommand
         var root = new Command("distill", "Distill: knowledge distillation for .NET on libtorch.");
         root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new VersionOption { Action = new VersionAction() });
+        root.Options.Add(new Option<bool>(VerboseName) { Description = "On an error, also print the stack trace (as does DISTILL_DEBUG=1).", Recursive = true });
 
         root.Subcommands.Add(InfoCommand());
         root.Subcommands.Add(ModelCommands.Models());
@@ -26,6 +27,9 @@ internal static class DistillCommand
         root.Subcommands.Add(CompareCommand.Create());
         return root;
     }
+
+    /// <summary>The global flag that adds the stack trace to an error message (read by <see cref="CliRunner"/>).</summary>
+    public const string VerboseName = "--verbose";
 
     /// <summary>The line --version prints.</summary>
     public static string VersionLine() => $"distill {TorchRuntime.Version} (libtorch {TorchRuntime.LibTorchVersion}, shim ABI {TorchRuntime.AbiVersion})";

@@ -4,7 +4,6 @@ using Distill.Configs;
 using Distill.Engine;
 using Distill.Models;
 using Distill.NN.Checkpoints;
-using Distill.NN.Data;
 using Distill.NN.Metrics;
 using Distill.Torch;
 using Spectre.Console;
@@ -28,51 +27,45 @@ internal static class EvalCommand
 
         command.SetAction(r =>
         {
-            try
+            var modelName = CliChecks.Model("--model", r.GetValue(model)!);
+            var path = CliChecks.ExistingFile("--checkpoint", r.GetValue(checkpoint)!.FullName);
+            var loaders = DatasetFactory.Create(new DataConfig { Dataset = r.GetValue(dataset)!, Root = r.GetValue(root), BatchSize = 256, Augment = false }, 0);
+            using var scope = DisposeScope.Enter();
+            using var net = ModelRegistry.Create(modelName, new ModelOptions(loaders.Classes, loaders.Channels, loaders.ImageSize));
+            using var file = SafeTensors.Load(path);
+            CheckpointMismatch.Load(net, TrainingCheckpoint.ModelState(file), path, "--model", modelName);
+            net.Eval();
+            var confusion = new ConfusionMatrix(loaders.Classes);
+            long top5 = 0, total = 0;
+            using (Autograd.InferenceMode())
             {
-                var loaders = DatasetFactory.Create(new DataConfig { Dataset = r.GetValue(dataset)!, Root = r.GetValue(root), BatchSize = 256, Augment = false }, 0);
-                using var scope = DisposeScope.Enter();
-                using var net = ModelRegistry.Create(r.GetValue(model)!, new ModelOptions(loaders.Classes, loaders.Channels, loaders.ImageSize));
-                using var file = SafeTensors.Load(r.GetValue(checkpoint)!.FullName);
-                net.LoadStateDict(TrainingCheckpoint.ModelState(file));
-                net.Eval();
-                var confusion = new ConfusionMatrix(loaders.Classes);
-                long top5 = 0, total = 0;
-                using (Autograd.InferenceMode())
+                using var batches = loaders.Test.Epoch(0).GetEnumerator();
+                while (true)
                 {
-                    using var batches = loaders.Test.Epoch(0).GetEnumerator();
-                    while (true)
+                    using var step = DisposeScope.Enter();
+                    if (!batches.MoveNext())
                     {
-                        using var step = DisposeScope.Enter();
-                        if (!batches.MoveNext())
-                        {
-                            break;
-                        }
-
-                        var logits = net.Forward(batches.Current.Images);
-                        confusion.Update(logits.ArgMax(1), batches.Current.Labels);
-                        top5 += Accuracy.TopKCorrect(logits, batches.Current.Labels, Math.Min(5, loaders.Classes));
-                        total += batches.Current.Size;
+                        break;
                     }
-                }
 
-                AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.GetValue(model)} on {r.GetValue(dataset)} ({total} images): top-1 {confusion.OverallAccuracy:P2}, top-{Math.Min(5, loaders.Classes)} {(double)top5 / total:P2}")));
-                var table = new Table().AddColumns("class", "accuracy");
-                var perClass = confusion.PerClassAccuracy();
-                for (var c = 0; c < perClass.Length; c++)
-                {
-                    table.AddRow(c.ToString(CultureInfo.InvariantCulture), perClass[c].ToString("P2", CultureInfo.InvariantCulture));
+                    var logits = net.Forward(batches.Current.Images);
+                    confusion.Update(logits.ArgMax(1), batches.Current.Labels);
+                    top5 += Accuracy.TopKCorrect(logits, batches.Current.Labels, Math.Min(5, loaders.Classes));
+                    total += batches.Current.Size;
                 }
-
-                AnsiConsole.Write(table);
-                return 0;
             }
-            catch (Exception e) when (e is DataFormatException or CheckpointFormatException or Distill.NN.StateDictMismatchException or KeyNotFoundException)
+
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"{r.GetValue(model)} on {r.GetValue(dataset)} ({total} images): top-1 {confusion.OverallAccuracy:P2}, top-{Math.Min(5, loaders.Classes)} {(double)top5 / total:P2}")));
+            var table = new Table().AddColumns("class", "accuracy");
+            var perClass = confusion.PerClassAccuracy();
+            for (var c = 0; c < perClass.Length; c++)
             {
-                Console.Error.WriteLine(e.Message);
-                return 2;
+                table.AddRow(c.ToString(CultureInfo.InvariantCulture), perClass[c].ToString("P2", CultureInfo.InvariantCulture));
             }
+
+            AnsiConsole.Write(table);
+            return 0;
         });
         return command;
     }

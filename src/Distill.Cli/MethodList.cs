@@ -6,12 +6,19 @@ namespace Distill.Cli;
 /// </summary>
 internal static class MethodList
 {
-    public static List<(string Label, string Name, string[] Options)> Parse(string text) =>
-        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(entry =>
+    /// <exception cref="Distill.Configs.ConfigException">The list or one of its entries is empty (e.g. "", ",", "kd,", ":t=2").</exception>
+    public static List<(string Label, string Name, string[] Options)> Parse(string flag, string text) =>
+        CliChecks.List(flag, text).Select(entry =>
         {
             var colon = entry.IndexOf(':', StringComparison.Ordinal);
+            var name = colon < 0 ? entry : entry[..colon].Trim();
+            if (name.Length == 0)
+            {
+                throw new Distill.Configs.ConfigException($"{flag} entry '{entry}' has no method name before the colon, e.g. kd:temperature=2");
+            }
+
             return colon < 0
                 ? (entry, entry, Array.Empty<string>())
-                : (entry, entry[..colon], entry[(colon + 1)..].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                : (entry, name, entry[(colon + 1)..].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }).ToList();
 }

@@ -14,6 +14,7 @@ internal static class ModelCommands
         var command = new Command("models", "List the model zoo with parameter counts.");
         var classes = new Option<int>("--classes") { Description = "Classifier outputs used for the counts.", DefaultValueFactory = _ => 100 };
         command.Options.Add(classes);
+        CliChecks.AtLeast(classes, 1);
         command.SetAction(result =>
         {
             var table = new Table().AddColumns("model", "description", "parameters");
@@ -47,22 +48,13 @@ internal static class ModelCommands
         command.Arguments.Add(name);
         command.Options.Add(input);
         command.Options.Add(classes);
+        CliChecks.AtLeast(classes, 1);
         command.SetAction(result =>
         {
             TryParseInput(result.GetValue(input), out var size);
             var (c, h, w) = size;
             using var scope = DisposeScope.Enter();
-            ClassificationModel model;
-            try
-            {
-                model = ModelRegistry.Create(result.GetValue(name)!, new ModelOptions(result.GetValue(classes), c));
-            }
-            catch (KeyNotFoundException e)
-            {
-                Console.Error.WriteLine(e.Message);
-                return 2;
-            }
-
+            var model = ModelRegistry.Create(CliChecks.Model("model", result.GetValue(name)!), new ModelOptions(result.GetValue(classes), c));
             using (model)
             {
                 var shapes = model.DryRun(c, h, w);

@@ -1,3 +1,4 @@
 using Distill.Cli;
 
-return DistillCommand.Create().Parse(args).Invoke();
+Interrupt.Install();
+return CliRunner.Run(args);

@@ -38,9 +38,9 @@ internal static class QuickstartCommand
             command.Options.Add(o);
         }
 
-        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--epochs must be at least 1"); });
-        teacherEpochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--teacher-epochs must be at least 1"); });
-        seeds.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--seeds must be at least 1"); });
+        CliChecks.AtLeast(epochs, 1);
+        CliChecks.AtLeast(teacherEpochs, 1);
+        CliChecks.AtLeast(seeds, 1);
         command.SetAction(r => Run(new Settings(
             r.GetValue(fast) ? 1 : r.GetValue(epochs),
             r.GetValue(fast) ? 1 : r.GetValue(teacherEpochs),
@@ -56,30 +56,22 @@ internal static class QuickstartCommand
 
     private static int Run(Settings s)
     {
-        foreach (var name in new[] { s.Teacher, s.Student })
+        CliChecks.Model("--teacher", s.Teacher);
+        CliChecks.Model("--student", s.Student);
+        CliChecks.OutputFolder("--output", s.Output);
+        List<(string Label, Distill.Configs.MethodConfig Config)> methodConfigs;
+        try
         {
-            if (!ModelRegistry.Names.Any(n => n.Name == name))
-            {
-                Console.Error.WriteLine($"unknown model '{name}'; see `distill models`");
-                return 2;
-            }
+            methodConfigs = MethodList.Parse("--methods", s.Methods).Select(m => (m.Label, MethodCheck.Options(m.Name, m.Options))).ToList();
+        }
+        catch (Distill.Configs.ConfigException e) when (!e.Message.StartsWith("--methods", StringComparison.Ordinal))
+        {
+            throw new Distill.Configs.ConfigException($"--methods: {e.Message}", e);
         }
 
         if (!Directory.Exists(IdxReader.FashionMnistDirectory))
         {
-            Console.Error.WriteLine($"Fashion-MNIST is not installed at {IdxReader.FashionMnistDirectory}: run eng/setup.sh (package dataset-fashion-mnist)");
-            return 2;
-        }
-
-        List<(string Label, Distill.Configs.MethodConfig Config)> methodConfigs;
-        try
-        {
-            methodConfigs = MethodList.Parse(s.Methods).Select(m => (m.Label, MethodCheck.Options(m.Name, m.Options))).ToList();
-        }
-        catch (Distill.Configs.ConfigException e)
-        {
-            Console.Error.WriteLine($"--methods: {e.Message}");
-            return 2;
+            throw new Distill.Configs.ConfigException($"Fashion-MNIST is not installed at {IdxReader.FashionMnistDirectory}: run eng/setup.sh (package dataset-fashion-mnist)");
         }
 
         // libtorch's OpenMP default here is one thread; the machine has more cores.
@@ -142,7 +134,7 @@ internal static class QuickstartCommand
         ReportWriter.Write(reportPath, $"Distill quickstart: {s.Student} from {s.Teacher} on Fashion-MNIST", series,
             rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Method, r.Finals)).ToArray());
         var resultsPath = Path.Combine(runDirectory, "results.json");
-        SafeTensors.WriteAtomically(resultsPath, stream => JsonSerializer.Serialize(stream, new { settings = s, rows, series }, new JsonSerializerOptions { WriteIndented = true }));
+        SafeTensors.WriteAtomically(resultsPath, stream => JsonSerializer.Serialize(stream, new { settings = s, rows, series }, RunLogJson.Indented));
         AnsiConsole.MarkupLine(s.Seeds == 1
             ? "One seed, one run each: differences of a few tenths of a percent are noise; --seeds N gives mean ± std."
             : $"Mean ± std over {s.Seeds} seeds (sample std).");

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.CommandLine;
 using Distill.Configs;
 using Distill.Engine;
-using Distill.NN.Data;
 using Spectre.Console;
 
 namespace Distill.Cli;
@@ -54,43 +53,36 @@ internal static class TrainCommands
 
         command.SetAction(r =>
         {
-            try
+            var overrides = (r.GetValue(set) ?? []).ToList();
+            if (!forceNoMethod)
             {
-                var overrides = (r.GetValue(set) ?? []).ToList();
-                if (!forceNoMethod)
+                if (r.GetValue(method) is { } methodName)
                 {
-                    if (r.GetValue(method) is { } methodName)
-                    {
-                        overrides.Add($"method.name={methodName}");
-                    }
-
-                    overrides.AddRange(MethodFlags(r.UnmatchedTokens));
+                    overrides.Add($"method.name={methodName}");
                 }
 
-                if (forceNoMethod)
-                {
-                    overrides.Add("method.name=none");
-                }
-
-                var recipe = ConfigLoader.Load(r.GetValue(config)!.FullName, overrides);
-                if (forceNoMethod)
-                {
-                    recipe = recipe with { Teacher = null };
-                }
-
-                var from = recipe.Teacher is null || Distill.Methods.MethodFactory.Find(recipe.Method.Name) is not { NeedsTeacher: true } ? string.Empty : $" from {recipe.Teacher.Model}";
-                AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (recipe.Method.Name == "none" ? " alone" : $" with {recipe.Method.Name}{from}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
-                var summary = TrainingDisplay.Run(recipe.Student.Model, recipe.Train.Epochs, batchesPerEpoch: 0,
-                    (progress, onEpoch) => TrainingRun.Execute(recipe, r.GetValue(resume), progress, onEpoch));
-                WriteResults(summary);
-                AnsiConsole.MarkupLine(Markup.Escape($"best test top-1 {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));
-                return 0;
+                overrides.AddRange(MethodFlags(r.UnmatchedTokens));
             }
-            catch (Exception e) when (e is ConfigException or DataFormatException or Distill.NN.Checkpoints.CheckpointFormatException)
+
+            if (forceNoMethod)
             {
-                r.InvocationConfiguration.Error.WriteLine(e.Message);
-                return 2;
+                overrides.Add("method.name=none");
             }
+
+            var recipe = ConfigLoader.Load(r.GetValue(config)!.FullName, overrides);
+            if (forceNoMethod)
+            {
+                recipe = recipe with { Teacher = null };
+            }
+
+            CliChecks.OutputFolder("output", recipe.Output);
+            var from = recipe.Teacher is null || Distill.Methods.MethodFactory.Find(recipe.Method.Name) is not { NeedsTeacher: true } ? string.Empty : $" from {recipe.Teacher.Model}";
+            AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (recipe.Method.Name == "none" ? " alone" : $" with {recipe.Method.Name}{from}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
+            var summary = TrainingDisplay.Run(recipe.Student.Model, recipe.Train.Epochs, batchesPerEpoch: 0,
+                (progress, onEpoch) => TrainingRun.Execute(recipe, r.GetValue(resume), progress, onEpoch));
+            WriteResults(summary);
+            AnsiConsole.MarkupLine(Markup.Escape($"best test top-1 {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));
+            return 0;
         });
         return command;
     }

@@ -33,7 +33,7 @@ public sealed class CheckCommandTests : IDisposable
 
         string[] args = ["check", "--method", method, "--epoch", epoch.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inputs", inputs, "--output", output, .. options.SelectMany(o => new[] { "--set", o })];
         var error = new StringWriter();
-        Assert.Equal(0, DistillCommand.Create().Parse(args).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error }));
+        Assert.Equal(0, CliRunner.Run(args, new StringWriter(), error, _ => null));
         using var scope = DisposeScope.Enter();
         using var file = SafeTensors.Load(output);
         foreach (var term in golden.GetProperty("terms").EnumerateObject())
@@ -61,8 +61,7 @@ public sealed class CheckCommandTests : IDisposable
         }
 
         var error = new StringWriter();
-        var code = DistillCommand.Create().Parse(["check", "--method", "kd", "--inputs", inputs, "--output", Path.Combine(_directory, "o")])
-            .Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
+        var code = CliRunner.Run(["check", "--method", "kd", "--inputs", inputs, "--output", Path.Combine(_directory, "o")], new StringWriter(), error, _ => null);
         Assert.Equal(2, code);
         Assert.Contains("tensor 'teacher.logits' is missing (expected [B, K] Float32)", error.ToString(), StringComparison.Ordinal);
     }
@@ -71,10 +70,10 @@ public sealed class CheckCommandTests : IDisposable
     public void Describe_ListsParametersAndOptions_AndUnknownOptionsAreRejected()
     {
         var output = new StringWriter();
-        Assert.Equal(0, DistillCommand.Create().Parse(["check", "--method", "ctkd", "--describe"]).Invoke(new InvocationConfiguration { Output = output, Error = new StringWriter() }));
+        Assert.Equal(0, CliRunner.Run(["check", "--method", "ctkd", "--describe"], output, new StringWriter(), _ => null));
         Assert.Contains("theta [] Float32", output.ToString(), StringComparison.Ordinal);
         var error = new StringWriter();
-        Assert.Equal(2, DistillCommand.Create().Parse(["check", "--method", "kd", "--describe", "--set", "temprature=2"]).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error }));
+        Assert.Equal(2, CliRunner.Run(["check", "--method", "kd", "--describe", "--set", "temprature=2"], new StringWriter(), error, _ => null));
         Assert.Contains("unknown key 'method.temprature'", error.ToString(), StringComparison.Ordinal);
     }
 

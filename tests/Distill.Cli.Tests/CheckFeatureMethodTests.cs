@@ -25,7 +25,7 @@ public sealed class CheckFeatureMethodTests : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        Assert.True(DistillCommand.Create().Parse(["check", "--method", method, "--describe"]).Invoke(new InvocationConfiguration { Output = output, Error = error }) == 0, error.ToString());
+        Assert.True(CliRunner.Run(["check", "--method", method, "--describe"], output, error, _ => null) == 0, error.ToString());
         Assert.StartsWith($"method {method}:", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("options (--set key=value):", output.ToString(), StringComparison.Ordinal);
     }
@@ -48,7 +48,7 @@ public sealed class CheckFeatureMethodTests : IDisposable
             "--inputs", inputs, "--output", output, .. golden.GetProperty("options").EnumerateArray().SelectMany(o => new[] { "--set", o.GetString()! }),
         ];
         var error = new StringWriter();
-        Assert.True(DistillCommand.Create().Parse(args).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error }) == 0, error.ToString());
+        Assert.True(CliRunner.Run(args, new StringWriter(), error, _ => null) == 0, error.ToString());
         using var scope = DisposeScope.Enter();
         using var file = SafeTensors.Load(output);
         var loose = golden.TryGetProperty("expected_float32", out var float32);

@@ -49,7 +49,7 @@ public sealed class HelpSnapshotTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = DistillCommand.Create().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var code = CliRunner.Run(args, output, error, _ => null);
         return (code, output.ToString(), error.ToString());
     }
 

@@ -78,8 +78,7 @@ public sealed class TrainFlagTests : IDisposable
         var recipe = Path.Combine(_directory, "recipe.yaml");
         File.WriteAllText(recipe, "student:\n  model: resnet8\n");
         var error = new StringWriter();
-        var code = DistillCommand.Create().Parse(["train", "--config", recipe, "--kd_mode", "tfd", "--lambda-interr", "0.1"])
-            .Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
+        var code = CliRunner.Run(["train", "--config", recipe, "--kd_mode", "tfd", "--lambda-interr", "0.1"], new StringWriter(), error, _ => null);
         Assert.Equal(2, code);
         Assert.Contains("unknown key 'method.lambda_interr'", error.ToString(), StringComparison.Ordinal);
         Assert.Contains("lambda_inter", error.ToString(), StringComparison.Ordinal);

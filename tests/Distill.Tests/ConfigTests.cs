@@ -57,7 +57,7 @@ public sealed class ConfigTests
         Assert.Equal("/nonexistent/x.yaml: no such config file", Assert.Throws<ConfigException>(() => ConfigLoader.Load("/nonexistent/x.yaml")).Message);
 
     [Theory]
-    [InlineData("train.lr=abc", "override --set train.lr=abc: train.lr is 'abc'; expected a number >= 0")]
+    [InlineData("train.lr=abc", "override --set train.lr=abc: train.lr is 'abc'; expected a finite number >= 0")]
     [InlineData("train.lrr=1", "override --set train.lrr=1: unknown key 'train.lrr'; keys of train are: epochs, lr, momentum, weight_decay, schedule, milestones, seed")]
     [InlineData("train.lr", "override 'train.lr' is not key=value (e.g. train.lr=0.01)")]
     public void BadOverride_IsReportedAsTheOverride(string setting, string message) =>

@@ -36,6 +36,11 @@ public static class ConfigLoader
         {
             throw new ConfigException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this (without a position) on some unclosed flow collections, e.g. "key: [a" then a new key.
+            throw new ConfigException($"{path}: not valid YAML (an unclosed '[' or '{{'?): {e.Message}", e);
+        }
 
         var origins = new Dictionary<YamlNode, string>(ReferenceEqualityComparer.Instance);
         foreach (var o in overrides ?? [])
@@ -112,13 +117,13 @@ public static class ConfigLoader
             {
                 Epochs = train?.Int("epochs", 1) ?? defaults.Train.Epochs,
                 Lr = train?.Double("lr", 0) ?? defaults.Train.Lr,
-                Momentum = train?.Double("momentum", 0) ?? defaults.Train.Momentum,
+                Momentum = train?.Double("momentum", 0, 1) ?? defaults.Train.Momentum,
                 WeightDecay = train?.Double("weight_decay", 0) ?? defaults.Train.WeightDecay,
                 Schedule = train?.String("schedule", ["multistep", "cosine"]) ?? defaults.Train.Schedule,
                 Milestones = train?.IntList("milestones") ?? defaults.Train.Milestones,
                 Seed = train?.Int("seed", 0) ?? 0,
             },
-            Output = root.String("output") ?? defaults.Output,
+            Output = root.NonEmptyString("output") ?? defaults.Output,
         };
         if (descriptor is { NeedsTeacher: true } && config.Teacher?.Checkpoint is null)
         {
@@ -279,7 +284,8 @@ public static class ConfigLoader
             return v;
         }
 
-        public double? Double(string key, double min)
+        // Every number of a recipe is finite: "Infinity", "1e400" (which parses as infinity) and "NaN" are refused.
+        public double? Double(string key, double min, double max = double.PositiveInfinity)
         {
             var (node, text) = Scalar(key);
             if (text is null)
@@ -287,12 +293,25 @@ public static class ConfigLoader
                 return null;
             }
 
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || double.IsNaN(v) || v < min)
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v < min || v > max)
             {
-                throw new ConfigException($"{Where(node!)}: {Qualified(key)} is '{text}'; expected a number{(double.IsNegativeInfinity(min) ? string.Empty : $" >= {min.ToString(CultureInfo.InvariantCulture)}")}");
+                var range = (double.IsNegativeInfinity(min), double.IsPositiveInfinity(max)) switch
+                {
+                    (true, true) => string.Empty,
+                    (false, true) => $" >= {min.ToString(CultureInfo.InvariantCulture)}",
+                    (true, false) => $" <= {max.ToString(CultureInfo.InvariantCulture)}",
+                    _ => $" in [{min.ToString(CultureInfo.InvariantCulture)}, {max.ToString(CultureInfo.InvariantCulture)}]",
+                };
+                throw new ConfigException($"{Where(node!)}: {Qualified(key)} is '{text}'; expected a finite number{range}");
             }
 
             return v;
+        }
+
+        public string? NonEmptyString(string key)
+        {
+            var (node, text) = Scalar(key);
+            return text is null || text.Trim().Length > 0 ? text : throw new ConfigException($"{Where(node!)}: {Qualified(key)} is empty; give a folder");
         }
 
         public bool? Bool(string key)

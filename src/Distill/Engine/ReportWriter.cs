@@ -101,9 +101,11 @@ public static class ReportWriter
         for (var i = 0; i < series.Count; i++)
         {
             var color = Colors[i % Colors.Length];
-            var coords = string.Join(' ', series[i].Epochs.Select(e => string.Create(CultureInfo.InvariantCulture, $"{X(e.Epoch):F1},{Y(value(e)):F1}")));
+            // A non-finite value (NaN loss, 0/0 rate) has no place on the chart: the curve skips it.
+            var finite = series[i].Epochs.Where(e => double.IsFinite(value(e))).ToArray();
+            var coords = string.Join(' ', finite.Select(e => string.Create(CultureInfo.InvariantCulture, $"{X(e.Epoch):F1},{Y(value(e)):F1}")));
             sb.Append(string.Create(CultureInfo.InvariantCulture, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{coords}\"/>"));
-            foreach (var e in series[i].Epochs)
+            foreach (var e in finite)
             {
                 sb.Append(string.Create(CultureInfo.InvariantCulture, $"<circle cx=\"{X(e.Epoch):F1}\" cy=\"{Y(value(e)):F1}\" r=\"3\" fill=\"{color}\"/>"));
             }

@@ -94,7 +94,7 @@ internal static partial class RunFolder
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(line);
+            return JsonSerializer.Deserialize<T>(line, RunLogJson.Options);
         }
         catch (JsonException)
         {

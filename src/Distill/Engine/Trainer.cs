@@ -13,6 +13,8 @@ namespace Distill.Engine;
 /// under no-grad; the student's forward records the taps the distiller asked for; the weighted terms are
 /// summed and back-propagated; SGD steps over the student's and the distiller's parameters. Every step
 /// runs in its own dispose scope, and loss sums stay on the device until the epoch ends.
+/// A non-finite loss term or weight stops training with a <see cref="TrainingDivergedException"/> before the
+/// epoch is reported, so <c>onEpoch</c> (which checkpoints) never sees a diverged model.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -76,6 +78,7 @@ public sealed class Trainer : IDisposable
     public LearningRateScheduler Scheduler => _scheduler;
 
     /// <summary>Runs the epochs; after each, evaluates on <paramref name="test"/>, steps the schedule and reports it.</summary>
+    /// <exception cref="TrainingDivergedException">A loss term or a weight turned NaN or infinite; the epoch was not reported.</exception>
     /// <param name="train">Training batches.</param>
     /// <param name="test">Evaluation batches.</param>
     /// <param name="progress">Step reports.</param>
@@ -88,7 +91,9 @@ public sealed class Trainer : IDisposable
         var results = new List<EpochResult>();
         for (var epoch = startEpoch; epoch <= _options.Epochs; epoch++)
         {
-            var result = TrainEpoch(epoch, train, progress) with { TestAccuracy = Evaluator.Accuracy(_student, test) };
+            var trained = TrainEpoch(epoch, train, progress);
+            CheckParameters(epoch, train.BatchCount);
+            var result = trained with { TestAccuracy = Evaluator.Accuracy(_student, test) };
             results.Add(result);
             _scheduler.Step();
             onEpoch?.Invoke(result);
@@ -99,6 +104,31 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Frees the optimizer state.</summary>
     public void Dispose() => _optimizer.Dispose();
+
+    /// <summary>
+    /// Once per epoch, one host sync: every weight finite. A finite loss can still back-propagate a non-finite
+    /// gradient at the epoch's last step (earlier ones would make a later loss non-finite); this keeps such weights
+    /// out of the checkpoint.
+    /// </summary>
+    private void CheckParameters(int epoch, int steps)
+    {
+        using var scope = DisposeScope.Enter();
+        using var noGrad = Autograd.NoGrad();
+        var parameters = _student.NamedParameters().Concat(_distiller?.NamedParameters().Select(p => ($"method.{p.Name}", p.Parameter)) ?? []).ToArray();
+        if (parameters.Length == 0)
+        {
+            return;
+        }
+
+        var bad = parameters.Select(p => p.Item2.IsFinite().LogicalNot().Sum(DType.Int64)).Aggregate((a, b) => a + b);
+        if (bad.Item<long>() == 0)
+        {
+            return;
+        }
+
+        var (name, _) = parameters.First(p => p.Item2.IsFinite().LogicalNot().Sum(DType.Int64).Item<long>() > 0);
+        throw new TrainingDivergedException(epoch, steps, $"parameter '{name}'", double.NaN);
+    }
 
     private void Calibrate(int epoch, DataLoader train, ModelTaps? studentTaps, ModelTaps? teacherTaps)
     {
@@ -153,6 +183,11 @@ public sealed class Trainer : IDisposable
         long images = 0;
         var step = 0;
         var steps = train.BatchCount;
+
+        // Divergence is detected without a host sync per step: a non-finite term makes its running sum non-finite,
+        // and the sums come to the host every 10 steps anyway. The terms of the steps since the last look are kept
+        // (detached scalars, no copy), so the first bad step and term can be named when a sum goes bad.
+        var window = new List<(int Step, string Name, Tensor Value)>();
         try
         {
             // The batch's tensors are made by MoveNext, so it runs inside the step's scope.
@@ -195,7 +230,9 @@ public sealed class Trainer : IDisposable
                             sums[name] = sum;
                         }
 
-                        sum.AddInPlace(value.Detach());
+                        var detached = value.Detach();
+                        sum.AddInPlace(detached);
+                        window.Add((step + 1, name, detached.DetachFromScope()));
                     }
 
                     correct.AddInPlace(logits.ArgMax(1).Eq(batch.Labels).Sum());
@@ -203,13 +240,19 @@ public sealed class Trainer : IDisposable
 
                 images += batch.Size;
                 step++;
-                if (progress is not null && (step % 10 == 0 || step == steps))
+                if (step % 10 == 0 || step == steps)
                 {
                     // Every 10 steps the running sums come to the host (one small copy per term).
                     var means = sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / step, StringComparer.Ordinal);
-                    progress.Report(new TrainingProgress(epoch, step, steps, means.Values.Sum(), images / clock.Elapsed.TotalSeconds,
+                    progress?.Report(new TrainingProgress(epoch, step, steps, means.Values.Sum(), images / clock.Elapsed.TotalSeconds,
                         means, (double)correct.Item<long>() / images, lr));
+                    CheckWindow(epoch, window, means.Values.All(double.IsFinite));
                 }
+            }
+
+            if (window.Count > 0)
+            {
+                CheckWindow(epoch, window, sums.Values.All(s => float.IsFinite(s.Item<float>())));
             }
 
             var seconds = clock.Elapsed.TotalSeconds;
@@ -222,6 +265,38 @@ public sealed class Trainer : IDisposable
             {
                 s.Dispose();
             }
+
+            foreach (var (_, _, value) in window)
+            {
+                value.Dispose();
+            }
         }
+    }
+
+    /// <summary>When the sums went non-finite, names the first step and term of the window that did; then empties the window.</summary>
+    private static void CheckWindow(int epoch, List<(int Step, string Name, Tensor Value)> window, bool finite)
+    {
+        if (!finite)
+        {
+            foreach (var (step, name, value) in window)
+            {
+                var v = value.Item<float>();
+                if (!float.IsFinite(v))
+                {
+                    throw new TrainingDivergedException(epoch, step, name, v);
+                }
+            }
+
+            // Two finite terms cannot make a non-finite sum unless it overflowed: report the window's last step.
+            var last = window[^1];
+            throw new TrainingDivergedException(epoch, last.Step, last.Name, double.PositiveInfinity);
+        }
+
+        foreach (var (_, _, value) in window)
+        {
+            value.Dispose();
+        }
+
+        window.Clear();
     }
 }

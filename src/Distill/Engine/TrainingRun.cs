@@ -100,7 +100,16 @@ public static class TrainingRun
         List<EpochResult> history;
         if (resume && hasCheckpoint)
         {
-            var state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler, distiller);
+            TrainingState state;
+            try
+            {
+                state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler, distiller);
+            }
+            catch (Distill.NN.StateDictMismatchException e)
+            {
+                throw new ConfigException($"--resume: {lastPath} does not fit student.model {config.Student.Model} with method {config.Method.Name} (a run of another recipe?): {CheckpointMismatch.Summary(e)}", e);
+            }
+
             startEpoch = state.Epoch + 1;
             best = double.Parse(state.Extra.GetValueOrDefault("best_accuracy", "0"), CultureInfo.InvariantCulture);
 
@@ -118,12 +127,12 @@ public static class TrainingRun
         // Steps are logged when the trainer reports (every 10 steps and at each epoch's end).
         var stepLog = new ForwardingProgress(p =>
         {
-            File.AppendAllText(stepsPath, JsonSerializer.Serialize(p) + "\n");
+            File.AppendAllText(stepsPath, JsonSerializer.Serialize(p, RunLogJson.Options) + "\n");
             progress?.Report(p);
         });
         var results = trainer.Fit(loaders.Train, loaders.Test, stepLog, r =>
         {
-            File.AppendAllText(logPath, JsonSerializer.Serialize(r) + "\n");
+            File.AppendAllText(logPath, JsonSerializer.Serialize(r, RunLogJson.Options) + "\n");
             File.AppendAllText(csvPath, string.Create(CultureInfo.InvariantCulture,
                 $"{r.Epoch},{r.LearningRate:R},{r.TrainAccuracy:R},{r.TestAccuracy:R},{r.ImagesPerSecond:F1},{r.Seconds:F2},{string.Join(';', r.LossTerms.Select(t => $"{t.Key}={t.Value:R}"))}\n"));
             history.Add(r);
@@ -190,7 +199,7 @@ public static class TrainingRun
         var model = ModelRegistry.Create(teacher.Model, options);
         using var scope = DisposeScope.Enter();
         using var file = SafeTensors.Load(path);
-        model.LoadStateDict(TrainingCheckpoint.ModelState(file));
+        CheckpointMismatch.Load(model, TrainingCheckpoint.ModelState(file), path, "teacher.model", teacher.Model);
         return model;
     }
 }
