@@ -6,14 +6,17 @@ namespace Distill.Testing;
 /// <summary>Writes a tiny, learnable 10-class IDX data set (12x12 gray images, gzip) for end-to-end runs with dataset: idx.</summary>
 public static class TinyIdx
 {
-    /// <summary>Writes train-* (<paramref name="train"/> images) and t10k-* (<paramref name="test"/> images) into <paramref name="root"/>.</summary>
-    public static void Write(string root, int train, int test)
+    /// <summary>
+    /// Writes train-* (<paramref name="train"/> images) and t10k-* (<paramref name="test"/> images) into
+    /// <paramref name="root"/>, gzipped (<c>.gz</c>) or raw as the canonical MNIST files are.
+    /// </summary>
+    public static void Write(string root, int train, int test, bool gzip = true)
     {
-        WriteSplit(root, "train", train);
-        WriteSplit(root, "t10k", test);
+        WriteSplit(root, "train", train, gzip);
+        WriteSplit(root, "t10k", test, gzip);
     }
 
-    private static void WriteSplit(string root, string prefix, int count)
+    private static void WriteSplit(string root, string prefix, int count, bool gzip)
     {
         const int Size = 12;
         var random = new Random(prefix.Length);
@@ -35,14 +38,20 @@ public static class TinyIdx
         var labelHeader = new byte[8];
         BinaryPrimitives.WriteInt32BigEndian(labelHeader, 0x0801);
         BinaryPrimitives.WriteInt32BigEndian(labelHeader.AsSpan(4), count);
-        Gzip(Path.Combine(root, $"{prefix}-images-idx3-ubyte.gz"), [.. header, .. pixels]);
-        Gzip(Path.Combine(root, $"{prefix}-labels-idx1-ubyte.gz"), [.. labelHeader, .. labels]);
+        Save(Path.Combine(root, $"{prefix}-images-idx3-ubyte"), [.. header, .. pixels], gzip);
+        Save(Path.Combine(root, $"{prefix}-labels-idx1-ubyte"), [.. labelHeader, .. labels], gzip);
     }
 
-    private static void Gzip(string path, byte[] bytes)
+    private static void Save(string path, byte[] bytes, bool gzip)
     {
-        using var file = File.Create(path);
-        using var gzip = new GZipStream(file, CompressionLevel.Fastest);
-        gzip.Write(bytes);
+        if (!gzip)
+        {
+            File.WriteAllBytes(path, bytes);
+            return;
+        }
+
+        using var file = File.Create(path + ".gz");
+        using var stream = new GZipStream(file, CompressionLevel.Fastest);
+        stream.Write(bytes);
     }
 }

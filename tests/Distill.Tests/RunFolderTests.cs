@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -6,6 +5,7 @@ using System.Text.Json;
 using Distill.Configs;
 using Distill.Engine;
 using Distill.NN.Checkpoints;
+using Distill.Testing;
 using Distill.Torch;
 using Xunit;
 
@@ -24,8 +24,7 @@ public sealed class RunFolderTests : IDisposable
 
     public RunFolderTests()
     {
-        WriteIdx("train", 48);
-        WriteIdx("t10k", 16);
+        TinyIdx.Write(_root, 48, 16, gzip: false);
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
@@ -249,28 +248,5 @@ public sealed class RunFolderTests : IDisposable
         }
 
         return listing.ToString();
-    }
-
-    private void WriteIdx(string prefix, int count)
-    {
-        const int Size = 12;
-        var random = new Random(prefix.Length);
-        var labels = Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray();
-        var pixels = new byte[count * Size * Size];
-        for (var i = 0; i < pixels.Length; i++)
-        {
-            pixels[i] = (byte)((i % Size < labels[i / (Size * Size)] + 1 ? 180 : 20) + random.Next(0, 50));
-        }
-
-        var header = new byte[16];
-        BinaryPrimitives.WriteInt32BigEndian(header, 0x0803);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), count);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), Size);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(12), Size);
-        var labelHeader = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader, 0x0801);
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader.AsSpan(4), count);
-        File.WriteAllBytes(Path.Combine(_root, $"{prefix}-images-idx3-ubyte"), [.. header, .. pixels]);
-        File.WriteAllBytes(Path.Combine(_root, $"{prefix}-labels-idx1-ubyte"), [.. labelHeader, .. labels]);
     }
 }

@@ -1,8 +1,7 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using Distill.Configs;
 using Distill.Engine;
 using Distill.NN.Checkpoints;
+using Distill.Testing;
 using Distill.Torch;
 using Xunit;
 
@@ -18,8 +17,7 @@ public sealed class TrainingRunTests : IDisposable
     [Fact]
     public void Run_WritesEveryArtifact_ResumesBitExact_AndFeedsATeacherToKd()
     {
-        WriteIdx("train", 96);
-        WriteIdx("t10k", 32);
+        TinyIdx.Write(_root, 96, 32);
         var recipe = $"""
             data:
               dataset: idx
@@ -109,38 +107,5 @@ public sealed class TrainingRunTests : IDisposable
                 }
             }
         }
-    }
-
-    private void WriteIdx(string prefix, int count)
-    {
-        const int Size = 12;
-        var random = new Random(prefix.Length);
-        var labels = Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray();
-        var pixels = new byte[count * Size * Size];
-        for (var i = 0; i < count; i++)
-        {
-            for (var p = 0; p < Size * Size; p++)
-            {
-                pixels[(i * Size * Size) + p] = (byte)(((p % Size) < labels[i] + 1 ? 180 : 20) + random.Next(0, 50));
-            }
-        }
-
-        var header = new byte[16];
-        BinaryPrimitives.WriteInt32BigEndian(header, 0x0803);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), count);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), Size);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(12), Size);
-        var labelHeader = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader, 0x0801);
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader.AsSpan(4), count);
-        Write(Path.Combine(_root, $"{prefix}-images-idx3-ubyte.gz"), [.. header, .. pixels]);
-        Write(Path.Combine(_root, $"{prefix}-labels-idx1-ubyte.gz"), [.. labelHeader, .. labels]);
-    }
-
-    private static void Write(string path, byte[] bytes)
-    {
-        using var file = File.Create(path);
-        using var gzip = new GZipStream(file, CompressionLevel.Fastest);
-        gzip.Write(bytes);
     }
 }
