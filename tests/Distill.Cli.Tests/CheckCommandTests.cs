@@ -64,7 +64,7 @@ public sealed class CheckCommandTests : IDisposable
         var code = DistillCommand.Create().Parse(["check", "--method", "kd", "--inputs", inputs, "--output", Path.Combine(_directory, "o")])
             .Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
         Assert.Equal(2, code);
-        Assert.Contains("tensor 'teacher.logits' is missing (expected [B, K] Float32)", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("tensor 'teacher.logits' is missing (expected [B, 3] Float32)", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Distill.Methods;
 using Distill.Models;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Distill.Configs;
@@ -12,6 +14,9 @@ namespace Distill.Configs;
 /// </summary>
 public static class ConfigLoader
 {
+    /// <summary>The deepest nesting of lists and mappings a recipe may have (recipes use 3).</summary>
+    private const int MaxNesting = 64;
+
     /// <summary>Loads <paramref name="path"/> and applies overrides such as "train.lr=0.01" in order.</summary>
     /// <exception cref="ConfigException">The file is missing or invalid, or an override is.</exception>
     public static RunConfig Load(string path, IEnumerable<string>? overrides = null)
@@ -25,15 +30,17 @@ public static class ConfigLoader
         YamlMappingNode root;
         try
         {
-            var stream = new YamlStream();
             using var reader = new StreamReader(path);
-            stream.Load(reader);
-            root = stream.Documents.Count == 0 ? new YamlMappingNode() : stream.Documents[0].RootNode as YamlMappingNode
-                ?? throw new ConfigException($"{path}:1: the config must be a mapping of sections (data, student, teacher, method, train, output)");
+            root = ReadYaml(reader, mark => $"{path}:{mark.Line}:{mark.Column}") switch
+            {
+                null => new YamlMappingNode(),
+                YamlMappingNode map => map,
+                var other => throw new ConfigException($"{path}:{other.Start.Line}:{other.Start.Column}: the config must be a mapping of sections (data, student, teacher, method, train, output)"),
+            };
         }
-        catch (YamlDotNet.Core.YamlException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}", e);
+            throw new ConfigException($"{path}: cannot be read: {e.Message}", e);
         }
 
         var origins = new Dictionary<YamlNode, string>(ReferenceEqualityComparer.Instance);
@@ -173,17 +180,71 @@ public static class ConfigLoader
         origins[parsed] = text;
     }
 
-    private static YamlNode ParseFlow(string value, string text)
+    private static YamlNode ParseFlow(string value, string text) =>
+        ReadYaml(new StringReader(value), mark => $"override '{text}': '{value}' is not a YAML list (column {mark.Column})") ?? new YamlScalarNode(string.Empty);
+
+    /// <summary>
+    /// The root node of the first document (null when there is none). Every failure of the YAML library,
+    /// whatever its type, becomes a <see cref="ConfigException"/> at <paramref name="where"/>'s line and column,
+    /// and nesting deeper than <see cref="MaxNesting"/> is refused before the library builds (recursively) its nodes.
+    /// </summary>
+    private static YamlNode? ReadYaml(TextReader reader, Func<Mark, string> where)
     {
+        var parser = new NestingLimitedParser(new Parser(reader), where);
         try
         {
             var stream = new YamlStream();
-            stream.Load(new StringReader(value));
-            return stream.Documents[0].RootNode;
+            stream.Load(parser);
+            return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
         }
-        catch (YamlDotNet.Core.YamlException e)
+        catch (YamlException e)
         {
-            throw new ConfigException($"override '{text}': '{value}' is not a YAML list: {e.Message}", e);
+            throw new ConfigException($"{where(e.Start)}: not valid YAML: {YamlMessage(e)}", e);
+        }
+        catch (Exception e) when (e is not ConfigException and not OutOfMemoryException)
+        {
+            throw new ConfigException($"{where(parser.Position)}: not valid YAML: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The library's message without its "(Line: l, Col: c, Idx: i) - (...): " prefix (the location is given separately).</summary>
+    private static string YamlMessage(YamlException e)
+    {
+        var message = e.Message;
+        var prefix = message.IndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith("(Line:", StringComparison.Ordinal) && prefix >= 0 ? message[(prefix + 3)..] : message;
+    }
+
+    /// <summary>A parser that remembers where it is and refuses sequences and mappings nested too deep.</summary>
+    private sealed class NestingLimitedParser(IParser inner, Func<Mark, string> where) : IParser
+    {
+        private int _depth;
+
+        public ParsingEvent? Current => inner.Current;
+
+        /// <summary>The start of the last event read (line 1, column 1 before the first).</summary>
+        public Mark Position { get; private set; } = Mark.Empty;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext())
+            {
+                return false;
+            }
+
+            var current = inner.Current!;
+            Position = current.Start;
+            if (current is SequenceStart or MappingStart && ++_depth > MaxNesting)
+            {
+                throw new ConfigException($"{where(current.Start)}: not valid YAML: lists and mappings are nested more than {MaxNesting} levels deep");
+            }
+
+            if (current is SequenceEnd or MappingEnd)
+            {
+                _depth--;
+            }
+
+            return true;
         }
     }
 

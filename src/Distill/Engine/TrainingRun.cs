@@ -66,7 +66,7 @@ public static class TrainingRun
         var best = 0.0;
         if (resume && File.Exists(lastPath))
         {
-            var state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler, distiller);
+            var state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler, distiller, [new NumericEntry("best_accuracy", 0, 1)]);
             startEpoch = state.Epoch + 1;
             best = double.Parse(state.Extra.GetValueOrDefault("best_accuracy", "0"), CultureInfo.InvariantCulture);
         }
