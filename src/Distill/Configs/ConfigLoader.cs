@@ -190,7 +190,8 @@ public static class ConfigLoader
     /// </summary>
     private static YamlNode? ReadYaml(TextReader reader, Func<Mark, string> where)
     {
-        var parser = new NestingLimitedParser(new Parser(reader), where);
+        var scanner = new Scanner(reader);
+        var parser = new CheckingParser(new Parser(scanner), where);
         try
         {
             var stream = new YamlStream();
@@ -199,11 +200,18 @@ public static class ConfigLoader
         }
         catch (YamlException e)
         {
-            throw new ConfigException($"{where(e.Start)}: not valid YAML: {YamlMessage(e)}", e);
+            // The library marks the problem at End and the construct it was reading from Start; some errors carry no mark.
+            var at = e.End.Equals(Mark.Empty) ? scanner.CurrentPosition : e.End;
+            var begins = !e.Start.Equals(Mark.Empty) && e.Start.Line != at.Line ? $" (it begins at line {e.Start.Line}, column {e.Start.Column})" : string.Empty;
+            throw new ConfigException($"{where(at)}: not valid YAML: {YamlMessage(e)}{begins}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigException($"{where(scanner.CurrentPosition)}: not valid YAML: the structure breaks here (is a '[', '{{' or quote above left unclosed?)", e);
         }
         catch (Exception e) when (e is not ConfigException and not OutOfMemoryException)
         {
-            throw new ConfigException($"{where(parser.Position)}: not valid YAML: {e.Message}", e);
+            throw new ConfigException($"{where(scanner.CurrentPosition)}: not valid YAML: {e.Message}", e);
         }
     }
 
@@ -212,17 +220,22 @@ public static class ConfigLoader
     {
         var message = e.Message;
         var prefix = message.IndexOf("): ", StringComparison.Ordinal);
-        return message.StartsWith("(Line:", StringComparison.Ordinal) && prefix >= 0 ? message[(prefix + 3)..] : message;
+        return (message.StartsWith("(Line:", StringComparison.Ordinal) && prefix >= 0 ? message[(prefix + 3)..] : message).ReplaceLineEndings(" ");
     }
 
-    /// <summary>A parser that remembers where it is and refuses sequences and mappings nested too deep.</summary>
-    private sealed class NestingLimitedParser(IParser inner, Func<Mark, string> where) : IParser
+    /// <summary>
+    /// A parser that remembers where it is, refuses a key given twice in one mapping, and refuses sequences and
+    /// mappings nested too deep (before the library builds its nodes, recursively).
+    /// </summary>
+    private sealed class CheckingParser(IParser inner, Func<Mark, string> where) : IParser
     {
-        private int _depth;
+        // One frame per open collection: the keys of a mapping so far (null for a sequence) and whether a key comes next.
+        private readonly Stack<(Dictionary<string, Mark>? Keys, bool ExpectKey)> _open = new();
+        private readonly HashSet<string> _anchors = new(StringComparer.Ordinal);
 
         public ParsingEvent? Current => inner.Current;
 
-        /// <summary>The start of the last event read (line 1, column 1 before the first).</summary>
+        /// <summary>The start of the last event read.</summary>
         public Mark Position { get; private set; } = Mark.Empty;
 
         public bool MoveNext()
@@ -234,14 +247,38 @@ public static class ConfigLoader
 
             var current = inner.Current!;
             Position = current.Start;
-            if (current is SequenceStart or MappingStart && ++_depth > MaxNesting)
+            if (current is AnchorAlias alias && !_anchors.Contains(alias.Value.Value))
             {
-                throw new ConfigException($"{where(current.Start)}: not valid YAML: lists and mappings are nested more than {MaxNesting} levels deep");
+                throw new ConfigException($"{where(alias.Start)}: not valid YAML: the alias '*{alias.Value.Value}' refers to no anchor '&{alias.Value.Value}' above it");
             }
 
-            if (current is SequenceEnd or MappingEnd)
+            if (current is NodeEvent { Anchor.IsEmpty: false } anchored)
             {
-                _depth--;
+                _anchors.Add(anchored.Anchor.Value);
+            }
+
+            if (current is Scalar or AnchorAlias or SequenceStart or MappingStart && _open.TryPop(out var frame))
+            {
+                if (frame.Keys is not null && frame.ExpectKey && current is Scalar key && !frame.Keys.TryAdd(key.Value, key.Start))
+                {
+                    throw new ConfigException($"{where(key.Start)}: not valid YAML: the key '{key.Value}' is given twice in one mapping (first on line {frame.Keys[key.Value].Line})");
+                }
+
+                _open.Push((frame.Keys, frame.Keys is not null && !frame.ExpectKey));
+            }
+
+            if (current is SequenceStart or MappingStart)
+            {
+                if (_open.Count >= MaxNesting)
+                {
+                    throw new ConfigException($"{where(current.Start)}: not valid YAML: lists and mappings are nested more than {MaxNesting} levels deep");
+                }
+
+                _open.Push((current is MappingStart ? new Dictionary<string, Mark>(StringComparer.Ordinal) : null, true));
+            }
+            else if (current is SequenceEnd or MappingEnd)
+            {
+                _open.TryPop(out _);
             }
 
             return true;
