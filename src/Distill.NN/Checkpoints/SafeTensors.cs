@@ -234,7 +234,8 @@ public static class SafeTensors
         }
         catch (JsonException e)
         {
-            throw new CheckpointFormatException($"{path}: the JSON header (bytes 8..{dataStart}) is corrupt near line {(e.LineNumber ?? 0) + 1}, byte {e.BytePositionInLine ?? 0} of that line: {e.Message}", e);
+            var near = e.LineNumber is null or 0 ? $"byte {8 + (e.BytePositionInLine ?? 0)}" : $"line {e.LineNumber + 1}, byte {e.BytePositionInLine ?? 0} of that line";
+            throw new CheckpointFormatException($"{path}: the JSON header is corrupt near {near}: {e.Message}", e);
         }
 
         using (document)
@@ -343,7 +344,7 @@ public static class SafeTensors
         if (offsets[1] > dataLength)
         {
             throw new CheckpointFormatException(
-                $"{where}: needs bytes {dataStart + offsets[0]}..{dataStart + offsets[1]} but the file ends at byte {dataStart + dataLength} (truncated, or data_offsets out of range)");
+                $"{path}: truncated: tensor '{item.Name}' needs bytes {dataStart + offsets[0]}..{dataStart + offsets[1]} but the file ends at byte {dataStart + dataLength} (or its data_offsets [{offsets[0]}, {offsets[1]}] are out of range)");
         }
 
         return new Entry(item.Name, dtype.Key, shape, dataStart + offsets[0], dataStart + offsets[1]);
@@ -416,6 +417,10 @@ public static class SafeTensors
             throw new CheckpointFormatException($"{path}: metadata '{FormatVersionKey}' is '{version}'; this build reads versions 1 and {FormatVersion}");
         }
 
+        var checksums = metadata.TryGetValue(ChecksumsKey, out var json)
+            ? ParseChecksums(path, json)
+            : throw new CheckpointFormatException($"{path}: metadata '{ChecksumsKey}' (the tensors' checksums) is missing");
+
         // Version 2 covers the whole header (metadata, dtypes, shapes, offsets); version 1 only the tensors' bytes.
         if (version == FormatVersion)
         {
@@ -431,12 +436,6 @@ public static class SafeTensors
             }
         }
 
-        if (!metadata.TryGetValue(ChecksumsKey, out var json))
-        {
-            throw new CheckpointFormatException($"{path}: metadata '{ChecksumsKey}' (the tensors' checksums) is missing");
-        }
-
-        var checksums = ParseChecksums(path, json);
         foreach (var name in checksums.Keys.Where(n => entries.All(e => e.Name != n)))
         {
             throw new CheckpointFormatException($"{path}: metadata '{ChecksumsKey}' has a checksum for '{name}', which is not a tensor of the file");
