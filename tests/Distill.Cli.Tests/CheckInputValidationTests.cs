@@ -114,6 +114,75 @@ public sealed partial class CheckInputValidationTests : IDisposable
         Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Every described input of every method, broken in each way a tester would (dropped, another dtype, one more
+    /// dimension, an empty dimension, another batch size, a larger size): exit code 2 with one line, never another
+    /// exception; the ways that cannot fit name the tensor.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Methods))]
+    public void EveryDescribedInput_BrokenInAnyWay_IsRefusedWithOneLine(string method)
+    {
+        string[] options = method == "crd" ? ["nce_k=8"] : [];
+        var described = Described(method, options);
+        var names = described.Select(t => t.Key).ToArray();
+        var failures = new List<string>();
+        foreach (var name in names)
+        {
+            foreach (var way in new[] { "missing", "dtype", "rank", "empty", "batch", "larger" })
+            {
+                var tensors = described.ToList();
+                var index = tensors.FindIndex(t => t.Key == name);
+                var original = tensors[index].Value;
+                var shape = original.Shape;
+                using var scope = DisposeScope.Enter();
+                if (way == "missing")
+                {
+                    tensors.RemoveAt(index);
+                }
+                else if (way == "batch" && !IsBatched(name))
+                {
+                    continue;
+                }
+                else
+                {
+                    long[] changed = way switch
+                    {
+                        "rank" => [.. shape, 1],
+                        "empty" => [.. shape[..^1], 0],
+                        "batch" => [3, .. shape[1..]],
+                        "larger" => [.. shape[..^1], shape[^1] + 1],
+                        _ => shape,
+                    };
+                    var value = original.DType == DType.Int64 ? Tensor.Zeros(changed).To(DType.Int64) : Tensor.Randn(changed);
+                    tensors[index] = new(name, way == "dtype" ? (original.DType == DType.Int64 ? Tensor.Zeros(shape).To(DType.Int32) : Tensor.Randn(shape).To(DType.Float64)) : value);
+                }
+
+                var inputs = Write(tensors, dispose: false);
+                var (code, output, error) = Invoke(["check", "--method", method, .. options.SelectMany(o => new[] { "--set", o }), "--inputs", inputs, "--output", Path.Combine(_directory, "o")]);
+                // A larger size may fit (the file's shapes build the method); a dropped stage may leave a method that
+                // defaults to every stage of the file with fewer stages; B comes from student.logits, so changing it names the tensor that then disagrees.
+                var mustName = way is "dtype" or "rank" or "empty" || (way == "batch" && name != "student.logits");
+                var mayFit = way == "larger" || (way == "missing" && name.StartsWith("student.stage", StringComparison.Ordinal));
+                if (!(code == 2 || (code == 0 && mayFit)) || (code == 2 && (error.Trim().Split('\n').Length != 1 || error.Contains("Exception", StringComparison.Ordinal)
+                    || (mustName && !error.Contains($"'{name}'", StringComparison.Ordinal)))))
+                {
+                    failures.Add($"{name} {way}: exit {code}: {(output + error).Trim()}");
+                }
+            }
+        }
+
+        foreach (var t in described)
+        {
+            t.Value.Dispose();
+        }
+
+        Assert.True(failures.Count == 0, $"{method}:\n" + string.Join("\n", failures));
+    }
+
+    private static bool IsBatched(string name) =>
+        name is "labels" or "indices" || ((name.StartsWith("student.", StringComparison.Ordinal) || name.StartsWith("teacher.", StringComparison.Ordinal)) && !name.Contains(".head.", StringComparison.Ordinal) && !name.Contains(".bn.", StringComparison.Ordinal));
+
     [Fact]
     public void ConfigurationError_CarriesNoFeatureMapHint_ButAMissingTapDoes()
     {
@@ -180,11 +249,11 @@ public sealed partial class CheckInputValidationTests : IDisposable
         return result;
     }
 
-    private string Write(List<KeyValuePair<string, Tensor>> tensors)
+    private string Write(List<KeyValuePair<string, Tensor>> tensors, bool dispose = true)
     {
         var path = Path.Combine(_directory, "in.safetensors");
         SafeTensors.Save(path, tensors);
-        foreach (var t in tensors)
+        foreach (var t in dispose ? tensors : [])
         {
             t.Value.Dispose();
         }

@@ -85,24 +85,24 @@ public static class MethodCheck
         {
             var example = CheckContext.Example();
             using var distiller = Create(method, example.Context);
-            return Describe(distiller, example, "inputs (shapes for student resnet8, teacher resnet20, 3x32x32 images; B is the batch size):\n");
+            return Describe(distiller, example, "(example)", "inputs (shapes for student resnet8, teacher resnet20, 3x32x32 images; B is the batch size):\n");
         }
 
         using var inputs = SafeTensors.Load(inputsPath);
         var context = CheckInputs(inputs, inputsPath);
         using (var built = Build(method, context, inputsPath))
         {
-            return Describe(built, context, $"inputs (shapes from {inputsPath}; B is the batch size):\n");
+            return Describe(built, context, inputsPath, $"inputs (shapes from {inputsPath}; B is the batch size):\n");
         }
     }
 
-    private static string Describe(Distiller distiller, CheckContext context, string inputsHeader)
+    private static string Describe(Distiller distiller, CheckContext context, string path, string inputsHeader)
     {
         var descriptor = MethodFactory.Find(distiller.Name)!;
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"method {distiller.Name}: {descriptor.Title} ({descriptor.Paper})\n");
         sb.Append(inputsHeader);
-        foreach (var input in Expected(distiller, context))
+        foreach (var input in Expected(distiller, context, path))
         {
             sb.Append(CultureInfo.InvariantCulture, $"  {input.Name} {FormatShape(input.Shape)} {input.DType}{(input.Note is null ? string.Empty : $" ({input.Note})")}\n");
         }
@@ -178,7 +178,7 @@ public static class MethodCheck
 
     private static Dictionary<string, double> Run(Distiller distiller, CheckContext context, SafeTensorsFile inputs, string inputsPath, string outputPath, int epoch)
     {
-        var expected = Expected(distiller, context);
+        var expected = Expected(distiller, context, inputsPath);
         CheckAgainst(expected, distiller, inputs, inputsPath);
         var student = inputs.Tensors["student.logits"];
         var teacher = distiller.NeedsTeacher ? inputs.Tensors["teacher.logits"] : null;
@@ -403,9 +403,10 @@ public static class MethodCheck
     }
 
     /// <summary>Every input the method reads for <paramref name="context"/>'s shapes (a batch dimension is -1), in the order --describe lists them.</summary>
-    private static List<ExpectedInput> Expected(Distiller distiller, CheckContext context)
+    /// <exception cref="CheckpointFormatException">A tap the method reads is not in <paramref name="path"/>.</exception>
+    private static List<ExpectedInput> Expected(Distiller distiller, CheckContext context, string path)
     {
-        var classes = context.Student.Shape("logits")[1];
+        var classes = context.Student.Shapes["logits"][1];
         var list = new List<ExpectedInput>
         {
             new("student.logits", [-1, classes], DType.Float32, null),
@@ -417,17 +418,17 @@ public static class MethodCheck
 
         list.Add(new("labels", [-1], DType.Int64, $"class indices in [0, {classes})"));
 
+        // A tap the method reads (chosen by its options, or a stage of the other network) may be absent from the file.
+        long[] Shape(string side, string tap) =>
+            (side == "student" ? context.Student : context.Teacher)?.Shapes.GetValueOrDefault(tap)
+            ?? throw new CheckpointFormatException($"{path}: tensor '{side}.{tap}' is missing (expected a feature map [B, C, H, W] or [B, tokens, C] Float32: {distiller.Name} reads it)");
+
         // The taps the method reads at each step, then those whose shapes built it (e.g. ofa's projector width from "pooled").
         foreach (var (side, table, taps) in new[] { ("student", context.Student, distiller.StudentTaps), ("teacher", context.Teacher, distiller.TeacherTaps) })
         {
-            if (table is null)
+            foreach (var tap in taps.Concat(table?.Read.Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>()).Where(t => t != "logits").Distinct())
             {
-                continue;
-            }
-
-            foreach (var tap in taps.Concat(table.Read.Order(StringComparer.Ordinal)).Where(t => t != "logits").Distinct())
-            {
-                list.Add(new($"{side}.{tap}", [-1, .. table.Shape(tap).Skip(1)], DType.Float32, taps.Contains(tap) ? null : "its shape builds the method"));
+                list.Add(new($"{side}.{tap}", [-1, .. Shape(side, tap).Skip(1)], DType.Float32, taps.Contains(tap) ? null : "its shape builds the method"));
             }
         }
 
@@ -435,8 +436,7 @@ public static class MethodCheck
         {
             foreach (var side in new[] { "student", "teacher" })
             {
-                var table = side == "student" ? context.Student : context.Teacher!;
-                var channels = table.Shape(side == "student" ? distiller.StudentTaps[0] : distiller.TeacherTaps[0])[1];
+                var channels = Shape(side, side == "student" ? distiller.StudentTaps[0] : distiller.TeacherTaps[0])[1];
                 list.Add(new($"{side}.head.weight", [classes, channels], DType.Float32, $"the {side}'s classifier"));
                 list.Add(new($"{side}.head.bias", [classes], DType.Float32, null));
             }
@@ -451,7 +451,7 @@ public static class MethodCheck
 
         foreach (var stage in distiller.TeacherBatchNormStages)
         {
-            var channels = context.Teacher!.Shape(stage + ".preact")[1];
+            var channels = Shape("teacher", stage + ".preact")[1];
             list.Add(new($"teacher.{stage}.bn.weight", [channels], DType.Float32, "the teacher's BN before the stage's ReLU"));
             list.Add(new($"teacher.{stage}.bn.bias", [channels], DType.Float32, null));
         }
@@ -478,7 +478,7 @@ public static class MethodCheck
 
         public long[] this[string key] => TryGetValue(key, out var shape) ? shape : throw new KeyNotFoundException(key);
 
-        public long[] Shape(string tap) => shapes[tap];
+        public IReadOnlyDictionary<string, long[]> Shapes => shapes;
 
         public bool ContainsKey(string key) => TryGetValue(key, out _);
 
