@@ -87,6 +87,7 @@ public sealed partial class CheckInputValidationTests : IDisposable
         { "indices out of range", "crd", ["nce_k=8"], "indices=[2]:i64=50000", "tensor 'indices' holds values from 50000 to 50000; expected data-set indices" },
         { "parameter of wrong shape", "fitnet", [], "method.regressor.0.weight=[1]", "method.regressor.0.weight is [1] Float32, expected [32, 32, 1, 1] Float32" },
         { "draw of wrong shape", "mgd", [], "random.mask=[2,1,1,1]", "random.mask has shape [2, 1, 1, 1], expected [2, 64, 1, 1]" },
+        { "draw given as another dtype", "crd", ["nce_k=8"], "random.contrast=[2,9]:f64", "random.contrast" },
     };
 
     [Theory]
@@ -182,6 +183,16 @@ public sealed partial class CheckInputValidationTests : IDisposable
 
     private static bool IsBatched(string name) =>
         name is "labels" or "indices" || ((name.StartsWith("student.", StringComparison.Ordinal) || name.StartsWith("teacher.", StringComparison.Ordinal)) && !name.Contains(".head.", StringComparison.Ordinal) && !name.Contains(".bn.", StringComparison.Ordinal));
+
+    [Fact]
+    public void OutputThatCannotBeWritten_IsOneLineNamingIt()
+    {
+        var inputs = Write(Described("kd", []));
+        var (code, _, error) = Invoke(["check", "--method", "kd", "--inputs", inputs, "--output", _directory]);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"{_directory}: cannot be written: ", error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+    }
 
     [Fact]
     public void ConfigurationError_CarriesNoFeatureMapHint_ButAMissingTapDoes()

@@ -225,7 +225,8 @@ public static class MethodCheck
         }
         catch (Exception e) when (e is TorchException or ArgumentException)
         {
-            throw new CheckpointFormatException($"{inputsPath}: the inputs do not fit {distiller.Name}: {e.Message}", e);
+            var message = e is ArgumentException { ParamName: { } parameter } ? e.Message.Replace($" (Parameter '{parameter}')", string.Empty, StringComparison.Ordinal) : e.Message;
+            throw new CheckpointFormatException($"{inputsPath}: the inputs do not fit {distiller.Name}: {message}", e);
         }
 
         var total = terms.Total();
@@ -256,7 +257,15 @@ public static class MethodCheck
             output.Add(new($"random.{name}", draw));
         }
 
-        SafeTensors.Save(outputPath, output, new Dictionary<string, string> { ["method"] = distiller.Name, ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
+        try
+        {
+            SafeTensors.Save(outputPath, output, new Dictionary<string, string> { ["method"] = distiller.Name, ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointFormatException($"{outputPath}: cannot be written: {e.Message}", e);
+        }
+
         return values;
     }
 
@@ -282,14 +291,21 @@ public static class MethodCheck
 
     private static void LoadDraws(Distiller distiller, SafeTensorsFile inputs, string path)
     {
-        var names = distiller.RandomDraws.Select(d => d.Split(' ')[0]).ToArray();
+        var described = distiller.RandomDraws.ToDictionary(d => d.Split(' ')[0], d => d, StringComparer.Ordinal);
         var draws = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in inputs.Tensors.Where(t => t.Key.StartsWith("random.", StringComparison.Ordinal)))
         {
             var name = key[7..];
-            draws[name] = names.Contains(name)
+            if (!described.TryGetValue(name, out var description))
+            {
+                throw new CheckpointFormatException($"{path}: {key} is not a random draw of {distiller.Name} (draws: {string.Join(", ", described.Keys.DefaultIfEmpty("none"))})");
+            }
+
+            // Index draws say Int64 in their description; masks are Float32. (The shape is checked where the draw is used.)
+            var dtype = description.Contains(" Int64", StringComparison.Ordinal) ? DType.Int64 : DType.Float32;
+            draws[name] = value.DType == dtype
                 ? value
-                : throw new CheckpointFormatException($"{path}: {key} is not a random draw of {distiller.Name} (draws: {string.Join(", ", names.DefaultIfEmpty("none"))})");
+                : throw new CheckpointFormatException($"{path}: {key} is {Tensor.FormatShape(value.Shape)} {value.DType}, expected {dtype}: {description}");
         }
 
         distiller.OverrideRandomDraws(draws);
