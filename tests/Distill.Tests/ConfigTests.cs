@@ -105,6 +105,7 @@ public sealed class ConfigTests
         { "mapping value in a flow list", "train:\n  milestones: [a: b: c]\n", 2 },
         { "unclosed { in a list", "data:\n  dataset: fashion-mnist\ntrain:\n  milestones: [{1, 2]\n", 4 },
         { "document marker inside a mapping", "train:\n  lr: 0.1\n--- x\n  y: [\n", 4 },
+        { "a second document", "train:\n  lr: 0.1\n---\ntrain:\n  lr: 0.2\n", 4 },
         { "10,000 nested [", "train:\n  milestones: " + new string('[', 10000) + "\n", 2 },
         { "10,000 nested {", "output: " + string.Concat(Enumerable.Repeat("{a: ", 10000)) + "\n", 1 },
         { "10,000 nested block lists", "train:\n  milestones:\n" + string.Concat(Enumerable.Range(0, 2000).Select(i => new string(' ', 2 * i + 4) + "-\n")), 65 },

@@ -196,6 +196,11 @@ public static class ConfigLoader
         {
             var stream = new YamlStream();
             stream.Load(parser);
+            if (stream.Documents.Count > 1)
+            {
+                throw new ConfigException($"{where(stream.Documents[1].RootNode.Start)}: a recipe is one YAML document; a second one begins here");
+            }
+
             return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
         }
         catch (YamlException e)
