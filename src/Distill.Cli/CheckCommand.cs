@@ -17,7 +17,7 @@ internal static class CheckCommand
         var seed = new Option<int>("--seed") { Description = "Seed for parameters the inputs do not give.", DefaultValueFactory = _ => 0 };
         var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, labels, teacher.logits, student.<tap> / teacher.<tap> feature maps, optional method.<param> and random.<draw> tensors (see --describe)." };
         var output = new Option<FileInfo?>("--output") { Description = "Where loss.* and grad.* tensors go." };
-        var describe = new Option<bool>("--describe") { Description = "List the inputs, parameters, random draws and options the method takes." };
+        var describe = new Option<bool>("--describe") { Description = "List the inputs, parameters, random draws and options the method takes (for the shapes in --inputs when given)." };
         foreach (var o in new Option[] { method, set, epoch, seed, inputs, output, describe })
         {
             command.Options.Add(o);
@@ -30,9 +30,7 @@ internal static class CheckCommand
             var options = MethodCheck.Options(r.GetValue(method)!, r.GetValue(set) ?? []);
             if (r.GetValue(describe))
             {
-                var context = MethodCheck.ExampleContext();
-                using var distiller = MethodCheck.Create(options, context);
-                r.InvocationConfiguration.Output.Write(MethodCheck.Describe(distiller, context));
+                r.InvocationConfiguration.Output.Write(MethodCheck.Describe(options, r.GetValue(inputs)?.FullName));
                 return 0;
             }
 

@@ -63,7 +63,7 @@ public sealed class CheckCommandTests : IDisposable
         var error = new StringWriter();
         var code = CliRunner.Run(["check", "--method", "kd", "--inputs", inputs, "--output", Path.Combine(_directory, "o")], new StringWriter(), error, _ => null);
         Assert.Equal(2, code);
-        Assert.Contains("tensor 'teacher.logits' is missing (expected [B, K] Float32)", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("tensor 'teacher.logits' is missing (expected [B, 3] Float32)", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

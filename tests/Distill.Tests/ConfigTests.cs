@@ -91,5 +91,53 @@ public sealed class ConfigTests
         }
     }
 
+    /// <summary>Malformed YAML: (case, recipe text, the line the error must name).</summary>
+    public static TheoryData<string, string, int> MalformedYaml => new()
+    {
+        { "unclosed [ then another key", "train:\n  milestones: [1, 2\n  lr: 0.1\n", 3 },
+        { "unclosed { then another key", "train: {epochs: 3\noutput: x\n", 2 },
+        { "unclosed [ at the end", "train:\n  milestones: [1, 2\n", 3 },
+        { "unclosed quote", "output: \"runs/x\ntrain:\n  lr: 1\n", 2 },
+        { "tab indentation", "train:\n\tlr: 0.1\n", 2 },
+        { "bad indentation", "train:\n  lr: 0.1\n epochs: 3\n", 3 },
+        { "unknown alias", "train:\n  lr: *rate\n", 2 },
+        { "duplicate key", "train:\n  lr: 0.1\n  lr: 0.2\n", 3 },
+        { "mapping value in a flow list", "train:\n  milestones: [a: b: c]\n", 2 },
+        { "unclosed { in a list", "data:\n  dataset: fashion-mnist\ntrain:\n  milestones: [{1, 2]\n", 4 },
+        { "document marker inside a mapping", "train:\n  lr: 0.1\n--- x\n  y: [\n", 4 },
+        { "a second document", "train:\n  lr: 0.1\n---\ntrain:\n  lr: 0.2\n", 4 },
+        { "10,000 nested [", "train:\n  milestones: " + new string('[', 10000) + "\n", 2 },
+        { "10,000 nested {", "output: " + string.Concat(Enumerable.Repeat("{a: ", 10000)) + "\n", 1 },
+        { "10,000 nested block lists", "train:\n  milestones:\n" + string.Concat(Enumerable.Range(0, 2000).Select(i => new string(' ', 2 * i + 4) + "-\n")), 65 },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedYaml))]
+    public void MalformedYaml_IsAConfigExceptionWithFileLineAndColumn(string name, string yaml, int line)
+    {
+        var e = Record.Exception(() => ConfigLoader.Parse(yaml, "recipe.yaml"));
+        Assert.True(e is ConfigException, $"{name}: {e?.GetType().Name ?? "no exception"}: {e?.Message}");
+        Assert.Matches($@"^recipe\.yaml:{line}:\d+: ", e!.Message);
+        Assert.DoesNotContain("\n", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("train.milestones=[1, 2")]
+    [InlineData("train.milestones=[{1, 2]")]
+    public void MalformedOverrideList_IsAConfigExceptionNamingTheOverride(string setting)
+    {
+        var e = Record.Exception(() => ConfigLoader.Parse(Valid, overrides: [setting]));
+        Assert.True(e is ConfigException, e?.ToString());
+        Assert.StartsWith($"override '{setting}': ", e!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DeepOverrideList_IsAConfigException()
+    {
+        var e = Record.Exception(() => ConfigLoader.Parse(Valid, overrides: ["train.milestones=" + new string('[', 10000)]));
+        Assert.True(e is ConfigException, e?.ToString());
+        Assert.Contains("nested more than 64 levels deep", e!.Message, StringComparison.Ordinal);
+    }
+
     private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 }

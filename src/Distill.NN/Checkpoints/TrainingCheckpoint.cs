@@ -81,10 +81,15 @@ public static class TrainingCheckpoint
         SafeTensors.Save(path, tensors, metadata);
     }
 
-    /// <summary>Restores model, optimizer, scheduler and RNG from a checkpoint; nothing changes unless all of it fits.</summary>
-    /// <exception cref="CheckpointFormatException">The file is corrupt or not a training checkpoint.</exception>
+    /// <summary>
+    /// Restores model, optimizer, scheduler and RNG from a checkpoint; nothing changes unless all of it fits: the
+    /// file, the model, distiller and optimizer state, the RNG state, and every metadata value (epoch, scheduler
+    /// position, learning rates, and the caller entries named in <paramref name="numericExtra"/>) are checked first.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The file is corrupt or not a training checkpoint, or a metadata value is malformed; the message names the file and the field.</exception>
     /// <exception cref="StateDictMismatchException">The model keys do not fit.</exception>
-    public static TrainingState Load(string path, Module model, Optimizer? optimizer = null, LearningRateScheduler? scheduler = null, Module? distiller = null)
+    public static TrainingState Load(string path, Module model, Optimizer? optimizer = null, LearningRateScheduler? scheduler = null, Module? distiller = null,
+        IReadOnlyList<NumericEntry>? numericExtra = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var file = SafeTensors.Load(path);
@@ -92,6 +97,21 @@ public static class TrainingCheckpoint
         if (!meta.TryGetValue("distill.kind", out var kind) || kind != "training")
         {
             throw new CheckpointFormatException($"{path}: not a Distill training checkpoint (no distill.kind=training in its metadata)");
+        }
+
+        var epoch = meta.TryGetValue("distill.epoch", out var epochText) ? Integer(path, "distill.epoch", epochText) : 0;
+        int? schedulerEpoch = scheduler is not null && meta.TryGetValue("distill.scheduler_epoch", out var schedulerText)
+            ? Integer(path, "distill.scheduler_epoch", schedulerText)
+            : null;
+        var rates = optimizer is not null && meta.TryGetValue("distill.learning_rates", out var ratesJson) ? Rates(path, ratesJson, optimizer.Groups.Count) : null;
+        var extra = meta.Where(m => m.Key.StartsWith(ExtraPrefix, StringComparison.Ordinal))
+            .ToDictionary(m => m.Key[ExtraPrefix.Length..], m => m.Value, StringComparer.Ordinal);
+        foreach (var entry in numericExtra ?? [])
+        {
+            if (extra.TryGetValue(entry.Key, out var text))
+            {
+                Number(path, ExtraPrefix + entry.Key, text, entry.Min, entry.Max);
+            }
         }
 
         var modelState = Slice(file, ModelPrefix);
@@ -111,19 +131,18 @@ public static class TrainingCheckpoint
             }
         }
 
-        double[]? rates = null;
-        if (optimizer is not null && meta.TryGetValue("distill.learning_rates", out var ratesJson))
-        {
-            rates = JsonSerializer.Deserialize<double[]>(ratesJson);
-            if (rates is null || rates.Length != optimizer.Groups.Count)
-            {
-                throw new CheckpointFormatException($"{path}: {rates?.Length ?? 0} saved learning rates for {optimizer.Groups.Count} parameter groups");
-            }
-        }
-
         if (!file.Tensors.TryGetValue(RngKey, out var rng))
         {
             throw new CheckpointFormatException($"{path}: tensor '{RngKey}' (the RNG state) is missing");
+        }
+
+        using (var scope = DisposeScope.Enter())
+        {
+            var current = TorchRuntime.GetRngState();
+            if (rng.DType != current.DType || !rng.Shape.SequenceEqual(current.Shape))
+            {
+                throw new CheckpointFormatException($"{path}: tensor '{RngKey}' (the RNG state) is {Tensor.FormatShape(rng.Shape)} {rng.DType}, expected {Tensor.FormatShape(current.Shape)} {current.DType}");
+            }
         }
 
         model.LoadStateDict(modelState, strict: true);
@@ -137,18 +156,13 @@ public static class TrainingCheckpoint
             }
         }
 
-        if (scheduler is not null && meta.TryGetValue("distill.scheduler_epoch", out var schedulerEpoch))
+        if (schedulerEpoch is { } last)
         {
-            scheduler.Restore(int.Parse(schedulerEpoch, CultureInfo.InvariantCulture), scheduler.Optimizer.Groups.Select(g => g.LearningRate).ToArray());
+            scheduler!.Restore(last, scheduler.Optimizer.Groups.Select(g => g.LearningRate).ToArray());
         }
 
         TorchRuntime.SetRngState(rng);
-        var extra = meta.Where(m => m.Key.StartsWith(ExtraPrefix, StringComparison.Ordinal))
-            .ToDictionary(m => m.Key[ExtraPrefix.Length..], m => m.Value, StringComparer.Ordinal);
-        return new TrainingState(
-            int.Parse(meta.GetValueOrDefault("distill.epoch", "0"), CultureInfo.InvariantCulture),
-            meta.GetValueOrDefault("distill.config"),
-            extra);
+        return new TrainingState(epoch, meta.GetValueOrDefault("distill.config"), extra);
     }
 
     /// <summary>
@@ -162,6 +176,53 @@ public static class TrainingCheckpoint
             ? Slice(file, ModelPrefix)
             : file.Tensors.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
     }
+
+    private static int Integer(string path, string key, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new CheckpointFormatException($"{path}: metadata '{key}' is '{Shorten(text)}', expected an integer from 0 to {int.MaxValue}");
+
+    private static double Number(string path, string key, string text, double min, double max) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value >= min && value <= max
+            ? value
+            : throw new CheckpointFormatException(
+                $"{path}: metadata '{key}' is '{Shorten(text)}', expected a number from {min.ToString("R", CultureInfo.InvariantCulture)} to {max.ToString("R", CultureInfo.InvariantCulture)}");
+
+    private static double[] Rates(string path, string json, int groups)
+    {
+        const string Key = "distill.learning_rates";
+        try
+        {
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 4 });
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Array)
+            {
+                throw new CheckpointFormatException($"{path}: metadata '{Key}' is '{Shorten(json)}', expected a JSON array of {groups} learning rates");
+            }
+
+            var rates = new double[root.GetArrayLength()];
+            var i = 0;
+            foreach (var v in root.EnumerateArray())
+            {
+                if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var rate) || !double.IsFinite(rate) || rate < 0)
+                {
+                    throw new CheckpointFormatException($"{path}: metadata '{Key}' element {i} is {Shorten(v.GetRawText())}, expected a finite number >= 0");
+                }
+
+                rates[i++] = rate;
+            }
+
+            return rates.Length == groups
+                ? rates
+                : throw new CheckpointFormatException($"{path}: metadata '{Key}' has {rates.Length} learning rates for {groups} parameter groups");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException($"{path}: metadata '{Key}' is '{Shorten(json)}', not a JSON array of learning rates: {e.Message}", e);
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
 
     private static Dictionary<string, Tensor> Slice(SafeTensorsFile file, string prefix) =>
         file.Tensors.Where(t => t.Key.StartsWith(prefix, StringComparison.Ordinal))

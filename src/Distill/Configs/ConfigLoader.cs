@@ -2,6 +2,8 @@ using System.Globalization;
 using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Distill.Configs;
@@ -13,6 +15,9 @@ namespace Distill.Configs;
 /// </summary>
 public static class ConfigLoader
 {
+    /// <summary>The deepest nesting of lists and mappings a recipe may have (recipes use 3).</summary>
+    private const int MaxNesting = 64;
+
     /// <summary>Loads <paramref name="path"/> and applies overrides such as "train.lr=0.01" in order.</summary>
     /// <exception cref="ConfigException">The file is missing or invalid, or an override is.</exception>
     public static RunConfig Load(string path, IEnumerable<string>? overrides = null)
@@ -26,15 +31,17 @@ public static class ConfigLoader
         YamlMappingNode root;
         try
         {
-            var stream = new YamlStream();
             using var reader = new StreamReader(path);
-            stream.Load(reader);
-            root = stream.Documents.Count == 0 ? new YamlMappingNode() : stream.Documents[0].RootNode as YamlMappingNode
-                ?? throw new ConfigException($"{path}:1: the config must be a mapping of sections (data, student, teacher, method, train, output)");
+            root = ReadYaml(reader, mark => $"{path}:{mark.Line}:{mark.Column}") switch
+            {
+                null => new YamlMappingNode(),
+                YamlMappingNode map => map,
+                var other => throw new ConfigException($"{path}:{other.Start.Line}:{other.Start.Column}: the config must be a mapping of sections (data, student, teacher, method, train, output)"),
+            };
         }
-        catch (YamlDotNet.Core.YamlException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}", e);
+            throw new ConfigException($"{path}: cannot be read: {e.Message}", e);
         }
         catch (InvalidOperationException e)
         {
@@ -202,17 +209,113 @@ public static class ConfigLoader
         origins[parsed] = text;
     }
 
-    private static YamlNode ParseFlow(string value, string text)
+    private static YamlNode ParseFlow(string value, string text) =>
+        ReadYaml(new StringReader(value), mark => $"override '{text}': '{value}' is not a YAML list (column {mark.Column})") ?? new YamlScalarNode(string.Empty);
+
+    /// <summary>
+    /// The root node of the first document (null when there is none). Every failure of the YAML library,
+    /// whatever its type, becomes a <see cref="ConfigException"/> at <paramref name="where"/>'s line and column,
+    /// and nesting deeper than <see cref="MaxNesting"/> is refused before the library builds (recursively) its nodes.
+    /// </summary>
+    private static YamlNode? ReadYaml(TextReader reader, Func<Mark, string> where)
     {
+        var scanner = new Scanner(reader);
+        var parser = new CheckingParser(new Parser(scanner), where);
         try
         {
             var stream = new YamlStream();
-            stream.Load(new StringReader(value));
-            return stream.Documents[0].RootNode;
+            stream.Load(parser);
+            if (stream.Documents.Count > 1)
+            {
+                throw new ConfigException($"{where(stream.Documents[1].RootNode.Start)}: a recipe is one YAML document; a second one begins here");
+            }
+
+            return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
         }
-        catch (YamlDotNet.Core.YamlException e)
+        catch (YamlException e)
         {
-            throw new ConfigException($"override '{text}': '{value}' is not a YAML list: {e.Message}", e);
+            // The library marks the problem at End and the construct it was reading from Start; some errors carry no mark.
+            var at = e.End.Equals(Mark.Empty) ? scanner.CurrentPosition : e.End;
+            var begins = !e.Start.Equals(Mark.Empty) && e.Start.Line != at.Line ? $" (it begins at line {e.Start.Line}, column {e.Start.Column})" : string.Empty;
+            throw new ConfigException($"{where(at)}: not valid YAML: {YamlMessage(e)}{begins}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigException($"{where(scanner.CurrentPosition)}: not valid YAML: the structure breaks here (is a '[', '{{' or quote above left unclosed?)", e);
+        }
+        catch (Exception e) when (e is not ConfigException and not OutOfMemoryException)
+        {
+            throw new ConfigException($"{where(scanner.CurrentPosition)}: not valid YAML: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The library's message without its "(Line: l, Col: c, Idx: i) - (...): " prefix (the location is given separately).</summary>
+    private static string YamlMessage(YamlException e)
+    {
+        var message = e.Message;
+        var prefix = message.IndexOf("): ", StringComparison.Ordinal);
+        return (message.StartsWith("(Line:", StringComparison.Ordinal) && prefix >= 0 ? message[(prefix + 3)..] : message).ReplaceLineEndings(" ");
+    }
+
+    /// <summary>
+    /// A parser that remembers where it is, refuses a key given twice in one mapping, and refuses sequences and
+    /// mappings nested too deep (before the library builds its nodes, recursively).
+    /// </summary>
+    private sealed class CheckingParser(IParser inner, Func<Mark, string> where) : IParser
+    {
+        // One frame per open collection: the keys of a mapping so far (null for a sequence) and whether a key comes next.
+        private readonly Stack<(Dictionary<string, Mark>? Keys, bool ExpectKey)> _open = new();
+        private readonly HashSet<string> _anchors = new(StringComparer.Ordinal);
+
+        public ParsingEvent? Current => inner.Current;
+
+        /// <summary>The start of the last event read.</summary>
+        public Mark Position { get; private set; } = Mark.Empty;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext())
+            {
+                return false;
+            }
+
+            var current = inner.Current!;
+            Position = current.Start;
+            if (current is AnchorAlias alias && !_anchors.Contains(alias.Value.Value))
+            {
+                throw new ConfigException($"{where(alias.Start)}: not valid YAML: the alias '*{alias.Value.Value}' refers to no anchor '&{alias.Value.Value}' above it");
+            }
+
+            if (current is NodeEvent { Anchor.IsEmpty: false } anchored)
+            {
+                _anchors.Add(anchored.Anchor.Value);
+            }
+
+            if (current is Scalar or AnchorAlias or SequenceStart or MappingStart && _open.TryPop(out var frame))
+            {
+                if (frame.Keys is not null && frame.ExpectKey && current is Scalar key && !frame.Keys.TryAdd(key.Value, key.Start))
+                {
+                    throw new ConfigException($"{where(key.Start)}: not valid YAML: the key '{key.Value}' is given twice in one mapping (first on line {frame.Keys[key.Value].Line})");
+                }
+
+                _open.Push((frame.Keys, frame.Keys is not null && !frame.ExpectKey));
+            }
+
+            if (current is SequenceStart or MappingStart)
+            {
+                if (_open.Count >= MaxNesting)
+                {
+                    throw new ConfigException($"{where(current.Start)}: not valid YAML: lists and mappings are nested more than {MaxNesting} levels deep");
+                }
+
+                _open.Push((current is MappingStart ? new Dictionary<string, Mark>(StringComparer.Ordinal) : null, true));
+            }
+            else if (current is SequenceEnd or MappingEnd)
+            {
+                _open.TryPop(out _);
+            }
+
+            return true;
         }
     }
 

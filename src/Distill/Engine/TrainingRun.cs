@@ -103,7 +103,7 @@ public static class TrainingRun
             TrainingState state;
             try
             {
-                state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler, distiller);
+                state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler, distiller, [new NumericEntry("best_accuracy", 0, 1)]);
             }
             catch (Distill.NN.StateDictMismatchException e)
             {

@@ -61,70 +61,50 @@ public static class MethodCheck
         return MethodContext.FromModels(student, teacher, options, Enumerable.Range(0, 50000).Select(i => i % 100).ToArray());
     }
 
-    /// <summary>The context that the tensors of a check input file describe (tap shapes, teacher BN).</summary>
-    public static MethodContext ContextFrom(SafeTensorsFile inputs)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        Dictionary<string, long[]> Taps(string side) => inputs.Tensors
-            .Where(t => t.Key.StartsWith(side + ".", StringComparison.Ordinal))
-            .Select(t => (Name: t.Key[(side.Length + 1)..], t.Value.Shape))
-            .Where(t => !t.Name.StartsWith(Head, StringComparison.Ordinal) && !t.Name.Contains(BatchNorm, StringComparison.Ordinal))
-            .ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal);
-        var norms = new List<(double[], double[])>();
-        for (var stage = 1; inputs.Tensors.TryGetValue($"teacher.stage{stage}.bn.weight", out var weight) && inputs.Tensors.TryGetValue($"teacher.stage{stage}.bn.bias", out var bias); stage++)
-        {
-            norms.Add((weight.To(DType.Float64).ToArray<double>(), bias.To(DType.Float64).ToArray<double>()));
-        }
-
-        var teacher = Taps("teacher");
-        var labels = inputs.Tensors.TryGetValue("dataset.labels", out var all) ? all.To(DType.Int64).ToArray<long>().Select(l => (int)l).ToArray() : null;
-        return new MethodContext(Taps("student"), teacher.Count > 0 ? teacher : null, norms) { DatasetLabels = labels };
-    }
+    /// <summary>The context that the tensors of a check input file describe (tap shapes, teacher BN, the training set's labels).</summary>
+    public static MethodContext ContextFrom(SafeTensorsFile inputs) => CheckContext.From(inputs).Context;
 
     /// <summary>Builds the method for <paramref name="context"/>.</summary>
     /// <exception cref="ConfigException">The method, an option, or the context does not fit.</exception>
     public static Distiller Create(MethodConfig method, MethodContext context) =>
         MethodFactory.Create(method, context) ?? throw new ConfigException("method 'none' has nothing to check");
 
-    /// <summary>What the method expects: inputs (with the shapes of <paramref name="distiller"/>'s context), parameters, draws and options.</summary>
-    public static string Describe(Distiller distiller, MethodContext context)
+    /// <summary>
+    /// What the method expects, for the shapes of <paramref name="inputsPath"/>'s tensors (or, without a file, of
+    /// student resnet8 and teacher resnet20 on 3×32×32 images with 100 classes): every input with its shape and dtype,
+    /// the parameters and buffers that follow from them, the random draws and the options. Feeding exactly the
+    /// listed inputs to <see cref="Run(MethodConfig, string, string, int)"/> succeeds.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The file is unreadable or its tensors do not fit the method.</exception>
+    /// <exception cref="ConfigException">The method or an option is unknown.</exception>
+    public static string Describe(MethodConfig method, string? inputsPath = null)
     {
-        ArgumentNullException.ThrowIfNull(distiller);
-        ArgumentNullException.ThrowIfNull(context);
-        var descriptor = MethodFactory.Find(distiller.Name)!;
+        ArgumentNullException.ThrowIfNull(method);
         using var scope = DisposeScope.Enter();
+        if (inputsPath is null)
+        {
+            var example = CheckContext.Example();
+            using var distiller = Create(method, example.Context);
+            return Describe(distiller, example, "(example)", "inputs (shapes for student resnet8, teacher resnet20, 3x32x32 images; B is the batch size):\n");
+        }
+
+        using var inputs = SafeTensors.Load(inputsPath);
+        var context = CheckInputs(inputs, inputsPath);
+        using (var built = Build(method, context, inputsPath))
+        {
+            return Describe(built, context, inputsPath, $"inputs (shapes from {inputsPath}; B is the batch size):\n");
+        }
+    }
+
+    private static string Describe(Distiller distiller, CheckContext context, string path, string inputsHeader)
+    {
+        var descriptor = MethodFactory.Find(distiller.Name)!;
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"method {distiller.Name}: {descriptor.Title} ({descriptor.Paper})\n");
-        sb.Append("inputs (shapes as for student resnet8, teacher resnet20, 3x32x32, K = 100 unless your file says otherwise):\n");
-        sb.Append("  student.logits [B, K] Float32\n  labels [B] Int64\n");
-        if (distiller.NeedsTeacher)
+        sb.Append(inputsHeader);
+        foreach (var input in Expected(distiller, context, path))
         {
-            sb.Append("  teacher.logits [B, K] Float32\n");
-        }
-
-        foreach (var tap in distiller.StudentTaps)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"  student.{tap} {Example(context.StudentShape(tap))} Float32\n");
-        }
-
-        foreach (var tap in distiller.TeacherTaps)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"  teacher.{tap} {Example(context.TeacherShape(tap))} Float32\n");
-        }
-
-        if (distiller.UsesHeads)
-        {
-            sb.Append("  student.head.weight [K, C_s], student.head.bias [K], teacher.head.weight [K, C_t], teacher.head.bias [K] Float32 (the classifiers)\n");
-        }
-
-        if (distiller.UsesSampleIndices)
-        {
-            sb.Append("  indices [B] Int64 (the samples' data-set indices), dataset.labels [N] Int64 (the training set's labels)\n");
-        }
-
-        foreach (var stage in distiller.TeacherBatchNormStages)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"  teacher.{stage}.bn.weight [C_t], teacher.{stage}.bn.bias [C_t] Float32 (the teacher's BN before the stage's ReLU)\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  {input.Name} {FormatShape(input.Shape)} {input.DType}{(input.Note is null ? string.Empty : $" ({input.Note})")}\n");
         }
 
         sb.Append("parameters and buffers (method.<name>, optional; else initialised as the method does):\n");
@@ -155,49 +135,55 @@ public static class MethodCheck
     }
 
     /// <summary>Runs the check on the tensors of <paramref name="inputsPath"/> and writes <paramref name="outputPath"/>.</summary>
-    /// <exception cref="CheckpointFormatException">An input tensor is missing or has the wrong shape or dtype; the message names it.</exception>
-    /// <exception cref="ConfigException">The method or an option is unknown.</exception>
+    /// <param name="method">The method and its options.</param>
+    /// <param name="inputsPath">The input tensors (see <see cref="Describe(MethodConfig, string?)"/>).</param>
+    /// <param name="outputPath">Where the terms and gradients go.</param>
+    /// <param name="epoch">The 1-based epoch, as the trainer counts (warm-ups and curricula).</param>
+    /// <exception cref="CheckpointFormatException">An input tensor is missing, unexpected, or has the wrong shape, dtype or values; the message names it and the expected shape.</exception>
+    /// <exception cref="ConfigException">The method, an option or the epoch is invalid.</exception>
     public static IReadOnlyDictionary<string, double> Run(MethodConfig method, string inputsPath, string outputPath, int epoch = 1)
     {
         ArgumentNullException.ThrowIfNull(method);
+        if (epoch < 1)
+        {
+            throw new ConfigException($"--epoch is {epoch}; epochs count from 1, as in training");
+        }
+
         using var scope = DisposeScope.Enter();
         using var inputs = SafeTensors.Load(inputsPath);
-        Distiller distiller;
+        var context = CheckInputs(inputs, inputsPath);
+        using var distiller = Build(method, context, inputsPath);
+        return Run(distiller, context, inputs, inputsPath, outputPath, epoch);
+    }
+
+    /// <summary>Builds the method from the file's shapes; a configuration error names the file (and, for a missing tap, how taps are given).</summary>
+    private static Distiller Build(MethodConfig method, CheckContext context, string inputsPath)
+    {
         try
         {
-            distiller = Create(method, ContextFrom(inputs));
+            return Create(method, context.Context);
         }
         catch (ConfigException e)
         {
-            throw new CheckpointFormatException($"{inputsPath}: {e.Message} (feature maps are given as student.<tap> and teacher.<tap> tensors)", e);
+            var hint = e.InnerException is KeyNotFoundException
+                ? " (feature maps are given as student.<tap> and teacher.<tap> tensors, the teacher's BN as teacher.<stage>.bn.weight / .bias; see --describe)"
+                : string.Empty;
+            throw new CheckpointFormatException($"{inputsPath}: {e.Message}{hint}", e);
         }
-
-        using (distiller)
+        catch (TorchException e)
         {
-            return Run(distiller, inputs, inputsPath, outputPath, epoch);
+            throw new CheckpointFormatException($"{inputsPath}: the inputs' shapes do not fit {method.Name}: {e.Message}", e);
         }
     }
 
-    private static Dictionary<string, double> Run(Distiller distiller, SafeTensorsFile inputs, string inputsPath, string outputPath, int epoch)
+    private static Dictionary<string, double> Run(Distiller distiller, CheckContext context, SafeTensorsFile inputs, string inputsPath, string outputPath, int epoch)
     {
-        var student = Require(inputs, inputsPath, "student.logits", DType.Float32, "[B, K]", dims: 2);
-        Tensor? teacher = null;
-        if (distiller.NeedsTeacher)
-        {
-            teacher = Require(inputs, inputsPath, "teacher.logits", DType.Float32, "[B, K]", dims: 2);
-            if (!teacher.Shape.SequenceEqual(student.Shape))
-            {
-                throw new CheckpointFormatException($"{inputsPath}: teacher.logits {Tensor.FormatShape(teacher.Shape)} must match student.logits {Tensor.FormatShape(student.Shape)} ([B, K])");
-            }
-        }
-
-        var labels = Require(inputs, inputsPath, "labels", DType.Int64, "[B]", dims: 1);
-        if (labels.Size(0) != student.Size(0))
-        {
-            throw new CheckpointFormatException($"{inputsPath}: labels {Tensor.FormatShape(labels.Shape)} must have one label per row of student.logits {Tensor.FormatShape(student.Shape)}");
-        }
-
-        var indices = inputs.Tensors.TryGetValue("indices", out var given) ? given : labels;
+        var expected = Expected(distiller, context, inputsPath);
+        CheckAgainst(expected, distiller, inputs, inputsPath);
+        var student = inputs.Tensors["student.logits"];
+        var teacher = distiller.NeedsTeacher ? inputs.Tensors["teacher.logits"] : null;
+        var labels = inputs.Tensors["labels"];
+        var indices = distiller.UsesSampleIndices ? inputs.Tensors["indices"] : labels;
         LoadParameters(distiller, inputs, inputsPath);
         LoadDraws(distiller, inputs, inputsPath);
         distiller.RecordRandomDraws();
@@ -205,23 +191,23 @@ public static class MethodCheck
         var studentMaps = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var tap in distiller.StudentTaps)
         {
-            var map = Require(inputs, inputsPath, $"student.{tap}", DType.Float32, "a feature map", dims: -1).Detach().RequireGrad();
+            var map = inputs.Tensors[$"student.{tap}"].Detach().RequireGrad();
             studentMaps[tap] = map;
             studentInputs.Add((tap, map));
         }
 
-        var teacherMaps = distiller.TeacherTaps.ToDictionary(tap => tap, tap => Require(inputs, inputsPath, $"teacher.{tap}", DType.Float32, "a feature map", dims: -1), StringComparer.Ordinal);
+        var teacherMaps = distiller.TeacherTaps.ToDictionary(tap => tap, tap => inputs.Tensors[$"teacher.{tap}"], StringComparer.Ordinal);
         Func<Tensor, Tensor>? studentHead = null;
         Func<Tensor, Tensor>? teacherHead = null;
         if (distiller.UsesHeads)
         {
-            var weight = Require(inputs, inputsPath, "student.head.weight", DType.Float32, "[K, C]", dims: 2).Detach().RequireGrad();
-            var bias = Require(inputs, inputsPath, "student.head.bias", DType.Float32, "[K]", dims: 1).Detach().RequireGrad();
+            var weight = inputs.Tensors["student.head.weight"].Detach().RequireGrad();
+            var bias = inputs.Tensors["student.head.bias"].Detach().RequireGrad();
             studentInputs.Add(("head.weight", weight));
             studentInputs.Add(("head.bias", bias));
             studentHead = x => F.Linear(x, weight, bias);
-            var teacherWeight = Require(inputs, inputsPath, "teacher.head.weight", DType.Float32, "[K, C]", dims: 2);
-            var teacherBias = Require(inputs, inputsPath, "teacher.head.bias", DType.Float32, "[K]", dims: 1);
+            var teacherWeight = inputs.Tensors["teacher.head.weight"];
+            var teacherBias = inputs.Tensors["teacher.head.bias"];
             teacherHead = x => F.Linear(x, teacherWeight, teacherBias);
         }
 
@@ -237,9 +223,10 @@ public static class MethodCheck
                 TeacherHead = teacherHead,
             });
         }
-        catch (TorchException e)
+        catch (Exception e) when (e is TorchException or ArgumentException)
         {
-            throw new CheckpointFormatException($"{inputsPath}: the inputs do not fit {distiller.Name}: {e.Message}", e);
+            var message = e is ArgumentException { ParamName: { } parameter } ? e.Message.Replace($" (Parameter '{parameter}')", string.Empty, StringComparison.Ordinal) : e.Message;
+            throw new CheckpointFormatException($"{inputsPath}: the inputs do not fit {distiller.Name}: {message}", e);
         }
 
         var total = terms.Total();
@@ -270,7 +257,15 @@ public static class MethodCheck
             output.Add(new($"random.{name}", draw));
         }
 
-        SafeTensors.Save(outputPath, output, new Dictionary<string, string> { ["method"] = distiller.Name, ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
+        try
+        {
+            SafeTensors.Save(outputPath, output, new Dictionary<string, string> { ["method"] = distiller.Name, ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture) });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointFormatException($"{outputPath}: cannot be written: {e.Message}", e);
+        }
+
         return values;
     }
 
@@ -296,33 +291,270 @@ public static class MethodCheck
 
     private static void LoadDraws(Distiller distiller, SafeTensorsFile inputs, string path)
     {
-        var names = distiller.RandomDraws.Select(d => d.Split(' ')[0]).ToArray();
+        var described = distiller.RandomDraws.ToDictionary(d => d.Split(' ')[0], d => d, StringComparer.Ordinal);
         var draws = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in inputs.Tensors.Where(t => t.Key.StartsWith("random.", StringComparison.Ordinal)))
         {
             var name = key[7..];
-            draws[name] = names.Contains(name)
+            if (!described.TryGetValue(name, out var description))
+            {
+                throw new CheckpointFormatException($"{path}: {key} is not a random draw of {distiller.Name} (draws: {string.Join(", ", described.Keys.DefaultIfEmpty("none"))})");
+            }
+
+            // Index draws say Int64 in their description; masks are Float32. (The shape is checked where the draw is used.)
+            var dtype = description.Contains(" Int64", StringComparison.Ordinal) ? DType.Int64 : DType.Float32;
+            draws[name] = value.DType == dtype
                 ? value
-                : throw new CheckpointFormatException($"{path}: {key} is not a random draw of {distiller.Name} (draws: {string.Join(", ", names.DefaultIfEmpty("none"))})");
+                : throw new CheckpointFormatException($"{path}: {key} is {Tensor.FormatShape(value.Shape)} {value.DType}, expected {dtype}: {description}");
         }
 
         distiller.OverrideRandomDraws(draws);
     }
 
-    private static string Example(long[] shape) => "[B, " + string.Join(", ", shape.Skip(1)) + "]";
-
-    private static Tensor Require(SafeTensorsFile file, string path, string name, DType dtype, string expected, int dims)
+    /// <summary>Checks every tensor of the file on its own and against the others (before the method is built from their shapes).</summary>
+    private static CheckContext CheckInputs(SafeTensorsFile inputs, string path)
     {
-        if (!file.Tensors.TryGetValue(name, out var t))
+        string Fail(string name, Tensor t, string expected) =>
+            throw new CheckpointFormatException($"{path}: tensor '{name}' is {Tensor.FormatShape(t.Shape)} {t.DType}, expected {expected}");
+
+        foreach (var (name, t) in inputs.Tensors)
         {
-            throw new CheckpointFormatException($"{path}: tensor '{name}' is missing (expected {expected} {dtype})");
+            if (t.Shape.Any(d => d == 0))
+            {
+                Fail(name, t, "every size at least 1");
+            }
+
+            if (t.DType.IsFloatingPoint() && !t.IsFinite().All().Item<bool>())
+            {
+                throw new CheckpointFormatException($"{path}: tensor '{name}' {Tensor.FormatShape(t.Shape)} holds NaN or infinite values");
+            }
         }
 
-        if (t.DType != dtype || (dims >= 0 && t.Dim != dims))
+        var logits = inputs.Tensors.GetValueOrDefault("student.logits")
+            ?? throw new CheckpointFormatException($"{path}: tensor 'student.logits' is missing (expected [B, K] Float32)");
+        if (logits.DType != DType.Float32 || logits.Dim != 2)
         {
-            throw new CheckpointFormatException($"{path}: tensor '{name}' is {Tensor.FormatShape(t.Shape)} {t.DType}, expected {expected} {dtype}");
+            Fail("student.logits", logits, "[B, K] Float32");
         }
 
-        return t;
+        var (batch, classes) = (logits.Size(0), logits.Size(1));
+        var n = inputs.Tensors.TryGetValue("dataset.labels", out var all) ? all.Size(0) : 0;
+        foreach (var (name, t) in inputs.Tensors)
+        {
+            var side = name.StartsWith("student.", StringComparison.Ordinal) ? "student" : name.StartsWith("teacher.", StringComparison.Ordinal) ? "teacher" : null;
+            var tap = side is null ? null : name[(side.Length + 1)..];
+            if (name is "labels" or "indices" or "dataset.labels")
+            {
+                var (size, bound, what) = name == "indices" ? ("B", n, "data-set indices, below the length of dataset.labels") : name == "labels" ? ("B", classes, "class indices") : ("N", classes, "class indices");
+                if (t.DType != DType.Int64 || t.Dim != 1 || (size == "B" && t.Size(0) != batch))
+                {
+                    Fail(name, t, $"[{(size == "B" ? batch.ToString(CultureInfo.InvariantCulture) : "N")}] Int64 (B = {batch} from student.logits)");
+                }
+
+                var (min, max) = (t.Min().Item<long>(), t.Max().Item<long>());
+                if (min < 0 || max >= bound)
+                {
+                    throw new CheckpointFormatException($"{path}: tensor '{name}' holds values from {min} to {max}; expected {what} in [0, {bound})");
+                }
+            }
+            else if (tap is not null && tap.StartsWith(Head, StringComparison.Ordinal))
+            {
+                var bias = tap == "head.bias";
+                if (t.DType != DType.Float32 || t.Dim != (bias ? 1 : 2) || t.Size(0) != classes)
+                {
+                    Fail(name, t, bias ? $"[{classes}] Float32 (K from student.logits)" : $"[{classes}, C] Float32 (K from student.logits)");
+                }
+            }
+            else if (tap is not null && tap.Contains(BatchNorm, StringComparison.Ordinal))
+            {
+                var map = inputs.Tensors.GetValueOrDefault($"teacher.{tap[..tap.IndexOf(BatchNorm, StringComparison.Ordinal)]}.preact");
+                var channels = map is { Dim: >= 2 } ? map.Size(1) : t.Size(0);
+                if (side != "teacher" || t.DType != DType.Float32 || t.Dim != 1 || t.Size(0) != channels)
+                {
+                    Fail(name, t, $"[{channels}] Float32 on the teacher (the channels of its pre-ReLU map)");
+                }
+            }
+            else if (tap is not null)
+            {
+                // Vectors are [B, C]; feature maps [B, C, H, W] (convolutional) or [B, tokens, C] (transformers).
+                var vector = tap is "logits" or "pooled";
+                if (t.DType != DType.Float32 || (vector ? t.Dim != 2 : t.Dim is not (3 or 4)) || t.Size(0) != batch)
+                {
+                    Fail(name, t, vector ? $"[{batch}, C] Float32 (B = {batch} from student.logits)" : $"[{batch}, C, H, W] or [{batch}, tokens, C] Float32 (a feature map; B = {batch} from student.logits)");
+                }
+
+                if (tap == "logits" && t.Size(1) != classes)
+                {
+                    Fail(name, t, $"[{batch}, {classes}] Float32 (the shape of student.logits)");
+                }
+            }
+        }
+
+        return CheckContext.From(inputs);
+    }
+
+    /// <summary>After the method is built: every input it reads is present with the shape it was built for, and the file holds nothing else.</summary>
+    private static void CheckAgainst(IReadOnlyList<ExpectedInput> expected, Distiller distiller, SafeTensorsFile inputs, string path)
+    {
+        var batch = inputs.Tensors["student.logits"].Size(0);
+        foreach (var input in expected)
+        {
+            var shape = input.Shape.Select(d => d < 0 ? batch : d).ToArray();
+            if (!inputs.Tensors.TryGetValue(input.Name, out var t))
+            {
+                throw new CheckpointFormatException($"{path}: tensor '{input.Name}' is missing (expected {FormatShape(input.Shape)} {input.DType}{(input.Note is null ? string.Empty : $", {input.Note}")})");
+            }
+
+            if (t.DType != input.DType || !t.Shape.SequenceEqual(shape))
+            {
+                throw new CheckpointFormatException($"{path}: tensor '{input.Name}' is {Tensor.FormatShape(t.Shape)} {t.DType}, expected {Tensor.FormatShape(shape)} {input.DType}");
+            }
+        }
+
+        var known = expected.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in inputs.Tensors.Keys.Where(k => !known.Contains(k) && !k.StartsWith("method.", StringComparison.Ordinal) && !k.StartsWith("random.", StringComparison.Ordinal)))
+        {
+            throw new CheckpointFormatException($"{path}: tensor '{name}' is not an input of {distiller.Name} with these options (inputs: {string.Join(", ", expected.Select(e => e.Name))}; see --describe)");
+        }
+    }
+
+    /// <summary>Every input the method reads for <paramref name="context"/>'s shapes (a batch dimension is -1), in the order --describe lists them.</summary>
+    /// <exception cref="CheckpointFormatException">A tap the method reads is not in <paramref name="path"/>.</exception>
+    private static List<ExpectedInput> Expected(Distiller distiller, CheckContext context, string path)
+    {
+        var classes = context.Student.Shapes["logits"][1];
+        var list = new List<ExpectedInput>
+        {
+            new("student.logits", [-1, classes], DType.Float32, null),
+        };
+        if (distiller.NeedsTeacher)
+        {
+            list.Add(new("teacher.logits", [-1, classes], DType.Float32, null));
+        }
+
+        list.Add(new("labels", [-1], DType.Int64, $"class indices in [0, {classes})"));
+
+        // A tap the method reads (chosen by its options, or a stage of the other network) may be absent from the file.
+        long[] Shape(string side, string tap) =>
+            (side == "student" ? context.Student : context.Teacher)?.Shapes.GetValueOrDefault(tap)
+            ?? throw new CheckpointFormatException($"{path}: tensor '{side}.{tap}' is missing (expected a feature map [B, C, H, W] or [B, tokens, C] Float32: {distiller.Name} reads it)");
+
+        // The taps the method reads at each step, then those whose shapes built it (e.g. ofa's projector width from "pooled").
+        foreach (var (side, table, taps) in new[] { ("student", context.Student, distiller.StudentTaps), ("teacher", context.Teacher, distiller.TeacherTaps) })
+        {
+            foreach (var tap in taps.Concat(table?.Read.Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>()).Where(t => t != "logits").Distinct())
+            {
+                list.Add(new($"{side}.{tap}", [-1, .. Shape(side, tap).Skip(1)], DType.Float32, taps.Contains(tap) ? null : "its shape builds the method"));
+            }
+        }
+
+        if (distiller.UsesHeads)
+        {
+            foreach (var side in new[] { "student", "teacher" })
+            {
+                var channels = Shape(side, side == "student" ? distiller.StudentTaps[0] : distiller.TeacherTaps[0])[1];
+                list.Add(new($"{side}.head.weight", [classes, channels], DType.Float32, $"the {side}'s classifier"));
+                list.Add(new($"{side}.head.bias", [classes], DType.Float32, null));
+            }
+        }
+
+        if (distiller.UsesSampleIndices)
+        {
+            var n = context.DatasetSize;
+            list.Add(new("indices", [-1], DType.Int64, $"the samples' data-set indices in [0, {n})"));
+            list.Add(new("dataset.labels", [n], DType.Int64, $"the training set's labels, in [0, {classes})"));
+        }
+
+        foreach (var stage in distiller.TeacherBatchNormStages)
+        {
+            var channels = Shape("teacher", stage + ".preact")[1];
+            list.Add(new($"teacher.{stage}.bn.weight", [channels], DType.Float32, "the teacher's BN before the stage's ReLU"));
+            list.Add(new($"teacher.{stage}.bn.bias", [channels], DType.Float32, null));
+        }
+
+        return list;
+    }
+
+    private static string FormatShape(long[] shape) =>
+        "[" + string.Join(", ", shape.Select(d => d < 0 ? "B" : d.ToString(CultureInfo.InvariantCulture))) + "]";
+
+    /// <summary>An input of the check: its name, shape (-1 for the batch), dtype and what it is.</summary>
+    private sealed record ExpectedInput(string Name, long[] Shape, DType DType, string? Note);
+
+    /// <summary>Tap shapes by name that remember which taps the method's factory looked up.</summary>
+    private sealed class ShapeTable(Dictionary<string, long[]> shapes) : IReadOnlyDictionary<string, long[]>
+    {
+        public HashSet<string> Read { get; } = new(StringComparer.Ordinal);
+
+        public int Count => shapes.Count;
+
+        public IEnumerable<string> Keys => shapes.Keys;
+
+        public IEnumerable<long[]> Values => shapes.Values;
+
+        public long[] this[string key] => TryGetValue(key, out var shape) ? shape : throw new KeyNotFoundException(key);
+
+        public IReadOnlyDictionary<string, long[]> Shapes => shapes;
+
+        public bool ContainsKey(string key) => TryGetValue(key, out _);
+
+        public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out long[] value)
+        {
+            Read.Add(key);
+            return shapes.TryGetValue(key, out value);
+        }
+
+        public IEnumerator<KeyValuePair<string, long[]>> GetEnumerator() => shapes.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>A method context together with the shape tables it was built from.</summary>
+    private sealed class CheckContext(ShapeTable student, ShapeTable? teacher, List<(double[], double[])> norms, int[]? datasetLabels)
+    {
+        public ShapeTable Student { get; } = student;
+
+        public ShapeTable? Teacher { get; } = teacher;
+
+        public long DatasetSize => datasetLabels?.Length ?? 0;
+
+        public MethodContext Context { get; } = new(student, teacher, norms) { DatasetLabels = datasetLabels };
+
+        /// <summary>Student resnet8 and teacher resnet20 on 3×32×32 images, 100 classes, a CIFAR-100-sized training set.</summary>
+        public static CheckContext Example()
+        {
+            var options = new ModelOptions(100, 3, 32);
+            using var studentModel = ModelRegistry.Create("resnet8", options);
+            using var teacherModel = ModelRegistry.Create("resnet20", options);
+            var example = ExampleContext();
+            var norms = teacherModel.BnBeforeRelu.Select((_, i) => example.TeacherBatchNorm(i)).ToList();
+            static ShapeTable Shapes(ClassificationModel m) =>
+                new(m.DryRun(3, 32, 32).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal));
+            return new CheckContext(Shapes(studentModel), Shapes(teacherModel), norms, example.DatasetLabels!.ToArray());
+        }
+
+        public static CheckContext From(SafeTensorsFile inputs)
+        {
+            ShapeTable Taps(string side) => new(inputs.Tensors
+                .Where(t => t.Key.StartsWith(side + ".", StringComparison.Ordinal))
+                .Select(t => (Name: t.Key[(side.Length + 1)..], t.Value.Shape))
+                .Where(t => !t.Name.StartsWith(Head, StringComparison.Ordinal) && !t.Name.Contains(BatchNorm, StringComparison.Ordinal))
+                .ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal));
+
+            // The teacher's BN by stage; a stage the file leaves out (between given ones) has no margins.
+            var norms = new List<(double[], double[])>();
+            var last = inputs.Tensors.Keys.Select(k => k.StartsWith("teacher.stage", StringComparison.Ordinal) && k.EndsWith(".bn.weight", StringComparison.Ordinal)
+                && int.TryParse(k.AsSpan(13, k.Length - 13 - 10), NumberStyles.None, CultureInfo.InvariantCulture, out var stage) ? stage : 0).DefaultIfEmpty(0).Max();
+            for (var stage = 1; stage <= last; stage++)
+            {
+                norms.Add(inputs.Tensors.TryGetValue($"teacher.stage{stage}.bn.weight", out var weight) && inputs.Tensors.TryGetValue($"teacher.stage{stage}.bn.bias", out var bias)
+                    ? (weight.To(DType.Float64).ToArray<double>(), bias.To(DType.Float64).ToArray<double>())
+                    : ([], []));
+            }
+
+            var teacher = Taps("teacher");
+            var labels = inputs.Tensors.TryGetValue("dataset.labels", out var all) ? all.To(DType.Int64).ToArray<long>().Select(l => (int)l).ToArray() : null;
+            return new CheckContext(Taps("student"), teacher.Count > 0 ? teacher : null, norms, labels);
+        }
     }
 }

@@ -90,8 +90,9 @@ public sealed class MethodContext
     private static Dictionary<string, long[]> Shapes(ClassificationModel model, ModelOptions options) =>
         model.DryRun(options.InChannels, options.ImageSize, options.ImageSize).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal);
 
+    // A stage is known from any of its taps ("stage2" or "stage2.preact": a check input may give only the pre-ReLU maps).
     private static string[] Stages(IReadOnlyDictionary<string, long[]> taps) =>
-        taps.Keys.Where(k => k.StartsWith("stage", StringComparison.Ordinal) && !k.Contains('.', StringComparison.Ordinal))
+        taps.Keys.Select(k => k.Split('.')[0]).Where(k => k.StartsWith("stage", StringComparison.Ordinal)).Distinct()
             .OrderBy(k => int.TryParse(k.AsSpan(5), out var n) ? n : int.MaxValue).ToArray();
 
     private static long[] Lookup(IReadOnlyDictionary<string, long[]> taps, string side, string tap) =>
