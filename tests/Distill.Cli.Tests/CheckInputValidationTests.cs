@@ -63,7 +63,7 @@ public sealed partial class CheckInputValidationTests : IDisposable
         var inputs = Write(Described("dkd", []));
         var (code, _, error) = Invoke(["check", "--method", "dkd", "--epoch", epoch.ToString(CultureInfo.InvariantCulture), "--inputs", inputs, "--output", Path.Combine(_directory, "o")]);
         Assert.Equal(2, code);
-        Assert.Equal($"--epoch is {epoch}; epochs count from 1, as in training", error.Trim());
+        Assert.Equal("error: --epoch must be at least 1", error.Split('\n')[0].Trim());
     }
 
     /// <summary>(case, method, options, change to the described inputs, text the one-line message must contain).</summary>
@@ -190,7 +190,7 @@ public sealed partial class CheckInputValidationTests : IDisposable
         var inputs = Write(Described("kd", []));
         var (code, _, error) = Invoke(["check", "--method", "kd", "--inputs", inputs, "--output", _directory]);
         Assert.Equal(2, code);
-        Assert.StartsWith($"{_directory}: cannot be written: ", error, StringComparison.Ordinal);
+        Assert.StartsWith($"error: {_directory}: cannot be written: ", error, StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
     }
 
@@ -276,7 +276,7 @@ public sealed partial class CheckInputValidationTests : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = DistillCommand.Create().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var code = CliRunner.Run(args, output, error, _ => null);
         return (code, output.ToString(), error.ToString());
     }
 
