@@ -565,7 +565,7 @@ def build_cases():
     case("ofd_three_stages", "ofd", {"stages": ["stage1", "stage2", "stage3"]}, 1, p, ofd_method, stages=["stage1", "stage2", "stage3"])
     spec = [("stage1", 2, 3, 4, 4, 4, 4), ("stage2", 5, 9, 3, 5, 3, 5)]
     p = ofd_inputs(5, spec)
-    p = {k: v for k, v in p.items() if ".stage1." not in k or ".bn." in k}  # stage1's BN only: ContextFrom reads BNs from stage1 up
+    p = {k: v for k, v in p.items() if ".stage1." not in k}  # only the stage the method reads: check refuses other tensors
     p = {k.replace("connectors.1.", "connectors.0."): v for k, v in p.items() if "connectors.0." not in k}
     case("ofd_stage2_only_w1e4", "ofd", {"stages": ["stage2"], "weight": 1e-4}, 1, p, ofd_method, stages=["stage2"], weight=1e-4)
 
@@ -592,6 +592,7 @@ def build_cases():
                 draws[i] = (t_mask, m_mask)
                 p[f"random.choice{j}"] = t_mask.reshape(b, cs, h, w)
                 p[f"random.margin{j}"] = m_mask.reshape(cs)
+        p = {k: v for k, v in p.items() if not k.startswith("teacher.stage1.")}  # drawn, then left out: stage1 is ignored
         opts = {"stages": ["stage1", "stage2", "stage3"], "ignore_stages": ["stage1"], "reducer": reducer, "match_images": 0}
         opts |= {"with_kd": True} if reducer == "sm" else {}
         case(f"matching_{reducer}_shave", "matching", opts, 1, p, matching_method, stages=["stage1", "stage2", "stage3"], ignore=[0], guided=guided,
