@@ -73,6 +73,27 @@ public sealed class GoldenCoverageTests
         Assert.Equal(close, GoldenTensor.Close(actual, expected, floating: true));
 
     [Fact]
+    public void FixtureFolder_FollowsDistillFixtures_AndAMissingFixtureNamesTheFolderAndTheVariable()
+    {
+        Assert.True(File.Exists(FixtureFiles.PathOf("torch_ops.json")));
+        var previous = Environment.GetEnvironmentVariable(FixtureFiles.Variable);
+        var folder = Directory.CreateTempSubdirectory("distill-fixtures-").FullName;
+        try
+        {
+            Environment.SetEnvironmentVariable(FixtureFiles.Variable, folder);
+            Assert.Equal(folder, FixtureFiles.Directory);
+            var e = Assert.Throws<FileNotFoundException>(() => FixtureFiles.PathOf("torch_ops.json"));
+            Assert.Contains(Path.Combine(folder, "torch_ops.json"), e.Message, StringComparison.Ordinal);
+            Assert.Contains(FixtureFiles.Variable, e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(FixtureFiles.Variable, previous);
+            Directory.Delete(folder);
+        }
+    }
+
+    [Fact]
     public void Float64Tolerance_IsTorchsFloat64Default()
     {
         Assert.True(GoldenTolerance.Float64.Accepts(1 + 1.9e-7, 1, 0));
