@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Compares two folders of golden fixtures (committed and regenerated, or two git revisions) value by value,
 at the tolerance the C# golden tests use (tests/Distill.Testing/GoldenTolerance.cs; the per-fixture choices
-mirror ModelGoldenTests, LayerGoldenTests, OptimizerGoldenTests, SchedulerGoldenTests, LogitMethodGoldenTests,
-FeatureMethodGoldenTests and MatchingStepTests). Change both together.
+mirror GoldenRunner (torch_ops), ModelGoldenTests, LayerGoldenTests, CheckpointTests, OptimizerGoldenTests,
+SchedulerGoldenTests, LogitMethodGoldenTests, FeatureMethodGoldenTests and MatchingStepTests). Change both together.
 
 An element passes when |a - e| <= atol + rtol |e| + scale_rtol * rms(expected tensor):
   - atol, rtol: torch.testing.assert_close's defaults (float32 1e-5 / 1.3e-6, float64 1e-7 / 1e-7);
@@ -209,17 +209,38 @@ def compare_models(c, e, a):
             c.fail(name, "new case (not in the committed fixture)")
 
 
-def rules(fixture, e):
+def safetensors_shapes(path):
+    """[(name, shape)] from a safetensors header, in file order (CheckpointTests builds its tolerance from them)."""
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+    return [(k, v["shape"]) for k, v in header.items() if k != "__metadata__"]
+
+
+def rules(fixture, e, folder):
     """The tolerance the C# test applies at a path of a fixture, or None for the default: a tensor's dtype
     default (for_dtype), FLOAT64 for a plain JSON float (a Python float, computed in float64)."""
     if fixture == "nn_modules.json":
         def nn(path):
             if path[0] == "layers" and len(path) > 2 and path[2] in ("output", "input_grad", "param_grads", "final_state"):
                 return layer_chain(path[1], e["layers"][path[1]])
+            if path[:2] == ["small_net", "output"]:
+                return network(safetensors_shapes(os.path.join(folder, "pytorch_small_net.safetensors")), "small net")
             if path[0] == "optimizers" and len(path) > 2 and path[2] == "after":
                 return elementwise(16 * len(e["optimizers"][path[1]]["coefficients"]), path[1])
             return None
         return nn
+    if fixture == "torch_ops.json":
+        def op(path):  # GoldenRunner: float32 outputs one reduction as long as the largest input, gradients two
+            if len(path) > 3 and path[0] == "cases" and path[2] in ("outputs", "grads"):
+                case = e["cases"][path[1]]
+                if case[path[2]][path[3]]["dtype"] != "float32":
+                    return None
+                tensors = list(case.get("inputs", {}).values()) + list(case.get("grad_outputs", {}).values())
+                longest = max([len(t["data"]) for t in tensors] + [1])
+                return chain([longest] * (1 if path[2] == "outputs" else 2), path[1])
+            return None
+        return op
     if fixture == "feature_methods.json":
         def feature(path):
             if len(path) > 1 and path[1] == "expected":
@@ -248,7 +269,7 @@ def compare_file(path_e, path_a):
     if name == "models.json":
         compare_models(c, e, a)
     else:
-        c.tree([], e, a, rules(name, e))
+        c.tree([], e, a, rules(name, e, os.path.dirname(path_e)))
     return c
 
 

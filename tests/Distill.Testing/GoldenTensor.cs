@@ -19,7 +19,7 @@ public sealed class GoldenTensor
 
     /// <summary>
     /// <see cref="AssertMatchesToScale"/>'s default: a float32 result against a float64 reference, to 1e-5 of the
-    /// tensor's largest magnitude (168 u, u = 2^-24: about one reduction of ~200 terms at <see cref="GoldenTolerance.Lambda"/>
+    /// tensor's largest magnitude (168 u, u = 2^-24: lambda u sqrt(n) for one reduction of ~800 terms at <see cref="GoldenTolerance.Lambda"/>
     /// = 6, since the float64 reference is exact to float32's eyes and only our own rounding counts).
     /// </summary>
     public const double ScaleRtol = 1e-5;

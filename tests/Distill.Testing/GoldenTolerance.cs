@@ -58,7 +58,7 @@ public sealed class GoldenTolerance
     public string Reason { get; }
 
     /// <summary>torch.testing.assert_close's float32 default (rtol 1.3e-6, atol 1e-5): one op on float32 data.</summary>
-    public static GoldenTolerance Float32 { get; } = new(1.3e-6, 1e-5, 0, "torch.testing's float32 default: one float32 op");
+    public static GoldenTolerance Float32 { get; } = new(GoldenTensor.Rtol, GoldenTensor.Atol, 0, "torch.testing's float32 default: one float32 op");
 
     /// <summary>torch.testing.assert_close's float64 default (rtol 1e-7, atol 1e-7): one op on float64 data.</summary>
     public static GoldenTolerance Float64 { get; } = new(1e-7, 1e-7, 0, "torch.testing's float64 default: one float64 op");
