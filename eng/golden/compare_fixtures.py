@@ -246,7 +246,7 @@ def rules(fixture, e, folder):
             if len(path) > 1 and path[1] == "expected":
                 return to_scale(1e-3 if "expected_float32" in e[path[0]] else 2e-5)
             if len(path) > 1 and path[1] == "expected_float32":
-                return to_scale(2e-5)
+                return to_scale(2e-3)
             return None
         return feature
     if fixture == "matching_step.json":

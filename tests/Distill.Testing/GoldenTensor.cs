@@ -141,7 +141,7 @@ public sealed class GoldenTensor
             {
                 throw new XunitException(
                     $"{what}: element {i}{Index(i)} is {R(got[i])}, PyTorch gives {R(Values[i])}: difference {Math.Abs(got[i] - Values[i]):G3} > " +
-                    $"tolerance {tolerance:G3} ({rtol} x the largest |expected| {largest:G4}: float32 result against a float64 reference; {Atol} for an all-zero reference)");
+                    $"tolerance {tolerance:G3} ({rtol} x the largest |expected| {largest:G4}, the scale of the rounding every element carries; {Atol} for an all-zero reference)");
             }
         }
     }
