@@ -11,7 +11,9 @@
 #         2. runs the C# golden tests against the regenerated fixtures (DISTILL_FIXTURES=<folder>), so Distill
 #            is also checked against this CPU's PyTorch (skip with --no-tests; needs a build, ./test makes one).
 #       Generators that need a Python module this machine lacks are reported as skipped; their committed
-#       fixtures are used for step 2.
+#       fixtures are used for step 2. The environment passes through to the generators and the tests, so one
+#       machine can also play another CPU: ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=AVX2 (scalar ATen
+#       kernels, AVX2 convolutions), OMP_NUM_THREADS=1 or 2.
 #   eng/golden/check_fixtures.sh --against REV
 #       No regeneration: compares the fixtures in the working tree with those of git revision REV (e.g. HEAD)
 #       at the same tolerance. Run it after regenerating a fixture and before committing it: a value that moved
@@ -28,7 +30,7 @@ while (($#)); do
     --keep) keep="$2"; shift 2 ;;
     --no-tests) tests=0; shift ;;
     --against) against="$2"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     -*) echo "check_fixtures.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) generators+=("$(basename "$1")"); shift ;;
   esac
