@@ -31,9 +31,16 @@ class GradientScale(torch.autograd.Function):
         return g * ctx.factor, None
 
 
+def fixtures_dir():
+    """tests/Fixtures, or the folder named by DISTILL_FIXTURES_OUT (eng/golden/check_fixtures.sh regenerates there)."""
+    return os.environ.get("DISTILL_FIXTURES_OUT") or os.path.normpath(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures"))
+
+
 def write_fixture(name, cases):
-    """Writes tests/Fixtures/<name> (compact JSON, one trailing newline) and says how many cases it holds."""
-    path = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures", name))
+    """Writes <fixtures_dir()>/<name> (compact JSON, one trailing newline) and says how many cases it holds."""
+    os.makedirs(fixtures_dir(), exist_ok=True)
+    path = os.path.join(fixtures_dir(), name)
     with open(path, "w") as f:
         json.dump(cases, f, separators=(",", ":"))
         f.write("\n")

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Distill.NN.Checkpoints;
+using Distill.Testing;
 using Distill.Torch;
 using Xunit;
 
@@ -78,7 +79,7 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     private static JsonElement Golden() =>
-        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "logit_methods.json"))).RootElement;
+        JsonDocument.Parse(File.ReadAllBytes(FixtureFiles.PathOf("logit_methods.json"))).RootElement;
 
     private static Tensor ToTensor(JsonElement e)
     {

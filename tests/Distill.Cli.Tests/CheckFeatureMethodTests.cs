@@ -51,12 +51,12 @@ public sealed class CheckFeatureMethodTests : IDisposable
         Assert.True(CliRunner.Run(args, new StringWriter(), error, _ => null) == 0, error.ToString());
         using var scope = DisposeScope.Enter();
         using var file = SafeTensors.Load(output);
-        var loose = golden.TryGetProperty("expected_float32", out var float32);
+        // Ill-conditioned cases (with a float32 reference run) lose ~1e-4 of the largest magnitude to float32
+        // rounding, which differs between CPUs: 1e-3 against float64 there, 2e-5 elsewhere (see FeatureMethodGoldenTests).
+        var illConditioned = golden.TryGetProperty("expected_float32", out _);
         foreach (var expected in golden.GetProperty("expected").EnumerateObject())
         {
-            // Ill-conditioned cases are matched tightly against the float32 reference (see FeatureMethodGoldenTests).
-            var reference = loose ? float32.GetProperty(expected.Name) : expected.Value;
-            GoldenTensor.Parse(reference).AssertMatchesToScale(file.Tensors[expected.Name], $"{name} {expected.Name}", rtol: 2e-5);
+            GoldenTensor.Parse(expected.Value).AssertMatchesToScale(file.Tensors[expected.Name], $"{name} {expected.Name}", rtol: illConditioned ? 1e-3 : 2e-5);
         }
     }
 }

@@ -3,14 +3,14 @@ using Xunit;
 
 namespace Distill.Testing;
 
-/// <summary>A committed JSON fixture (tests/Fixtures/*.json, copied beside the test assembly), parsed once.</summary>
+/// <summary>A committed JSON fixture (tests/Fixtures/*.json, copied beside the test assembly, or from <see cref="FixtureFiles.Directory"/>), parsed once.</summary>
 public sealed class JsonFixture
 {
     private readonly Lazy<JsonDocument> _document;
 
-    /// <summary>Refers to Fixtures/<paramref name="fileName"/> in the test's output folder.</summary>
+    /// <summary>Refers to <paramref name="fileName"/> in <see cref="FixtureFiles.Directory"/>.</summary>
     public JsonFixture(string fileName) =>
-        _document = new(() => JsonDocument.Parse(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", fileName))));
+        _document = new(() => JsonDocument.Parse(File.ReadAllBytes(FixtureFiles.PathOf(fileName))));
 
     /// <summary>The parsed root.</summary>
     public JsonElement Root => _document.Value.RootElement;

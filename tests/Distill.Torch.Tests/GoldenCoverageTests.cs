@@ -36,6 +36,9 @@ public sealed class GoldenCoverageTests
         golden.AssertMatches(actual, "unchanged");
         var e = Assert.Throws<XunitException>(() => altered.AssertMatches(actual, "altered"));
         Assert.Contains("element 3", e.Message, StringComparison.Ordinal);
+        Assert.Contains("PyTorch gives", e.Message, StringComparison.Ordinal);
+        Assert.Contains("allowed", e.Message, StringComparison.Ordinal);
+        Assert.Contains("torch.testing's float32 default", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -57,13 +60,71 @@ public sealed class GoldenCoverageTests
 
     [Theory]
     [InlineData(1.0, 1.0 + 5e-6, true)]
-    [InlineData(1.0, 1.0 + 5e-5, false)]
-    [InlineData(0.0, 5e-7, true)]
-    [InlineData(0.0, 5e-6, false)]
+    [InlineData(1.0, 1.0 + 2e-5, false)]
+    [InlineData(0.0, 9e-6, true)]
+    [InlineData(0.0, 2e-5, false)]
+    [InlineData(100.0, 100.0 + 1.3e-4, true)]
+    [InlineData(100.0, 100.0 + 2e-4, false)]
     [InlineData(double.NaN, double.NaN, true)]
     [InlineData(double.NaN, 0.0, false)]
     [InlineData(double.PositiveInfinity, double.PositiveInfinity, true)]
     [InlineData(double.PositiveInfinity, double.NegativeInfinity, false)]
-    public void FloatTolerance_IsOneMillionthAbsolutePlusTenMillionthsRelative(double expected, double actual, bool close) =>
+    public void FloatTolerance_IsTorchsFloat32Default_TenMillionthsAbsolutePlus1Point3MillionthsRelative(double expected, double actual, bool close) =>
         Assert.Equal(close, GoldenTensor.Close(actual, expected, floating: true));
+
+    [Fact]
+    public void FixtureFolder_FollowsDistillFixtures_AndAMissingFixtureNamesTheFolderAndTheVariable()
+    {
+        Assert.True(File.Exists(FixtureFiles.PathOf("torch_ops.json")));
+        var previous = Environment.GetEnvironmentVariable(FixtureFiles.Variable);
+        var folder = Directory.CreateTempSubdirectory("distill-fixtures-").FullName;
+        try
+        {
+            Environment.SetEnvironmentVariable(FixtureFiles.Variable, folder);
+            Assert.Equal(folder, FixtureFiles.Directory);
+            var e = Assert.Throws<FileNotFoundException>(() => FixtureFiles.PathOf("torch_ops.json"));
+            Assert.Contains(Path.Combine(folder, "torch_ops.json"), e.Message, StringComparison.Ordinal);
+            Assert.Contains(FixtureFiles.Variable, e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(FixtureFiles.Variable, previous);
+            Directory.Delete(folder);
+        }
+    }
+
+    [Fact]
+    public void Float64Tolerance_IsTorchsFloat64Default()
+    {
+        Assert.True(GoldenTolerance.Float64.Accepts(1 + 1.9e-7, 1, 0));
+        Assert.False(GoldenTolerance.Float64.Accepts(1 + 3e-7, 1, 0));
+        Assert.Same(GoldenTolerance.Float64, GoldenTolerance.For(DType.Float64));
+        Assert.Same(GoldenTolerance.Float32, GoldenTolerance.For(DType.Float32));
+        Assert.Same(GoldenTolerance.Exact, GoldenTolerance.For(DType.Int64));
+    }
+
+    [Fact]
+    public void ChainTolerance_GrowsWithDepthAndSqrtOfReductionLength_RelativeToTheTensorsRms()
+    {
+        var one = GoldenTolerance.Float32Chain([400], "one layer");
+        var four = GoldenTolerance.Float32Chain([400, 400, 400, 400], "four layers");
+        Assert.Equal(2 * 6 * 20 * GoldenTolerance.Float32UnitRoundoff, one.ScaleRtol, 15);
+        Assert.Equal(4 * one.ScaleRtol, four.ScaleRtol, 15);
+        // The same absolute error is accepted in a tensor of RMS 10 and rejected in one of RMS 0.1.
+        var error = 2 * one.ScaleRtol;
+        Assert.True(one.Accepts(error, 0, rms: 10));
+        Assert.False(one.Accepts(error + one.Atol, 0, rms: 0.1));
+    }
+
+    [Fact]
+    public void NetworkTolerance_CountsAReductionPerWeightLayer_NotBatchNormOrEmbeddings()
+    {
+        (string, long[])[] state =
+        [
+            ("pos_embed", [1, 65, 192]), ("conv.weight", [16, 3, 3, 3]), ("bn.weight", [16]), ("bn.bias", [16]), ("bn.running_mean", [16]),
+            ("attn.in_proj_weight", [48, 16]), ("norm.weight", [16]), ("fc.weight", [10, 16]),
+        ];
+        var expected = GoldenTolerance.Float32Chain([27, 16, 16, 16, 16, 16], "expected");
+        Assert.Equal(expected.ScaleRtol, GoldenTolerance.ForNetwork(state, "net").ScaleRtol, 15);
+    }
 }

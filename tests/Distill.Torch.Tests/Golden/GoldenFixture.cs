@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Distill.Testing;
 using Xunit;
 
 namespace Distill.Torch.Tests.Golden;
@@ -27,7 +28,7 @@ public static class GoldenFixture
 
     private static IReadOnlyDictionary<string, GoldenCase> Load()
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "torch_ops.json");
+        var path = FixtureFiles.PathOf("torch_ops.json");
         using var document = JsonDocument.Parse(File.ReadAllBytes(path));
         var cases = new Dictionary<string, GoldenCase>(StringComparer.Ordinal);
         foreach (var item in document.RootElement.GetProperty("cases").EnumerateObject())
