@@ -74,8 +74,11 @@ internal static class QuickstartCommand
             throw new Distill.Configs.ConfigException($"Fashion-MNIST is not installed at {IdxReader.FashionMnistDirectory}: run eng/setup.sh (package dataset-fashion-mnist)");
         }
 
-        // libtorch's OpenMP default here is one thread; the machine has more cores.
-        TorchRuntime.Threads = Environment.ProcessorCount;
+        // libtorch's OpenMP default here is one thread; the machine has more cores. OMP_NUM_THREADS, when set, wins.
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_NUM_THREADS")))
+        {
+            TorchRuntime.Threads = Environment.ProcessorCount;
+        }
         var train = IdxReader.LoadFashionMnist(train: true);
         var test = IdxReader.LoadFashionMnist(train: false);
         if (s.Fast)
