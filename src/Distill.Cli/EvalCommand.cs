@@ -21,7 +21,8 @@ internal static class EvalCommand
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A state dict (best.safetensors) or a training checkpoint (last.safetensors).", Required = true };
         var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, idx, cifar10 or cifar100.", DefaultValueFactory = _ => "fashion-mnist" };
         var root = new Option<string?>("--root") { Description = "The data set's folder (defaults per data set)." };
-        foreach (var o in new Option[] { model, checkpoint, dataset, root })
+        var device = DeviceOption.Create();
+        foreach (var o in new Option[] { model, checkpoint, dataset, root, device })
         {
             command.Options.Add(o);
         }
@@ -30,10 +31,12 @@ internal static class EvalCommand
         {
             try
             {
-                var loaders = DatasetFactory.Create(new DataConfig { Dataset = r.GetValue(dataset)!, Root = r.GetValue(root), BatchSize = 256, Augment = false }, 0);
+                var on = RunDevice.Resolve(r.GetValue(device) ?? "cpu", "--device");
+                var loaders = DatasetFactory.Create(new DataConfig { Dataset = r.GetValue(dataset)!, Root = r.GetValue(root), BatchSize = 256, Augment = false }, 0, on);
                 using var scope = DisposeScope.Enter();
                 using var net = ModelRegistry.Create(r.GetValue(model)!, new ModelOptions(loaders.Classes, loaders.Channels, loaders.ImageSize));
                 using var file = SafeTensors.Load(r.GetValue(checkpoint)!.FullName);
+                net.To(on);
                 net.LoadStateDict(TrainingCheckpoint.ModelState(file));
                 net.Eval();
                 var confusion = new ConfusionMatrix(loaders.Classes);
@@ -68,7 +71,7 @@ internal static class EvalCommand
                 AnsiConsole.Write(table);
                 return 0;
             }
-            catch (Exception e) when (e is DataFormatException or CheckpointFormatException or Distill.NN.StateDictMismatchException or KeyNotFoundException)
+            catch (Exception e) when (e is ConfigException or DataFormatException or CheckpointFormatException or Distill.NN.StateDictMismatchException or KeyNotFoundException)
             {
                 Console.Error.WriteLine(e.Message);
                 return 2;

@@ -38,6 +38,8 @@ internal static class QuickstartCommand
             command.Options.Add(o);
         }
 
+        var device = DeviceOption.Create();
+        command.Options.Add(device);
         epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--epochs must be at least 1"); });
         teacherEpochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--teacher-epochs must be at least 1"); });
         seeds.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--seeds must be at least 1"); });
@@ -50,7 +52,8 @@ internal static class QuickstartCommand
             r.GetValue(teacher)!,
             r.GetValue(student)!,
             r.GetValue(output)!,
-            r.GetValue(methods)!)));
+            r.GetValue(methods)!,
+            r.GetValue(device) ?? "cpu")));
         return command;
     }
 
@@ -82,6 +85,17 @@ internal static class QuickstartCommand
             return 2;
         }
 
+        Device device;
+        try
+        {
+            device = RunDevice.Resolve(s.Device, "--device");
+        }
+        catch (Distill.Configs.ConfigException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+
         // libtorch's OpenMP default here is one thread; the machine has more cores.
         TorchRuntime.Threads = Environment.ProcessorCount;
         var train = IdxReader.LoadFashionMnist(train: true);
@@ -94,8 +108,8 @@ internal static class QuickstartCommand
 
         var augment = new Compose(new RandomCrop(28, padding: 2), new RandomHorizontalFlip(), Normalize.FashionMnist);
         const int BatchSize = 128;
-        var trainLoader = new DataLoader(train, BatchSize, shuffle: true, seed: s.Seed, transform: augment);
-        var testLoader = new DataLoader(test, 256, transform: Normalize.FashionMnist);
+        var trainLoader = new DataLoader(train, BatchSize, shuffle: true, seed: s.Seed, transform: augment) { Device = device };
+        var testLoader = new DataLoader(test, 256, transform: Normalize.FashionMnist) { Device = device };
         var runDirectory = Path.Combine(s.Output, $"quickstart-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         Directory.CreateDirectory(runDirectory);
         AnsiConsole.MarkupLine($"[bold]Distill quickstart[/]: Fashion-MNIST ({train.Count:N0} train / {test.Count:N0} test), teacher [bold]{s.Teacher}[/], student [bold]{s.Student}[/], seed {s.Seed}");
@@ -119,7 +133,7 @@ internal static class QuickstartCommand
                 TorchRuntime.ManualSeed(seed);
                 using var studentModel = ModelRegistry.Create(s.Student, options);
                 using var distiller = method(studentModel);
-                var loader = new DataLoader(train, BatchSize, shuffle: true, seed: seed, transform: augment);
+                var loader = new DataLoader(train, BatchSize, shuffle: true, seed: seed, transform: augment) { Device = device };
                 var (results, time) = Train($"student {s.Student} ({label}, seed {seed})", studentModel, distiller is { NeedsTeacher: true } ? teacherModel : null, distiller, s.Epochs, loader, testLoader);
                 finals.Add(results[^1].TestAccuracy);
                 seconds += time;
@@ -161,6 +175,7 @@ internal static class QuickstartCommand
         var path = Path.Combine(cacheDirectory, $"teacher-{key}.safetensors");
         TorchRuntime.ManualSeed(s.Seed);
         var teacher = ModelRegistry.Create(s.Teacher, options);
+        teacher.To(train.Device);
         if (File.Exists(path))
         {
             using var scope = DisposeScope.Enter();
@@ -186,7 +201,10 @@ internal static class QuickstartCommand
     private static (IReadOnlyList<EpochResult> Results, double Seconds) Train(string title, ClassificationModel student, ClassificationModel? teacher, Distiller? distiller,
         int epochs, DataLoader train, DataLoader test)
     {
-        var options = new TrainerOptions { Epochs = epochs, LearningRate = 0.05, Schedule = "cosine" };
+        // Models are made on the host (same weights for a seed on every device) and moved to the batches' device.
+        student.To(train.Device);
+        distiller?.To(train.Device);
+        var options = new TrainerOptions { Epochs = epochs, LearningRate = 0.05, Schedule = "cosine", Device = train.Device };
         using var trainer = new Trainer(student, teacher, distiller, options);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var results = TrainingDisplay.Run(title, epochs, train.BatchCount, (progress, onEpoch) => trainer.Fit(train, test, progress, onEpoch));
@@ -195,7 +213,7 @@ internal static class QuickstartCommand
 
     private static string Percent(double v) => v.ToString("P2", CultureInfo.InvariantCulture);
 
-    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output, string Methods);
+    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output, string Methods, string Device);
 
     private sealed record Row(string Model, string Method, IReadOnlyList<double> Finals, double Seconds);
 

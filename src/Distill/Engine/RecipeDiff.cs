@@ -67,7 +67,7 @@ internal static class RecipeDiff
             Method = config.Method with { Options = options },
             Teacher = method is { NeedsTeacher: true } ? config.Teacher : null,
         };
-        return ConfigWriter.Entries(resolved).Where(e => e.Key is not ("output" or "train.epochs")
+        return ConfigWriter.Entries(resolved).Where(e => e.Key is not ("output" or "train.epochs" or "train.device")
             && !(e.Key == "train.milestones" && config.Train.Schedule == "cosine"));
     }
 }

@@ -141,7 +141,7 @@ public sealed class Trainer : IDisposable
         _distiller?.OnEpochStart(epoch, _options.Epochs);
         var lr = _optimizer.Groups[0].LearningRate;
         var sums = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        using var correct = Tensor.Zeros([], DType.Int64).DetachFromScope();
+        using var correct = Tensor.Zeros([], DType.Int64, _options.Device).DetachFromScope();
         using var studentTaps = _distiller is { StudentTaps.Count: > 0 } ? _student.TapFeatures(_distiller.StudentTaps) : null;
         using var teacherTaps = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
         if (_distiller is not null && _distiller.NeedsCalibration(epoch))
@@ -191,7 +191,7 @@ public sealed class Trainer : IDisposable
                     {
                         if (!sums.TryGetValue(name, out var sum))
                         {
-                            sum = Tensor.Zeros([]).DetachFromScope();
+                            sum = Tensor.Zeros([], device: _options.Device).DetachFromScope();
                             sums[name] = sum;
                         }
 

@@ -157,11 +157,11 @@ public static class MethodCheck
     /// <summary>Runs the check on the tensors of <paramref name="inputsPath"/> and writes <paramref name="outputPath"/>.</summary>
     /// <exception cref="CheckpointFormatException">An input tensor is missing or has the wrong shape or dtype; the message names it.</exception>
     /// <exception cref="ConfigException">The method or an option is unknown.</exception>
-    public static IReadOnlyDictionary<string, double> Run(MethodConfig method, string inputsPath, string outputPath, int epoch = 1)
+    public static IReadOnlyDictionary<string, double> Run(MethodConfig method, string inputsPath, string outputPath, int epoch = 1, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(method);
         using var scope = DisposeScope.Enter();
-        using var inputs = SafeTensors.Load(inputsPath);
+        using var inputs = SafeTensors.Load(inputsPath, device);
         Distiller distiller;
         try
         {
@@ -174,6 +174,7 @@ public static class MethodCheck
 
         using (distiller)
         {
+            distiller.To(device ?? Device.Cpu);
             return Run(distiller, inputs, inputsPath, outputPath, epoch);
         }
     }
