@@ -56,6 +56,9 @@ DT_API int32_t dt_cuda_device_count(int32_t* count);
    DT_ERROR names why (no driver, index out of range). */
 DT_API int32_t dt_cuda_device_info(int32_t index, char* name, int32_t name_capacity, int64_t* total_memory,
                                    int32_t* major, int32_t* minor);
+/* Whether convolutions (cuDNN) and matrix products (cuBLAS) may use TF32 on Ampere and later GPUs
+   (torch.backends.cudnn.allow_tf32 / torch.backends.cuda.matmul.allow_tf32; libtorch's defaults: 1 and 0). */
+DT_API int32_t dt_cuda_set_allow_tf32(int32_t cudnn, int32_t cublas);
 /* Waits for every kernel queued on CUDA device `index` (a no-op when CUDA is not available). */
 DT_API int32_t dt_cuda_synchronize(int32_t index);
 DT_API int32_t dt_manual_seed(uint64_t seed);

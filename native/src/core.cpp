@@ -181,6 +181,13 @@ int32_t dt_cuda_device_info(int32_t index, char* name, int32_t name_capacity, in
   });
 }
 
+int32_t dt_cuda_set_allow_tf32(int32_t cudnn, int32_t cublas) {
+  return dt::guard("cuda_set_allow_tf32", [&] {
+    at::globalContext().setAllowTF32CuDNN(cudnn != 0);
+    at::globalContext().setAllowTF32CuBLAS(cublas != 0);
+  });
+}
+
 int32_t dt_cuda_synchronize(int32_t index) {
   return dt::guard("cuda_synchronize", [&] {
     if (!at::globalContext().hasCUDA()) return;

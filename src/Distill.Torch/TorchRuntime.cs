@@ -107,6 +107,13 @@ public static unsafe class TorchRuntime
             : $"{device} is not available: there {(count == 1 ? "is 1 CUDA device (cuda:0)" : $"are {count} CUDA devices (cuda:0 to cuda:{count - 1})")}";
     }
 
+    /// <summary>
+    /// Lets CUDA convolutions (cuDNN) and matrix products (cuBLAS) use TF32 on Ampere and later GPUs, as
+    /// torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32 do (libtorch's defaults: true, false).
+    /// Golden comparisons at float32 tolerance need both off.
+    /// </summary>
+    public static void SetCudaAllowTF32(bool cudnn, bool cublas) => NativeStatus.Check(Native.dt_cuda_set_allow_tf32(cudnn ? 1 : 0, cublas ? 1 : 0));
+
     /// <summary>Waits until every kernel queued on CUDA device <paramref name="index"/> has run (no-op without CUDA); for timing.</summary>
     public static void CudaSynchronize(int index = 0) => NativeStatus.Check(Native.dt_cuda_synchronize(index));
 

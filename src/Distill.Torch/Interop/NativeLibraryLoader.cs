@@ -91,6 +91,8 @@ internal static unsafe class NativeLibraryLoader
             $"set {PathVariable} to use a shim elsewhere.");
     }
 
+    // In a single-file app Assembly.Location is empty and skipped; AppContext.BaseDirectory covers that case.
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "an empty location is skipped")]
     private static IEnumerable<string> CandidatePaths()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);
