@@ -6,7 +6,7 @@
 # 3. runs the same KD step in PyTorch eager on the same device (eng/gpu/kd_step_bench.py),
 # 4. writes $OUT/results.json and $OUT/results.md (and run.log) with Distill's images/s, PyTorch's and the ratio.
 # DISTILL_GPU_DEVICE=cpu runs the same checks on the CPU (how it is tested on a machine without a GPU);
-# DISTILL_GPU_STEPS sets the timed steps (50); PYTHON the interpreter (python3).
+# DISTILL_GPU_STEPS sets the timed steps (50); PYTHON the interpreter (python3); DISTILL_GPU_NO_CMAKE=1 builds with g++.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$PWD/.gpu-out}
@@ -30,7 +30,7 @@ args=(-S native -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -Wno-dev)
 [ -f "$prefix/Torch/TorchConfig.cmake" ] && args+=("-DTorch_DIR=$prefix/Torch")
 command -v ninja >/dev/null && args+=(-G Ninja)
 rm -rf "$BUILD"
-if cmake "${args[@]}" > "$OUT/cmake.log" 2>&1 && cmake --build "$BUILD" -j "$JOBS" >> "$OUT/cmake.log" 2>&1; then
+if [ -z "${DISTILL_GPU_NO_CMAKE:-}" ] && cmake "${args[@]}" > "$OUT/cmake.log" 2>&1 && cmake --build "$BUILD" -j "$JOBS" >> "$OUT/cmake.log" 2>&1; then
   grep -E "distill_torch:" "$OUT/cmake.log"
   echo "shim: built with CMake"
 else

@@ -2,6 +2,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 
 #include <dlfcn.h>
 
@@ -106,6 +107,16 @@ std::vector<at::Tensor> tensors(const dt_tensor* list, int32_t count) {
 using dt::T;
 using dt::wrap;
 
+namespace {
+// The visible CUDA devices through c10's device guard for CUDA (registered when libtorch_cuda loads). This,
+// Context::hasCUDA and Context::defaultGenerator(Device) are the same from 1.13 through 2.x, where
+// CUDAHooksInterface's getNumGPUs / getDefaultCUDAGenerator were renamed.
+int32_t cuda_count() {
+  if (!at::globalContext().hasCUDA() || !c10::impl::hasDeviceGuardImpl(at::kCUDA)) return 0;
+  return static_cast<int32_t>(c10::impl::getDeviceGuardImpl(at::kCUDA)->deviceCount());
+}
+}  // namespace
+
 extern "C" {
 
 int32_t dt_abi_version(int32_t* version) {
@@ -128,15 +139,14 @@ int32_t dt_last_error(const char** message) {
 int32_t dt_get_num_threads(int32_t* threads) { return dt::guard("get_num_threads", [&] { *threads = at::get_num_threads(); }); }
 int32_t dt_set_num_threads(int32_t threads) { return dt::guard("set_num_threads", [&] { at::set_num_threads(threads); }); }
 
-// at::globalContext().hasCUDA(), at::getNumGPUs() and Context::defaultGenerator(Device) exist from 1.13 through 2.x
-// (CUDAHooksInterface's own getNumGPUs / getDefaultCUDAGenerator were renamed in 2.x).
+
 int32_t dt_cuda_is_available(int32_t* available) {
   return dt::guard("cuda_is_available", [&] { *available = at::globalContext().hasCUDA() ? 1 : 0; });
 }
 
 int32_t dt_cuda_device_count(int32_t* count) {
   return dt::guard("cuda_device_count", [&] {
-    *count = at::globalContext().hasCUDA() ? static_cast<int32_t>(at::getNumGPUs()) : 0;
+    *count = cuda_count();
   });
 }
 
@@ -206,8 +216,8 @@ int32_t dt_manual_seed(uint64_t seed) {
       std::lock_guard<std::mutex> lock(cpu.mutex());
       cpu.set_current_seed(seed);
     }
-    if (at::globalContext().hasCUDA()) {
-      for (size_t i = 0; i < at::getNumGPUs(); i++) {
+    {
+      for (int32_t i = 0, n = cuda_count(); i < n; i++) {
         auto gen = at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(i)));
         std::lock_guard<std::mutex> lock(gen.mutex());
         gen.set_current_seed(seed);

@@ -59,6 +59,16 @@ public sealed class DevicePlumbingTests
     }
 
     [Fact]
+    public void Fit_LoadersOnAnotherDeviceThanTheTrainer_IsAnErrorNamingBoth()
+    {
+        var data = TrainerTests.StripesDataset(8);
+        using var student = ModelRegistry.Create("resnet8", new ModelOptions(2, 1, 16));
+        using var trainer = new Trainer(student, null, null, new TrainerOptions { Epochs = 1, Schedule = "cosine", Device = Device.Meta });
+        var e = Assert.Throws<ArgumentException>(() => trainer.Fit(new DataLoader(data, 4), new DataLoader(data, 4)));
+        Assert.Equal("the loaders put batches on cpu and cpu but the trainer runs on meta: give both loaders Device = meta", e.Message);
+    }
+
+    [Fact]
     public void DataLoader_BatchesOnTheCpuDevice_ComeAsTheHostMadeThem()
     {
         var data = TrainerTests.StripesDataset(8);

@@ -81,10 +81,16 @@ public sealed class Trainer : IDisposable
     /// <param name="progress">Step reports.</param>
     /// <param name="onEpoch">Called after each epoch and its scheduler step (checkpoints, logs).</param>
     /// <param name="startEpoch">The first epoch to run (1-based), after restoring a checkpoint of the one before.</param>
+    /// <exception cref="ArgumentException">A loader puts its batches on another device than <see cref="TrainerOptions.Device"/>.</exception>
     public IReadOnlyList<EpochResult> Fit(DataLoader train, DataLoader test, IProgress<TrainingProgress>? progress = null, Action<EpochResult>? onEpoch = null, int startEpoch = 1)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
+        if (train.Device != _options.Device || test.Device != _options.Device)
+        {
+            throw new ArgumentException($"the loaders put batches on {train.Device} and {test.Device} but the trainer runs on {_options.Device}: give both loaders Device = {_options.Device}");
+        }
+
         var results = new List<EpochResult>();
         for (var epoch = startEpoch; epoch <= _options.Epochs; epoch++)
         {
