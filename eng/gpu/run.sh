@@ -21,7 +21,8 @@ start=$(date +%s)
 echo "== eng/gpu/run.sh: device $DEVICE, $STEPS steps, $(date -u +%FT%TZ), $(uname -m), $JOBS cores"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader
 "$PY" -c 'import sys, torch; print("python", sys.version.split()[0], "torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())' || { echo "FAIL: $PY cannot import torch"; exit 2; }
-[ -x .gpu/distill-gpucheck ] || { echo "FAIL: .gpu/distill-gpucheck is missing: run eng/gpu/prepare.sh on a machine with the .NET SDK and carry .gpu"; exit 2; }
+[ -f .gpu/distill-gpucheck ] || { echo "FAIL: .gpu/distill-gpucheck is missing: run eng/gpu/prepare.sh on a machine with the .NET SDK and carry .gpu"; exit 2; }
+[ -x .gpu/distill-gpucheck ] || chmod +x .gpu/distill-gpucheck 2>/dev/null || { cp .gpu/distill-gpucheck /tmp/distill-gpucheck && chmod +x /tmp/distill-gpucheck && cp -r .gpu/Fixtures /tmp/; }
 
 echo "== building the shim against $PY's torch"
 prefix=$("$PY" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
@@ -34,8 +35,12 @@ if [ -z "${DISTILL_GPU_NO_CMAKE:-}" ] && cmake "${args[@]}" > "$OUT/cmake.log" 2
   grep -E "distill_torch:" "$OUT/cmake.log"
   echo "shim: built with CMake"
 else
-  echo "CMake failed (last lines of $OUT/cmake.log below); building with g++ directly"
-  tail -25 "$OUT/cmake.log"
+  if [ -n "${DISTILL_GPU_NO_CMAKE:-}" ]; then
+    echo "CMake skipped (DISTILL_GPU_NO_CMAKE); building with g++ directly"
+  else
+    echo "CMake failed (last lines of $OUT/cmake.log below); building with g++ directly"
+    tail -25 "$OUT/cmake.log"
+  fi
   mkdir -p "$BUILD"
   read -r abi std incs <<<"$("$PY" - <<'PY'
 import torch
@@ -61,7 +66,9 @@ export DISTILL_NATIVE_PATH="$BUILD/libdistill_torch.so"
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 echo "== distill-gpucheck on $DEVICE"
-.gpu/distill-gpucheck --device "$DEVICE" --steps "$STEPS" --out "$OUT/distill.json"
+app=.gpu/distill-gpucheck
+[ -x "$app" ] || app=/tmp/distill-gpucheck
+"$app" --device "$DEVICE" --steps "$STEPS" --out "$OUT/distill.json"
 check=$?
 
 echo "== PyTorch eager KD step on $DEVICE"

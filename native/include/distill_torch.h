@@ -65,6 +65,9 @@ DT_API int32_t dt_manual_seed(uint64_t seed);
 /* The default CPU generator's full state (a UInt8 tensor), for checkpoints that resume bit-exact. */
 DT_API int32_t dt_global_rng_get_state(dt_tensor* out);
 DT_API int32_t dt_global_rng_set_state(dt_tensor state);
+/* CUDA device `index`'s default generator state (torch.cuda.get_rng_state / set_rng_state); DT_ERROR without CUDA. */
+DT_API int32_t dt_cuda_rng_get_state(int32_t index, dt_tensor* out);
+DT_API int32_t dt_cuda_rng_set_state(int32_t index, dt_tensor state);
 
 DT_API int32_t dt_tensor_free(dt_tensor t);
 DT_API int32_t dt_tensor_info(dt_tensor t, int32_t* dtype, int32_t* device_type, int32_t* device_index,

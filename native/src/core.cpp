@@ -242,6 +242,24 @@ int32_t dt_global_rng_set_state(dt_tensor state) {
   }, state);
 }
 
+int32_t dt_cuda_rng_get_state(int32_t index, dt_tensor* out) {
+  return dt::guard("cuda_rng_get_state", [&] {
+    if (index < 0 || index >= cuda_count()) throw std::out_of_range("CUDA device " + std::to_string(index) + " is not available");
+    auto gen = at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index)));
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    *out = wrap(at::Tensor(gen.get_state()));
+  });
+}
+
+int32_t dt_cuda_rng_set_state(int32_t index, dt_tensor state) {
+  return dt::guard("cuda_rng_set_state", [&] {
+    if (index < 0 || index >= cuda_count()) throw std::out_of_range("CUDA device " + std::to_string(index) + " is not available");
+    auto gen = at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index)));
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(T(state));
+  }, state);
+}
+
 int32_t dt_tensor_set_data(dt_tensor t, dt_tensor source) {
   return dt::guard("set_data", [&] { T(t).set_data(T(source)); }, t, source);
 }

@@ -123,6 +123,18 @@ public static unsafe class TorchRuntime
     /// <summary>The global CPU generator's state as a UInt8 tensor (torch.get_rng_state), for checkpoints.</summary>
     public static Tensor GetRngState() => Tensor.Wrap(Native.dt_global_rng_get_state(out var r), r);
 
+    /// <summary>CUDA device <paramref name="index"/>'s default generator state (torch.cuda.get_rng_state), for checkpoints.</summary>
+    /// <exception cref="TorchException">CUDA is not available or the device does not exist.</exception>
+    public static Tensor GetCudaRngState(int index) => Tensor.Wrap(Native.dt_cuda_rng_get_state(index, out var r), r);
+
+    /// <summary>Restores a state from <see cref="GetCudaRngState"/> (torch.cuda.set_rng_state).</summary>
+    /// <exception cref="TorchException">CUDA is not available, the device does not exist, or the state is not one.</exception>
+    public static void SetCudaRngState(int index, Tensor state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        NativeStatus.Check(Native.dt_cuda_rng_set_state(index, state.Handle));
+    }
+
     /// <summary>Restores a state from <see cref="GetRngState"/> (torch.set_rng_state).</summary>
     public static void SetRngState(Tensor state)
     {

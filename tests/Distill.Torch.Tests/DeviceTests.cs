@@ -67,5 +67,6 @@ public sealed class DeviceTests
         Assert.False(host.IsPinned);
         var e = Assert.Throws<TorchException>(host.PinMemory);
         Assert.Equal("pin_memory (shapes [2]): pinned host memory needs a CUDA build of libtorch and a GPU (cuda is not available)", e.Message);
+        Assert.Equal("cuda_rng_get_state: CUDA device 0 is not available", Assert.Throws<TorchException>(() => TorchRuntime.GetCudaRngState(0)).Message);
     }
 }

@@ -23,6 +23,8 @@ internal static unsafe partial class Native
     [LibraryImport(Library)] internal static partial int dt_cuda_device_info(int index, byte* name, int nameCapacity, out long totalMemory, out int major, out int minor);
     [LibraryImport(Library)] internal static partial int dt_cuda_synchronize(int index);
     [LibraryImport(Library)] internal static partial int dt_cuda_set_allow_tf32(int cudnn, int cublas);
+    [LibraryImport(Library)] internal static partial int dt_cuda_rng_get_state(int index, out IntPtr state);
+    [LibraryImport(Library)] internal static partial int dt_cuda_rng_set_state(int index, TensorHandle state);
     [LibraryImport(Library)] internal static partial int dt_manual_seed(ulong seed);
     [LibraryImport(Library)] internal static partial int dt_global_rng_get_state(out IntPtr state);
     [LibraryImport(Library)] internal static partial int dt_global_rng_set_state(TensorHandle state);
