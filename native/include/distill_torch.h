@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /* Bump when any signature or enum value below changes; the managed loader refuses a mismatch. */
-#define DT_ABI_VERSION 5
+#define DT_ABI_VERSION 6
 
 #define DT_OK 0
 #define DT_ERROR 1
@@ -36,7 +36,8 @@ enum dt_dtype {
   DT_FLOAT32 = 0, DT_FLOAT64 = 1, DT_FLOAT16 = 2, DT_BFLOAT16 = 3,
   DT_INT64 = 4, DT_INT32 = 5, DT_UINT8 = 6, DT_BOOL = 7, DT_INT8 = 8, DT_INT16 = 9
 };
-enum dt_device_type { DT_CPU = 0, DT_CUDA = 1 };
+/* DT_META: shapes and dtypes only, no data (libtorch's meta device; tests use it to find tensors made on the wrong device). */
+enum dt_device_type { DT_CPU = 0, DT_CUDA = 1, DT_META = 2 };
 
 /* A Python-like scalar: kind says whether f, i or the boolean in i is meant (type promotion depends on it). */
 enum dt_scalar_kind { DT_SCALAR_FLOAT = 0, DT_SCALAR_INT = 1, DT_SCALAR_BOOL = 2 };
@@ -50,10 +51,23 @@ DT_API int32_t dt_get_num_threads(int32_t* threads);
 DT_API int32_t dt_set_num_threads(int32_t threads);
 DT_API int32_t dt_cuda_is_available(int32_t* available);
 DT_API int32_t dt_cuda_device_count(int32_t* count);
+/* Facts about CUDA device `index` from the CUDA driver (libcuda.so.1, opened at run time, so a CPU-only
+   build answers too): name (NUL-terminated, cut to capacity), total memory in bytes, compute capability.
+   DT_ERROR names why (no driver, index out of range). */
+DT_API int32_t dt_cuda_device_info(int32_t index, char* name, int32_t name_capacity, int64_t* total_memory,
+                                   int32_t* major, int32_t* minor);
+/* Whether convolutions (cuDNN) and matrix products (cuBLAS) may use TF32 on Ampere and later GPUs
+   (torch.backends.cudnn.allow_tf32 / torch.backends.cuda.matmul.allow_tf32; libtorch's defaults: 1 and 0). */
+DT_API int32_t dt_cuda_set_allow_tf32(int32_t cudnn, int32_t cublas);
+/* Waits for every kernel queued on CUDA device `index` (a no-op when CUDA is not available). */
+DT_API int32_t dt_cuda_synchronize(int32_t index);
 DT_API int32_t dt_manual_seed(uint64_t seed);
 /* The default CPU generator's full state (a UInt8 tensor), for checkpoints that resume bit-exact. */
 DT_API int32_t dt_global_rng_get_state(dt_tensor* out);
 DT_API int32_t dt_global_rng_set_state(dt_tensor state);
+/* CUDA device `index`'s default generator state (torch.cuda.get_rng_state / set_rng_state); DT_ERROR without CUDA. */
+DT_API int32_t dt_cuda_rng_get_state(int32_t index, dt_tensor* out);
+DT_API int32_t dt_cuda_rng_set_state(int32_t index, dt_tensor state);
 
 DT_API int32_t dt_tensor_free(dt_tensor t);
 DT_API int32_t dt_tensor_info(dt_tensor t, int32_t* dtype, int32_t* device_type, int32_t* device_index,
@@ -64,8 +78,12 @@ DT_API int32_t dt_tensor_from_data(const void* data, int64_t nbytes, const int64
                                    int32_t dtype, dt_tensor* out);
 DT_API int32_t dt_tensor_copy_to(dt_tensor t, void* dst, int64_t nbytes);
 DT_API int32_t dt_tensor_data_ptr(dt_tensor t, void** ptr);
+/* non_blocking: the copy may overlap with host work (host to CUDA from pinned memory, CUDA to CUDA). */
 DT_API int32_t dt_tensor_to(dt_tensor t, int32_t dtype, int32_t device_type, int32_t device_index,
-                            int32_t copy, dt_tensor* out);
+                            int32_t copy, int32_t non_blocking, dt_tensor* out);
+/* A copy of a CPU tensor in page-locked host memory (needs a CUDA build with a GPU; DT_ERROR otherwise). */
+DT_API int32_t dt_tensor_pin_memory(dt_tensor t, dt_tensor* out);
+DT_API int32_t dt_tensor_is_pinned(dt_tensor t, int32_t* pinned);
 DT_API int32_t dt_tensor_same(dt_tensor a, dt_tensor b, int32_t* same);
 /* t.set_data(source): t keeps its identity (and autograd leaf status) but takes source's storage, dtype and device. */
 DT_API int32_t dt_tensor_set_data(dt_tensor t, dt_tensor source);

@@ -60,7 +60,7 @@ int32_t dt_backward(const dt_tensor* tensors, int32_t count, const dt_tensor* gr
   try {
     auto outputs = dt::tensors(tensors, count);
     auto grads = grad_list(grad_outputs, count);
-    c10::optional<bool> retain = retain_graph ? c10::optional<bool>(true) : c10::nullopt;
+    dt::optional<bool> retain = retain_graph ? dt::optional<bool>(true) : dt::nullopt;
     torch::autograd::backward(outputs, grads, retain, create_graph != 0);
     return DT_OK;
   } catch (const std::exception& e) {
@@ -75,7 +75,7 @@ int32_t dt_autograd_grad(const dt_tensor* outputs, int32_t output_count, const d
     auto o = dt::tensors(outputs, output_count);
     auto i = dt::tensors(inputs, input_count);
     auto g = grad_list(grad_outputs, output_count);
-    c10::optional<bool> retain = retain_graph ? c10::optional<bool>(true) : c10::nullopt;
+    dt::optional<bool> retain = retain_graph ? dt::optional<bool>(true) : dt::nullopt;
     auto result = torch::autograd::grad(o, i, g, retain, create_graph != 0, allow_unused != 0);
     for (size_t k = 0; k < result.size(); k++) outs[k] = result[k].defined() ? wrap(result[k]) : nullptr;
     return DT_OK;

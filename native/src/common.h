@@ -3,14 +3,36 @@
 #pragma once
 
 #include <ATen/ATen.h>
+// TORCH_VERSION_MAJOR / MINOR / PATCH: the same header in Debian's 1.13 and in 2.x wheels.
+#if __has_include(<torch/csrc/api/include/torch/version.h>)
+#include <torch/csrc/api/include/torch/version.h>
+#else
+#include <torch/version.h>
+#endif
 
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "distill_torch.h"
 
+#define DT_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
 namespace dt {
+
+// libtorch's optional: its own c10::optional class up to 2.3, std::optional (c10::optional an alias) from 2.4 on,
+// where the alias may go away; every optional argument the shim hands to ATen is spelled dt::optional.
+#if DT_TORCH_AT_LEAST(2, 4)
+template <typename T>
+using optional = std::optional<T>;
+inline constexpr std::nullopt_t nullopt = std::nullopt;
+#else
+template <typename T>
+using optional = c10::optional<T>;
+inline constexpr c10::nullopt_t nullopt = c10::nullopt;
+#endif
 
 void set_error(std::string message);
 

@@ -2,7 +2,9 @@
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/csrc/api/include/torch/version.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+
+#include <dlfcn.h>
 
 #include <cstring>
 #include <mutex>
@@ -62,6 +64,7 @@ at::Device to_device(int32_t device_type, int32_t device_index) {
   switch (device_type) {
     case DT_CPU: return at::Device(at::kCPU);
     case DT_CUDA: return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(device_index));
+    case DT_META: return at::Device(at::kMeta);
   }
   throw std::invalid_argument("unknown device type code " + std::to_string(device_type));
 }
@@ -104,6 +107,16 @@ std::vector<at::Tensor> tensors(const dt_tensor* list, int32_t count) {
 using dt::T;
 using dt::wrap;
 
+namespace {
+// The visible CUDA devices through c10's device guard for CUDA (registered when libtorch_cuda loads). This,
+// Context::hasCUDA and Context::defaultGenerator(Device) are the same from 1.13 through 2.x, where
+// CUDAHooksInterface's getNumGPUs / getDefaultCUDAGenerator were renamed.
+int32_t cuda_count() {
+  if (!at::globalContext().hasCUDA() || !c10::impl::hasDeviceGuardImpl(at::kCUDA)) return 0;
+  return static_cast<int32_t>(c10::impl::getDeviceGuardImpl(at::kCUDA)->deviceCount());
+}
+}  // namespace
+
 extern "C" {
 
 int32_t dt_abi_version(int32_t* version) {
@@ -126,12 +139,73 @@ int32_t dt_last_error(const char** message) {
 int32_t dt_get_num_threads(int32_t* threads) { return dt::guard("get_num_threads", [&] { *threads = at::get_num_threads(); }); }
 int32_t dt_set_num_threads(int32_t threads) { return dt::guard("set_num_threads", [&] { at::set_num_threads(threads); }); }
 
+
 int32_t dt_cuda_is_available(int32_t* available) {
-  return dt::guard("cuda_is_available", [&] { *available = at::detail::getCUDAHooks().hasCUDA() ? 1 : 0; });
+  return dt::guard("cuda_is_available", [&] { *available = at::globalContext().hasCUDA() ? 1 : 0; });
 }
 
 int32_t dt_cuda_device_count(int32_t* count) {
-  return dt::guard("cuda_device_count", [&] { *count = at::detail::getCUDAHooks().hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0; });
+  return dt::guard("cuda_device_count", [&] {
+    *count = cuda_count();
+  });
+}
+
+int32_t dt_cuda_device_info(int32_t index, char* name, int32_t name_capacity, int64_t* total_memory, int32_t* major,
+                            int32_t* minor) {
+  return dt::guard("cuda_device_info", [&] {
+    // The driver API through dlopen: no CUDA headers or libraries at build time, so a CPU-only shim answers too.
+    static void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!driver) throw std::runtime_error("no CUDA driver (libcuda.so.1 does not load)");
+    using init_fn = int (*)(unsigned);
+    using count_fn = int (*)(int*);
+    using get_fn = int (*)(int*, int);
+    using name_fn = int (*)(char*, int, int);
+    using mem_fn = int (*)(size_t*, int);
+    using attr_fn = int (*)(int*, int, int);
+    auto sym = [](const char* n) {
+      void* f = dlsym(driver, n);
+      if (!f) throw std::runtime_error(std::string("the CUDA driver has no ") + n);
+      return f;
+    };
+    auto check = [](int status, const char* what) {
+      if (status != 0) throw std::runtime_error(std::string(what) + " failed with CUDA driver error " + std::to_string(status));
+    };
+    check(reinterpret_cast<init_fn>(sym("cuInit"))(0), "cuInit");
+    int n = 0;
+    check(reinterpret_cast<count_fn>(sym("cuDeviceGetCount"))(&n), "cuDeviceGetCount");
+    if (index < 0 || index >= n)
+      throw std::out_of_range("CUDA device " + std::to_string(index) + " does not exist (the driver sees " +
+                              std::to_string(n) + ")");
+    int device = 0;
+    check(reinterpret_cast<get_fn>(sym("cuDeviceGet"))(&device, index), "cuDeviceGet");
+    if (name && name_capacity > 0) {
+      check(reinterpret_cast<name_fn>(sym("cuDeviceGetName"))(name, name_capacity, device), "cuDeviceGetName");
+      name[name_capacity - 1] = 0;
+    }
+    size_t bytes = 0;
+    check(reinterpret_cast<mem_fn>(sym("cuDeviceTotalMem_v2"))(&bytes, device), "cuDeviceTotalMem");
+    *total_memory = static_cast<int64_t>(bytes);
+    auto attr = reinterpret_cast<attr_fn>(sym("cuDeviceGetAttribute"));
+    check(attr(major, 75, device), "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)");
+    check(attr(minor, 76, device), "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MINOR)");
+  });
+}
+
+int32_t dt_cuda_set_allow_tf32(int32_t cudnn, int32_t cublas) {
+  return dt::guard("cuda_set_allow_tf32", [&] {
+    at::globalContext().setAllowTF32CuDNN(cudnn != 0);
+    at::globalContext().setAllowTF32CuBLAS(cublas != 0);
+  });
+}
+
+int32_t dt_cuda_synchronize(int32_t index) {
+  return dt::guard("cuda_synchronize", [&] {
+    if (!at::globalContext().hasCUDA()) return;
+    // A device-to-host copy waits for everything queued before it on the current stream, which is the only
+    // stream Distill uses; the same call on every libtorch version.
+    (void)at::zeros({1}, at::TensorOptions().device(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index))))
+        .to(at::kCPU);
+  });
 }
 
 int32_t dt_manual_seed(uint64_t seed) {
@@ -142,10 +216,9 @@ int32_t dt_manual_seed(uint64_t seed) {
       std::lock_guard<std::mutex> lock(cpu.mutex());
       cpu.set_current_seed(seed);
     }
-    auto& hooks = at::detail::getCUDAHooks();
-    if (hooks.hasCUDA()) {
-      for (int i = 0; i < hooks.getNumGPUs(); i++) {
-        auto gen = hooks.getDefaultCUDAGenerator(i);
+    {
+      for (int32_t i = 0, n = cuda_count(); i < n; i++) {
+        auto gen = at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(i)));
         std::lock_guard<std::mutex> lock(gen.mutex());
         gen.set_current_seed(seed);
       }
@@ -169,6 +242,24 @@ int32_t dt_global_rng_set_state(dt_tensor state) {
   }, state);
 }
 
+int32_t dt_cuda_rng_get_state(int32_t index, dt_tensor* out) {
+  return dt::guard("cuda_rng_get_state", [&] {
+    if (index < 0 || index >= cuda_count()) throw std::out_of_range("CUDA device " + std::to_string(index) + " is not available");
+    auto gen = at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index)));
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    *out = wrap(at::Tensor(gen.get_state()));
+  });
+}
+
+int32_t dt_cuda_rng_set_state(int32_t index, dt_tensor state) {
+  return dt::guard("cuda_rng_set_state", [&] {
+    if (index < 0 || index >= cuda_count()) throw std::out_of_range("CUDA device " + std::to_string(index) + " is not available");
+    auto gen = at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index)));
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(T(state));
+  }, state);
+}
+
 int32_t dt_tensor_set_data(dt_tensor t, dt_tensor source) {
   return dt::guard("set_data", [&] { T(t).set_data(T(source)); }, t, source);
 }
@@ -180,8 +271,12 @@ int32_t dt_tensor_info(dt_tensor t, int32_t* dtype, int32_t* device_type, int32_
   return dt::guard("tensor_info", [&] {
     const auto& x = T(t);
     *dtype = dt::from_scalar_type(x.scalar_type());
-    *device_type = x.is_cuda() ? DT_CUDA : DT_CPU;
-    *device_index = x.is_cuda() ? x.device().index() : -1;
+    switch (x.device().type()) {
+      case at::kCPU: *device_type = DT_CPU; *device_index = -1; break;
+      case at::kCUDA: *device_type = DT_CUDA; *device_index = x.device().index(); break;
+      case at::kMeta: *device_type = DT_META; *device_index = -1; break;
+      default: throw std::invalid_argument("the tensor is on device " + x.device().str() + ", which Distill does not support");
+    }
     *ndim = static_cast<int32_t>(x.dim());
     *requires_grad = x.requires_grad() ? 1 : 0;
   });
@@ -227,12 +322,26 @@ int32_t dt_tensor_copy_to(dt_tensor t, void* dst, int64_t nbytes) {
 int32_t dt_tensor_data_ptr(dt_tensor t, void** ptr) { return dt::guard("data_ptr", [&] { *ptr = T(t).data_ptr(); }, t); }
 
 int32_t dt_tensor_to(dt_tensor t, int32_t dtype, int32_t device_type, int32_t device_index, int32_t copy,
-                     dt_tensor* out) {
+                     int32_t non_blocking, dt_tensor* out) {
   return dt::guard("to", [&] {
     const auto& x = T(t);
     auto type = dtype < 0 ? x.scalar_type() : dt::to_scalar_type(dtype);
     auto device = device_type < 0 ? x.device() : dt::to_device(device_type, device_index);
-    *out = wrap(x.to(device, type, /*non_blocking=*/false, copy != 0));
+    *out = wrap(x.to(device, type, non_blocking != 0, copy != 0));
+  }, t);
+}
+
+int32_t dt_tensor_pin_memory(dt_tensor t, dt_tensor* out) {
+  return dt::guard("pin_memory", [&] {
+    if (!at::globalContext().hasCUDA())
+      throw std::runtime_error("pinned host memory needs a CUDA build of libtorch and a GPU (cuda is not available)");
+    *out = wrap(T(t).pin_memory());
+  }, t);
+}
+
+int32_t dt_tensor_is_pinned(dt_tensor t, int32_t* pinned) {
+  return dt::guard("is_pinned", [&] {
+    *pinned = at::globalContext().hasCUDA() && T(t).is_cpu() && T(t).is_pinned() ? 1 : 0;
   }, t);
 }
 

@@ -11,8 +11,8 @@ using dt::wrap;
 
 namespace {
 at::Generator* G(dt_generator g) { return reinterpret_cast<at::Generator*>(g); }
-c10::optional<at::Generator> opt_gen(dt_generator g) {
-  if (!g) return c10::nullopt;
+dt::optional<at::Generator> opt_gen(dt_generator g) {
+  if (!g) return dt::nullopt;
   return *G(g);
 }
 }  // namespace

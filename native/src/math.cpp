@@ -189,8 +189,8 @@ int32_t dt_lerp_(dt_tensor a, dt_tensor end, dt_tensor weight_or_null, dt_scalar
 int32_t dt_clamp(dt_tensor t, int32_t has_min, dt_scalar min, int32_t has_max, dt_scalar max, int32_t in_place,
                  dt_tensor* out) {
   return dt::guard("clamp", [&] {
-    c10::optional<at::Scalar> lo = has_min ? c10::optional<at::Scalar>(dt::to_scalar(min)) : c10::nullopt;
-    c10::optional<at::Scalar> hi = has_max ? c10::optional<at::Scalar>(dt::to_scalar(max)) : c10::nullopt;
+    dt::optional<at::Scalar> lo = has_min ? dt::optional<at::Scalar>(dt::to_scalar(min)) : dt::nullopt;
+    dt::optional<at::Scalar> hi = has_max ? dt::optional<at::Scalar>(dt::to_scalar(max)) : dt::nullopt;
     if (in_place) T(t).clamp_(lo, hi);
     else *out = wrap(T(t).clamp(lo, hi));
   }, t);

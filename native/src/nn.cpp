@@ -69,7 +69,7 @@ int32_t dt_max_pool2d(dt_tensor x, const int64_t* kernel, const int64_t* stride,
 int32_t dt_avg_pool2d(dt_tensor x, const int64_t* kernel, const int64_t* stride, const int64_t* padding,
                       int32_t ceil_mode, int32_t count_include_pad, int64_t divisor, dt_tensor* out) {
   return dt::guard("avg_pool2d", [&] {
-    c10::optional<int64_t> div = divisor > 0 ? c10::optional<int64_t>(divisor) : c10::nullopt;
+    dt::optional<int64_t> div = divisor > 0 ? dt::optional<int64_t>(divisor) : dt::nullopt;
     *out = wrap(at::avg_pool2d(T(x), pair(kernel), pair(stride), pair(padding), ceil_mode != 0, count_include_pad != 0,
                                div));
   }, x);
@@ -93,7 +93,7 @@ int32_t dt_interpolate(dt_tensor x, int32_t mode, const int64_t* size, const dou
     // As torch.nn.functional.interpolate: either an output size, or scale factors handed to the kernel
     // (recompute_scale_factor unset), which then sizes the output as floor(input * scale).
     at::OptionalIntArrayRef out_size;
-    c10::optional<at::ArrayRef<double>> scales;
+    dt::optional<at::ArrayRef<double>> scales;
     if (size) out_size = at::IntArrayRef(size, 2);
     else scales = at::ArrayRef<double>(scale, 2);
     switch (mode) {

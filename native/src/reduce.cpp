@@ -29,8 +29,8 @@ int32_t dt_reduce(int32_t op, dt_tensor t, const int64_t* dims, int32_t count, i
     const auto& x = T(t);
     const bool keep = keepdim != 0;
     auto d = dt::ints(dims, count);
-    c10::optional<at::ScalarType> type =
-        dtype < 0 ? c10::nullopt : c10::optional<at::ScalarType>(dt::to_scalar_type(dtype));
+    dt::optional<at::ScalarType> type =
+        dtype < 0 ? dt::nullopt : dt::optional<at::ScalarType>(dt::to_scalar_type(dtype));
     std::vector<int64_t> all_dims;
     if (count == 0) {
       for (int64_t i = 0; i < x.dim(); i++) all_dims.push_back(i);
@@ -62,7 +62,7 @@ int32_t dt_moment(int32_t op, dt_tensor t, const int64_t* dims, int32_t count, i
   return dt::guard(op == DT_STD ? "std" : "var", [&] {
     const auto& x = T(t);
     at::OptionalIntArrayRef d = count == 0 ? at::OptionalIntArrayRef() : at::OptionalIntArrayRef(dt::ints(dims, count));
-    c10::optional<int64_t> correction = unbiased ? 1 : 0;
+    dt::optional<int64_t> correction = unbiased ? 1 : 0;
     switch (op) {
       case DT_VAR: *out = wrap(at::var(x, d, correction, keepdim != 0)); break;
       case DT_STD: *out = wrap(at::std(x, d, correction, keepdim != 0)); break;
@@ -100,7 +100,7 @@ int32_t dt_reduce_indexed(int32_t op, dt_tensor t, int64_t dim, int32_t keepdim,
 
 int32_t dt_arg(int32_t op, dt_tensor t, int32_t has_dim, int64_t dim, int32_t keepdim, dt_tensor* out) {
   return dt::guard(op == DT_ARGMIN ? "argmin" : "argmax", [&] {
-    c10::optional<int64_t> d = has_dim ? c10::optional<int64_t>(dim) : c10::nullopt;
+    dt::optional<int64_t> d = has_dim ? dt::optional<int64_t>(dim) : dt::nullopt;
     switch (op) {
       case DT_ARGMAX: *out = wrap(T(t).argmax(d, keepdim != 0)); break;
       case DT_ARGMIN: *out = wrap(T(t).argmin(d, keepdim != 0)); break;

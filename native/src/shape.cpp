@@ -147,7 +147,7 @@ int32_t dt_pad(dt_tensor t, const int64_t* pads, int32_t count, int32_t mode, do
   return dt::guard("pad", [&] {
     static const char* modes[] = {"constant", "reflect", "replicate", "circular"};
     if (mode < 0 || mode > DT_PAD_CIRCULAR) throw std::invalid_argument("unknown pad mode " + std::to_string(mode));
-    c10::optional<double> fill = mode == DT_PAD_CONSTANT ? c10::optional<double>(value) : c10::nullopt;
+    dt::optional<double> fill = mode == DT_PAD_CONSTANT ? dt::optional<double>(value) : dt::nullopt;
     *out = wrap(at::pad(T(t), dt::ints(pads, count), modes[mode], fill));
   }, t);
 }

@@ -18,7 +18,8 @@ internal static class CheckCommand
         var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, labels, teacher.logits, student.<tap> / teacher.<tap> feature maps, optional method.<param> and random.<draw> tensors (see --describe)." };
         var output = new Option<FileInfo?>("--output") { Description = "Where loss.* and grad.* tensors go." };
         var describe = new Option<bool>("--describe") { Description = "List the inputs, parameters, random draws and options the method takes (for the shapes in --inputs when given)." };
-        foreach (var o in new Option[] { method, set, epoch, seed, inputs, output, describe })
+        var device = DeviceOption.Create();
+        foreach (var o in new Option[] { method, set, epoch, seed, inputs, output, describe, device })
         {
             command.Options.Add(o);
         }
@@ -39,7 +40,8 @@ internal static class CheckCommand
                 throw new ConfigException("--inputs and --output are required unless --describe is given");
             }
 
-            var values = MethodCheck.Run(options, inputFile.FullName, outputFile.FullName, r.GetValue(epoch));
+            var on = Distill.Engine.RunDevice.Resolve(r.GetValue(device) ?? "cpu", "--device");
+            var values = MethodCheck.Run(options, inputFile.FullName, outputFile.FullName, r.GetValue(epoch), on);
             foreach (var (name, value) in values)
             {
                 r.InvocationConfiguration.Output.WriteLine($"loss.{name} = {value:R}");

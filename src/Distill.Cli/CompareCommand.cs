@@ -27,13 +27,15 @@ internal static class CompareCommand
         var seeds = new Option<int>("--seeds") { Description = "Runs per method (train.seed 0, 1, ...).", DefaultValueFactory = _ => 3 };
         var set = new Option<string[]>("--set") { Description = "Override a recipe key for every run, e.g. --set train.epochs=1 (repeatable)." };
         var output = new Option<string?>("--output") { Description = "Folder for the runs and results.md / results.json (default: runs/compare-<time>)." };
-        foreach (var o in new Option[] { config, methods, seeds, set, output })
+        var device = DeviceOption.Create(recipeKey: true);
+        foreach (var o in new Option[] { config, methods, seeds, set, output, device })
         {
             command.Options.Add(o);
         }
 
         CliChecks.AtLeast(seeds, 1);
-        command.SetAction(r => Run(r.GetValue(config)!.FullName, MethodList.Parse("--methods", r.GetValue(methods)!), r.GetValue(seeds), r.GetValue(set) ?? [],
+        command.SetAction(r => Run(r.GetValue(config)!.FullName, MethodList.Parse("--methods", r.GetValue(methods)!), r.GetValue(seeds),
+            [.. r.GetValue(set) ?? [], .. r.GetValue(device) is { } d ? [$"train.device={d}"] : Array.Empty<string>()],
             r.GetValue(output) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}")));
         return command;
     }

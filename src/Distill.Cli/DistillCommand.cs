@@ -41,7 +41,25 @@ internal static class DistillCommand
         {
             Console.WriteLine(VersionLine());
             Console.WriteLine($"threads: {TorchRuntime.Threads}");
-            Console.WriteLine($"cuda: {(TorchRuntime.CudaIsAvailable ? $"{TorchRuntime.CudaDeviceCount} device(s)" : "not available")}");
+            if (!TorchRuntime.CudaIsAvailable)
+            {
+                Console.WriteLine($"cuda: not available (libtorch {TorchRuntime.LibTorchVersion} has no CUDA support or sees no GPU); --device cpu only");
+                return 0;
+            }
+
+            Console.WriteLine($"cuda: {TorchRuntime.CudaDeviceCount} device(s) (--device cuda:N)");
+            try
+            {
+                foreach (var d in TorchRuntime.CudaDevices)
+                {
+                    Console.WriteLine($"  {d}");
+                }
+            }
+            catch (TorchException e)
+            {
+                Console.WriteLine($"  (device details unavailable: {e.Message})");
+            }
+
             return 0;
         });
         return command;

@@ -20,7 +20,8 @@ internal static class EvalCommand
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A state dict (best.safetensors) or a training checkpoint (last.safetensors).", Required = true };
         var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, idx, cifar10 or cifar100.", DefaultValueFactory = _ => "fashion-mnist" };
         var root = new Option<string?>("--root") { Description = "The data set's folder (defaults per data set)." };
-        foreach (var o in new Option[] { model, checkpoint, dataset, root })
+        var device = DeviceOption.Create();
+        foreach (var o in new Option[] { model, checkpoint, dataset, root, device })
         {
             command.Options.Add(o);
         }
@@ -29,10 +30,12 @@ internal static class EvalCommand
         {
             var modelName = CliChecks.Model("--model", r.GetValue(model)!);
             var path = CliChecks.ExistingFile("--checkpoint", r.GetValue(checkpoint)!.FullName);
-            var loaders = DatasetFactory.Create(new DataConfig { Dataset = r.GetValue(dataset)!, Root = r.GetValue(root), BatchSize = 256, Augment = false }, 0);
+            var on = RunDevice.Resolve(r.GetValue(device) ?? "cpu", "--device");
+            var loaders = DatasetFactory.Create(new DataConfig { Dataset = r.GetValue(dataset)!, Root = r.GetValue(root), BatchSize = 256, Augment = false }, 0, on);
             using var scope = DisposeScope.Enter();
             using var net = ModelRegistry.Create(modelName, new ModelOptions(loaders.Classes, loaders.Channels, loaders.ImageSize));
             using var file = SafeTensors.Load(path);
+            net.To(on);
             CheckpointMismatch.Load(net, TrainingCheckpoint.ModelState(file), path, "--model", modelName);
             net.Eval();
             var confusion = new ConfusionMatrix(loaders.Classes);

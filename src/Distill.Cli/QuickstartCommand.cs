@@ -38,6 +38,8 @@ internal static class QuickstartCommand
             command.Options.Add(o);
         }
 
+        var device = DeviceOption.Create();
+        command.Options.Add(device);
         CliChecks.AtLeast(epochs, 1);
         CliChecks.AtLeast(teacherEpochs, 1);
         CliChecks.AtLeast(seeds, 1);
@@ -50,7 +52,8 @@ internal static class QuickstartCommand
             r.GetValue(teacher)!,
             r.GetValue(student)!,
             r.GetValue(output)!,
-            r.GetValue(methods)!)));
+            r.GetValue(methods)!,
+            r.GetValue(device) ?? "cpu")));
         return command;
     }
 
@@ -79,6 +82,8 @@ internal static class QuickstartCommand
         {
             TorchRuntime.Threads = Environment.ProcessorCount;
         }
+
+        var device = RunDevice.Resolve(s.Device, "--device");
         var train = IdxReader.LoadFashionMnist(train: true);
         var test = IdxReader.LoadFashionMnist(train: false);
         if (s.Fast)
@@ -89,8 +94,8 @@ internal static class QuickstartCommand
 
         var augment = new Compose(new RandomCrop(28, padding: 2), new RandomHorizontalFlip(), Normalize.FashionMnist);
         const int BatchSize = 128;
-        var trainLoader = new DataLoader(train, BatchSize, shuffle: true, seed: s.Seed, transform: augment);
-        var testLoader = new DataLoader(test, 256, transform: Normalize.FashionMnist);
+        var trainLoader = new DataLoader(train, BatchSize, shuffle: true, seed: s.Seed, transform: augment) { Device = device };
+        var testLoader = new DataLoader(test, 256, transform: Normalize.FashionMnist) { Device = device };
         var runDirectory = Path.Combine(s.Output, $"quickstart-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         Directory.CreateDirectory(runDirectory);
         AnsiConsole.MarkupLine($"[bold]Distill quickstart[/]: Fashion-MNIST ({train.Count:N0} train / {test.Count:N0} test), teacher [bold]{s.Teacher}[/], student [bold]{s.Student}[/], seed {s.Seed}");
@@ -114,7 +119,7 @@ internal static class QuickstartCommand
                 TorchRuntime.ManualSeed(seed);
                 using var studentModel = ModelRegistry.Create(s.Student, options);
                 using var distiller = method(studentModel);
-                var loader = new DataLoader(train, BatchSize, shuffle: true, seed: seed, transform: augment);
+                var loader = new DataLoader(train, BatchSize, shuffle: true, seed: seed, transform: augment) { Device = device };
                 var (results, time) = Train($"student {s.Student} ({label}, seed {seed})", studentModel, distiller is { NeedsTeacher: true } ? teacherModel : null, distiller, s.Epochs, loader, testLoader);
                 finals.Add(results[^1].TestAccuracy);
                 seconds += time;
@@ -156,6 +161,7 @@ internal static class QuickstartCommand
         var path = Path.Combine(cacheDirectory, $"teacher-{key}.safetensors");
         TorchRuntime.ManualSeed(s.Seed);
         var teacher = ModelRegistry.Create(s.Teacher, options);
+        teacher.To(train.Device);
         if (File.Exists(path))
         {
             using var scope = DisposeScope.Enter();
@@ -181,7 +187,10 @@ internal static class QuickstartCommand
     private static (IReadOnlyList<EpochResult> Results, double Seconds) Train(string title, ClassificationModel student, ClassificationModel? teacher, Distiller? distiller,
         int epochs, DataLoader train, DataLoader test)
     {
-        var options = new TrainerOptions { Epochs = epochs, LearningRate = 0.05, Schedule = "cosine" };
+        // Models are made on the host (same weights for a seed on every device) and moved to the batches' device.
+        student.To(train.Device);
+        distiller?.To(train.Device);
+        var options = new TrainerOptions { Epochs = epochs, LearningRate = 0.05, Schedule = "cosine", Device = train.Device };
         using var trainer = new Trainer(student, teacher, distiller, options);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var results = TrainingDisplay.Run(title, epochs, train.BatchCount, (progress, onEpoch) => trainer.Fit(train, test, progress, onEpoch));
@@ -190,7 +199,7 @@ internal static class QuickstartCommand
 
     private static string Percent(double v) => v.ToString("P2", CultureInfo.InvariantCulture);
 
-    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output, string Methods);
+    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output, string Methods, string Device);
 
     private sealed record Row(string Model, string Method, IReadOnlyList<double> Finals, double Seconds);
 

@@ -41,6 +41,8 @@ internal static class TrainCommands
         command.Options.Add(config);
         command.Options.Add(set);
         command.Options.Add(resume);
+        var device = DeviceOption.Create(recipeKey: true);
+        command.Options.Add(device);
         var method = new Option<string?>("--method", "--kd-mode", "--kd_mode")
         {
             Description = "The method (sets method.name); its options follow as flags, train_kd.py style: --method tfd --lambda-inter 0.0005 --lambda-intra 0.0008.",
@@ -54,6 +56,11 @@ internal static class TrainCommands
         command.SetAction(r =>
         {
             var overrides = (r.GetValue(set) ?? []).ToList();
+            if (r.GetValue(device) is { } deviceName)
+            {
+                overrides.Add($"train.device={deviceName}");
+            }
+
             if (!forceNoMethod)
             {
                 if (r.GetValue(method) is { } methodName)

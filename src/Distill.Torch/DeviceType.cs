@@ -8,4 +8,7 @@ public enum DeviceType
 
     /// <summary>An NVIDIA GPU through CUDA (needs a CUDA build of libtorch).</summary>
     Cuda = 1,
+
+    /// <summary>libtorch's meta device: shapes and dtypes without data (for finding tensors made on the wrong device).</summary>
+    Meta = 2,
 }

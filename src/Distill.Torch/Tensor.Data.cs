@@ -121,14 +121,34 @@ public sealed unsafe partial class Tensor
     }
 
     /// <summary>Converts to another dtype (a new tensor; autograd flows through float conversions).</summary>
-    public Tensor To(DType dtype) => Wrap(Native.dt_tensor_to(Handle, (int)dtype, -1, -1, 0, out var r), r);
+    public Tensor To(DType dtype) => Wrap(Native.dt_tensor_to(Handle, (int)dtype, -1, -1, 0, 0, out var r), r);
 
-    /// <summary>Moves to another device.</summary>
-    public Tensor To(Device device) => Wrap(Native.dt_tensor_to(Handle, -1, (int)device.Type, device.Index, 0, out var r), r);
+    /// <summary>Moves to another device (the same tensor when it is already there).</summary>
+    /// <param name="device">The target device.</param>
+    /// <param name="nonBlocking">
+    /// Let the copy run asynchronously (tensor.to(device, non_blocking=True)): host to CUDA from pinned memory
+    /// (<see cref="PinMemory"/>) returns before the copy ends, ordered before later kernels on the device.
+    /// </param>
+    public Tensor To(Device device, bool nonBlocking = false) =>
+        Wrap(Native.dt_tensor_to(Handle, -1, (int)device.Type, device.Index, 0, nonBlocking ? 1 : 0, out var r), r);
+
+    /// <summary>A copy in page-locked host memory (tensor.pin_memory()), for fast non-blocking copies to a GPU.</summary>
+    /// <exception cref="TorchException">CUDA is not available (pinned memory needs a CUDA build and a GPU).</exception>
+    public Tensor PinMemory() => Wrap(Native.dt_tensor_pin_memory(Handle, out var r), r);
+
+    /// <summary>True when the data is in page-locked host memory (always false without CUDA).</summary>
+    public bool IsPinned
+    {
+        get
+        {
+            NativeStatus.Check(Native.dt_tensor_is_pinned(Handle, out var pinned));
+            return pinned != 0;
+        }
+    }
 
     /// <summary>Converts dtype and device in one step; <paramref name="copy"/> forces a copy even when nothing changes.</summary>
     public Tensor To(DType dtype, Device device, bool copy = false) =>
-        Wrap(Native.dt_tensor_to(Handle, (int)dtype, (int)device.Type, device.Index, copy ? 1 : 0, out var r), r);
+        Wrap(Native.dt_tensor_to(Handle, (int)dtype, (int)device.Type, device.Index, copy ? 1 : 0, 0, out var r), r);
 
     /// <summary>Shape, dtype, device and (up to 6 per dimension) values, e.g. <c>tensor([1.5, 2], dtype=Float32)</c>.</summary>
     public override string ToString()

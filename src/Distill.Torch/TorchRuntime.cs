@@ -67,11 +67,73 @@ public static unsafe class TorchRuntime
         }
     }
 
+    /// <summary>
+    /// The visible CUDA devices (name, memory, compute capability from the CUDA driver); empty when CUDA is not
+    /// available to this libtorch.
+    /// </summary>
+    public static IReadOnlyList<CudaDeviceInfo> CudaDevices
+    {
+        get
+        {
+            var devices = new List<CudaDeviceInfo>();
+            var name = stackalloc byte[256];
+            for (var i = 0; i < CudaDeviceCount; i++)
+            {
+                NativeStatus.Check(Native.dt_cuda_device_info(i, name, 256, out var memory, out var major, out var minor));
+                devices.Add(new CudaDeviceInfo(i, Marshal.PtrToStringUTF8((IntPtr)name) ?? "?", memory, major, minor));
+            }
+
+            return devices;
+        }
+    }
+
+    /// <summary>Why <paramref name="device"/> cannot hold tensors here, or null when it can (the CPU and meta always can).</summary>
+    /// <param name="device">The device a run asks for.</param>
+    /// <returns>E.g. "cuda:0 is not available: this libtorch (1.13.0) has no CUDA support or sees no GPU".</returns>
+    public static string? Unavailable(Device device)
+    {
+        if (device.Type != DeviceType.Cuda)
+        {
+            return null;
+        }
+
+        if (!CudaIsAvailable)
+        {
+            return $"{device} is not available: this libtorch ({LibTorchVersion}) has no CUDA support or sees no GPU";
+        }
+
+        var count = CudaDeviceCount;
+        return device.Index < count ? null
+            : $"{device} is not available: there {(count == 1 ? "is 1 CUDA device (cuda:0)" : $"are {count} CUDA devices (cuda:0 to cuda:{count - 1})")}";
+    }
+
+    /// <summary>
+    /// Lets CUDA convolutions (cuDNN) and matrix products (cuBLAS) use TF32 on Ampere and later GPUs, as
+    /// torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32 do (libtorch's defaults: true, false).
+    /// Golden comparisons at float32 tolerance need both off.
+    /// </summary>
+    public static void SetCudaAllowTF32(bool cudnn, bool cublas) => NativeStatus.Check(Native.dt_cuda_set_allow_tf32(cudnn ? 1 : 0, cublas ? 1 : 0));
+
+    /// <summary>Waits until every kernel queued on CUDA device <paramref name="index"/> has run (no-op without CUDA); for timing.</summary>
+    public static void CudaSynchronize(int index = 0) => NativeStatus.Check(Native.dt_cuda_synchronize(index));
+
     /// <summary>Seeds the global CPU generator and every CUDA device's (torch.manual_seed).</summary>
     public static void ManualSeed(ulong seed) => NativeStatus.Check(Native.dt_manual_seed(seed));
 
     /// <summary>The global CPU generator's state as a UInt8 tensor (torch.get_rng_state), for checkpoints.</summary>
     public static Tensor GetRngState() => Tensor.Wrap(Native.dt_global_rng_get_state(out var r), r);
+
+    /// <summary>CUDA device <paramref name="index"/>'s default generator state (torch.cuda.get_rng_state), for checkpoints.</summary>
+    /// <exception cref="TorchException">CUDA is not available or the device does not exist.</exception>
+    public static Tensor GetCudaRngState(int index) => Tensor.Wrap(Native.dt_cuda_rng_get_state(index, out var r), r);
+
+    /// <summary>Restores a state from <see cref="GetCudaRngState"/> (torch.cuda.set_rng_state).</summary>
+    /// <exception cref="TorchException">CUDA is not available, the device does not exist, or the state is not one.</exception>
+    public static void SetCudaRngState(int index, Tensor state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        NativeStatus.Check(Native.dt_cuda_rng_set_state(index, state.Handle));
+    }
 
     /// <summary>Restores a state from <see cref="GetRngState"/> (torch.set_rng_state).</summary>
     public static void SetRngState(Tensor state)

@@ -169,7 +169,7 @@ public sealed class TrainerTests
     }
 
     // Class 0: bright left half; class 1: bright right half. Learnable in a few steps.
-    private static InMemoryImageDataset StripesDataset(int count)
+    internal static InMemoryImageDataset StripesDataset(int count)
     {
         const int Size = 16;
         var pixels = new byte[count * Size * Size];

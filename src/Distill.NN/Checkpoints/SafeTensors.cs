@@ -77,8 +77,10 @@ public static class SafeTensors
     }
 
     /// <summary>Reads every tensor after validating the whole file (header, offsets, sizes, checksums).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="device">Where the tensors go (the host when null): a file saved from any device loads onto any other.</param>
     /// <exception cref="CheckpointFormatException">The file is truncated, corrupt or not safetensors; the message says where.</exception>
-    public static SafeTensorsFile Load(string path)
+    public static SafeTensorsFile Load(string path, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         byte[] bytes;
@@ -98,6 +100,12 @@ public static class SafeTensors
             foreach (var e in parsed.Entries)
             {
                 var t = Tensor.FromBytes(bytes.AsSpan((int)e.Start, (int)(e.End - e.Start)), e.DType, e.Shape);
+                if (device is { Type: not DeviceType.Cpu } target)
+                {
+                    using var host = t;
+                    t = host.To(target);
+                }
+
                 result[e.Name] = t.DetachFromScope();
             }
         }

@@ -7,7 +7,7 @@ namespace Distill.NN.Checkpoints;
 
 /// <summary>
 /// One safetensors file holding everything a run needs to resume bit-exact: model state ("model." keys),
-/// optimizer state ("optimizer."), the global RNG state ("rng.cpu"), and in the metadata the epoch, the
+/// optimizer state ("optimizer."), the global RNG state ("rng.cpu", and "rng.cudaN" for each GPU), and in the metadata the epoch, the
 /// scheduler position and rates, the config text and caller entries. Loading checks the whole file, the
 /// model keys and the optimizer state before changing anything.
 /// </summary>
@@ -16,6 +16,7 @@ public static class TrainingCheckpoint
     private const string ModelPrefix = "model.";
     private const string OptimizerPrefix = "optimizer.";
     private const string RngKey = "rng.cpu";
+    private const string CudaRngPrefix = "rng.cuda";
     private const string ExtraModulePrefix = "distiller.";
     private const string ExtraPrefix = "extra.";
 
@@ -53,6 +54,11 @@ public static class TrainingCheckpoint
         }
 
         tensors.Add(new(RngKey, TorchRuntime.GetRngState()));
+        for (var i = 0; i < TorchRuntime.CudaDeviceCount; i++)
+        {
+            // Methods draw on the run's device (CRD's negatives, MGD's masks): each GPU's generator resumes too.
+            tensors.Add(new($"{CudaRngPrefix}{i}", TorchRuntime.GetCudaRngState(i)));
+        }
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["distill.kind"] = "training",
@@ -162,6 +168,15 @@ public static class TrainingCheckpoint
         }
 
         TorchRuntime.SetRngState(rng);
+        for (var i = 0; i < TorchRuntime.CudaDeviceCount; i++)
+        {
+            // A checkpoint from a CPU run (or another machine's GPUs) leaves the generators it has no state for alone.
+            if (file.Tensors.TryGetValue($"{CudaRngPrefix}{i}", out var cudaRng))
+            {
+                TorchRuntime.SetCudaRngState(i, cudaRng);
+            }
+        }
+
         return new TrainingState(epoch, meta.GetValueOrDefault("distill.config"), extra);
     }
 

@@ -56,6 +56,13 @@ public sealed class DataLoader
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; }
 
+    /// <summary>
+    /// Where the batches' tensors go (the CPU by default). For CUDA each batch is copied to page-locked host memory
+    /// and from there to the GPU without blocking (pin_memory=True and .to(device, non_blocking=True) in PyTorch), so
+    /// the copy overlaps with the host preparing the next batch.
+    /// </summary>
+    public Device Device { get; init; } = Device.Cpu;
+
     /// <summary>The data set the batches come from.</summary>
     public IImageDataset Dataset => _dataset;
 
@@ -179,9 +186,9 @@ public sealed class DataLoader
 
                 var host = next.GetAwaiter().GetResult();
                 yield return new Batch(
-                    Tensor.From(host.Images, host.Shape),
-                    Tensor.From(host.Labels),
-                    Tensor.From(host.Indices));
+                    ToDevice(Tensor.From(host.Images, host.Shape)),
+                    ToDevice(Tensor.From(host.Labels)),
+                    ToDevice(Tensor.From(host.Indices)));
             }
         }
         finally
@@ -195,6 +202,14 @@ public sealed class DataLoader
             }
         }
     }
+
+    /// <summary>Moves a host tensor of a batch to <see cref="Device"/> (through pinned memory for CUDA).</summary>
+    private Tensor ToDevice(Tensor host) => Device.Type switch
+    {
+        DeviceType.Cpu => host,
+        DeviceType.Cuda => host.PinMemory().To(Device, nonBlocking: true),
+        _ => host.To(Device),
+    };
 
     /// <summary>A per-sample seed from the epoch's base seed and the index (SplitMix64), stable on every machine.</summary>
     internal static int SampleSeed(long baseSeed, int index)

@@ -104,7 +104,9 @@ public abstract class Optimizer : IDisposable
                 old.Dispose();
             }
 
-            s[name] = value.Clone().Detach().DetachFromScope();
+            // As torch.optim.Optimizer.load_state_dict: state follows its parameter's device (a checkpoint saved on
+            // one device resumes on another); a scalar "step" count stays where it was saved (on the host).
+            s[name] = (name == "step" ? value.Clone() : value.To(value.DType, p.Device, copy: true)).Detach().DetachFromScope();
         }
     }
 

@@ -20,6 +20,11 @@ internal static unsafe partial class Native
     [LibraryImport(Library)] internal static partial int dt_set_num_threads(int threads);
     [LibraryImport(Library)] internal static partial int dt_cuda_is_available(out int available);
     [LibraryImport(Library)] internal static partial int dt_cuda_device_count(out int count);
+    [LibraryImport(Library)] internal static partial int dt_cuda_device_info(int index, byte* name, int nameCapacity, out long totalMemory, out int major, out int minor);
+    [LibraryImport(Library)] internal static partial int dt_cuda_synchronize(int index);
+    [LibraryImport(Library)] internal static partial int dt_cuda_set_allow_tf32(int cudnn, int cublas);
+    [LibraryImport(Library)] internal static partial int dt_cuda_rng_get_state(int index, out IntPtr state);
+    [LibraryImport(Library)] internal static partial int dt_cuda_rng_set_state(int index, TensorHandle state);
     [LibraryImport(Library)] internal static partial int dt_manual_seed(ulong seed);
     [LibraryImport(Library)] internal static partial int dt_global_rng_get_state(out IntPtr state);
     [LibraryImport(Library)] internal static partial int dt_global_rng_set_state(TensorHandle state);
@@ -31,7 +36,9 @@ internal static unsafe partial class Native
     [LibraryImport(Library)] internal static partial int dt_tensor_from_data(void* data, long nbytes, long* sizes, int ndim, int dtype, out IntPtr result);
     [LibraryImport(Library)] internal static partial int dt_tensor_copy_to(TensorHandle t, void* destination, long nbytes);
     [LibraryImport(Library)] internal static partial int dt_tensor_data_ptr(TensorHandle t, out IntPtr pointer);
-    [LibraryImport(Library)] internal static partial int dt_tensor_to(TensorHandle t, int dtype, int deviceType, int deviceIndex, int copy, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int dt_tensor_to(TensorHandle t, int dtype, int deviceType, int deviceIndex, int copy, int nonBlocking, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int dt_tensor_pin_memory(TensorHandle t, out IntPtr result);
+    [LibraryImport(Library)] internal static partial int dt_tensor_is_pinned(TensorHandle t, out int pinned);
     [LibraryImport(Library)] internal static partial int dt_tensor_same(TensorHandle a, TensorHandle b, out int same);
 
     // ---- factories ----

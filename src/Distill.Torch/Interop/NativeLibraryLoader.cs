@@ -12,7 +12,7 @@ namespace Distill.Torch.Interop;
 internal static unsafe class NativeLibraryLoader
 {
     /// <summary>The DT_ABI_VERSION this assembly's P/Invoke declarations match.</summary>
-    internal const int ExpectedAbiVersion = 5;
+    internal const int ExpectedAbiVersion = 6;
 
     /// <summary>Environment variable naming the shim's full path, tried first.</summary>
     internal const string PathVariable = "DISTILL_NATIVE_PATH";
@@ -91,6 +91,8 @@ internal static unsafe class NativeLibraryLoader
             $"set {PathVariable} to use a shim elsewhere.");
     }
 
+    // In a single-file app Assembly.Location is empty and skipped; AppContext.BaseDirectory covers that case.
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "an empty location is skipped")]
     private static IEnumerable<string> CandidatePaths()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);

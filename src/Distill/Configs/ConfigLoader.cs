@@ -77,6 +77,19 @@ public static class ConfigLoader
         }
     }
 
+    /// <summary>"cuda" as "cuda:0"; text that names no device is an error at train.device's line.</summary>
+    private static string DeviceText(Section train, string text)
+    {
+        try
+        {
+            return Torch.Device.Parse(text).ToString();
+        }
+        catch (FormatException e)
+        {
+            throw train.Error("device", $"train.device: {e.Message}");
+        }
+    }
+
     private static RunConfig Bind(Section root)
     {
         var data = root.Child("data", ["dataset", "root", "train_subset", "test_subset", "batch_size", "augment", "image_size"]);
@@ -85,7 +98,7 @@ public static class ConfigLoader
         var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? "none";
         var descriptor = MethodFactory.Find(methodName);
         var method = root.Child("method", ["name", .. descriptor?.Keys ?? []]);
-        var train = root.Child("train", ["epochs", "lr", "momentum", "weight_decay", "schedule", "milestones", "seed"]);
+        var train = root.Child("train", ["epochs", "lr", "momentum", "weight_decay", "schedule", "milestones", "seed", "device"]);
         var models = ModelRegistry.Names.Select(n => n.Name).ToArray();
         var defaults = new RunConfig();
         var dataset = data?.String("dataset", ["fashion-mnist", "cifar10", "cifar100", "idx", "folder"]) ?? defaults.Data.Dataset;
@@ -129,6 +142,7 @@ public static class ConfigLoader
                 Schedule = train?.String("schedule", ["multistep", "cosine"]) ?? defaults.Train.Schedule,
                 Milestones = train?.IntList("milestones") ?? defaults.Train.Milestones,
                 Seed = train?.Int("seed", 0) ?? 0,
+                Device = train?.String("device") is { } device ? DeviceText(train, device) : defaults.Train.Device,
             },
             Output = root.NonEmptyString("output") ?? defaults.Output,
         };

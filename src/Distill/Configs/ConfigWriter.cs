@@ -61,6 +61,10 @@ public static class ConfigWriter
         entries.Add(("train.schedule", Text(config.Train.Schedule)));
         entries.Add(("train.milestones", $"[{string.Join(", ", config.Train.Milestones)}]"));
         entries.Add(("train.seed", Text(config.Train.Seed)));
+        if (config.Train.Device != "cpu")
+        {
+            entries.Add(("train.device", config.Train.Device));
+        }
         entries.Add(("output", Quote(config.Output)));
         return entries;
     }

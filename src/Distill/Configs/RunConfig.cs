@@ -99,4 +99,11 @@ public sealed record TrainConfig
 
     /// <summary>Seed of weights, order and augmentation.</summary>
     public int Seed { get; init; }
+
+    /// <summary>
+    /// Where the run's tensors live: cpu, cuda or cuda:N (PyTorch's spelling, as <see cref="Torch.Device.Parse"/> reads it).
+    /// Weights are initialised on the host from the seed and then moved, so a seed gives the same initial weights on
+    /// every device; a run may resume on another device (the key is not part of the result).
+    /// </summary>
+    public string Device { get; init; } = "cpu";
 }

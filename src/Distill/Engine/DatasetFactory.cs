@@ -1,5 +1,6 @@
 using Distill.Configs;
 using Distill.NN.Data;
+using Distill.Torch;
 
 namespace Distill.Engine;
 
@@ -19,8 +20,11 @@ public static class DatasetFactory
     public sealed record Loaders(DataLoader Train, DataLoader Test, int Channels, int Classes, int ImageSize);
 
     /// <summary>Reads the data set and builds the loaders (order seeded by <paramref name="seed"/>).</summary>
+    /// <param name="data">The data section.</param>
+    /// <param name="seed">The order's seed.</param>
+    /// <param name="device">Where the loaders put the batches (the CPU when null).</param>
     /// <exception cref="DataFormatException">The files are missing, unreadable, empty, or the splits disagree.</exception>
-    public static Loaders Create(DataConfig data, ulong seed)
+    public static Loaders Create(DataConfig data, ulong seed, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         Split train, test;
@@ -72,8 +76,8 @@ public static class DatasetFactory
         ];
         ITransform testTransform = resize is null ? normalize : new Compose(resize, normalize);
         return new Loaders(
-            new DataLoader(trainSet, data.BatchSize, shuffle: true, seed: seed, transform: trainTransforms.Length == 1 ? normalize : new Compose(trainTransforms)),
-            new DataLoader(testSet, Math.Max(data.BatchSize, 256), transform: testTransform),
+            new DataLoader(trainSet, data.BatchSize, shuffle: true, seed: seed, transform: trainTransforms.Length == 1 ? normalize : new Compose(trainTransforms)) { Device = device ?? Device.Cpu },
+            new DataLoader(testSet, Math.Max(data.BatchSize, 256), transform: testTransform) { Device = device ?? Device.Cpu },
             train.Channels,
             train.Set.Classes.Count,
             height);

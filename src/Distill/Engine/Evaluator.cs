@@ -17,7 +17,8 @@ public static class Evaluator
         try
         {
             using var inference = Autograd.InferenceMode();
-            using var correct = Tensor.Zeros([], DType.Int64).DetachFromScope();
+            // Counted where the batches are; one copy to the host at the end.
+            using var correct = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
             long total = 0;
             using var batches = loader.Epoch(0).GetEnumerator();
             while (true)

@@ -6,7 +6,7 @@ namespace Distill.Engine;
 /// <summary>
 /// What a resume may not change: every recipe key that changes the result of the remaining epochs (data,
 /// models, the method and each of its options with defaults filled in, optimizer, schedule, seed). The output
-/// folder may move, keys that the run does not read (a teacher of a method that needs none, the milestones of
+/// folder and train.device may change (a run resumes on another device), keys that the run does not read (a teacher of a method that needs none, the milestones of
 /// a cosine schedule) are ignored, and train.epochs may change only where no epoch's rate depends on it: a
 /// multistep schedule (its rates depend on the milestones alone) may be lengthened, or shortened down to the
 /// last completed epoch; a cosine schedule's length is train.epochs, so there it is fixed. (No method reads
@@ -67,7 +67,7 @@ internal static class RecipeDiff
             Method = config.Method with { Options = options },
             Teacher = method is { NeedsTeacher: true } ? config.Teacher : null,
         };
-        return ConfigWriter.Entries(resolved).Where(e => e.Key is not ("output" or "train.epochs")
+        return ConfigWriter.Entries(resolved).Where(e => e.Key is not ("output" or "train.epochs" or "train.device")
             && !(e.Key == "train.milestones" && config.Train.Schedule == "cosine"));
     }
 }

@@ -84,10 +84,16 @@ public sealed class Trainer : IDisposable
     /// <param name="progress">Step reports.</param>
     /// <param name="onEpoch">Called after each epoch and its scheduler step (checkpoints, logs).</param>
     /// <param name="startEpoch">The first epoch to run (1-based), after restoring a checkpoint of the one before.</param>
+    /// <exception cref="ArgumentException">A loader puts its batches on another device than <see cref="TrainerOptions.Device"/>.</exception>
     public IReadOnlyList<EpochResult> Fit(DataLoader train, DataLoader test, IProgress<TrainingProgress>? progress = null, Action<EpochResult>? onEpoch = null, int startEpoch = 1)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
+        if (train.Device != _options.Device || test.Device != _options.Device)
+        {
+            throw new ArgumentException($"the loaders put batches on {train.Device} and {test.Device} but the trainer runs on {_options.Device}: give both loaders Device = {_options.Device}");
+        }
+
         var results = new List<EpochResult>();
         for (var epoch = startEpoch; epoch <= _options.Epochs; epoch++)
         {
@@ -171,7 +177,7 @@ public sealed class Trainer : IDisposable
         _distiller?.OnEpochStart(epoch, _options.Epochs);
         var lr = _optimizer.Groups[0].LearningRate;
         var sums = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        using var correct = Tensor.Zeros([], DType.Int64).DetachFromScope();
+        using var correct = Tensor.Zeros([], DType.Int64, _options.Device).DetachFromScope();
         using var studentTaps = _distiller is { StudentTaps.Count: > 0 } ? _student.TapFeatures(_distiller.StudentTaps) : null;
         using var teacherTaps = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
         if (_distiller is not null && _distiller.NeedsCalibration(epoch))
@@ -226,7 +232,7 @@ public sealed class Trainer : IDisposable
                     {
                         if (!sums.TryGetValue(name, out var sum))
                         {
-                            sum = Tensor.Zeros([]).DetachFromScope();
+                            sum = Tensor.Zeros([], device: _options.Device).DetachFromScope();
                             sums[name] = sum;
                         }
 

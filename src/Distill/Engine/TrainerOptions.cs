@@ -20,4 +20,7 @@ public sealed record TrainerOptions
 
     /// <summary>Epochs after which the rate drops x0.1 (multistep).</summary>
     public IReadOnlyList<int> Milestones { get; init; } = [150, 180, 210];
+
+    /// <summary>The device of the models, the distiller and the batches; the running sums are kept there too.</summary>
+    public Torch.Device Device { get; init; } = Torch.Device.Cpu;
 }

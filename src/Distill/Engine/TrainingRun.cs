@@ -56,6 +56,7 @@ public static class TrainingRun
         }
 
         // Everything that can refuse the run does so before the folder is touched.
+        var device = RunDevice.Resolve(config.Train.Device, "train.device (--device)");
         if (resume && hasCheckpoint)
         {
             CheckResumable(config, lastPath);
@@ -77,7 +78,7 @@ public static class TrainingRun
 
         SafeTensors.WriteAtomically(Path.Combine(directory, "config.yaml"), s => s.Write(Encoding.UTF8.GetBytes(configText)));
         var seed = (ulong)config.Train.Seed;
-        var loaders = DatasetFactory.Create(config.Data, seed);
+        var loaders = DatasetFactory.Create(config.Data, seed, device);
         var options = new ModelOptions(loaders.Classes, loaders.Channels, loaders.ImageSize);
         TorchRuntime.ManualSeed(seed);
         using var student = ModelRegistry.Create(config.Student.Model, options);
@@ -85,8 +86,13 @@ public static class TrainingRun
         using var teacher = !needsTeacher || config.Teacher is null ? null : LoadTeacher(config.Teacher, options);
         using var distiller = config.Method.Name == "none" ? null : MethodFactory.Create(config.Method, MethodContext.FromModels(student, teacher, options,
             Enumerable.Range(0, loaders.Train.Dataset.Count).Select(loaders.Train.Dataset.LabelOf).ToArray()));
+        // Built on the host (the seed gives the same weights everywhere), then moved with their buffers.
+        student.To(device);
+        teacher?.To(device);
+        distiller?.To(device);
         var trainerOptions = new TrainerOptions
         {
+            Device = device,
             Epochs = config.Train.Epochs,
             LearningRate = config.Train.Lr,
             Momentum = config.Train.Momentum,

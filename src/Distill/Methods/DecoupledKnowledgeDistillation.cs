@@ -51,7 +51,7 @@ public sealed class DecoupledKnowledgeDistillation : Distiller
     /// <summary>TCKD and NCKD (each already T²-scaled and averaged over the batch).</summary>
     public static (Tensor Tckd, Tensor Nckd) Terms(Tensor studentLogits, Tensor teacherLogits, Tensor labels, double temperature)
     {
-        using var t = Tensor.Scalar((float)temperature).To(studentLogits.DType);
+        using var t = Tensor.Scalar((float)temperature).To(studentLogits.DType, studentLogits.Device);
         var (tckd, nckd) = RowTerms(studentLogits, teacherLogits, labels, t);
         return (tckd.Mean(), nckd.Mean());
     }

@@ -73,7 +73,7 @@ public static class MethodCheck
     /// What the method expects, for the shapes of <paramref name="inputsPath"/>'s tensors (or, without a file, of
     /// student resnet8 and teacher resnet20 on 3×32×32 images with 100 classes): every input with its shape and dtype,
     /// the parameters and buffers that follow from them, the random draws and the options. Feeding exactly the
-    /// listed inputs to <see cref="Run(MethodConfig, string, string, int)"/> succeeds.
+    /// listed inputs to <see cref="Run(MethodConfig, string, string, int, Device?)"/> succeeds.
     /// </summary>
     /// <exception cref="CheckpointFormatException">The file is unreadable or its tensors do not fit the method.</exception>
     /// <exception cref="ConfigException">The method or an option is unknown.</exception>
@@ -139,9 +139,10 @@ public static class MethodCheck
     /// <param name="inputsPath">The input tensors (see <see cref="Describe(MethodConfig, string?)"/>).</param>
     /// <param name="outputPath">Where the terms and gradients go.</param>
     /// <param name="epoch">The 1-based epoch, as the trainer counts (warm-ups and curricula).</param>
+    /// <param name="device">Where the inputs and the method live (the CPU when null).</param>
     /// <exception cref="CheckpointFormatException">An input tensor is missing, unexpected, or has the wrong shape, dtype or values; the message names it and the expected shape.</exception>
     /// <exception cref="ConfigException">The method, an option or the epoch is invalid.</exception>
-    public static IReadOnlyDictionary<string, double> Run(MethodConfig method, string inputsPath, string outputPath, int epoch = 1)
+    public static IReadOnlyDictionary<string, double> Run(MethodConfig method, string inputsPath, string outputPath, int epoch = 1, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(method);
         if (epoch < 1)
@@ -150,9 +151,10 @@ public static class MethodCheck
         }
 
         using var scope = DisposeScope.Enter();
-        using var inputs = SafeTensors.Load(inputsPath);
+        using var inputs = SafeTensors.Load(inputsPath, device);
         var context = CheckInputs(inputs, inputsPath);
         using var distiller = Build(method, context, inputsPath);
+        distiller.To(device ?? Device.Cpu);
         return Run(distiller, context, inputs, inputsPath, outputPath, epoch);
     }
 

@@ -171,7 +171,7 @@ public sealed class ScaleDecoupledDistillation : Distiller
         }
         else
         {
-            using var temperature = Tensor.Scalar((float)Temperature).To(s.DType);
+            using var temperature = Tensor.Scalar((float)Temperature).To(s.DType, s.Device);
             var (tckd, nckd) = DecoupledKnowledgeDistillation.RowTerms(s, t, labels, temperature);
             rows = (tckd * Alpha) + (nckd * Beta);
             scale = DecoupledKnowledgeDistillation.WarmupFactor(inputs.Epoch, WarmupEpochs);

@@ -69,7 +69,7 @@ public abstract class ClassificationModel : Module<Tensor, Tensor>
             using var scope = DisposeScope.Enter();
             using var noGrad = Autograd.NoGrad();
             using var taps = TapFeatures(_taps.Select(t => t.Name));
-            Forward(Tensor.Zeros([1, channels, height, width]));
+            Forward(Tensor.Zeros([1, channels, height, width], device: Parameters().FirstOrDefault()?.Device ?? Device.Cpu));
             return _taps.Select(t => (t.Name, taps[t.Name].Shape)).ToArray();
         }
         finally

@@ -7,6 +7,9 @@ namespace Distill.Torch.Tests.Golden;
 /// <summary>Runs a golden case through Distill and compares outputs and gradients with PyTorch's.</summary>
 public static class GoldenRunner
 {
+    /// <summary>Where the inputs go (the CPU in the tests; eng/gpu's check runs the same cases on CUDA).</summary>
+    public static Device Device { get; set; } = Device.Cpu;
+
     public static void Run(string name, IReadOnlyDictionary<string, GoldenOp> ops)
     {
         var golden = GoldenFixture.Case(name);
@@ -20,6 +23,11 @@ public static class GoldenRunner
         foreach (var (key, value) in golden.Inputs)
         {
             var t = value.ToTensor();
+            if (Device != Device.Cpu)
+            {
+                t = t.To(Device);
+            }
+
             if (golden.RequiresGrad.Contains(key))
             {
                 t.RequiresGrad = true;
@@ -57,7 +65,7 @@ public static class GoldenRunner
         foreach (var (key, value) in golden.GradOutputs)
         {
             roots.Add(outputs[int.Parse(key.AsSpan(3), System.Globalization.CultureInfo.InvariantCulture)]);
-            grads.Add(value.ToTensor());
+            grads.Add(value.ToTensor().To(Device));
         }
 
         Autograd.Backward(roots.ToArray(), grads.ToArray());

@@ -1,0 +1,175 @@
+using Distill.Configs;
+using Distill.Engine;
+using Distill.Methods;
+using Distill.Models;
+using Distill.NN.Data;
+using Distill.Torch;
+using Xunit;
+
+namespace Distill.Tests;
+
+/// <summary>
+/// The run's device reaches every tensor: models, every method's parameters, buffers and state, the optimizer's
+/// state, the batches and the trainer's sums; a CUDA device this libtorch cannot use is one error naming the key.
+/// </summary>
+public sealed class DevicePlumbingTests
+{
+    /// <summary>Every registered method, with options that keep one epoch of 32 images small.</summary>
+    public static TheoryData<string, string[]> Methods()
+    {
+        var data = new TheoryData<string, string[]>();
+        foreach (var d in MethodFactory.Descriptors)
+        {
+            data.Add(d.Name, d.Name switch
+            {
+                "crd" => ["nce_k=16"],
+                "matching" => ["match_images=32", "update_freq=1"],
+                _ => [],
+            });
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Methods))]
+    public void TrainingEpoch_OnAnExplicitDevice_PutsEveryParameterBufferAndStateTensorThere(string method, string[] options)
+    {
+        var device = Device.Parse("cpu");
+        var data = TrainerTests.StripesDataset(32);
+        var train = new DataLoader(data, 16, shuffle: true, seed: 1) { Device = device };
+        var test = new DataLoader(data, 32) { Device = device };
+        var modelOptions = new ModelOptions(2, 1, 16);
+        TorchRuntime.ManualSeed(3);
+        using var teacher = ModelRegistry.Create("resnet8x4", modelOptions);
+        using var student = ModelRegistry.Create("resnet8", modelOptions);
+        using var distiller = MethodFactory.Create(MethodCheck.Options(method, options), MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
+        student.To(device);
+        teacher.To(device);
+        distiller.To(device);
+        using var trainer = new Trainer(student, distiller.NeedsTeacher ? teacher : null, distiller,
+            new TrainerOptions { Epochs = 1, Schedule = "cosine", LearningRate = 0.01, Device = device });
+        var results = trainer.Fit(train, test);
+
+        Assert.All(results.SelectMany(r => r.LossTerms), t => Assert.True(double.IsFinite(t.Value), $"{method}: {t.Key} = {t.Value}"));
+        var tensors = Named("student", student).Concat(Named("teacher", teacher)).Concat(Named("method", distiller))
+            .Concat(trainer.Optimizer.StateTensors().Select(s => (Name: $"optimizer.{s.Key}", Tensor: s.Value))).ToList();
+        Assert.NotEmpty(trainer.Optimizer.StateTensors());
+        Assert.All(tensors, t => Assert.True(t.Tensor.Device == device, $"{method}: {t.Name} is on {t.Tensor.Device}, not {device}"));
+    }
+
+    [Fact]
+    public void Fit_LoadersOnAnotherDeviceThanTheTrainer_IsAnErrorNamingBoth()
+    {
+        var data = TrainerTests.StripesDataset(8);
+        using var student = ModelRegistry.Create("resnet8", new ModelOptions(2, 1, 16));
+        using var trainer = new Trainer(student, null, null, new TrainerOptions { Epochs = 1, Schedule = "cosine", Device = Device.Meta });
+        var e = Assert.Throws<ArgumentException>(() => trainer.Fit(new DataLoader(data, 4), new DataLoader(data, 4)));
+        Assert.Equal("the loaders put batches on cpu and cpu but the trainer runs on meta: give both loaders Device = meta", e.Message);
+    }
+
+    [Fact]
+    public void DataLoader_BatchesOnTheCpuDevice_ComeAsTheHostMadeThem()
+    {
+        var data = TrainerTests.StripesDataset(8);
+        using var scope = DisposeScope.Enter();
+        var plain = new DataLoader(data, 4).Epoch(0).First();
+        var explicitCpu = new DataLoader(data, 4) { Device = Device.Cpu }.Epoch(0).First();
+        Assert.Equal(Device.Cpu, explicitCpu.Images.Device);
+        Assert.Equal(plain.Images.ToArray<float>(), explicitCpu.Images.ToArray<float>());
+        Assert.Equal(plain.Labels.ToArray<long>(), explicitCpu.Labels.ToArray<long>());
+    }
+
+    [Fact]
+    public void DataLoader_OnTheMetaDevice_MovesImagesLabelsAndIndices()
+    {
+        var data = TrainerTests.StripesDataset(8);
+        using var scope = DisposeScope.Enter();
+        var batch = new DataLoader(data, 4) { Device = Device.Meta }.Epoch(0).First();
+        Assert.Equal([Device.Meta, Device.Meta, Device.Meta], new[] { batch.Images.Device, batch.Labels.Device, batch.Indices.Device });
+        Assert.Equal([4L, 1, 16, 16], batch.Images.Shape);
+    }
+
+    [Fact]
+    public void Resolve_ACudaIndexPastTheLastDevice_IsOneErrorNamingTheKeyAndDistillInfo()
+    {
+        // cuda:<count> never exists: on this machine (no CUDA) it is cuda:0, on a GPU machine the one after the last.
+        var device = Device.Cuda(TorchRuntime.CudaDeviceCount);
+        var e = Assert.Throws<ConfigException>(() => RunDevice.Resolve(device.ToString(), "train.device"));
+        Assert.StartsWith($"train.device is {device}, but {device} is not available: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("`distill info`", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resolve_CudaOnALibtorchWithoutCuda_SaysSoAndNamesTheVersion()
+    {
+        if (TorchRuntime.CudaIsAvailable)
+        {
+            return; // the path under test is the CPU-only machine's
+        }
+
+        var e = Assert.Throws<ConfigException>(() => RunDevice.Resolve("cuda", "--device"));
+        Assert.Equal($"--device is cuda:0, but cuda:0 is not available: this libtorch ({TorchRuntime.LibTorchVersion}) has no CUDA support or sees no GPU; "
+            + "`distill info` lists the devices this libtorch can use (use cpu to run on the host)", e.Message);
+    }
+
+    [Fact]
+    public void Resolve_TextThatNamesNoDevice_IsAnErrorNamingTheKey()
+    {
+        var e = Assert.Throws<ConfigException>(() => RunDevice.Resolve("gpu0", "--device"));
+        Assert.Equal("--device: 'gpu0' is not a device: expected cpu, cuda or cuda:N.", e.Message);
+    }
+
+    [Fact]
+    public void Resolve_Cpu_IsTheCpu() => Assert.Equal(Device.Cpu, RunDevice.Resolve("CPU", "--device"));
+
+    [Fact]
+    public void TrainDevice_Cuda_IsReadAsCudaZero_AndRoundTripsThroughTheWriter()
+    {
+        var config = ConfigLoader.Parse(Recipe + "  device: cuda\n", "recipe.yaml");
+        Assert.Equal("cuda:0", config.Train.Device);
+        Assert.Equal("cuda:0", ConfigLoader.Parse(ConfigWriter.ToYaml(config)).Train.Device);
+        Assert.Equal("cpu", ConfigLoader.Parse(Recipe).Train.Device);
+        Assert.DoesNotContain("device", ConfigWriter.ToYaml(ConfigLoader.Parse(Recipe)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrainDevice_TextThatNamesNoDevice_IsAnErrorAtItsLine()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Recipe + "  device: gpu\n", "recipe.yaml"));
+        Assert.Equal("recipe.yaml:7: train.device: 'gpu' is not a device: expected cpu, cuda or cuda:N.", e.Message);
+    }
+
+    [Fact]
+    public void Resume_OnAnotherDevice_IsNotADifference()
+    {
+        var saved = ConfigLoader.Parse(Recipe);
+        var recipe = ConfigLoader.Parse(Recipe, overrides: ["train.device=cuda:1"]);
+        Assert.Empty(RecipeDiff.Differences(saved, recipe, completedEpochs: 1));
+    }
+
+    [Fact]
+    public void Execute_OnACudaDeviceThisMachineLacks_RefusesBeforeTheFolderIsTouched()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"distill-device-{Guid.NewGuid():N}");
+        var device = Device.Cuda(TorchRuntime.CudaDeviceCount);
+        var config = ConfigLoader.Parse(Recipe, overrides: [$"train.device={device}", $"output={output}"]);
+        var e = Assert.Throws<ConfigException>(() => TrainingRun.Execute(config, notices: TextWriter.Null));
+        Assert.StartsWith($"train.device (--device) is {device}, but {device} is not available: ", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    private const string Recipe = """
+        data:
+          dataset: fashion-mnist
+        student:
+          model: resnet8
+        train:
+          epochs: 1
+
+        """;
+
+    private static IEnumerable<(string Name, Tensor Tensor)> Named(string owner, NN.Module module) =>
+        module.NamedParameters().Select(p => ($"{owner}.{p.Name}", p.Parameter)).Concat(module.NamedBuffers().Select(b => ($"{owner}.{b.Name}", b.Buffer)));
+}
