@@ -19,7 +19,8 @@ internal static class TrainCommands
         command.SetAction(_ =>
         {
             var table = new Table().AddColumns("name", "method", "defaults", "paper");
-            table.AddRow("none", "cross-entropy only (train a teacher or a baseline student)", "-", "-");
+            var none = Distill.Methods.MethodFactory.None;
+            table.AddRow(none.Name, Markup.Escape(none.Title), "-", none.Paper);
             foreach (var d in Distill.Methods.MethodFactory.Descriptors)
             {
                 table.AddRow(Markup.Escape(d.Name), Markup.Escape(d.NeedsTeacher ? d.Title : d.Title + " [no teacher]"), Markup.Escape(d.Defaults), Markup.Escape(d.Paper));

@@ -25,6 +25,16 @@ public abstract class Distiller : Module
     /// <summary>False for teacher-free methods: the trainer then neither loads nor runs a teacher.</summary>
     public virtual bool NeedsTeacher => true;
 
+    /// <summary>
+    /// The weight of the task's loss while this method trains (the task adds that term, not the method). A method's
+    /// <c>ce_weight</c> option sets it, so recipes written when methods added the cross-entropy themselves keep
+    /// their meaning; 1 unless the method says otherwise.
+    /// </summary>
+    public virtual double TaskLossWeight => 1;
+
+    /// <summary>Label smoothing of the task's cross-entropy while this method trains (0 unless the method says otherwise).</summary>
+    public virtual double TaskLabelSmoothing => 0;
+
     /// <summary>Whether the method applies the networks' own classifiers to features (SDD): the step then carries heads.</summary>
     public virtual bool UsesHeads => false;
 
