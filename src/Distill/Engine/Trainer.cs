@@ -215,15 +215,13 @@ public sealed class Trainer : IDisposable
                 }
 
                 var logits = _student.Forward(batch.Images);
-                var terms = _task.Loss(logits, batch.Labels);
-                if (_distiller is not null)
-                {
-                    terms.AddRange(_distiller.ComputeLoss(new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch)
+                var terms = _distiller is null
+                    ? _task.Loss(logits, batch.Labels)
+                    : ClassificationTask.StepLoss(_distiller, new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch)
                     {
                         StudentHead = _studentHead,
                         TeacherHead = _teacherHead,
-                    }));
-                }
+                    });
 
                 var total = terms.Total();
                 _optimizer.ZeroGrad();

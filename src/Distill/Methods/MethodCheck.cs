@@ -217,13 +217,12 @@ public static class MethodCheck
         try
         {
             // As in training: the classification task's term ("ce") first, then the method's distillation terms.
-            terms = ClassificationTask.For(distiller).Loss(studentInputs[0].Value, labels);
-            terms.AddRange(distiller.ComputeLoss(new DistillationInputs(studentInputs[0].Value, teacher, labels, indices,
+            terms = ClassificationTask.StepLoss(distiller, new DistillationInputs(studentInputs[0].Value, teacher, labels, indices,
                 new FeatureMaps(studentMaps, "student"), new FeatureMaps(teacherMaps, "teacher"), epoch)
             {
                 StudentHead = studentHead,
                 TeacherHead = teacherHead,
-            }));
+            });
         }
         catch (Exception e) when (e is TorchException or ArgumentException)
         {

@@ -156,11 +156,56 @@ public static class MethodFactory
     /// <summary>The method "none": the student trains on its task's loss alone (a teacher or a baseline student); not among <see cref="Descriptors"/>.</summary>
     public static MethodDescriptor None { get; } = new(NoneName, "cross-entropy only (train a teacher or a baseline student)", "-", [], (_, _) => new NoDistillation()) { NeedsTeacher = false };
 
-    /// <summary>The method names a recipe may use ("none" first).</summary>
-    public static IReadOnlyList<string> Names { get; } = [NoneName, .. Descriptors.Select(d => d.Name)];
+    private static readonly Lock RegisteredLock = new();
+    private static readonly List<MethodDescriptor> RegisteredMethods = [];
 
-    /// <summary>The descriptor named <paramref name="name"/> (<see cref="None"/> for "none"), or null when unknown.</summary>
-    public static MethodDescriptor? Find(string name) => name == NoneName ? None : Descriptors.FirstOrDefault(d => d.Name == name);
+    /// <summary>The method names a recipe may use ("none" first, then <see cref="Descriptors"/>, then registered methods).</summary>
+    public static IReadOnlyList<string> Names
+    {
+        get
+        {
+            lock (RegisteredLock)
+            {
+                return [NoneName, .. Descriptors.Select(d => d.Name), .. RegisteredMethods.Select(d => d.Name)];
+            }
+        }
+    }
+
+    /// <summary>The descriptor named <paramref name="name"/> (<see cref="None"/> for "none"; built-in, then registered), or null when unknown.</summary>
+    public static MethodDescriptor? Find(string name)
+    {
+        if (name == NoneName)
+        {
+            return None;
+        }
+
+        lock (RegisteredLock)
+        {
+            return Descriptors.FirstOrDefault(d => d.Name == name) ?? RegisteredMethods.FirstOrDefault(d => d.Name == name);
+        }
+    }
+
+    /// <summary>
+    /// Adds a method outside the built-in list (a plug-in, or a test's toy method): recipes, the loader and
+    /// <see cref="Create"/> accept its name until the returned handle is disposed. The built-in
+    /// <see cref="Descriptors"/> (documented, golden-tested) do not list it.
+    /// </summary>
+    /// <exception cref="ArgumentException">A method of that name exists.</exception>
+    public static IDisposable Register(MethodDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        lock (RegisteredLock)
+        {
+            if (descriptor.Name == NoneName || Descriptors.Any(d => d.Name == descriptor.Name) || RegisteredMethods.Any(d => d.Name == descriptor.Name))
+            {
+                throw new ArgumentException($"a method named '{descriptor.Name}' exists", nameof(descriptor));
+            }
+
+            RegisteredMethods.Add(descriptor);
+        }
+
+        return new Registration(descriptor);
+    }
 
     /// <summary>The distiller the section describes, with the method's own defaults where the recipe is silent.</summary>
     /// <exception cref="ConfigException">The name is unknown, or the networks do not fit the method (the message says why).</exception>
@@ -205,4 +250,15 @@ public static class MethodFactory
     private static TeacherFreeFeatureDistillation Tfd(MethodSettings s, MethodContext c, bool withKd) =>
         new(FeatureOps.TapsOrStages(s.Strings("stages"), c.StudentStages, withKd ? "tfd+" : "tfd"), s.Number("lambda_intra"), s.Number("lambda_inter"), s.Integer("warmup"),
             withKd, withKd ? s.Number("kd_weight") : 0, withKd ? s.Number("temperature") : 4, s.Number("ce_weight"));
+
+    private sealed class Registration(MethodDescriptor descriptor) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (RegisteredLock)
+            {
+                RegisteredMethods.Remove(descriptor);
+            }
+        }
+    }
 }

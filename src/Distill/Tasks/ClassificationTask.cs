@@ -71,6 +71,19 @@ public sealed class ClassificationTask : ITrainingTask
         return new LossTerms().Add(LossTerm, LossWeight == 1 ? ce : ce * LossWeight);
     }
 
+    /// <summary>
+    /// One training step's terms as the trainer and `distill check` sum them: the task's "ce" (weighted by the method's
+    /// task-loss weight, with its label smoothing) first, then the method's distillation terms in its order.
+    /// </summary>
+    /// <param name="method">The method (null or <see cref="NoDistillation"/>: the task's loss alone).</param>
+    /// <param name="inputs">The step's inputs; the task reads the student logits and the labels.</param>
+    public static LossTerms StepLoss(Distiller? method, DistillationInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var terms = For(method).Loss(inputs.StudentLogits, inputs.Labels);
+        return method is null ? terms : terms.AddRange(method.ComputeLoss(inputs));
+    }
+
     /// <inheritdoc />
     public Tensor CountCorrect(Tensor outputs, Tensor targets)
     {
