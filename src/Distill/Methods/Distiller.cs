@@ -92,7 +92,11 @@ public abstract class Distiller : Module
     {
     }
 
-    /// <summary>The step's weighted loss terms.</summary>
+    /// <summary>
+    /// The step's weighted distillation terms only: the task's loss (classification: "ce") is not the method's; the
+    /// trainer and `distill check` add it first (<see cref="Tasks.ClassificationTask.StepLoss"/>), weighted by
+    /// <see cref="TaskLossWeight"/>. A method that adds nothing returns no term.
+    /// </summary>
     public abstract LossTerms ComputeLoss(DistillationInputs inputs);
 
     /// <summary>The draw <paramref name="name"/>: the overriding tensor when one is set, else <paramref name="sample"/>().</summary>
