@@ -4,13 +4,13 @@ using Distill.Configs;
 using Distill.Engine;
 using Distill.Models;
 using Distill.NN.Checkpoints;
-using Distill.NN.Metrics;
+using Distill.Tasks;
 using Distill.Torch;
 using Spectre.Console;
 
 namespace Distill.Cli;
 
-/// <summary>`distill eval`: test top-1 and per-class accuracy of a saved model.</summary>
+/// <summary>`distill eval`: the classification task's metrics (top-1, top-5) and per-class accuracy of a saved model, through the one evaluator.</summary>
 internal static class EvalCommand
 {
     public static Command Create()
@@ -37,32 +37,12 @@ internal static class EvalCommand
             using var file = SafeTensors.Load(path);
             net.To(on);
             CheckpointMismatch.Load(net, TrainingCheckpoint.ModelState(file), path, "--model", modelName);
-            net.Eval();
-            var confusion = new ConfusionMatrix(loaders.Classes);
-            long top5 = 0, total = 0;
-            using (Autograd.InferenceMode())
-            {
-                using var batches = loaders.Test.Epoch(0).GetEnumerator();
-                while (true)
-                {
-                    using var step = DisposeScope.Enter();
-                    if (!batches.MoveNext())
-                    {
-                        break;
-                    }
-
-                    var logits = net.Forward(batches.Current.Images);
-                    confusion.Update(logits.ArgMax(1), batches.Current.Labels);
-                    top5 += Accuracy.TopKCorrect(logits, batches.Current.Labels, Math.Min(5, loaders.Classes));
-                    total += batches.Current.Size;
-                }
-            }
-
-            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"{r.GetValue(model)} on {r.GetValue(dataset)} ({total} images): top-1 {confusion.OverallAccuracy:P2}, top-{Math.Min(5, loaders.Classes)} {(double)top5 / total:P2}")));
+            var task = new ClassificationTask();
+            var evaluation = Evaluator.Evaluate(net, loaders.Test, task, breakdown: true);
+            AnsiConsole.MarkupLine(Markup.Escape($"{r.GetValue(model)} on {r.GetValue(dataset)} ({evaluation.Samples} images): {task.Describe(evaluation)}"));
             var table = new Table().AddColumns("class", "accuracy");
-            var perClass = confusion.PerClassAccuracy();
-            for (var c = 0; c < perClass.Length; c++)
+            var perClass = evaluation.Breakdown;
+            for (var c = 0; c < perClass.Count; c++)
             {
                 table.AddRow(c.ToString(CultureInfo.InvariantCulture), perClass[c].ToString("P2", CultureInfo.InvariantCulture));
             }

@@ -106,7 +106,7 @@ internal static class QuickstartCommand
         var options = new ModelOptions(NumClasses: 10, InChannels: 1, ImageSize: 28);
         using var teacherModel = TrainOrLoadTeacher(s, options, trainLoader, testLoader, rows, series);
         var labels = Enumerable.Range(0, train.Count).Select(train.LabelOf).ToArray();
-        var methods = new List<(string Label, Func<ClassificationModel, Distiller?> Create)> { ("alone", _ => null) };
+        var methods = new List<(string Label, Func<ClassificationModel, Distiller?> Create)> { ("alone", _ => new NoDistillation()) };
         methods.AddRange(methodConfigs.Select(m => (m.Label, (Func<ClassificationModel, Distiller?>)(studentModel =>
             MethodFactory.Create(m.Config, MethodContext.FromModels(studentModel, teacherModel, options, labels))))));
         foreach (var (label, method) in methods)

@@ -19,12 +19,14 @@ internal static class TrainCommands
         command.SetAction(_ =>
         {
             var table = new Table().AddColumns("name", "method", "defaults", "paper");
-            table.AddRow("none", "cross-entropy only (train a teacher or a baseline student)", "-", "-");
+            var none = Distill.Methods.MethodFactory.None;
+            table.AddRow(none.Name, Markup.Escape(none.Title), "-", none.Paper);
             foreach (var d in Distill.Methods.MethodFactory.Descriptors)
             {
                 table.AddRow(Markup.Escape(d.Name), Markup.Escape(d.NeedsTeacher ? d.Title : d.Title + " [no teacher]"), Markup.Escape(d.Defaults), Markup.Escape(d.Paper));
             }
 
+            table.AddRow("+ ce_weight", "the classification task's cross-entropy weight (gt_weight for ofa): the trainer adds that term, a method returns only its distillation terms", "per method", "-");
             table.AddRow("+ logit_standardization", "z-score both logit vectors first (a switch on kd, dkd, ctkd and sdd)", "recipe: temperature 2, kd_weight 9", "Sun et al., CVPR 2024 (arXiv 2403.01427)");
             AnsiConsole.Write(table);
             return 0;

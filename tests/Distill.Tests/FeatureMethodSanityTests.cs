@@ -1,5 +1,6 @@
 using Distill.Methods;
 using Distill.Models;
+using Distill.Tasks;
 using Distill.Torch;
 using Xunit;
 
@@ -107,7 +108,7 @@ public sealed class FeatureMethodSanityTests
         using var sdd = new ScaleDecoupledDistillation("stage3", [1]);
         var maps = new FeatureMaps(new Dictionary<string, Tensor> { ["stage3"] = feature }, "student");
         var teacherMaps = new FeatureMaps(new Dictionary<string, Tensor> { ["stage3"] = teacherFeature }, "teacher");
-        var terms = sdd.ComputeLoss(new DistillationInputs(logits, teacherLogits, labels, labels, maps, teacherMaps, 1)
+        var terms = ClassificationTask.StepLoss(sdd, new DistillationInputs(logits, teacherLogits, labels, labels, maps, teacherMaps, 1)
         {
             StudentHead = x => Torch.Functional.Linear(x, w, bias),
             TeacherHead = x => Torch.Functional.Linear(x, tw, tb),

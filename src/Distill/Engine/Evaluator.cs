@@ -1,44 +1,23 @@
 using Distill.Models;
 using Distill.NN.Data;
-using Distill.Torch;
+using Distill.Tasks;
 
 namespace Distill.Engine;
 
-/// <summary>Top-1 accuracy of a model over a loader, in eval mode under inference mode (the model's mode is restored).</summary>
+/// <summary>
+/// The evaluation entry point of training, `distill eval`, `compare` and `quickstart`: every call runs the task's one
+/// evaluation loop (<see cref="ITrainingTask.Evaluate"/>), in eval mode under inference mode (the model's mode is restored).
+/// </summary>
 public static class Evaluator
 {
-    /// <summary>The fraction of samples whose largest logit is their label.</summary>
-    public static double Accuracy(ClassificationModel model, DataLoader loader)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(loader);
-        var training = model.IsTraining;
-        model.Eval();
-        try
-        {
-            using var inference = Autograd.InferenceMode();
-            // Counted where the batches are; one copy to the host at the end.
-            using var correct = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
-            long total = 0;
-            using var batches = loader.Epoch(0).GetEnumerator();
-            while (true)
-            {
-                using var scope = DisposeScope.Enter();
-                if (!batches.MoveNext())
-                {
-                    break;
-                }
+    /// <summary>The task's metrics of <paramref name="model"/> over <paramref name="loader"/> (classification when no task is given).</summary>
+    /// <param name="model">The model to evaluate.</param>
+    /// <param name="loader">Evaluation batches.</param>
+    /// <param name="task">The task (default: classification).</param>
+    /// <param name="breakdown">Also compute per-class values (one host copy per batch).</param>
+    public static TaskEvaluation Evaluate(ClassificationModel model, DataLoader loader, ITrainingTask? task = null, bool breakdown = false) =>
+        (task ?? new ClassificationTask()).Evaluate(model, loader, breakdown);
 
-                var batch = batches.Current;
-                correct.AddInPlace(model.Forward(batch.Images).ArgMax(1).Eq(batch.Labels).Sum());
-                total += batch.Size;
-            }
-
-            return total == 0 ? 0 : (double)correct.Item<long>() / total;
-        }
-        finally
-        {
-            model.Train(training);
-        }
-    }
+    /// <summary>The fraction of samples whose largest logit is their label (the classification task's top-1).</summary>
+    public static double Accuracy(ClassificationModel model, DataLoader loader) => Evaluate(model, loader).Metrics[ClassificationTask.Top1];
 }

@@ -1,17 +1,18 @@
 using System.Diagnostics;
 using Distill.Methods;
 using Distill.Models;
+using Distill.Tasks;
 using Distill.NN.Data;
 using Distill.NN.Optim;
 using Distill.Torch;
-using F = Distill.Torch.Functional;
 
 namespace Distill.Engine;
 
 /// <summary>
-/// Trains a student alone (cross-entropy) or with a distiller: the teacher is frozen, in eval mode and
-/// under no-grad; the student's forward records the taps the distiller asked for; the weighted terms are
-/// summed and back-propagated; SGD steps over the student's and the distiller's parameters. Every step
+/// Trains a student alone or with a distiller: the teacher is frozen, in eval mode and under no-grad; the
+/// student's forward records the taps the distiller asked for; the task's loss terms (classification: "ce",
+/// weighted by the method's task-loss weight) come first, the method's distillation terms after them; the sum is
+/// back-propagated; SGD steps over the student's and the distiller's parameters. Every step
 /// runs in its own dispose scope, and loss sums stay on the device until the epoch ends.
 /// A non-finite loss term or weight stops training with a <see cref="TrainingDivergedException"/> before the
 /// epoch is reported, so <c>onEpoch</c> (which checkpoints) never sees a diverged model.
@@ -21,6 +22,7 @@ public sealed class Trainer : IDisposable
     private readonly ClassificationModel _student;
     private readonly ClassificationModel? _teacher;
     private readonly Distiller? _distiller;
+    private readonly ClassificationTask _task;
     private readonly TrainerOptions _options;
     private readonly Sgd _optimizer;
     private readonly LearningRateScheduler _scheduler;
@@ -41,6 +43,7 @@ public sealed class Trainer : IDisposable
         _student = student;
         _teacher = distiller is { NeedsTeacher: false } ? null : teacher;
         _distiller = distiller;
+        _task = ClassificationTask.For(distiller);
         _options = options;
         var parameters = student.Parameters().Concat(distiller?.Parameters() ?? []).ToArray();
         _optimizer = new Sgd(parameters, options.LearningRate, options.Momentum, weightDecay: options.WeightDecay);
@@ -71,6 +74,9 @@ public sealed class Trainer : IDisposable
         }
     }
 
+    /// <summary>The task the student trains for: its loss comes before the method's terms, and it evaluates every epoch.</summary>
+    public ITrainingTask Task => _task;
+
     /// <summary>The optimizer (student and distiller parameters).</summary>
     public Optimizer Optimizer => _optimizer;
 
@@ -99,7 +105,7 @@ public sealed class Trainer : IDisposable
         {
             var trained = TrainEpoch(epoch, train, progress);
             CheckParameters(epoch, train.BatchCount);
-            var result = trained with { TestAccuracy = Evaluator.Accuracy(_student, test) };
+            var result = trained with { TestAccuracy = _task.Evaluate(_student, test).Primary };
             results.Add(result);
             _scheduler.Step();
             onEpoch?.Invoke(result);
@@ -216,12 +222,13 @@ public sealed class Trainer : IDisposable
 
                 var logits = _student.Forward(batch.Images);
                 var terms = _distiller is null
-                    ? new LossTerms().Add("ce", F.CrossEntropy(logits, batch.Labels))
-                    : _distiller.ComputeLoss(new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch)
+                    ? _task.Loss(logits, batch.Labels)
+                    : ClassificationTask.StepLoss(_distiller, new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch)
                     {
                         StudentHead = _studentHead,
                         TeacherHead = _teacherHead,
                     });
+
                 var total = terms.Total();
                 _optimizer.ZeroGrad();
                 total.Backward();
@@ -241,7 +248,7 @@ public sealed class Trainer : IDisposable
                         window.Add((step + 1, name, detached.DetachFromScope()));
                     }
 
-                    correct.AddInPlace(logits.ArgMax(1).Eq(batch.Labels).Sum());
+                    correct.AddInPlace(_task.CountCorrect(logits, batch.Labels));
                 }
 
                 images += batch.Size;

@@ -7,7 +7,7 @@ namespace Distill.Methods;
 /// Attention transfer (Zagoruyko and Komodakis, ICLR 2017; spec §14.4): per stage, the attention map
 /// a(f) = normalise_hw(mean_c f^p) of student and teacher (the larger map adaptive-average-pooled to the
 /// smaller one's size first), L = w_ce CE + w Σ_stages mean((a_s − a_t)²). Defaults p = 2, w = 1000,
-/// every stage output. Terms: "ce" and "at".
+/// every stage output. Terms (the classification task adds "ce"): "at".
 /// See docs/methods/at.md.
 /// </summary>
 public sealed class AttentionTransfer : Distiller
@@ -40,8 +40,11 @@ public sealed class AttentionTransfer : Distiller
     /// <summary>The exponent p.</summary>
     public double P { get; }
 
-    /// <summary>The cross-entropy weight.</summary>
+    /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
     public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => CeWeight;
 
     /// <summary>The attention map [B, H·W] of a feature map [B, C, H, W].</summary>
     public static Tensor AttentionMap(Tensor feature, double p)
@@ -71,7 +74,6 @@ public sealed class AttentionTransfer : Distiller
         }
 
         return new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("at", sum! * Weight);
     }
 }

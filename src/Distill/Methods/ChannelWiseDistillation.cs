@@ -16,7 +16,7 @@ namespace Distill.Methods;
 /// cross-entropy form, divided by the student's channel count before alignment).</item>
 /// </list>
 /// L = w_ce CE + w L_cwd; the maps must share H×W. Defaults τ = 4, w = 3 (the official segmentation recipe;
-/// mmdetection-distiller's RetinaNet recipe uses τ = 1, w = 5), last stage output. Terms: "ce", "cwd".
+/// mmdetection-distiller's RetinaNet recipe uses τ = 1, w = 5), last stage output. Terms (the classification task adds "ce"): "cwd".
 /// </summary>
 public sealed class ChannelWiseDistillation : FeaturePairDistiller
 {
@@ -85,7 +85,6 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
         var teacher = inputs.Teacher(TeacherTap);
         var cwd = _align is null ? Loss(student, teacher, Tau) : AlignedLoss(_align.Forward(student), teacher, Tau, student.Size(1));
         return new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("cwd", cwd * Weight);
     }
 }

@@ -21,7 +21,7 @@ namespace Distill.Methods;
 /// </para>
 /// The negatives are drawn as the official sampler draws them: K distinct samples of other classes per row (without
 /// replacement; with replacement only when K exceeds the row's pool of other-class samples), on the device from the
-/// run's generator; `distill check` can fix them as random.contrast [B, K] (data-set indices). Terms: "ce", "crd"
+/// run's generator; `distill check` can fix them as random.contrast [B, K] (data-set indices). Terms (the classification task adds "ce"): "crd"
 /// (and "kd").
 /// </summary>
 public sealed class ContrastiveRepresentationDistillation : Distiller
@@ -139,8 +139,11 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
     /// <summary>Q, the queue size; 0 for data-set memory banks.</summary>
     public int QueueSize { get; }
 
-    /// <summary>The cross-entropy weight.</summary>
+    /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
     public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => CeWeight;
 
     /// <summary>The CRD weight.</summary>
     public double CrdWeight { get; }
@@ -189,7 +192,6 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
             ? QueueLoss(studentEmbedding, teacherEmbedding, inputs.Labels)
             : BankLoss(studentEmbedding, teacherEmbedding, inputs.Indices, inputs.Labels);
         var terms = new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("crd", crd * CrdWeight);
         if (KdWeight > 0)
         {

@@ -26,7 +26,7 @@ namespace Distill.Methods;
 /// α 1, β 2). The authors' CTKD has no DKD warm-up, so none is the default; a warm-up of W epochs, if asked
 /// for, scales the DKD term by min(epoch / W, 1) as DKD's own code does. With logit standardisation the
 /// distillation term sees z-scored logits.
-/// Terms: "ce" and "kd" (or "dkd").
+/// Terms (the classification task adds "ce"): "kd" (or "dkd").
 /// </para>
 /// </summary>
 public sealed class CurriculumTemperatureDistillation : Distiller
@@ -80,8 +80,11 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     /// <inheritdoc />
     public override string Name => "ctkd";
 
-    /// <summary>Cross-entropy weight.</summary>
+    /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
     public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => CeWeight;
 
     /// <summary>Distillation weight.</summary>
     public double KdWeight { get; }
@@ -150,13 +153,12 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
         var (student, target) = CompareLogits(inputs, LogitStandardizationEnabled);
-        var ce = F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight;
         var t = InstanceWise ? Temperatures(student, target) : Temperature();
         if (BaseMethod == "dkd")
         {
             var (tckd, nckd) = DecoupledKnowledgeDistillation.RowTerms(student, target, inputs.Labels, t);
             var warmup = DecoupledKnowledgeDistillation.WarmupFactor(inputs.Epoch, WarmupEpochs);
-            return new LossTerms().Add("ce", ce).Add("dkd", ((tckd * Alpha) + (nckd * Beta)).Mean() * (KdWeight * warmup));
+            return new LossTerms().Add("dkd", ((tckd * Alpha) + (nckd * Beta)).Mean() * (KdWeight * warmup));
         }
 
         Tensor kd;
@@ -171,7 +173,7 @@ public sealed class CurriculumTemperatureDistillation : Distiller
             kd = F.KlDiv(F.LogSoftmax(student / t, 1), F.Softmax(target / t, 1), Reduction.BatchMean) * t.Square();
         }
 
-        return new LossTerms().Add("ce", ce).Add("kd", kd * KdWeight);
+        return new LossTerms().Add("kd", kd * KdWeight);
     }
 
     private Tensor Map(Tensor theta) => (Autograd.GradientReversal(theta, -Lambda).Sigmoid() * TemperatureRange) + TemperatureStart;

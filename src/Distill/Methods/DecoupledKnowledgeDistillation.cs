@@ -8,7 +8,7 @@ namespace Distill.Methods;
 /// target-class term TCKD = T² KL(b_t ‖ b_s) over the binary [p_y, 1 - p_y] and a non-target term
 /// NCKD = T² KL(p̂_t ‖ p̂_s) over the softmax of the other classes (the target logit pushed down by 1000),
 /// both summed and divided by the batch. L = w_ce CE + min(epoch / warmup, 1) (α TCKD + β NCKD).
-/// CIFAR defaults: α = 1, β = 8, T = 4, w_ce = 1, warm-up 20 epochs. Terms: "ce" and "dkd".
+/// CIFAR defaults: α = 1, β = 8, T = 4, w_ce = 1, warm-up 20 epochs. Terms (the classification task adds "ce"): "dkd".
 /// See docs/methods/dkd.md.
 /// </summary>
 public sealed class DecoupledKnowledgeDistillation : Distiller
@@ -39,8 +39,11 @@ public sealed class DecoupledKnowledgeDistillation : Distiller
     /// <summary>Temperature.</summary>
     public double Temperature { get; }
 
-    /// <summary>Cross-entropy weight.</summary>
+    /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
     public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => CeWeight;
 
     /// <summary>Epochs over which the DKD weight ramps up linearly (1-based epochs).</summary>
     public int WarmupEpochs { get; }
@@ -96,7 +99,6 @@ public sealed class DecoupledKnowledgeDistillation : Distiller
         var (tckd, nckd) = Terms(student, target, inputs.Labels, Temperature);
         var warmup = WarmupFactor(inputs.Epoch, WarmupEpochs);
         return new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("dkd", ((tckd * Alpha) + (nckd * Beta)) * warmup);
     }
 }

@@ -25,6 +25,16 @@ public abstract class Distiller : Module
     /// <summary>False for teacher-free methods: the trainer then neither loads nor runs a teacher.</summary>
     public virtual bool NeedsTeacher => true;
 
+    /// <summary>
+    /// The weight of the task's loss while this method trains (the task adds that term, not the method). A method's
+    /// <c>ce_weight</c> option sets it, so recipes written when methods added the cross-entropy themselves keep
+    /// their meaning; 1 unless the method says otherwise.
+    /// </summary>
+    public virtual double TaskLossWeight => 1;
+
+    /// <summary>Label smoothing of the task's cross-entropy while this method trains (0 unless the method says otherwise).</summary>
+    public virtual double TaskLabelSmoothing => 0;
+
     /// <summary>Whether the method applies the networks' own classifiers to features (SDD): the step then carries heads.</summary>
     public virtual bool UsesHeads => false;
 
@@ -82,7 +92,11 @@ public abstract class Distiller : Module
     {
     }
 
-    /// <summary>The step's weighted loss terms.</summary>
+    /// <summary>
+    /// The step's weighted distillation terms only: the task's loss (classification: "ce") is not the method's; the
+    /// trainer and `distill check` add it first (<see cref="Tasks.ClassificationTask.StepLoss"/>), weighted by
+    /// <see cref="TaskLossWeight"/>. A method that adds nothing returns no term.
+    /// </summary>
     public abstract LossTerms ComputeLoss(DistillationInputs inputs);
 
     /// <summary>The draw <paramref name="name"/>: the overriding tensor when one is set, else <paramref name="sample"/>().</summary>

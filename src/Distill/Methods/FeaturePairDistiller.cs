@@ -22,8 +22,11 @@ public abstract class FeaturePairDistiller : Distiller
     /// <summary>The teacher tap.</summary>
     public string TeacherTap { get; }
 
-    /// <summary>The cross-entropy weight.</summary>
+    /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
     public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => CeWeight;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> StudentTaps => [StudentTap];

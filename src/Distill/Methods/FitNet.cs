@@ -9,7 +9,7 @@ namespace Distill.Methods;
 /// regressor on the student's hint tap (conv 3×3 stride 2 when the student map is twice the teacher's,
 /// transposed conv 4×4 stride 2 when half, a (1 + H_s − H_t)×(1 + W_s − W_t) conv otherwise; then BN and
 /// ReLU) regresses the teacher's map: L = w_ce CE + w MSE(reg(f_s), f_t). Defaults: stage2, w = 100,
-/// w_ce = 1. Terms: "ce" and "hint".
+/// w_ce = 1. Terms (the classification task adds "ce"): "hint".
 /// See docs/methods/fitnet.md.
 /// </summary>
 public sealed class FitNet : FeaturePairDistiller
@@ -46,7 +46,6 @@ public sealed class FitNet : FeaturePairDistiller
         ArgumentNullException.ThrowIfNull(inputs);
         var hint = F.MseLoss(_regressor.Forward(inputs.Student(StudentTap)), inputs.Teacher(TeacherTap));
         return new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("hint", hint * Weight);
     }
 }

@@ -7,7 +7,7 @@ namespace Distill.Methods;
 /// Hinton et al.'s knowledge distillation (spec §3, as mdistiller): L = w_ce CE(z_s, y) + w_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)),
 /// the KL summed over classes and averaged over the batch. CIFAR defaults: T = 4, w_ce = 0.1, w_kd = 0.9.
 /// With logit standardisation (§4) the KD term sees z-scored logits; the LS recipe is T = 2, w_kd = 9
-/// (<see cref="WithLogitStandardization"/>). Terms: "ce" and "kd".
+/// (<see cref="WithLogitStandardization"/>). Terms (the classification task adds "ce"): "kd".
 /// See docs/methods/kd.md.
 /// </summary>
 public sealed class KnowledgeDistillation : Distiller
@@ -31,8 +31,11 @@ public sealed class KnowledgeDistillation : Distiller
     /// <summary>The softening temperature T.</summary>
     public double Temperature { get; }
 
-    /// <summary>The cross-entropy weight.</summary>
+    /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
     public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => CeWeight;
 
     /// <summary>The distillation weight.</summary>
     public double KdWeight { get; }
@@ -59,7 +62,6 @@ public sealed class KnowledgeDistillation : Distiller
     {
         var (student, target) = CompareLogits(inputs, LogitStandardizationEnabled);
         return new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("kd", KdLoss(student, target, Temperature) * KdWeight);
     }
 }

@@ -30,6 +30,19 @@ public sealed class LossTerms
         return this;
     }
 
+    /// <summary>Adds every term of <paramref name="other"/> after these, in its order (e.g. a method's terms after the task's).</summary>
+    /// <exception cref="ArgumentException">A term name is already here.</exception>
+    public LossTerms AddRange(LossTerms other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (var (name, value) in other.Terms)
+        {
+            Add(name, value);
+        }
+
+        return this;
+    }
+
     /// <summary>The term called <paramref name="name"/>.</summary>
     public Tensor this[string name] => _terms.FirstOrDefault(t => t.Name == name).Value
         ?? throw new KeyNotFoundException($"no loss term '{name}' (terms: {string.Join(", ", _terms.Select(t => t.Name))})");

@@ -23,7 +23,7 @@ namespace Distill.Methods;
 /// L = w_ce CE + Σ_i d_i / divisor_i / B / loss_factor, divisors 2^(n−1−i) over the listed stages (8, 4, 2, 1 for
 /// four), loss_factor 1e4; with_kd adds T² KL at T = 1.5. The assignment is kept as buffers (assignment&lt;i&gt;,
 /// [C_s, G] teacher channel indices) so checkpoints and resumed runs keep it; before any matching step it is
-/// student channel i ← teacher channels i, C_s + i, .... Terms: "ce", "mgd_match" (and "kd").
+/// student channel i ← teacher channels i, C_s + i, .... Terms (the classification task adds "ce"): "mgd_match" (and "kd").
 /// See docs/methods/matching.md.
 /// </summary>
 public sealed class MatchingGuidedDistillation : Distiller
@@ -117,8 +117,11 @@ public sealed class MatchingGuidedDistillation : Distiller
     /// <summary>The KD temperature (1.5).</summary>
     public double KdTemperature { get; }
 
-    /// <summary>The cross-entropy weight.</summary>
+    /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
     public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => CeWeight;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> StudentTaps => _stages.Select(s => s + ".preact").ToArray();
@@ -336,7 +339,6 @@ public sealed class MatchingGuidedDistillation : Distiller
         }
 
         var terms = new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("mgd_match", sum! / (inputs.StudentLogits.Size(0) * LossFactor));
         if (WithKd)
         {

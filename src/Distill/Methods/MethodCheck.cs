@@ -3,6 +3,7 @@ using System.Text;
 using Distill.Configs;
 using Distill.Models;
 using Distill.NN.Checkpoints;
+using Distill.Tasks;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
 
@@ -38,7 +39,7 @@ public static class MethodCheck
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(options);
-        if (MethodFactory.Find(method) is null)
+        if (!MethodFactory.Descriptors.Any(d => d.Name == method))
         {
             throw new ConfigException($"--method '{method}' is not one of {string.Join(", ", MethodFactory.Descriptors.Select(d => d.Name))}");
         }
@@ -66,8 +67,7 @@ public static class MethodCheck
 
     /// <summary>Builds the method for <paramref name="context"/>.</summary>
     /// <exception cref="ConfigException">The method, an option, or the context does not fit.</exception>
-    public static Distiller Create(MethodConfig method, MethodContext context) =>
-        MethodFactory.Create(method, context) ?? throw new ConfigException("method 'none' has nothing to check");
+    public static Distiller Create(MethodConfig method, MethodContext context) => MethodFactory.Create(method, context);
 
     /// <summary>
     /// What the method expects, for the shapes of <paramref name="inputsPath"/>'s tensors (or, without a file, of
@@ -218,7 +218,8 @@ public static class MethodCheck
         LossTerms terms;
         try
         {
-            terms = distiller.ComputeLoss(new DistillationInputs(studentInputs[0].Value, teacher, labels, indices,
+            // As in training: the classification task's term ("ce") first, then the method's distillation terms.
+            terms = ClassificationTask.StepLoss(distiller, new DistillationInputs(studentInputs[0].Value, teacher, labels, indices,
                 new FeatureMaps(studentMaps, "student"), new FeatureMaps(teacherMaps, "teacher"), epoch)
             {
                 StudentHead = studentHead,

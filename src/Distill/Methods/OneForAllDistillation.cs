@@ -22,7 +22,7 @@ namespace Distill.Methods;
 /// passing unchanged, then max(r, 1) of timm's ViT Block with its defaults (dim d_s, 4 heads, pre-norm LayerNorm eps 1e-5, q/k/v
 /// without bias, MLP ratio 4 with exact GELU, no dropout, drop-path or layer scale), the class token and
 /// Linear(d_s → K). Kaiming-normal (fan-out, ReLU) convs, BN 1 / 0, every Linear (the blocks' too) N(0, 0.02)
-/// (timm's truncation at ±2 never binds at that std) with zero bias, LayerNorm 1 / 0. Terms: "ce", "kd" and "ofa".
+/// (timm's truncation at ±2 never binds at that std) with zero bias, LayerNorm 1 / 0. Terms (the classification task adds "ce"): "kd" and "ofa".
 /// </para>
 /// </summary>
 public sealed class OneForAllDistillation : Distiller
@@ -104,8 +104,14 @@ public sealed class OneForAllDistillation : Distiller
     /// <summary>τ.</summary>
     public double Temperature { get; }
 
-    /// <summary>The label-smoothed cross-entropy weight.</summary>
+    /// <summary>The label-smoothed cross-entropy weight (<c>gt_weight</c>): the task-loss weight while OFA trains; the trainer adds that term.</summary>
     public double GtWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => GtWeight;
+
+    /// <inheritdoc />
+    public override double TaskLabelSmoothing => LabelSmoothing;
 
     /// <summary>The weight of the final logits' OFA term.</summary>
     public double KdWeight { get; }
@@ -147,7 +153,6 @@ public sealed class OneForAllDistillation : Distiller
         }
 
         return new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels, labelSmoothing: LabelSmoothing) * GtWeight)
             .Add("kd", OfaLoss(inputs.StudentLogits, teacher, inputs.Labels, _eps[^1], Temperature) * KdWeight)
             .Add("ofa", ofa! * OfaWeight);
     }

@@ -11,7 +11,7 @@ namespace Distill.Methods;
 /// to the student's size) by the partial L2 distance Σ (s − t')² [s &gt; t' ∨ t' &gt; 0], t' = max(t, m), with the
 /// per-channel margin m from the teacher's BN before that ReLU. Stage i of n is divided by 2^(n−1−i), the sum
 /// by the batch: L = w_ce CE + w Σ_i d_i / 2^(n−1−i) / B; w = 1e-3 (1e-4 on ImageNet). The teacher stays in
-/// eval mode (mdistiller leaves it in train mode, §17.12). Terms: "ce" and "ofd".
+/// eval mode (mdistiller leaves it in train mode, §17.12). Terms (the classification task adds "ce"): "ofd".
 /// See docs/methods/ofd.md.
 /// </summary>
 public sealed class OverhaulFeatureDistillation : Distiller
@@ -60,8 +60,11 @@ public sealed class OverhaulFeatureDistillation : Distiller
     /// <summary>The distillation weight.</summary>
     public double Weight { get; }
 
-    /// <summary>The cross-entropy weight.</summary>
+    /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
     public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => CeWeight;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> StudentTaps => _stages.Select(s => s + ".preact").ToArray();
@@ -119,7 +122,6 @@ public sealed class OverhaulFeatureDistillation : Distiller
         }
 
         return new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("ofd", sum! * (Weight / inputs.StudentLogits.Size(0)));
     }
 }

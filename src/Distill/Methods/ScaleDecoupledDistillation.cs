@@ -12,7 +12,7 @@ namespace Distill.Methods;
 /// about being right (consistent) and 2 otherwise (complementary); L_SDD = Σ_r w_r ℓ_r / (N·B) (NaN rows and a
 /// non-finite total count as 0). SD-KD: L = w_ce CE + w_kd L_SDD (T = 4, 0.1 / 0.9). SD-DKD: rows are
 /// α TCKD + β NCKD, L = w_ce CE + min(epoch / warmup, 1) L_SDD (α 1, β 8, CE 1, warm-up 20). With M = [1]
-/// SD-KD is KD. Logit standardisation z-scores every row. Terms: "ce" and "sdd". See docs/methods/sdd.md.
+/// SD-KD is KD. Logit standardisation z-scores every row. Terms (the classification task adds "ce"): "sdd". See docs/methods/sdd.md.
 /// </summary>
 public sealed class ScaleDecoupledDistillation : Distiller
 {
@@ -70,8 +70,11 @@ public sealed class ScaleDecoupledDistillation : Distiller
     /// <summary>T.</summary>
     public double Temperature { get; }
 
-    /// <summary>The cross-entropy weight.</summary>
+    /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
     public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => CeWeight;
 
     /// <summary>The weight of L_SDD (SD-KD).</summary>
     public double KdWeight { get; }
@@ -180,7 +183,6 @@ public sealed class ScaleDecoupledDistillation : Distiller
         var sdd = (rows * weights).Sum() / rows.Size(0);
         sdd = sdd.MaskedFill(sdd.IsFinite().LogicalNot(), 0);
         return new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("sdd", sdd * scale);
     }
 }

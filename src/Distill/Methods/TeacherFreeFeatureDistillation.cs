@@ -12,7 +12,7 @@ namespace Distill.Methods;
 /// deeper map) averaged over the pairs. L = CE + min(1, epoch / warmup) (λ_inter L_inter + λ_intra L_intra),
 /// λ_intra = 0.0008, λ_inter = 0.0005, warm-up 20 epochs; λ_inter weighs the inter term (the seed's README
 /// multiplies it by λ_intra, a bug not copied). `tfd` needs no teacher; `tfd+` adds the warmed-up logit KD
-/// term λ_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)) at T = 4. Any channel counts work. Terms: "ce",
+/// term λ_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)) at T = 4. Any channel counts work. Terms (the classification task adds "ce"):
 /// "tfd_intra", "tfd_inter" (and "kd" for tfd+).
 /// See docs/methods/tfd.md.
 /// </summary>
@@ -64,8 +64,11 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
     /// <summary>The KD temperature (tfd+).</summary>
     public double Temperature { get; }
 
-    /// <summary>The cross-entropy weight.</summary>
+    /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
     public double CeWeight { get; }
+
+    /// <inheritdoc />
+    public override double TaskLossWeight => CeWeight;
 
     /// <summary>The intra-layer term of one map [B, C, H, W].</summary>
     public static Tensor Intra(Tensor feature)
@@ -107,7 +110,6 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
         var intra = maps.Select(Intra).Aggregate((x, y) => x + y) / maps.Length;
         var warmup = DecoupledKnowledgeDistillation.WarmupFactor(inputs.Epoch, WarmupEpochs);
         var terms = new LossTerms()
-            .Add("ce", F.CrossEntropy(inputs.StudentLogits, inputs.Labels) * CeWeight)
             .Add("tfd_intra", intra * (warmup * LambdaIntra));
         if (maps.Length > 1)
         {

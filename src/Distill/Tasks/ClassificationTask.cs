@@ -1,0 +1,160 @@
+using System.Globalization;
+using Distill.Methods;
+using Distill.Models;
+using Distill.NN.Data;
+using Distill.NN.Metrics;
+using Distill.Torch;
+using F = Distill.Torch.Functional;
+
+namespace Distill.Tasks;
+
+/// <summary>
+/// Image classification: targets are class labels [B], the loss is cross-entropy times <see cref="LossWeight"/>
+/// (term "ce", with optional label smoothing), the metrics are top-1 and, with at least five classes, top-5
+/// accuracy; top-1 picks the best epoch. Its evaluation loop is the only one: training, `distill eval`,
+/// `compare` and `quickstart` all call <see cref="Evaluate"/>.
+/// </summary>
+public sealed class ClassificationTask : ITrainingTask
+{
+    /// <summary>The metric key of top-1 accuracy.</summary>
+    public const string Top1 = "top1";
+
+    /// <summary>The metric key of top-5 accuracy (present with at least five classes).</summary>
+    public const string Top5 = "top5";
+
+    /// <summary>The loss term's name in logs and parity checks.</summary>
+    public const string LossTerm = "ce";
+
+    /// <summary>Creates the task.</summary>
+    /// <param name="lossWeight">The cross-entropy's weight (a method's <c>ce_weight</c> sets it).</param>
+    /// <param name="labelSmoothing">Label smoothing of the cross-entropy, in [0, 1).</param>
+    public ClassificationTask(double lossWeight = 1, double labelSmoothing = 0)
+    {
+        if (!double.IsFinite(lossWeight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(lossWeight), lossWeight, "the task-loss weight must be finite");
+        }
+
+        if (labelSmoothing is < 0 or >= 1 || double.IsNaN(labelSmoothing))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "label smoothing must be in [0, 1)");
+        }
+
+        LossWeight = lossWeight;
+        LabelSmoothing = labelSmoothing;
+    }
+
+    /// <summary>The cross-entropy's weight.</summary>
+    public double LossWeight { get; }
+
+    /// <summary>The cross-entropy's label smoothing.</summary>
+    public double LabelSmoothing { get; }
+
+    /// <inheritdoc />
+    public string Name => "classification";
+
+    /// <inheritdoc />
+    public string PrimaryMetric => Top1;
+
+    /// <summary>The task a method trains with: its task-loss weight and label smoothing (cross-entropy at weight 1 without a method).</summary>
+    public static ClassificationTask For(Distiller? method) =>
+        method is null ? new ClassificationTask() : new ClassificationTask(method.TaskLossWeight, method.TaskLabelSmoothing);
+
+    /// <inheritdoc />
+    public LossTerms Loss(Tensor outputs, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        var ce = LabelSmoothing == 0 ? F.CrossEntropy(outputs, targets) : F.CrossEntropy(outputs, targets, labelSmoothing: LabelSmoothing);
+
+        // x * 1 is exact in IEEE arithmetic, value and gradient alike, so weight 1 skips the product.
+        return new LossTerms().Add(LossTerm, LossWeight == 1 ? ce : ce * LossWeight);
+    }
+
+    /// <summary>
+    /// One training step's terms as the trainer and `distill check` sum them: the task's "ce" (weighted by the method's
+    /// task-loss weight, with its label smoothing) first, then the method's distillation terms in its order.
+    /// </summary>
+    /// <param name="method">The method (null or <see cref="NoDistillation"/>: the task's loss alone).</param>
+    /// <param name="inputs">The step's inputs; the task reads the student logits and the labels.</param>
+    public static LossTerms StepLoss(Distiller? method, DistillationInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var terms = For(method).Loss(inputs.StudentLogits, inputs.Labels);
+        return method is null ? terms : terms.AddRange(method.ComputeLoss(inputs));
+    }
+
+    /// <inheritdoc />
+    public Tensor CountCorrect(Tensor outputs, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        return outputs.ArgMax(1).Eq(targets).Sum();
+    }
+
+    /// <inheritdoc />
+    public TaskEvaluation Evaluate(ClassificationModel model, DataLoader loader, bool breakdown = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loader);
+        var training = model.IsTraining;
+        model.Eval();
+        try
+        {
+            using var inference = Autograd.InferenceMode();
+            using var top1 = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
+            using var top5 = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
+            ConfusionMatrix? confusion = null;
+            long classes = 0;
+            long total = 0;
+            using var batches = loader.Epoch(0).GetEnumerator();
+            while (true)
+            {
+                using var scope = DisposeScope.Enter();
+                if (!batches.MoveNext())
+                {
+                    break;
+                }
+
+                var batch = batches.Current;
+                var logits = model.Forward(batch.Images);
+                classes = logits.Size(1);
+                var predicted = logits.ArgMax(1);
+                top1.AddInPlace(predicted.Eq(batch.Labels).Sum());
+                if (classes >= 5)
+                {
+                    top5.AddInPlace(logits.TopK(5, 1).Indices.Eq(batch.Labels.Unsqueeze(1)).Any(1).To(DType.Int64).Sum());
+                }
+
+                if (breakdown)
+                {
+                    confusion ??= new ConfusionMatrix((int)classes, ignoreIndex: -1);
+                    confusion.Update(predicted, batch.Labels);
+                }
+
+                total += batch.Size;
+            }
+
+            var metrics = new Dictionary<string, double>(StringComparer.Ordinal) { [Top1] = Fraction(top1, total) };
+            if (classes >= 5)
+            {
+                metrics[Top5] = Fraction(top5, total);
+            }
+
+            return new TaskEvaluation(total, metrics, Top1) { Breakdown = confusion?.PerClassAccuracy() ?? [] };
+        }
+        finally
+        {
+            model.Train(training);
+        }
+    }
+
+    /// <inheritdoc />
+    public string Describe(TaskEvaluation evaluation)
+    {
+        ArgumentNullException.ThrowIfNull(evaluation);
+        return string.Join(", ", evaluation.Metrics.Select(m => string.Create(CultureInfo.InvariantCulture, $"top-{m.Key[3..]} {m.Value:P2}")));
+    }
+
+    private static double Fraction(Tensor count, long total) => total == 0 ? 0 : (double)count.Item<long>() / total;
+}
