@@ -114,6 +114,47 @@ public sealed class TrainingScheduleGoldenTests
         Assert.Equal(4f, clipped[1], 1e-5f);
     }
 
+    /// <summary>
+    /// As in PyTorch, cosine and poly reach their end at step T (the position the trainer leaves after the run's last
+    /// step), one-cycle at its last step T - 1; multistep's milestones are epochs, also when stepping per iteration.
+    /// </summary>
+    [Theory]
+    [InlineData("multistep", false, 0, 0.001)]
+    [InlineData("multistep", true, 0, 0.001)]
+    [InlineData("cosine", true, 0, 0.0001)]
+    [InlineData("cosine", false, 0, 0.0001)]
+    [InlineData("poly", true, 0, 0.0)]
+    [InlineData("onecycle", true, -1, 0.1 / 25 / 1e4)]
+    [InlineData("onecycle", false, -1, 0.1 / 25 / 1e4)]
+    [InlineData("constant", true, 0, 0.1)]
+    [InlineData("constant", false, 0, 0.1)]
+    public void EverySchedule_PerEpochOrPerIteration_WithWarmup_ReachesItsEnd(string schedule, bool perIteration, int fromEnd, double end)
+    {
+        using var scope = DisposeScope.Enter();
+        using var p = Tensor.Zeros([1]).RequireGrad();
+        var options = new TrainerOptions
+        {
+            Epochs = 10,
+            LearningRate = 0.1,
+            Schedule = schedule,
+            Milestones = [3, 6],
+            EtaMin = 1e-4,
+            StepPerIteration = perIteration,
+            IterationsPerEpoch = 5,
+            WarmupEpochs = schedule == "onecycle" ? 0 : 1,
+        };
+        using var optimizer = OptimizerFactory.Create([new ParameterGroup([p])], options);
+        var scheduler = OptimizerFactory.CreateSchedule(optimizer, options);
+        var steps = options.Epochs * (perIteration ? options.IterationsPerEpoch : 1);
+        Assert.Equal(schedule == "onecycle" ? 0.1 / 25 : 0.01, optimizer.Groups[0].LearningRate, 12);
+        for (var i = 0; i < steps + fromEnd; i++)
+        {
+            scheduler.Step();
+        }
+
+        Assert.Equal(end, optimizer.Groups[0].LearningRate, 12);
+    }
+
     private static Dictionary<string, Tensor> Prefixed(Dictionary<string, Tensor> state, string prefix) =>
         state.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(e => e.Key[prefix.Length..], e => e.Value, StringComparer.Ordinal);
 }
