@@ -108,4 +108,64 @@ public sealed class TrainingRunTests : IDisposable
             }
         }
     }
+
+    [Fact]
+    public void Run_WithAdamWPerIterationPolyWarmupAndClipping_StartsAtTheWarmupRate_AndResumesBitExact()
+    {
+        TinyIdx.Write(_root, 96, 32);
+        var recipe = $"""
+            data:
+              dataset: idx
+              root: {_root}
+              batch_size: 16
+            student:
+              model: resnet8
+            train:
+              epochs: 3
+              lr: 0.002
+              optimizer: adamw
+              weight_decay: 0.01
+              no_weight_decay_on: [bn, bias]
+              schedule: poly
+              step_per: iteration
+              warmup_iters: 4
+              warmup_start_factor: 0.25
+              grad_clip: 1.0
+              seed: 5
+            output: {Path.Combine(_root, "straight")}
+            """;
+        var straight = ConfigLoader.Parse(recipe);
+        var summary = TrainingRun.Execute(straight);
+
+        // 96 images in batches of 16: 6 iterations per epoch. Epoch 1 starts at the warm-up's first rate; epoch 2 at
+        // poly's rate 2 of 14 iterations after the 4 of warm-up: 0.002 (1 - 2/14)^0.9 (to float64 rounding).
+        Assert.Equal(0.002 * 0.25, summary.Epochs[0].LearningRate, 15);
+        Assert.Equal(0.002 * Math.Pow(12.0 / 14, 0.9), summary.Epochs[1].LearningRate, 12);
+
+        var interrupted = straight with { Output = Path.Combine(_root, "interrupted") };
+        Assert.Throws<OperationCanceledException>(() => TrainingRun.Execute(interrupted, onEpoch: e =>
+        {
+            if (e.Epoch == 2)
+            {
+                throw new OperationCanceledException("killed after epoch 2");
+            }
+        }));
+        var changed = ConfigLoader.Parse(recipe, overrides: ["train.grad_clip=2", $"output={interrupted.Output}"]);
+        var refused = Assert.Throws<ConfigException>(() => TrainingRun.Execute(changed, resume: true));
+        Assert.Contains("train.grad_clip is 1 in the checkpoint and 2 in the recipe", refused.Message, StringComparison.Ordinal);
+
+        var resumed = TrainingRun.Execute(interrupted, resume: true);
+        Assert.Equal(summary.Epochs[2].LearningRate, resumed.Epochs.Single().LearningRate);
+        using (DisposeScope.Enter())
+        {
+            using var a = SafeTensors.Load(Path.Combine(straight.Output, "last.safetensors"));
+            using var b = SafeTensors.Load(Path.Combine(interrupted.Output, "last.safetensors"));
+            Assert.Equal(a.Metadata["distill.learning_rates"], b.Metadata["distill.learning_rates"]);
+            Assert.Equal("18", a.Metadata["distill.scheduler_epoch"]);
+            foreach (var (key, value) in a.Tensors.Where(t => !t.Key.StartsWith("rng", StringComparison.Ordinal)))
+            {
+                Assert.True(value.ToBytes().SequenceEqual(b.Tensors[key].ToBytes()), $"{key} differs after resume");
+            }
+        }
+    }
 }

@@ -28,13 +28,13 @@ public abstract class LearningRateScheduler
     public IReadOnlyList<double> BaseLearningRates { get; }
 
     /// <summary>The epoch the current rates belong to (0 after construction).</summary>
-    public int LastEpoch { get; private set; }
+    public int LastEpoch { get; protected set; }
 
     /// <summary>The current learning rate of each group.</summary>
     public IReadOnlyList<double> LearningRates => Optimizer.Groups.Select(g => g.LearningRate).ToArray();
 
     /// <summary>Advances one epoch (or iteration) and sets the new rates.</summary>
-    public void Step()
+    public virtual void Step()
     {
         LastEpoch++;
         var groups = Optimizer.Groups;
@@ -80,6 +80,13 @@ public abstract class LearningRateScheduler
         {
             Optimizer.Groups[i].LearningRate = rates[i];
         }
+
+        OnRestored();
+    }
+
+    /// <summary>Called after <see cref="Restore"/> set the position and rates: a scheduler made of others restores their positions here.</summary>
+    protected virtual void OnRestored()
+    {
     }
 
     /// <summary>The rate of group <paramref name="group"/> at <see cref="LastEpoch"/>, given its current rate.</summary>

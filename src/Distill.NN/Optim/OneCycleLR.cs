@@ -15,10 +15,17 @@ public sealed class OneCycleLR : LearningRateScheduler
 
     /// <summary>Creates the scheduler; it sets each group's rate to max/div at step 0.</summary>
     public OneCycleLR(Optimizer optimizer, double maxLearningRate, int totalSteps, double pctStart = 0.3, double divFactor = 25, double finalDivFactor = 1e4)
-        : base(SetInitial(optimizer, maxLearningRate / divFactor))
+        : this(optimizer, Enumerable.Repeat(maxLearningRate, optimizer?.Groups.Count ?? 0).ToArray(), totalSteps, pctStart, divFactor, finalDivFactor)
+    {
+    }
+
+    /// <summary>Creates the scheduler with one peak rate per parameter group (PyTorch's max_lr as a list).</summary>
+    /// <exception cref="ArgumentException">The peak count differs from the group count.</exception>
+    public OneCycleLR(Optimizer optimizer, IReadOnlyList<double> maxLearningRates, int totalSteps, double pctStart = 0.3, double divFactor = 25, double finalDivFactor = 1e4)
+        : base(SetInitial(optimizer, maxLearningRates, divFactor))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(totalSteps, 1);
-        _max = optimizer.Groups.Select(_ => maxLearningRate).ToArray();
+        _max = [.. maxLearningRates];
         _totalSteps = totalSteps;
         _pctStart = pctStart;
         _div = divFactor;
@@ -49,13 +56,20 @@ public sealed class OneCycleLR : LearningRateScheduler
 
     private static double AnnealCos(double start, double end, double pct) => end + ((start - end) / 2.0 * (Math.Cos(Math.PI * pct) + 1));
 
-    private static Optimizer SetInitial(Optimizer optimizer, double initial)
+    private static Optimizer SetInitial(Optimizer optimizer, IReadOnlyList<double> maxLearningRates, double divFactor)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
-        foreach (var g in optimizer.Groups)
+        ArgumentNullException.ThrowIfNull(maxLearningRates);
+        if (maxLearningRates.Count != optimizer.Groups.Count)
         {
-            g.LearningRate = initial;
-            g.InitialLearningRate = initial;
+            throw new ArgumentException($"{maxLearningRates.Count} peak rates for {optimizer.Groups.Count} parameter groups", nameof(maxLearningRates));
+        }
+
+        for (var i = 0; i < maxLearningRates.Count; i++)
+        {
+            var initial = maxLearningRates[i] / divFactor;
+            optimizer.Groups[i].LearningRate = initial;
+            optimizer.Groups[i].InitialLearningRate = initial;
         }
 
         return optimizer;

@@ -98,7 +98,8 @@ public static class ConfigLoader
         var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? "none";
         var descriptor = MethodFactory.Find(methodName);
         var method = root.Child("method", ["name", .. descriptor?.Keys ?? []]);
-        var train = root.Child("train", ["epochs", "lr", "momentum", "weight_decay", "schedule", "milestones", "seed", "device"]);
+        var train = root.Child("train", ["epochs", "lr", "optimizer", "momentum", "nesterov", "betas", "eps", "weight_decay", "no_weight_decay_on",
+            "method_lr_mult", "schedule", "step_per", "milestones", "warmup_epochs", "warmup_iters", "warmup_start_factor", "power", "eta_min", "grad_clip", "seed", "device"]);
         var models = ModelRegistry.Names.Select(n => n.Name).ToArray();
         var defaults = new RunConfig();
         var dataset = data?.String("dataset", ["fashion-mnist", "cifar10", "cifar100", "idx", "folder"]) ?? defaults.Data.Dataset;
@@ -133,17 +134,7 @@ public static class ConfigLoader
                 Checkpoint = teacher.String("checkpoint"),
             },
             Method = new MethodConfig { Name = methodName, Options = method is null || descriptor is null ? new Dictionary<string, object>() : MethodOptions(method, descriptor) },
-            Train = new TrainConfig
-            {
-                Epochs = train?.Int("epochs", 1) ?? defaults.Train.Epochs,
-                Lr = train?.Double("lr", 0) ?? defaults.Train.Lr,
-                Momentum = train?.Double("momentum", 0, 1) ?? defaults.Train.Momentum,
-                WeightDecay = train?.Double("weight_decay", 0) ?? defaults.Train.WeightDecay,
-                Schedule = train?.String("schedule", ["multistep", "cosine"]) ?? defaults.Train.Schedule,
-                Milestones = train?.IntList("milestones") ?? defaults.Train.Milestones,
-                Seed = train?.Int("seed", 0) ?? 0,
-                Device = train?.String("device") is { } device ? DeviceText(train, device) : defaults.Train.Device,
-            },
+            Train = train is null ? defaults.Train : Train(train, defaults.Train),
             Output = root.NonEmptyString("output") ?? defaults.Output,
         };
         if (descriptor is { NeedsTeacher: true } && config.Teacher?.Checkpoint is null)
@@ -190,6 +181,87 @@ public static class ConfigLoader
         }
 
         return values;
+    }
+
+    /// <summary>The train section: each key read and range-checked, then the combinations that cannot run refused at their key.</summary>
+    private static TrainConfig Train(Section train, TrainConfig defaults)
+    {
+        var config = new TrainConfig
+        {
+            Epochs = train.Int("epochs", 1) ?? defaults.Epochs,
+            Lr = train.Double("lr", 0) ?? defaults.Lr,
+            Optimizer = train.String("optimizer", ["sgd", "adam", "adamw"]) ?? defaults.Optimizer,
+            Momentum = train.Double("momentum", 0, 1) ?? defaults.Momentum,
+            Nesterov = train.Bool("nesterov") ?? defaults.Nesterov,
+            Betas = train.DoubleList("betas") ?? defaults.Betas,
+            Eps = train.Double("eps", 0) ?? defaults.Eps,
+            WeightDecay = train.Double("weight_decay", 0) ?? defaults.WeightDecay,
+            NoWeightDecayOn = train.StringList("no_weight_decay_on") ?? defaults.NoWeightDecayOn,
+            MethodLrMult = train.Double("method_lr_mult", 0) ?? defaults.MethodLrMult,
+            Schedule = train.String("schedule", ["multistep", "cosine", "poly", "onecycle", "constant"]) ?? defaults.Schedule,
+            StepPer = train.String("step_per", ["epoch", "iteration"]) ?? defaults.StepPer,
+            Milestones = train.IntList("milestones") ?? defaults.Milestones,
+            WarmupEpochs = train.Int("warmup_epochs", 0) ?? defaults.WarmupEpochs,
+            WarmupIters = train.Int("warmup_iters", 0) ?? defaults.WarmupIters,
+            WarmupStartFactor = train.Double("warmup_start_factor", double.Epsilon, 1) ?? defaults.WarmupStartFactor,
+            Power = train.Double("power", 0) ?? defaults.Power,
+            EtaMin = train.Double("eta_min", 0) ?? defaults.EtaMin,
+            GradClip = train.Double("grad_clip", 0) ?? defaults.GradClip,
+            Seed = train.Int("seed", 0) ?? 0,
+            Device = train.String("device") is { } device ? DeviceText(train, device) : defaults.Device,
+        };
+        if (config.Betas is not [>= 0 and < 1, >= 0 and < 1])
+        {
+            throw train.Error("betas", $"train.betas must be two numbers in [0, 1) (e.g. [0.9, 0.999]), not [{string.Join(", ", config.Betas)}]");
+        }
+
+        foreach (var (key, sgdOnly) in new[] { ("nesterov", true), ("betas", false), ("eps", false) })
+        {
+            if (train.Has(key) && (config.Optimizer == "sgd") != sgdOnly)
+            {
+                throw train.Error(key, $"train.{key} is an option of {(sgdOnly ? "sgd" : "adam and adamw")}, but train.optimizer is {config.Optimizer}");
+            }
+        }
+
+        if (config.Nesterov && config.Momentum <= 0)
+        {
+            throw train.Error("nesterov", "train.nesterov needs a train.momentum above 0");
+        }
+
+        if (config.NoWeightDecayOn.FirstOrDefault(n => n is not ("bn" or "bias")) is { } unknown)
+        {
+            throw train.Error("no_weight_decay_on", $"train.no_weight_decay_on: '{unknown}' is not one of bn, bias");
+        }
+
+        foreach (var (key, schedule) in new[] { ("power", "poly"), ("eta_min", "cosine") })
+        {
+            if (train.Has(key) && config.Schedule != schedule)
+            {
+                throw train.Error(key, $"train.{key} belongs to the {schedule} schedule, but train.schedule is {config.Schedule}");
+            }
+        }
+
+        if (train.Has("warmup_epochs") && train.Has("warmup_iters"))
+        {
+            throw train.Error("warmup_iters", "give train.warmup_epochs or train.warmup_iters, not both");
+        }
+
+        if (config.WarmupIters > 0 && config.StepPer != "iteration")
+        {
+            throw train.Error("warmup_iters", "train.warmup_iters needs train.step_per: iteration (use warmup_epochs for a per-epoch schedule)");
+        }
+
+        if ((config.WarmupEpochs > 0 || config.WarmupIters > 0) && config.Schedule == "onecycle")
+        {
+            throw train.Error(config.WarmupEpochs > 0 ? "warmup_epochs" : "warmup_iters", "the onecycle schedule warms up by itself (its first 30% of steps); drop the warm-up");
+        }
+
+        if (config.WarmupEpochs >= config.Epochs)
+        {
+            throw train.Error("warmup_epochs", $"train.warmup_epochs ({config.WarmupEpochs}) must be shorter than train.epochs ({config.Epochs})");
+        }
+
+        return config;
     }
 
     private static void ApplyOverride(YamlMappingNode root, string text, Dictionary<YamlNode, string> origins)

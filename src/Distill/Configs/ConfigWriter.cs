@@ -54,20 +54,39 @@ public static class ConfigWriter
             entries.Add(($"method.{key}", value is string text ? Text(text) : Distill.Methods.MethodOption.Format(value)));
         }
 
-        entries.Add(("train.epochs", Text(config.Train.Epochs)));
-        entries.Add(("train.lr", Text(config.Train.Lr)));
-        entries.Add(("train.momentum", Text(config.Train.Momentum)));
-        entries.Add(("train.weight_decay", Text(config.Train.WeightDecay)));
-        entries.Add(("train.schedule", Text(config.Train.Schedule)));
-        entries.Add(("train.milestones", $"[{string.Join(", ", config.Train.Milestones)}]"));
-        entries.Add(("train.seed", Text(config.Train.Seed)));
-        if (config.Train.Device != "cpu")
-        {
-            entries.Add(("train.device", config.Train.Device));
-        }
+        Train(entries, config.Train);
         entries.Add(("output", Quote(config.Output)));
         return entries;
     }
+
+    /// <summary>The train keys; those added after the first release are written only when they differ from their defaults, so older recipes and checkpoints read back equal.</summary>
+    private static void Train(List<(string, string)> entries, TrainConfig train)
+    {
+        var defaults = new TrainConfig();
+        entries.Add(("train.epochs", Text(train.Epochs)));
+        entries.Add(("train.lr", Text(train.Lr)));
+        if (train.Optimizer != defaults.Optimizer) entries.Add(("train.optimizer", Text(train.Optimizer)));
+        entries.Add(("train.momentum", Text(train.Momentum)));
+        if (train.Nesterov) entries.Add(("train.nesterov", "true"));
+        if (!train.Betas.SequenceEqual(defaults.Betas)) entries.Add(("train.betas", List(train.Betas)));
+        if (train.Eps != defaults.Eps) entries.Add(("train.eps", Text(train.Eps)));
+        entries.Add(("train.weight_decay", Text(train.WeightDecay)));
+        if (train.NoWeightDecayOn.Count > 0) entries.Add(("train.no_weight_decay_on", $"[{string.Join(", ", train.NoWeightDecayOn)}]"));
+        if (train.MethodLrMult != defaults.MethodLrMult) entries.Add(("train.method_lr_mult", Text(train.MethodLrMult)));
+        entries.Add(("train.schedule", Text(train.Schedule)));
+        if (train.StepPer != defaults.StepPer) entries.Add(("train.step_per", Text(train.StepPer)));
+        entries.Add(("train.milestones", $"[{string.Join(", ", train.Milestones)}]"));
+        if (train.WarmupEpochs != 0) entries.Add(("train.warmup_epochs", Text(train.WarmupEpochs)));
+        if (train.WarmupIters != 0) entries.Add(("train.warmup_iters", Text(train.WarmupIters)));
+        if (train.WarmupStartFactor != defaults.WarmupStartFactor) entries.Add(("train.warmup_start_factor", Text(train.WarmupStartFactor)));
+        if (train.Power != defaults.Power) entries.Add(("train.power", Text(train.Power)));
+        if (train.EtaMin != defaults.EtaMin) entries.Add(("train.eta_min", Text(train.EtaMin)));
+        if (train.GradClip != defaults.GradClip) entries.Add(("train.grad_clip", Text(train.GradClip)));
+        entries.Add(("train.seed", Text(train.Seed)));
+        if (train.Device != defaults.Device) entries.Add(("train.device", train.Device));
+    }
+
+    private static string List(IEnumerable<double> values) => $"[{string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}]";
 
     private static void Model(List<(string, string)> entries, string name, ModelConfig model)
     {

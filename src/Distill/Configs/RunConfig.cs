@@ -91,11 +91,50 @@ public sealed record TrainConfig
     /// <summary>Weight decay.</summary>
     public double WeightDecay { get; init; } = 5e-4;
 
-    /// <summary>multistep or cosine.</summary>
+    /// <summary>sgd, adam or adamw (decoupled weight decay, torch.optim.AdamW).</summary>
+    public string Optimizer { get; init; } = "sgd";
+
+    /// <summary>Nesterov momentum (sgd).</summary>
+    public bool Nesterov { get; init; }
+
+    /// <summary>Decay rates of Adam's first and second moments (adam, adamw).</summary>
+    public IReadOnlyList<double> Betas { get; init; } = [0.9, 0.999];
+
+    /// <summary>Adam's denominator term (adam, adamw).</summary>
+    public double Eps { get; init; } = 1e-8;
+
+    /// <summary>Parameters kept out of weight decay: "bn" (normalisation layers' weights and biases), "bias" (every bias).</summary>
+    public IReadOnlyList<string> NoWeightDecayOn { get; init; } = [];
+
+    /// <summary>The method's own learnable parameters (projectors, discriminators...) train at lr times this.</summary>
+    public double MethodLrMult { get; init; } = 1;
+
+    /// <summary>multistep, cosine, poly, onecycle or constant.</summary>
     public string Schedule { get; init; } = "multistep";
+
+    /// <summary>Whether the schedule advances once per epoch or once per iteration (optimizer step).</summary>
+    public string StepPer { get; init; } = "epoch";
 
     /// <summary>Epochs after which multistep divides the rate by 10.</summary>
     public IReadOnlyList<int> Milestones { get; init; } = [150, 180, 210];
+
+    /// <summary>Linear warm-up length in epochs (0: none); the schedule runs over the remaining steps.</summary>
+    public int WarmupEpochs { get; init; }
+
+    /// <summary>Linear warm-up length in iterations (step_per: iteration only; 0: none).</summary>
+    public int WarmupIters { get; init; }
+
+    /// <summary>The warm-up's first rate as a fraction of lr (torch.optim.lr_scheduler.LinearLR's start_factor).</summary>
+    public double WarmupStartFactor { get; init; } = 0.1;
+
+    /// <summary>The exponent of the poly schedule.</summary>
+    public double Power { get; init; } = 0.9;
+
+    /// <summary>The cosine schedule's final rate.</summary>
+    public double EtaMin { get; init; }
+
+    /// <summary>Largest global L2 norm of the gradients before each step (torch.nn.utils.clip_grad_norm_); 0: no clipping.</summary>
+    public double GradClip { get; init; }
 
     /// <summary>Seed of weights, order and augmentation.</summary>
     public int Seed { get; init; }

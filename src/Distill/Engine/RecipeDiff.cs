@@ -7,9 +7,10 @@ namespace Distill.Engine;
 /// What a resume may not change: every recipe key that changes the result of the remaining epochs (data,
 /// models, the method and each of its options with defaults filled in, optimizer, schedule, seed). The output
 /// folder and train.device may change (a run resumes on another device), keys that the run does not read (a teacher of a method that needs none, the milestones of
-/// a cosine schedule) are ignored, and train.epochs may change only where no epoch's rate depends on it: a
-/// multistep schedule (its rates depend on the milestones alone) may be lengthened, or shortened down to the
-/// last completed epoch; a cosine schedule's length is train.epochs, so there it is fixed. (No method reads
+/// a schedule other than multistep) are ignored, and train.epochs may change only where no epoch's rate depends
+/// on it: a multistep or constant schedule may be lengthened, or shortened down to the last completed epoch;
+/// the length of a cosine, poly or onecycle schedule is train.epochs, so there it is fixed. The optimizer,
+/// parameter-group, warm-up, step_per and grad_clip keys are compared like every other key. (No method reads
 /// the total epoch count today; one that did would make train.epochs fixed for it too.)
 /// </summary>
 internal static class RecipeDiff
@@ -47,14 +48,17 @@ internal static class RecipeDiff
             {
                 differences.Add($"{head}, but the checkpoint has already completed epoch {completedEpochs}");
             }
-            else if (saved.Train.Schedule == "cosine" || recipe.Train.Schedule == "cosine")
+            else if (new[] { saved.Train.Schedule, recipe.Train.Schedule }.FirstOrDefault(LengthDependent) is { } schedule)
             {
-                differences.Add($"{head}, but the cosine schedule's rate at every epoch depends on train.epochs (it is fixed for a cosine run)");
+                differences.Add($"{head}, but the {schedule} schedule's rate at every epoch depends on train.epochs (it is fixed for a {schedule} run)");
             }
         }
 
         return differences;
     }
+
+    /// <summary>Schedules whose rates depend on the run's length (multistep's milestones and constant's rate do not).</summary>
+    private static bool LengthDependent(string schedule) => schedule is not ("multistep" or "constant");
 
     /// <summary>The keys that change the result, with the method's defaults filled in.</summary>
     private static IEnumerable<(string Key, string Text)> Relevant(RunConfig config)
@@ -68,6 +72,6 @@ internal static class RecipeDiff
             Teacher = method is { NeedsTeacher: true } ? config.Teacher : null,
         };
         return ConfigWriter.Entries(resolved).Where(e => e.Key is not ("output" or "train.epochs" or "train.device")
-            && !(e.Key == "train.milestones" && config.Train.Schedule == "cosine"));
+            && !(e.Key == "train.milestones" && config.Train.Schedule != "multistep"));
     }
 }

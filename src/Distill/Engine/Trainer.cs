@@ -12,7 +12,9 @@ namespace Distill.Engine;
 /// Trains a student alone or with a distiller: the teacher is frozen, in eval mode and under no-grad; the
 /// student's forward records the taps the distiller asked for; the task's loss terms (classification: "ce",
 /// weighted by the method's task-loss weight) come first, the method's distillation terms after them; the sum is
-/// back-propagated; SGD steps over the student's and the distiller's parameters. Every step
+/// back-propagated; the gradients are clipped when the recipe asks, and the optimizer (SGD, Adam or AdamW, see
+/// <see cref="OptimizerFactory"/>) steps over the student's and the distiller's parameters; the schedule steps after
+/// every epoch, or after every optimizer step when it runs per iteration. Every step
 /// runs in its own dispose scope, and loss sums stay on the device until the epoch ends.
 /// A non-finite loss term or weight stops training with a <see cref="TrainingDivergedException"/> before the
 /// epoch is reported, so <c>onEpoch</c> (which checkpoints) never sees a diverged model.
@@ -24,7 +26,8 @@ public sealed class Trainer : IDisposable
     private readonly Distiller? _distiller;
     private readonly ClassificationTask _task;
     private readonly TrainerOptions _options;
-    private readonly Sgd _optimizer;
+    private readonly Optimizer _optimizer;
+    private readonly Tensor[] _parameters;
     private readonly LearningRateScheduler _scheduler;
     private readonly Func<Tensor, Tensor>? _studentHead;
     private readonly Func<Tensor, Tensor>? _teacherHead;
@@ -45,14 +48,10 @@ public sealed class Trainer : IDisposable
         _distiller = distiller;
         _task = ClassificationTask.For(distiller);
         _options = options;
-        var parameters = student.Parameters().Concat(distiller?.Parameters() ?? []).ToArray();
-        _optimizer = new Sgd(parameters, options.LearningRate, options.Momentum, weightDecay: options.WeightDecay);
-        _scheduler = options.Schedule switch
-        {
-            "multistep" => new MultiStepLR(_optimizer, options.Milestones),
-            "cosine" => new CosineAnnealingLR(_optimizer, Math.Max(1, options.Epochs)),
-            _ => throw new ArgumentException($"schedule '{options.Schedule}' is not one of multistep, cosine"),
-        };
+        var groups = OptimizerFactory.Groups(student, distiller, options);
+        _parameters = groups.SelectMany(g => g.Parameters).ToArray();
+        _optimizer = OptimizerFactory.Create(groups, options);
+        _scheduler = OptimizerFactory.CreateSchedule(_optimizer, options);
         if (_teacher is not null)
         {
             _teacher.Eval();
@@ -80,10 +79,10 @@ public sealed class Trainer : IDisposable
     /// <summary>The optimizer (student and distiller parameters).</summary>
     public Optimizer Optimizer => _optimizer;
 
-    /// <summary>The learning-rate schedule, stepped after each epoch.</summary>
+    /// <summary>The learning-rate schedule, stepped after each epoch or (per-iteration schedules) after each optimizer step.</summary>
     public LearningRateScheduler Scheduler => _scheduler;
 
-    /// <summary>Runs the epochs; after each, evaluates on <paramref name="test"/>, steps the schedule and reports it.</summary>
+    /// <summary>Runs the epochs; after each, evaluates on <paramref name="test"/>, steps a per-epoch schedule and reports it.</summary>
     /// <exception cref="TrainingDivergedException">A loss term or a weight turned NaN or infinite; the epoch was not reported.</exception>
     /// <param name="train">Training batches.</param>
     /// <param name="test">Evaluation batches.</param>
@@ -107,7 +106,11 @@ public sealed class Trainer : IDisposable
             CheckParameters(epoch, train.BatchCount);
             var result = trained with { TestAccuracy = _task.Evaluate(_student, test).Primary };
             results.Add(result);
-            _scheduler.Step();
+            if (!_options.StepPerIteration)
+            {
+                _scheduler.Step();
+            }
+
             onEpoch?.Invoke(result);
         }
 
@@ -182,6 +185,7 @@ public sealed class Trainer : IDisposable
         _distiller?.Train();
         _distiller?.OnEpochStart(epoch, _options.Epochs);
         var lr = _optimizer.Groups[0].LearningRate;
+        var stepLr = lr; // the rate of the latest step (changes within the epoch when the schedule runs per iteration)
         var sums = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         using var correct = Tensor.Zeros([], DType.Int64, _options.Device).DetachFromScope();
         using var studentTaps = _distiller is { StudentTaps.Count: > 0 } ? _student.TapFeatures(_distiller.StudentTaps) : null;
@@ -232,7 +236,18 @@ public sealed class Trainer : IDisposable
                 var total = terms.Total();
                 _optimizer.ZeroGrad();
                 total.Backward();
+                if (_options.GradClip > 0)
+                {
+                    GradientClipping.ClipGradNorm(_parameters, _options.GradClip);
+                }
+
+                stepLr = _optimizer.Groups[0].LearningRate;
                 _optimizer.Step();
+                if (_options.StepPerIteration)
+                {
+                    _scheduler.Step();
+                }
+
                 using (Autograd.NoGrad())
                 {
                     foreach (var (name, value) in terms.Terms)
@@ -258,7 +273,7 @@ public sealed class Trainer : IDisposable
                     // Every 10 steps the running sums come to the host (one small copy per term).
                     var means = sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / step, StringComparer.Ordinal);
                     progress?.Report(new TrainingProgress(epoch, step, steps, means.Values.Sum(), images / clock.Elapsed.TotalSeconds,
-                        means, (double)correct.Item<long>() / images, lr));
+                        means, (double)correct.Item<long>() / images, stepLr));
                     CheckWindow(epoch, window, means.Values.All(double.IsFinite));
                 }
             }

@@ -97,10 +97,24 @@ public static class TrainingRun
             LearningRate = config.Train.Lr,
             Momentum = config.Train.Momentum,
             WeightDecay = config.Train.WeightDecay,
+            Optimizer = config.Train.Optimizer,
+            Nesterov = config.Train.Nesterov,
+            Betas = (config.Train.Betas[0], config.Train.Betas[1]),
+            Eps = config.Train.Eps,
+            NoWeightDecayOn = config.Train.NoWeightDecayOn,
+            MethodLrMult = config.Train.MethodLrMult,
             Schedule = config.Train.Schedule,
+            StepPerIteration = config.Train.StepPer == "iteration",
+            IterationsPerEpoch = loaders.Train.BatchCount,
             Milestones = config.Train.Milestones,
+            WarmupEpochs = config.Train.WarmupEpochs,
+            WarmupIters = config.Train.WarmupIters,
+            WarmupStartFactor = config.Train.WarmupStartFactor,
+            Power = config.Train.Power,
+            EtaMin = config.Train.EtaMin,
+            GradClip = config.Train.GradClip,
         };
-        using var trainer = new Trainer(student, teacher, distiller, trainerOptions);
+        using var trainer = NewTrainer(student, teacher, distiller, trainerOptions, config);
         var startEpoch = 1;
         var best = 0.0;
         List<EpochResult> history;
@@ -186,6 +200,19 @@ public static class TrainingRun
         {
             throw new ConfigException(
                 $"cannot resume {config.Output}: the recipe differs from the one its checkpoint (epoch {epoch}) was trained with: {string.Join("; ", differences)}. Nothing was changed; restore {(differences.Count == 1 ? "that key" : "those keys")}, or train into another output");
+        }
+    }
+
+    /// <summary>The trainer; a schedule that cannot be built for this data (a warm-up in iterations as long as the run) is a recipe error.</summary>
+    private static Trainer NewTrainer(ClassificationModel student, ClassificationModel? teacher, Distiller? distiller, TrainerOptions options, RunConfig config)
+    {
+        try
+        {
+            return new Trainer(student, teacher, distiller, options);
+        }
+        catch (ArgumentException e) when (e.Message.StartsWith("the warm-up", StringComparison.Ordinal))
+        {
+            throw new ConfigException($"train: {e.Message} ({config.Train.Epochs} epochs of {options.IterationsPerEpoch} iterations)", e);
         }
     }
 
