@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Distill.Algorithms;
 using Distill.Methods;
 
 namespace Distill.Benchmarks;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Distill.Configs;
 using Distill.Methods;
+using Distill.Parity;
 using Distill.Torch;
 
 namespace Distill.Cli;

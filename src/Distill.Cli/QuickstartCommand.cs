@@ -6,6 +6,7 @@ using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Checkpoints;
 using Distill.NN.Data;
+using Distill.Parity;
 using Distill.Torch;
 using Spectre.Console;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Distill.Methods;
 using Distill.NN.Checkpoints;
+using Distill.Parity;
 using Distill.Testing;
 using Distill.Torch;
 using Xunit;

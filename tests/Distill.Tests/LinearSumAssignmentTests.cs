@@ -1,3 +1,4 @@
+using Distill.Algorithms;
 using Distill.Methods;
 using Distill.Testing;
 using Xunit;

@@ -1,4 +1,5 @@
 using Distill.Methods;
+using Distill.Parity;
 using Distill.Torch;
 using Xunit;
 

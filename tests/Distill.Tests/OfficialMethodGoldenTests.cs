@@ -1,6 +1,7 @@
 using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Checkpoints;
+using Distill.Parity;
 using Distill.Testing;
 using Distill.Torch;
 using Xunit;

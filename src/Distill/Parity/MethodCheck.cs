@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text;
 using Distill.Configs;
+using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Checkpoints;
 using Distill.Tasks;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
 
-namespace Distill.Methods;
+namespace Distill.Parity;
 
 /// <summary>
 /// The parity harness behind `distill check`: runs one method on tensors from a safetensors file and writes

@@ -1,4 +1,4 @@
-namespace Distill.Methods;
+namespace Distill.Algorithms;
 
 /// <summary>
 /// The linear sum assignment (minimum-cost matching of rows to columns, scipy's linear_sum_assignment):

@@ -1,3 +1,4 @@
+using Distill.Algorithms;
 using Distill.NN;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
