@@ -46,7 +46,7 @@ public sealed class ModelTaps : IFeatureMaps, IDisposable
                 {
                     var where = path == name ? $"tap '{name}'" : $"tap '{name}' (module {path})";
                     throw new InvalidOperationException(
-                        $"{where} arrived as {Tensor.FormatShape(shape)} but the method was built for {Tensor.FormatShape(expected)} ({_origin}): "
+                        $"{where} arrived as {Tensor.FormatShape(shape)} but the method was built for [B, {string.Join(", ", expected.Skip(1))}] ({_origin}): "
                         + "the training images must have the size the models were dry-run on");
                 }
             }
