@@ -39,6 +39,17 @@ public sealed class ModulePathTapTests
         Assert.NotNull(grad);
     }
 
+    [Theory]
+    [MemberData(nameof(ModelTapTests.AllModels), MemberType = typeof(ModelTapTests))]
+    public void EveryModel_PublishedTapNames_ShadowNoModulePathOfAnotherModule(string name)
+    {
+        // A published name wins over a module path of the same spelling; in the zoo the two never disagree.
+        using var scope = DisposeScope.Enter();
+        using var model = ModelRegistry.Create(name);
+        var paths = model.ModulePaths.ToHashSet(StringComparer.Ordinal);
+        Assert.All(model.Taps.Where(t => paths.Contains(t.Name)), t => Assert.Equal(t.Name, t.ModulePath));
+    }
+
     [Fact]
     public void UnknownTapName_OneErrorListsThePublishedTapsAndTheClosestModulePaths()
     {
