@@ -33,10 +33,11 @@ internal static class ModelCommands
 
     public static Command Inspect()
     {
-        var command = new Command("inspect", "Show a model's feature taps with their shapes, its BN-before-ReLU modules and its size.");
+        var command = new Command("inspect", "Show a model's feature taps with their shapes, its heads, its BN-before-ReLU modules and its size.");
         var name = new Argument<string>("model") { Description = "A name from `distill models`." };
         var input = new Option<string>("--input") { Description = "Input size as CxHxW.", DefaultValueFactory = _ => "3x32x32" };
         var classes = new Option<int>("--classes") { Description = "Classifier outputs.", DefaultValueFactory = _ => 100 };
+        var modules = new Option<bool>("--modules") { Description = "Also list every module path a method can tap (tap: or stages: of a recipe), with its output shape." };
         input.Validators.Add(r =>
         {
             var text = r.GetValueOrDefault<string>();
@@ -48,6 +49,7 @@ internal static class ModelCommands
         command.Arguments.Add(name);
         command.Options.Add(input);
         command.Options.Add(classes);
+        command.Options.Add(modules);
         CliChecks.AtLeast(classes, 1);
         command.SetAction(result =>
         {
@@ -55,6 +57,7 @@ internal static class ModelCommands
             var (c, h, w) = size;
             using var scope = DisposeScope.Enter();
             var model = ModelRegistry.Create(CliChecks.Model("model", result.GetValue(name)!), new ModelOptions(result.GetValue(classes), c));
+            var console = ConsoleFor(result.InvocationConfiguration.Output);
             using (model)
             {
                 var shapes = model.DryRun(c, h, w);
@@ -64,15 +67,33 @@ internal static class ModelCommands
                     table.AddRow(Markup.Escape(tap.Name), Markup.Escape(tap.ModulePath), Markup.Escape(Tensor.FormatShape(shapes.Single(s => s.Tap == tap.Name).Shape)));
                 }
 
-                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(result.GetValue(name)!)}[/] on {c}x{h}x{w}: {model.ParameterCount().ToString("N0", CultureInfo.InvariantCulture)} parameters");
-                AnsiConsole.Write(table);
-                AnsiConsole.MarkupLine($"BN before ReLU: {Markup.Escape(string.Join(", ", model.BnBeforeRelu))}");
+                console.MarkupLine($"[bold]{Markup.Escape(result.GetValue(name)!)}[/] on {c}x{h}x{w}: {model.ParameterCount().ToString("N0", CultureInfo.InvariantCulture)} parameters");
+                console.Write(table);
+                console.MarkupLine($"Heads: {Markup.Escape(string.Join(", ", model.Heads.Select(h => $"{h.Name} ({h.ModulePath})")))}");
+                console.MarkupLine($"BN before ReLU: {Markup.Escape(string.Join(", ", model.BnBeforeRelu))}");
+                if (result.GetValue(modules))
+                {
+                    var recorded = model.DryRunModuleShapes().ToDictionary(m => m.Path, m => m.Shape, StringComparer.Ordinal);
+                    var paths = new Table().AddColumns("module path", "type", "shape");
+                    foreach (var (path, module) in model.NamedModules().Where(m => m.Path.Length > 0))
+                    {
+                        paths.AddRow(Markup.Escape(path), Markup.Escape(module.GetType().Name), recorded.TryGetValue(path, out var shape) ? Markup.Escape(Tensor.FormatShape(shape)) : "-");
+                    }
+
+                    console.Write(paths);
+                }
             }
 
             return 0;
         });
         return command;
     }
+
+    // The process's console as it is; any other writer (tests) gets plain text.
+    private static IAnsiConsole ConsoleFor(TextWriter output) =>
+        ReferenceEquals(output, Console.Out)
+            ? AnsiConsole.Console
+            : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
 
     private static bool TryParseInput(string? text, out (int C, int H, int W) size)
     {

@@ -16,6 +16,10 @@ public sealed class MethodContext
     private readonly IReadOnlyDictionary<string, long[]>? _teacher;
     private readonly IReadOnlyList<(double[] Weight, double[] Bias)> _teacherBatchNorms;
 
+    // Output shapes of every submodule by module path, when built from models: taps by raw module path.
+    private IReadOnlyDictionary<string, long[]>? _studentModules;
+    private IReadOnlyDictionary<string, long[]>? _teacherModules;
+
     /// <summary>A context from tap shapes (and, optionally, the teacher's BN weights and biases by stage).</summary>
     public MethodContext(IReadOnlyDictionary<string, long[]> studentTaps, IReadOnlyDictionary<string, long[]>? teacherTaps,
         IReadOnlyList<(double[] Weight, double[] Bias)>? teacherBatchNorms = null)
@@ -41,14 +45,14 @@ public sealed class MethodContext
     /// <summary>The teacher's stage taps in order.</summary>
     public IReadOnlyList<string> TeacherStages => _teacher is null ? [] : Stages(_teacher);
 
-    /// <summary>The shape of a student tap.</summary>
+    /// <summary>The shape of a student tap (a published name, or a module path when built from models).</summary>
     /// <exception cref="KeyNotFoundException">The tap is unknown; the message lists the known ones.</exception>
-    public long[] StudentShape(string tap) => Lookup(_student, "student", tap);
+    public long[] StudentShape(string tap) => Lookup(_student, _studentModules, "student", tap);
 
-    /// <summary>The shape of a teacher tap.</summary>
+    /// <summary>The shape of a teacher tap (a published name, or a module path when built from models).</summary>
     /// <exception cref="KeyNotFoundException">No teacher, or the tap is unknown.</exception>
     public long[] TeacherShape(string tap) =>
-        _teacher is null ? throw new KeyNotFoundException($"no teacher: the tap '{tap}' has no shape") : Lookup(_teacher, "teacher", tap);
+        _teacher is null ? throw new KeyNotFoundException($"no teacher: the tap '{tap}' has no shape") : Lookup(_teacher, _teacherModules, "teacher", tap);
 
     /// <summary>The teacher's BN-before-ReLU (γ, β) of stage <paramref name="stage"/> (0-based).</summary>
     /// <exception cref="KeyNotFoundException">The stage's BN is unknown.</exception>
@@ -69,7 +73,7 @@ public sealed class MethodContext
         var studentTaps = Shapes(student, options);
         if (teacher is null)
         {
-            return new MethodContext(studentTaps, null) { DatasetLabels = datasetLabels };
+            return new MethodContext(studentTaps, null) { DatasetLabels = datasetLabels, _studentModules = Modules(student) };
         }
 
         var norms = new List<(double[], double[])>();
@@ -84,19 +88,23 @@ public sealed class MethodContext
             }
         }
 
-        return new MethodContext(studentTaps, Shapes(teacher, options), norms) { DatasetLabels = datasetLabels };
+        return new MethodContext(studentTaps, Shapes(teacher, options), norms) { DatasetLabels = datasetLabels, _studentModules = Modules(student), _teacherModules = Modules(teacher) };
     }
 
     private static Dictionary<string, long[]> Shapes(ClassificationModel model, ModelOptions options) =>
         model.DryRun(options.InChannels, options.ImageSize, options.ImageSize).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal);
+
+    private static Dictionary<string, long[]> Modules(ClassificationModel model) =>
+        model.DryRunModuleShapes().ToDictionary(t => t.Path, t => t.Shape, StringComparer.Ordinal);
 
     // A stage is known from any of its taps ("stage2" or "stage2.preact": a check input may give only the pre-ReLU maps).
     private static string[] Stages(IReadOnlyDictionary<string, long[]> taps) =>
         taps.Keys.Select(k => k.Split('.')[0]).Where(k => k.StartsWith("stage", StringComparison.Ordinal)).Distinct()
             .OrderBy(k => int.TryParse(k.AsSpan(5), out var n) ? n : int.MaxValue).ToArray();
 
-    private static long[] Lookup(IReadOnlyDictionary<string, long[]> taps, string side, string tap) =>
-        taps.TryGetValue(tap, out var shape)
-            ? shape
-            : throw new KeyNotFoundException($"the {side} has no tap '{tap}' (taps: {string.Join(", ", taps.Keys)})");
+    private static long[] Lookup(IReadOnlyDictionary<string, long[]> taps, IReadOnlyDictionary<string, long[]>? modules, string side, string tap) =>
+        taps.TryGetValue(tap, out var shape) ? shape
+        : modules is null ? throw new KeyNotFoundException($"the {side} has no tap '{tap}' (taps: {string.Join(", ", taps.Keys)})")
+        : modules.TryGetValue(tap, out shape) ? shape
+        : throw new KeyNotFoundException(TapNames.Unknown($"the {side}", tap, taps.Keys, modules.Keys));
 }

@@ -9,7 +9,7 @@ namespace Distill.Models;
 /// patch-embedding convolution, a class token, learned position embeddings, pre-norm encoder blocks
 /// (GELU MLP), a final LayerNorm on the class token and a linear head. Taps: stem = the patch grid
 /// [B, D, H/p, W/p]; stage1..4 = the token sequence after evenly spaced blocks; pooled = the normalised
-/// class token. It has no batch norm, so <see cref="ClassificationModel.BnBeforeRelu"/> is empty.
+/// class token. It has no batch norm, so <see cref="TappedModel{TOutput}.BnBeforeRelu"/> is empty.
 /// </summary>
 public sealed class VisionTransformer : ClassificationModel
 {
