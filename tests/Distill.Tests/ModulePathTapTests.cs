@@ -2,6 +2,7 @@ using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Data;
+using Distill.Parity;
 using Distill.Torch;
 using Xunit;
 
