@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -223,8 +222,7 @@ internal static class Program
         var root = Directory.CreateTempSubdirectory("distill-gpucheck-").FullName;
         try
         {
-            WriteIdx(root, "train", 128);
-            WriteIdx(root, "t10k", 64);
+            TinyIdx.Write(root, train: 128, test: 64, gzip: false);
             string Recipe(string output, string method, string? teacher) => $"""
                 data:
                   dataset: idx
@@ -379,32 +377,5 @@ internal static class Program
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    /// <summary>Raw IDX files of 12x12 images whose bright columns encode the label (learnable in a few steps).</summary>
-    private static void WriteIdx(string root, string prefix, int count)
-    {
-        const int Size = 12;
-        var random = new Random(prefix.Length);
-        var labels = Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray();
-        var pixels = new byte[count * Size * Size];
-        for (var i = 0; i < count; i++)
-        {
-            for (var p = 0; p < Size * Size; p++)
-            {
-                pixels[(i * Size * Size) + p] = (byte)(((p % Size) < labels[i] + 1 ? 180 : 20) + random.Next(0, 50));
-            }
-        }
-
-        var header = new byte[16];
-        BinaryPrimitives.WriteInt32BigEndian(header, 0x0803);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), count);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), Size);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(12), Size);
-        var labelHeader = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader, 0x0801);
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader.AsSpan(4), count);
-        File.WriteAllBytes(Path.Combine(root, $"{prefix}-images-idx3-ubyte"), [.. header, .. pixels]);
-        File.WriteAllBytes(Path.Combine(root, $"{prefix}-labels-idx1-ubyte"), [.. labelHeader, .. labels]);
     }
 }
