@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Distill.Benchmarks;
 using Distill.Configs;
 using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Checkpoints;
-using Distill.NN.Optim;
 using Distill.Testing;
 using Distill.Torch;
 using Distill.Torch.Tests;
@@ -321,46 +321,27 @@ internal static class Program
     /// <summary>The KD step of benchmarks/Distill.Benchmarks/EndToEnd.cs on the device: images/s after a warm-up, synchronised.</summary>
     private static object Bench(Device device, int steps)
     {
-        TorchRuntime.ManualSeed(0);
-        using var teacher = ModelRegistry.Create("resnet32x4");
-        using var student = ModelRegistry.Create("resnet8x4");
-        teacher.To(device);
-        student.To(device);
-        teacher.Eval();
-        teacher.Freeze();
-        using var optimizer = new Sgd(student.Parameters(), 0.05, momentum: 0.9, weightDecay: 5e-4);
-        using var x = Tensor.Randn([64, 3, 32, 32]).To(device).DetachFromScope();
-        using var y = Tensor.RandInt(0, 100, [64]).To(device).DetachFromScope();
-        using var kd = new KnowledgeDistillation();
-        void KdStep()
+        using var step = new KdStep(device);
+        void Timed()
         {
             using var scope = DisposeScope.Enter();
-            Tensor t;
-            using (Autograd.NoGrad())
-            {
-                t = teacher.Forward(x);
-            }
-
-            var s = student.Forward(x);
-            optimizer.ZeroGrad();
-            kd.ComputeLoss(new DistillationInputs(s, t, y, y, null, null, 1)).Total().Backward();
-            optimizer.Step();
+            step.Kd();
         }
 
         for (var i = 0; i < 5; i++)
         {
-            KdStep();
+            Timed();
         }
 
         Synchronize(device);
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < steps; i++)
         {
-            KdStep();
+            Timed();
         }
 
         Synchronize(device);
-        var rate = steps * 64 / clock.Elapsed.TotalSeconds;
+        var rate = steps * KdStep.Batch / clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench: Distill KD step resnet32x4 -> resnet8x4, batch 64, {steps} steps on {device}: {rate:F1} images/s"));
         return new { kd_images_per_second = rate, steps, batch = 64 };
     }
