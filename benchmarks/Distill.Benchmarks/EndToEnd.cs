@@ -51,8 +51,8 @@ internal static class EndToEnd
 
     private static (double Kd, double Ce, double PeakRssMib) RunPython(int steps, int threads)
     {
-        using var json = PythonScript.Run("kd_step_bench.py", steps.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture));
+        using var json = PythonScript.Run("kd_step_bench.py", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--ce");
         var r = json.RootElement;
-        return (r.GetProperty("kd").GetDouble(), r.GetProperty("ce").GetDouble(), r.GetProperty("peak_rss_mib").GetDouble());
+        return (r.GetProperty("kd_images_per_second").GetDouble(), r.GetProperty("ce_images_per_second").GetDouble(), r.GetProperty("peak_rss_mib").GetDouble());
     }
 }
