@@ -35,6 +35,13 @@ public static class TinyIdx
     }
 
     /// <summary>
+    /// The start of a recipe that trains resnet8 on the IDX data set under <paramref name="root"/> in batches of 16
+    /// (its data and student sections), followed by <paramref name="rest"/>: the other sections, as YAML.
+    /// </summary>
+    public static string Recipe(string root, string rest) =>
+        $"data:\n  dataset: idx\n  root: {root}\n  batch_size: 16\nstudent:\n  model: resnet8\n{rest}";
+
+    /// <summary>
     /// Writes one IDX pair: <paramref name="imagesPath"/> (magic 0x0803, count, <paramref name="height"/>,
     /// <paramref name="width"/>, then <paramref name="pixels"/>) and <paramref name="labelsPath"/> (magic 0x0801,
     /// count, then <paramref name="labels"/>), the count being the number of labels; gzip-compressed when
