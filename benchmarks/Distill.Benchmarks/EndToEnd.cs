@@ -1,16 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
-using Distill.Methods;
-using Distill.Models;
-using Distill.NN.Optim;
 using Distill.Torch;
-using F = Distill.Torch.Functional;
 
 namespace Distill.Benchmarks;
 
 /// <summary>
-/// One KD training step (resnet32x4 teacher, eval + no-grad, -> resnet8x4 student, batch 64 of random
-/// 3x32x32) and one plain CE step of the student, beside the same steps in PyTorch 1.13 (kd_step_bench.py,
+/// One KD training step (<see cref="KdStep"/>: resnet32x4 teacher, eval + no-grad, -> resnet8x4 student, batch 64
+/// of random 3x32x32) and one plain CE step of the student, beside the same steps in PyTorch 1.13 (kd_step_bench.py,
 /// its own process): images/s, the ratio, and each process's peak RSS.
 /// </summary>
 internal static class EndToEnd
@@ -21,35 +17,9 @@ internal static class EndToEnd
         TorchRuntime.Threads = threads;
         Console.WriteLine($"end-to-end: {steps} steps per measurement, batch 64, {threads} torch threads on both sides");
         var python = RunPython(steps, threads);
-        TorchRuntime.ManualSeed(0);
-        using var teacher = ModelRegistry.Create("resnet32x4");
-        using var student = ModelRegistry.Create("resnet8x4");
-        teacher.Eval();
-        teacher.Freeze();
-        using var optimizer = new Sgd(student.Parameters(), 0.05, momentum: 0.9, weightDecay: 5e-4);
-        using var x = Tensor.Randn([64, 3, 32, 32]);
-        using var y = Tensor.RandInt(0, 100, [64]);
-        var kd = new KnowledgeDistillation();
-        var kdRate = ImagesPerSecond(steps, () =>
-        {
-            Tensor t;
-            using (Autograd.NoGrad())
-            {
-                t = teacher.Forward(x);
-            }
-
-            var s = student.Forward(x);
-            optimizer.ZeroGrad();
-            kd.ComputeLoss(new DistillationInputs(s, t, y, y, null, null, 1)).Total().Backward();
-            optimizer.Step();
-        });
-        var ceRate = ImagesPerSecond(steps, () =>
-        {
-            var s = student.Forward(x);
-            optimizer.ZeroGrad();
-            F.CrossEntropy(s, y).Backward();
-            optimizer.Step();
-        });
+        using var step = new KdStep(Device.Cpu);
+        var kdRate = ImagesPerSecond(steps, step.Kd);
+        var ceRate = ImagesPerSecond(steps, step.Ce);
         using var self = Process.GetCurrentProcess();
         var rss = self.PeakWorkingSet64 / (1024.0 * 1024);
         Console.WriteLine($"{"step",-28} {"Distill img/s",14} {"PyTorch img/s",14} {"Distill/PyTorch",16}");
@@ -81,8 +51,8 @@ internal static class EndToEnd
 
     private static (double Kd, double Ce, double PeakRssMib) RunPython(int steps, int threads)
     {
-        using var json = PythonScript.Run("kd_step_bench.py", steps.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture));
+        using var json = PythonScript.Run("kd_step_bench.py", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--ce");
         var r = json.RootElement;
-        return (r.GetProperty("kd").GetDouble(), r.GetProperty("ce").GetDouble(), r.GetProperty("peak_rss_mib").GetDouble());
+        return (r.GetProperty("kd_images_per_second").GetDouble(), r.GetProperty("ce_images_per_second").GetDouble(), r.GetProperty("peak_rss_mib").GetDouble());
     }
 }

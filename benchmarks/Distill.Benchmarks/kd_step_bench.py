@@ -1,9 +1,13 @@
 #!/usr/bin/python3
-"""The PyTorch side of the end-to-end benchmark: KD steps (resnet32x4 teacher -> resnet8x4 student) and plain
-CE steps of the student, batch 64 of random 3x32x32 data, SGD as the CIFAR recipe. Prints JSON.
+"""PyTorch eager beside Distill's KdStep (benchmarks/Distill.Benchmarks/KdStep.cs): KD steps (resnet32x4 teacher in
+eval + no-grad -> resnet8x4 student, KD T=4 weight 0.9 + CE 0.1) and, with --ce, plain CE steps of the student;
+batch 64 of random 3x32x32, SGD lr 0.05 momentum 0.9 wd 5e-4. WARMUP untimed steps, then STEPS timed steps between
+two synchronisations (on CUDA). Prints JSON. The end-to-end benchmark (EndToEnd.cs) runs it on the CPU with
+--threads and --ce; eng/gpu/run.sh on the device with --device and --warmup 5.
 
-Usage: kd_step_bench.py STEPS THREADS
+Usage: kd_step_bench.py STEPS [--device DEVICE] [--threads N] [--warmup N] [--ce]
 """
+import argparse
 import json
 import os
 import resource
@@ -13,17 +17,29 @@ import time
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from models import RefResNet  # noqa: E402  (eng/golden/models.py, copied beside this script)
+here = os.path.dirname(os.path.abspath(__file__))
+# models.py is copied beside this script in the benchmark's output; in the repository it is eng/golden/models.py.
+sys.path[:0] = [here, os.path.join(here, "..", "..", "eng", "golden")]
+from models import RefResNet  # noqa: E402  (eng/golden/models.py: the reference networks of the model goldens)
 
-steps, threads = int(sys.argv[1]), int(sys.argv[2])
-torch.set_num_threads(threads)
+parser = argparse.ArgumentParser()
+parser.add_argument("steps", type=int)
+parser.add_argument("--device", default="cpu")
+parser.add_argument("--threads", type=int)
+parser.add_argument("--warmup", type=int, default=1)
+parser.add_argument("--ce", action="store_true", help="also time plain CE steps of the student")
+args = parser.parse_args()
+device = torch.device(args.device)
+if args.threads:
+    torch.set_num_threads(args.threads)
 torch.manual_seed(0)
-teacher = RefResNet("cifar", [32, 64, 128, 256], [5, 5, 5], False, 100).eval()
-student = RefResNet("cifar", [32, 64, 128, 256], [1, 1, 1], False, 100)
+teacher = RefResNet("cifar", [32, 64, 128, 256], [5, 5, 5], False, 100).to(device).eval()
+for p in teacher.parameters():
+    p.requires_grad_(False)
+student = RefResNet("cifar", [32, 64, 128, 256], [1, 1, 1], False, 100).to(device)
 opt = torch.optim.SGD(student.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-x = torch.randn(64, 3, 32, 32)
-y = torch.randint(0, 100, (64,))
+x = torch.randn(64, 3, 32, 32).to(device)
+y = torch.randint(0, 100, (64,)).to(device)
 
 
 def kd_step():
@@ -45,14 +61,27 @@ def ce_step():
     opt.step()
 
 
+def synchronize():
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def images_per_second(step):
-    step()  # warm-up
-    start = time.perf_counter()
-    for _ in range(steps):
+    for _ in range(args.warmup):
         step()
-    return steps * 64 / (time.perf_counter() - start)
+    synchronize()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    synchronize()
+    return args.steps * 64 / (time.perf_counter() - start)
 
 
-result = {"kd": images_per_second(kd_step), "ce": images_per_second(ce_step),
-          "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+result = {"kd_images_per_second": images_per_second(kd_step)}
+if args.ce:
+    result["ce_images_per_second"] = images_per_second(ce_step)
+result.update({"steps": args.steps, "batch": 64, "torch": torch.__version__, "device": str(device),
+               "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
+               "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+               "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 print(json.dumps(result))

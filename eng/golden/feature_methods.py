@@ -11,7 +11,6 @@ papers' networks: odd channel counts, spatial and channel mismatches, K = 10 and
 
 Run: /usr/bin/python3 eng/golden/feature_methods.py   (writes tests/Fixtures/feature_methods.json)
 """
-import json
 import math
 import os
 import sys
@@ -20,17 +19,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import GradientScale, enc, write_fixture  # noqa: E402
+from golden_common import GradientScale, f32, method_case, method_reference, rand, write_fixture  # noqa: E402
 
-
-
-def f32(t):
-    """Rounds to float32 and back: the inputs the C# side sees, the values the reference computes with."""
-    return t.to(torch.float32).to(torch.float64)
-
-
-def rand(*shape, scale=1.0):
-    return f32(torch.randn(*shape, dtype=torch.float64) * scale)
 
 
 def ctkd_lambda(epoch, decay=10, lmin=-1.0, lmax=0.0):
@@ -637,21 +627,6 @@ def is_buffer(name):
     return name.endswith("_memory")
 
 
-def reference(fn, inputs, epoch, kw, dtype):
-    p = {k: (v.to(dtype).clone().requires_grad_((k.startswith("student.") or k.startswith("method.")) and not is_buffer(k)) if v.is_floating_point() else v)
-         for k, v in inputs.items()}
-    terms = fn(p, epoch, **kw)
-    total = sum(terms.values())
-    total.backward()
-    expected = {f"loss.{k}": v.detach().reshape(()) for k, v in terms.items()}
-    expected["loss.total"] = total.detach().reshape(())
-    for k, v in p.items():
-        # An input the loss never reads (student.pooled only sizes OFA's projectors) has no gradient to compare.
-        if (k.startswith("student.") or k.startswith("method.")) and v.is_floating_point() and not is_buffer(k) and v.grad is not None:
-            expected["grad." + k] = v.grad
-    return {k: enc(v) for k, v in expected.items()}
-
-
 # The gradient that reaches a learned temperature is a sum of terms that nearly cancel, so float32 rounding
 # moves it by ~1e-4 relative: for these cases the fixture also holds the same reference run in float32
 # (the arithmetic libtorch does), matched tightly, while the float64 values are matched to 1e-3.
@@ -661,15 +636,10 @@ ILL_CONDITIONED = ("ctkd_",)
 def main():
     fixture = {}
     for name, method, options, epoch, inputs, fn, kw in build_cases():
-        fixture[name] = {
-            "method": method,
-            "epoch": epoch,
-            "options": [k + "=" + json.dumps(v).replace(" ", "").replace('"', "") for k, v in options.items()],
-            "inputs": {k: enc(v.to(torch.float32) if v.is_floating_point() else v) for k, v in inputs.items()},
-            "expected": reference(fn, inputs, epoch, kw, torch.float64),
-        }
+        fixture[name] = method_case(method, options, epoch, inputs)
+        fixture[name]["expected"] = method_reference(fn, inputs, epoch, kw, torch.float64, is_buffer)
         if name.startswith(ILL_CONDITIONED):
-            fixture[name]["expected_float32"] = reference(fn, inputs, epoch, kw, torch.float32)
+            fixture[name]["expected_float32"] = method_reference(fn, inputs, epoch, kw, torch.float32, is_buffer)
     write_fixture("feature_methods.json", fixture)
 
 

@@ -27,7 +27,6 @@ int(1e5 * cost) it hands its solver (solved here exhaustively: the problems are 
 Run: /usr/bin/python3 eng/golden/official_methods.py   (writes tests/Fixtures/official_methods.json)
 """
 import itertools
-import json
 import math
 import os
 import sys
@@ -36,16 +35,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import enc, write_fixture  # noqa: E402
-
-
-def f32(t):
-    """Rounds to float32 and back: what the C# side is given, and what the reference computes from."""
-    return t.to(torch.float32).to(torch.float64)
-
-
-def rand(*shape, scale=1.0, shift=0.0):
-    return f32(torch.randn(*shape, dtype=torch.float64) * scale + shift)
+from golden_common import enc, f32, method_case, method_reference, rand, write_fixture  # noqa: E402
 
 
 def normal_cdf(x):
@@ -619,29 +609,11 @@ def matching_steps():
     return out
 
 
-def reference(fn, inputs, epoch, kw):
-    p = {k: (v.clone().requires_grad_(k.startswith("student.") or k.startswith("method.")) if v.is_floating_point() else v) for k, v in inputs.items()}
-    terms = fn(p, epoch, **kw)
-    total = sum(terms.values())
-    total.backward()
-    expected = {f"loss.{k}": v.detach().reshape(()) for k, v in terms.items()}
-    expected["loss.total"] = total.detach().reshape(())
-    for k, v in p.items():
-        if (k.startswith("student.") or k.startswith("method.")) and v.is_floating_point() and v.grad is not None:
-            expected["grad." + k] = v.grad
-    return {k: enc(v) for k, v in expected.items()}
-
-
 def main():
     methods = {}
     for name, method, options, epoch, inputs, fn, kw in build_cases():
-        methods[name] = {
-            "method": method,
-            "epoch": epoch,
-            "options": [k + "=" + json.dumps(v).replace(" ", "").replace('"', "") for k, v in options.items()],
-            "inputs": {k: enc(v.to(torch.float32) if v.is_floating_point() else v) for k, v in inputs.items()},
-            "expected": reference(fn, inputs, epoch, kw),
-        }
+        methods[name] = method_case(method, options, epoch, inputs)
+        methods[name]["expected"] = method_reference(fn, inputs, epoch, kw)
     write_fixture("official_methods.json", {"methods": methods, "matching_steps": matching_steps()})
 
 

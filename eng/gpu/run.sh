@@ -3,7 +3,7 @@
 #   bash eng/gpu/run.sh            with .gpu/ (made by eng/gpu/prepare.sh) carried along
 # 1. builds the shim with CMake against python3's torch (its CMake config; a plain g++ build if CMake fails),
 # 2. runs .gpu/distill-gpucheck on the device: op goldens, a method golden, a resume round trip, the KD step benchmark,
-# 3. runs the same KD step in PyTorch eager on the same device (eng/gpu/kd_step_bench.py),
+# 3. runs the same KD step in PyTorch eager on the same device (benchmarks/Distill.Benchmarks/kd_step_bench.py),
 # 4. writes $OUT/results.json and $OUT/results.md (and run.log) with Distill's images/s, PyTorch's and the ratio.
 # DISTILL_GPU_DEVICE=cpu runs the same checks on the CPU (how it is tested on a machine without a GPU);
 # DISTILL_GPU_STEPS sets the timed steps (50); PYTHON the interpreter (python3); DISTILL_GPU_NO_CMAKE=1 builds with g++.
@@ -72,7 +72,7 @@ app=.gpu/distill-gpucheck
 check=$?
 
 echo "== PyTorch eager KD step on $DEVICE"
-"$PY" eng/gpu/kd_step_bench.py "$DEVICE" "$STEPS" > "$OUT/pytorch.json"
+"$PY" benchmarks/Distill.Benchmarks/kd_step_bench.py "$STEPS" --device "$DEVICE" --warmup 5 > "$OUT/pytorch.json"
 bench=$?
 cat "$OUT/pytorch.json"
 

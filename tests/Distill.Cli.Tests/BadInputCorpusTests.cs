@@ -161,19 +161,13 @@ public sealed class BadInputCorpusTests : IClassFixture<BadInputCorpusTests.Fold
         public Folder()
         {
             TinyIdx.Write(Root, 48, 16);
-            var recipe = $"""
-                data:
-                  dataset: idx
-                  root: {Root}
-                  batch_size: 16
-                student:
-                  model: resnet8
+            var recipe = TinyIdx.Recipe(Root, $"""
                 train:
                   epochs: 1
                   lr: 0.05
                   schedule: cosine
                 output: {Path.Combine(Root, "run")}
-                """;
+                """);
             File.WriteAllText(Path.Combine(Root, "ok.yaml"), recipe);
             File.WriteAllText(Path.Combine(Root, "lr-infinity.yaml"), recipe.Replace("lr: 0.05", "lr: Infinity", StringComparison.Ordinal));
             File.WriteAllText(Path.Combine(Root, "unknown-key.yaml"), recipe.Replace("lr: 0.05", "learning_rate: 0.05", StringComparison.Ordinal));

@@ -1,6 +1,5 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using Distill.NN.Data;
+using Distill.Testing;
 using Xunit;
 
 namespace Distill.NN.Tests;
@@ -110,27 +109,9 @@ public sealed class DataFormatTests : IDisposable
 
     private (string Images, string Labels) WriteIdx(int count, int h, int w, bool gzip)
     {
-        var header = new byte[16];
-        BinaryPrimitives.WriteInt32BigEndian(header, 0x0803);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), count);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), h);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(12), w);
-        var pixels = Enumerable.Range(0, count * h * w).Select(i => (byte)i).ToArray();
-        var labelHeader = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader, 0x0801);
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader.AsSpan(4), count);
-        var labels = Enumerable.Range(0, count).Select(i => (byte)i).ToArray();
         var imagesPath = Path.Combine(_directory, "images" + (gzip ? ".gz" : string.Empty));
         var labelsPath = Path.Combine(_directory, "labels" + (gzip ? ".gz" : string.Empty));
-        Write(imagesPath, [.. header, .. pixels], gzip);
-        Write(labelsPath, [.. labelHeader, .. labels], gzip);
+        TinyIdx.WritePair(imagesPath, labelsPath, [.. Enumerable.Range(0, count * h * w).Select(i => (byte)i)], [.. Enumerable.Range(0, count).Select(i => (byte)i)], h, w, gzip);
         return (imagesPath, labelsPath);
-    }
-
-    private static void Write(string path, byte[] bytes, bool gzip)
-    {
-        using var file = File.Create(path);
-        using var stream = gzip ? (Stream)new GZipStream(file, CompressionLevel.Fastest) : file;
-        stream.Write(bytes);
     }
 }

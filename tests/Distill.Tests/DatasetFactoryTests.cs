@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
 using System.Text.RegularExpressions;
 using Distill.Configs;
 using Distill.Engine;
 using Distill.NN.Data;
+using Distill.Testing;
 using Distill.Torch;
 using Xunit;
 
@@ -176,22 +176,15 @@ public sealed class DatasetFactoryTests : IDisposable
 
     private void WriteIdx(string prefix, int count, int height, int width, Func<int, int, byte>? pixel = null)
     {
-        var header = new byte[16];
-        BinaryPrimitives.WriteInt32BigEndian(header, 0x0803);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), count);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), height);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(12), width);
         var pixels = new byte[count * height * width];
         for (var i = 0; i < pixels.Length; i++)
         {
             pixels[i] = pixel?.Invoke(i / width % height, i % width) ?? (byte)(i * 7);
         }
 
-        var labelHeader = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader, 0x0801);
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader.AsSpan(4), count);
-        File.WriteAllBytes(Path.Combine(_root, $"{prefix}-images-idx3-ubyte"), [.. header, .. pixels]);
-        File.WriteAllBytes(Path.Combine(_root, $"{prefix}-labels-idx1-ubyte"), [.. labelHeader, .. Enumerable.Range(0, count).Select(i => (byte)(i % 10))]);
+        TinyIdx.WritePair(
+            Path.Combine(_root, $"{prefix}-images-idx3-ubyte"), Path.Combine(_root, $"{prefix}-labels-idx1-ubyte"),
+            pixels, [.. Enumerable.Range(0, count).Select(i => (byte)(i % 10))], height, width, gzip: false);
     }
 
     private void WriteFolder(string split, int height, int width, params (string Class, int Images)[] classes)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Distill.Methods;
 using Distill.Models;
 using Distill.Testing;
@@ -17,7 +18,17 @@ public sealed class MatchingStepTests
     [MemberData(nameof(Cases))]
     public void CalibrationPass_GivesScipysAssignment_DenseAndSparse(string name)
     {
-        var golden = Fixture.Root.GetProperty(name);
+        AssertMatchingStep(Fixture.Root.GetProperty(name), name);
+    }
+
+    /// <summary>
+    /// Runs Matching Guided Distillation's calibration pass over a golden's batches with the amp and sm reducers and
+    /// checks the accumulated cost and both assignments; shared with <see cref="OfficialMethodGoldenTests"/>.
+    /// </summary>
+    /// <param name="golden">The case: batches (student, teacher), cost, groups and sparse.</param>
+    /// <param name="name">The case's name, for messages.</param>
+    internal static void AssertMatchingStep(JsonElement golden, string name)
+    {
         foreach (var (reducer, key) in new[] { ("amp", "groups"), ("sm", "sparse") })
         {
             using var scope = DisposeScope.Enter();

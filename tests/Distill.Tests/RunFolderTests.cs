@@ -211,13 +211,7 @@ public sealed class RunFolderTests : IDisposable
 
     private static string MethodOption(object value) => Distill.Methods.MethodOption.Format(value);
 
-    private RunConfig Recipe(string name, string schedule, int epochs) => ConfigLoader.Parse($"""
-        data:
-          dataset: idx
-          root: {_root}
-          batch_size: 16
-        student:
-          model: resnet8
+    private RunConfig Recipe(string name, string schedule, int epochs) => ConfigLoader.Parse(TinyIdx.Recipe(_root, $"""
         train:
           epochs: {epochs}
           lr: 0.05
@@ -225,7 +219,7 @@ public sealed class RunFolderTests : IDisposable
           milestones: [2]
           seed: 3
         output: {Path.Combine(_root, name)}
-        """);
+        """));
 
     private static void AssertSameModel(string expected, string actual)
     {

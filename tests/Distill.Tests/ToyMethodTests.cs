@@ -24,13 +24,7 @@ public sealed class ToyMethodTests : IDisposable
     {
         using var registration = MethodFactory.Register(ToyLogitNorm.Descriptor);
         TinyIdx.Write(_root, 48, 16);
-        var config = ConfigLoader.Parse($"""
-            data:
-              dataset: idx
-              root: {_root}
-              batch_size: 16
-            student:
-              model: resnet8
+        var config = ConfigLoader.Parse(TinyIdx.Recipe(_root, $"""
             method:
               name: toy
               weight: 0.5
@@ -40,7 +34,7 @@ public sealed class ToyMethodTests : IDisposable
               lr: 0.05
               seed: 1
             output: {Path.Combine(_root, "run")}
-            """);
+            """));
 
         var summary = TrainingRun.Execute(config);
 

@@ -18,20 +18,14 @@ public sealed class TrainingRunTests : IDisposable
     public void Run_WritesEveryArtifact_ResumesBitExact_AndFeedsATeacherToKd()
     {
         TinyIdx.Write(_root, 96, 32);
-        var recipe = $"""
-            data:
-              dataset: idx
-              root: {_root}
-              batch_size: 16
-            student:
-              model: resnet8
+        var recipe = TinyIdx.Recipe(_root, $"""
             train:
               epochs: 3
               lr: 0.05
               schedule: cosine
               seed: 3
             output: {Path.Combine(_root, "straight")}
-            """;
+            """);
         var straight = ConfigLoader.Parse(recipe);
         var summary = TrainingRun.Execute(straight);
         Assert.Equal(3, summary.Epochs.Count);
@@ -113,13 +107,7 @@ public sealed class TrainingRunTests : IDisposable
     public void Run_WithAdamWPerIterationPolyWarmupAndClipping_StartsAtTheWarmupRate_AndResumesBitExact()
     {
         TinyIdx.Write(_root, 96, 32);
-        var recipe = $"""
-            data:
-              dataset: idx
-              root: {_root}
-              batch_size: 16
-            student:
-              model: resnet8
+        var recipe = TinyIdx.Recipe(_root, $"""
             train:
               epochs: 3
               lr: 0.002
@@ -133,7 +121,7 @@ public sealed class TrainingRunTests : IDisposable
               grad_clip: 1.0
               seed: 5
             output: {Path.Combine(_root, "straight")}
-            """;
+            """);
         var straight = ConfigLoader.Parse(recipe);
         var summary = TrainingRun.Execute(straight);
 

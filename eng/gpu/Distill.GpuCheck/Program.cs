@@ -1,13 +1,13 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Distill.Benchmarks;
 using Distill.Configs;
 using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Checkpoints;
-using Distill.NN.Optim;
+using Distill.Tasks;
 using Distill.Testing;
 using Distill.Torch;
 using Distill.Torch.Tests;
@@ -174,7 +174,8 @@ internal static class Program
                 using var distiller = methods[method]();
                 distiller.To(device);
                 var epoch = method.EndsWith("epoch5", StringComparison.Ordinal) ? 5 : 20;
-                var terms = distiller.ComputeLoss(new DistillationInputs(student, teacher, labels, labels, null, null, epoch));
+                // The fixture's terms include the task's weighted "ce", which the trainer adds beside the method's own.
+                var terms = ClassificationTask.StepLoss(distiller, new DistillationInputs(student, teacher, labels, labels, null, null, epoch));
                 foreach (var e in c.Value.GetProperty("terms").EnumerateObject())
                 {
                     var actual = terms[e.Name].Item<double>();
@@ -223,8 +224,7 @@ internal static class Program
         var root = Directory.CreateTempSubdirectory("distill-gpucheck-").FullName;
         try
         {
-            WriteIdx(root, "train", 128);
-            WriteIdx(root, "t10k", 64);
+            TinyIdx.Write(root, train: 128, test: 64, gzip: false);
             string Recipe(string output, string method, string? teacher) => $"""
                 data:
                   dataset: idx
@@ -323,46 +323,27 @@ internal static class Program
     /// <summary>The KD step of benchmarks/Distill.Benchmarks/EndToEnd.cs on the device: images/s after a warm-up, synchronised.</summary>
     private static object Bench(Device device, int steps)
     {
-        TorchRuntime.ManualSeed(0);
-        using var teacher = ModelRegistry.Create("resnet32x4");
-        using var student = ModelRegistry.Create("resnet8x4");
-        teacher.To(device);
-        student.To(device);
-        teacher.Eval();
-        teacher.Freeze();
-        using var optimizer = new Sgd(student.Parameters(), 0.05, momentum: 0.9, weightDecay: 5e-4);
-        using var x = Tensor.Randn([64, 3, 32, 32]).To(device).DetachFromScope();
-        using var y = Tensor.RandInt(0, 100, [64]).To(device).DetachFromScope();
-        using var kd = new KnowledgeDistillation();
-        void KdStep()
+        using var step = new KdStep(device);
+        void Timed()
         {
             using var scope = DisposeScope.Enter();
-            Tensor t;
-            using (Autograd.NoGrad())
-            {
-                t = teacher.Forward(x);
-            }
-
-            var s = student.Forward(x);
-            optimizer.ZeroGrad();
-            kd.ComputeLoss(new DistillationInputs(s, t, y, y, null, null, 1)).Total().Backward();
-            optimizer.Step();
+            step.Kd();
         }
 
         for (var i = 0; i < 5; i++)
         {
-            KdStep();
+            Timed();
         }
 
         Synchronize(device);
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < steps; i++)
         {
-            KdStep();
+            Timed();
         }
 
         Synchronize(device);
-        var rate = steps * 64 / clock.Elapsed.TotalSeconds;
+        var rate = steps * KdStep.Batch / clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench: Distill KD step resnet32x4 -> resnet8x4, batch 64, {steps} steps on {device}: {rate:F1} images/s"));
         return new { kd_images_per_second = rate, steps, batch = 64 };
     }
@@ -379,32 +360,5 @@ internal static class Program
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    /// <summary>Raw IDX files of 12x12 images whose bright columns encode the label (learnable in a few steps).</summary>
-    private static void WriteIdx(string root, string prefix, int count)
-    {
-        const int Size = 12;
-        var random = new Random(prefix.Length);
-        var labels = Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray();
-        var pixels = new byte[count * Size * Size];
-        for (var i = 0; i < count; i++)
-        {
-            for (var p = 0; p < Size * Size; p++)
-            {
-                pixels[(i * Size * Size) + p] = (byte)(((p % Size) < labels[i] + 1 ? 180 : 20) + random.Next(0, 50));
-            }
-        }
-
-        var header = new byte[16];
-        BinaryPrimitives.WriteInt32BigEndian(header, 0x0803);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), count);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), Size);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(12), Size);
-        var labelHeader = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader, 0x0801);
-        BinaryPrimitives.WriteInt32BigEndian(labelHeader.AsSpan(4), count);
-        File.WriteAllBytes(Path.Combine(root, $"{prefix}-images-idx3-ubyte"), [.. header, .. pixels]);
-        File.WriteAllBytes(Path.Combine(root, $"{prefix}-labels-idx1-ubyte"), [.. labelHeader, .. labels]);
     }
 }
