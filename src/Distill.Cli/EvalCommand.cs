@@ -33,7 +33,7 @@ internal static class EvalCommand
             var on = RunDevice.Resolve(r.GetValue(device) ?? "cpu", "--device");
             var loaders = DatasetFactory.Create(new DataConfig { Dataset = r.GetValue(dataset)!, Root = r.GetValue(root), BatchSize = 256, Augment = false }, 0, on);
             using var scope = DisposeScope.Enter();
-            using var net = ModelRegistry.Create(modelName, new ModelOptions(loaders.Classes, loaders.Channels, loaders.ImageSize));
+            using var net = ModelRegistry.Create(modelName, loaders.ModelOptions);
             using var file = SafeTensors.Load(path);
             net.To(on);
             CheckpointMismatch.Load(net, TrainingCheckpoint.ModelState(file), path, "--model", modelName);

@@ -56,7 +56,17 @@ internal static class ModelCommands
             TryParseInput(result.GetValue(input), out var size);
             var (c, h, w) = size;
             using var scope = DisposeScope.Enter();
-            var model = ModelRegistry.Create(CliChecks.Model("model", result.GetValue(name)!), new ModelOptions(result.GetValue(classes), c));
+            var modelName = CliChecks.Model("model", result.GetValue(name)!);
+            ClassificationModel model;
+            try
+            {
+                model = ModelRegistry.Create(modelName, new ModelOptions(result.GetValue(classes), c, h, w));
+            }
+            catch (ArgumentException e)
+            {
+                throw new Distill.Configs.ConfigException($"--input {c}x{h}x{w}: {e.Message}", e);
+            }
+
             var console = ConsoleFor(result.InvocationConfiguration.Output);
             using (model)
             {

@@ -21,6 +21,19 @@ public sealed class InspectCommandTests
         Assert.Contains("[1, 32, 8, 8]", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Inspect_ANonSquareInput_BuildsTheModelForThatSize_AndASizeTheModelCannotTake_IsOneBadInputError()
+    {
+        var (code, output, error) = Run(["inspect", "vit_tiny", "--input", "3x24x40"]);
+        Assert.True(code == 0, error);
+        Assert.Contains("vit_tiny on 3x24x40", output, StringComparison.Ordinal);
+        Assert.Single(output.Split('\n'), l => l.Contains(" stem ", StringComparison.Ordinal) && l.Contains("[1, 192, 6, 10]", StringComparison.Ordinal));
+
+        (code, _, error) = Run(["inspect", "vit_tiny", "--input", "3x30x40"]);
+        Assert.Equal(2, code);
+        Assert.Equal("error: --input 3x30x40: vit_tiny on 3x30x40 inputs: ViT needs the input height and width (30x40) to be multiples of the patch size (4) and depth >= 4 (got 8)", error.Trim());
+    }
+
     private static (int Code, string Output, string Error) Run(string[] args)
     {
         var output = new StringWriter();

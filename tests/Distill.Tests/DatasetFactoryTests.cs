@@ -21,7 +21,7 @@ public sealed class DatasetFactoryTests : IDisposable
         WriteIdx("train", 20, 12, 12);
         WriteIdx("t10k", 10, 12, 12);
         var loaders = DatasetFactory.Create(new DataConfig { Dataset = "idx", Root = _root }, 0);
-        Assert.Equal((20, 10, 1, 12, 10), (loaders.Train.Dataset.Count, loaders.Test.Dataset.Count, loaders.Channels, loaders.ImageSize, loaders.Classes));
+        Assert.Equal((20, 10, 1, 12, 12, 10), (loaders.Train.Dataset.Count, loaders.Test.Dataset.Count, loaders.Channels, loaders.Height, loaders.Width, loaders.Classes));
     }
 
     [Theory]
@@ -45,7 +45,7 @@ public sealed class DatasetFactoryTests : IDisposable
         Assert.Contains("set data.image_size", e.Message, StringComparison.Ordinal);
 
         var resized = DatasetFactory.Create(new DataConfig { Dataset = "idx", Root = _root, ImageSize = 16, BatchSize = 8 }, 0);
-        Assert.Equal(16, resized.ImageSize);
+        Assert.Equal((16, 16), (resized.Height, resized.Width));
         using var scope = DisposeScope.Enter();
         Assert.Equal([8L, 1, 16, 16], resized.Train.Epoch(0).First().Images.Shape);
         Assert.Equal([10L, 1, 16, 16], resized.Test.Epoch(0).First().Images.Shape);
@@ -57,7 +57,7 @@ public sealed class DatasetFactoryTests : IDisposable
         WriteFolder("train", 8, 8, ("cat", 3), ("dog", 2));
         WriteFolder("test", 8, 8, ("cat", 1), ("dog", 1));
         var loaders = DatasetFactory.Create(new DataConfig { Dataset = "folder", Root = _root, BatchSize = 5 }, 0);
-        Assert.Equal((5, 2, 3, 2, 8), (loaders.Train.Dataset.Count, loaders.Test.Dataset.Count, loaders.Channels, loaders.Classes, loaders.ImageSize));
+        Assert.Equal((5, 2, 3, 2, 8, 8), (loaders.Train.Dataset.Count, loaders.Test.Dataset.Count, loaders.Channels, loaders.Classes, loaders.Height, loaders.Width));
         using var scope = DisposeScope.Enter();
         var batch = loaders.Train.Epoch(0).Single();
         Assert.Equal([5L, 3, 8, 8], batch.Images.Shape);

@@ -170,25 +170,24 @@ public sealed class TrainerTests
     }
 
     // Class 0: bright left half; class 1: bright right half. Learnable in a few steps.
-    internal static InMemoryImageDataset StripesDataset(int count)
+    internal static InMemoryImageDataset StripesDataset(int count, int height = 16, int width = 16)
     {
-        const int Size = 16;
-        var pixels = new byte[count * Size * Size];
+        var pixels = new byte[count * height * width];
         var labels = new int[count];
         var random = new Random(5);
         for (var i = 0; i < count; i++)
         {
             labels[i] = i % 2;
-            for (var y = 0; y < Size; y++)
+            for (var y = 0; y < height; y++)
             {
-                for (var x = 0; x < Size; x++)
+                for (var x = 0; x < width; x++)
                 {
-                    var bright = (x < Size / 2) == (labels[i] == 0);
-                    pixels[(i * Size * Size) + (y * Size) + x] = (byte)((bright ? 200 : 30) + random.Next(0, 40));
+                    var bright = (x < width / 2) == (labels[i] == 0);
+                    pixels[(i * height * width) + (y * width) + x] = (byte)((bright ? 200 : 30) + random.Next(0, 40));
                 }
             }
         }
 
-        return new InMemoryImageDataset(pixels, labels, 1, Size, Size, ["left", "right"]);
+        return new InMemoryImageDataset(pixels, labels, 1, height, width, ["left", "right"]);
     }
 }

@@ -1,4 +1,5 @@
 using Distill.Configs;
+using Distill.Models;
 using Distill.NN.Data;
 using Distill.Torch;
 
@@ -16,8 +17,13 @@ public static class DatasetFactory
     /// <param name="Test">Test loader.</param>
     /// <param name="Channels">Image channels.</param>
     /// <param name="Classes">Class count.</param>
-    /// <param name="ImageSize">Image height (= width).</param>
-    public sealed record Loaders(DataLoader Train, DataLoader Test, int Channels, int Classes, int ImageSize);
+    /// <param name="Height">Image height (after data.image_size's resize, if any).</param>
+    /// <param name="Width">Image width (an image folder's images need not be square).</param>
+    public sealed record Loaders(DataLoader Train, DataLoader Test, int Channels, int Classes, int Height, int Width)
+    {
+        /// <summary>The options a model for these images is built and dry-run with.</summary>
+        public ModelOptions ModelOptions => new(Classes, Channels, Height, Width);
+    }
 
     /// <summary>Reads the data set and builds the loaders (order seeded by <paramref name="seed"/>).</summary>
     /// <param name="data">The data section.</param>
@@ -80,7 +86,8 @@ public static class DatasetFactory
             new DataLoader(testSet, Math.Max(data.BatchSize, 256), transform: testTransform) { Device = device ?? Device.Cpu },
             train.Channels,
             train.Set.Classes.Count,
-            height);
+            height,
+            width);
     }
 
     /// <summary>What data.root must hold for <paramref name="dataset"/> (for messages).</summary>

@@ -79,9 +79,9 @@ public static class TrainingRun
         SafeTensors.WriteAtomically(Path.Combine(directory, "config.yaml"), s => s.Write(Encoding.UTF8.GetBytes(configText)));
         var seed = (ulong)config.Train.Seed;
         var loaders = DatasetFactory.Create(config.Data, seed, device);
-        var options = new ModelOptions(loaders.Classes, loaders.Channels, loaders.ImageSize);
+        var options = loaders.ModelOptions;
         TorchRuntime.ManualSeed(seed);
-        using var student = ModelRegistry.Create(config.Student.Model, options);
+        using var student = NewModel("student.model", config.Student.Model, options);
         var needsTeacher = MethodFactory.Find(config.Method.Name) is { NeedsTeacher: true };
         using var teacher = !needsTeacher || config.Teacher is null ? null : LoadTeacher(config.Teacher, options);
         using var distiller = MethodFactory.Create(config.Method, MethodContext.FromModels(student, teacher, options,
@@ -221,6 +221,19 @@ public static class TrainingRun
         public void Report(TrainingProgress value) => report(value);
     }
 
+    // A model that cannot take the data's image size (ViT: a size that is not a multiple of its patch) is the recipe's fault.
+    private static ClassificationModel NewModel(string key, string name, ModelOptions options)
+    {
+        try
+        {
+            return ModelRegistry.Create(name, options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigException($"{key}: {e.Message} (the data's images are {options.InputSize}; data.image_size resizes them)", e);
+        }
+    }
+
     private static ClassificationModel LoadTeacher(ModelConfig teacher, ModelOptions options)
     {
         var path = teacher.Checkpoint ?? throw new ConfigException("teacher.checkpoint is required");
@@ -229,7 +242,7 @@ public static class TrainingRun
             throw new ConfigException($"teacher.checkpoint {path} does not exist (train a teacher with `distill teacher`)");
         }
 
-        var model = ModelRegistry.Create(teacher.Model, options);
+        var model = NewModel("teacher.model", teacher.Model, options);
         using var scope = DisposeScope.Enter();
         using var file = SafeTensors.Load(path);
         CheckpointMismatch.Load(model, TrainingCheckpoint.ModelState(file), path, "teacher.model", teacher.Model);

@@ -62,11 +62,15 @@ public sealed class MethodContext
             : throw new KeyNotFoundException($"the teacher's BN before the ReLU of stage {stage + 1} is unknown ({_teacherBatchNorms.Count} stages known)");
 
     /// <summary>
-    /// Dry-runs both models on one image of <paramref name="options"/>' size for the tap shapes, and copies
-    /// the teacher's BN-before-ReLU parameters (call after the teacher's weights are loaded); the training
-    /// set's labels by sample index go to <see cref="DatasetLabels"/>.
+    /// Dry-runs both models on one image of <paramref name="options"/>' channels, height and width (which need
+    /// not be equal) for the tap shapes, and copies the teacher's BN-before-ReLU parameters (call after the
+    /// teacher's weights are loaded). Any tapped model will do: a classifier, or a dense model whose outputs are
+    /// not logits. The training set's labels by sample index go to <see cref="DatasetLabels"/> when the task has
+    /// class labels (memory-bank methods); they stay null otherwise.
     /// </summary>
-    public static MethodContext FromModels(ClassificationModel student, ClassificationModel? teacher, ModelOptions options, IReadOnlyList<int>? datasetLabels = null)
+    /// <typeparam name="TOutput">What the models' forward returns.</typeparam>
+    public static MethodContext FromModels<TOutput>(TappedModel<TOutput> student, TappedModel<TOutput>? teacher, ModelOptions options, IReadOnlyList<int>? datasetLabels = null)
+        where TOutput : notnull
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(options);
@@ -91,10 +95,12 @@ public sealed class MethodContext
         return new MethodContext(studentTaps, Shapes(teacher, options), norms) { DatasetLabels = datasetLabels, _studentModules = Modules(student), _teacherModules = Modules(teacher) };
     }
 
-    private static Dictionary<string, long[]> Shapes(ClassificationModel model, ModelOptions options) =>
-        model.DryRun(options.InChannels, options.ImageSize, options.ImageSize).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal);
+    private static Dictionary<string, long[]> Shapes<TOutput>(TappedModel<TOutput> model, ModelOptions options)
+        where TOutput : notnull =>
+        model.DryRun(options).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal);
 
-    private static Dictionary<string, long[]> Modules(ClassificationModel model) =>
+    private static Dictionary<string, long[]> Modules<TOutput>(TappedModel<TOutput> model)
+        where TOutput : notnull =>
         model.DryRunModuleShapes().ToDictionary(t => t.Path, t => t.Shape, StringComparer.Ordinal);
 
     // A stage is known from any of its taps ("stage2" or "stage2.preact": a check input may give only the pre-ReLU maps).

@@ -30,8 +30,8 @@ public static class ModelRegistry
         ["shufflenetv2"] = ("ShuffleNetV2 for CIFAR (net size 1: 116-232-464)", o => new ShuffleNetV2(o.NumClasses, o.InChannels)),
         ["mobilenetv1"] = ("MobileNetV1 (mdistiller ImageNet student)", o => new MobileNetV1(o.NumClasses, o.InChannels)),
         ["mobilenetv2"] = ("torchvision MobileNetV2 (ImageNet layout)", o => new MobileNetV2(o.NumClasses, o.InChannels)),
-        ["vit_tiny"] = ("ViT, patch 4, dim 192, depth 8, 3 heads", o => new VisionTransformer(o.NumClasses, o.InChannels, o.ImageSize)),
-        ["vit_small"] = ("ViT, patch 4, dim 384, depth 8, 6 heads", o => new VisionTransformer(o.NumClasses, o.InChannels, o.ImageSize, embedDim: 384, heads: 6)),
+        ["vit_tiny"] = ("ViT, patch 4, dim 192, depth 8, 3 heads", o => new VisionTransformer(o)),
+        ["vit_small"] = ("ViT, patch 4, dim 384, depth 8, 6 heads", o => new VisionTransformer(o, embedDim: 384, heads: 6)),
         ["resnet18"] = ("torchvision ResNet-18 (ImageNet layout)", o => ResNet.TorchVision([2, 2, 2, 2], false, o.NumClasses, o.InChannels)),
         ["resnet34"] = ("torchvision ResNet-34 (ImageNet layout)", o => ResNet.TorchVision([3, 4, 6, 3], false, o.NumClasses, o.InChannels)),
         ["resnet50"] = ("torchvision ResNet-50 (ImageNet layout)", o => ResNet.TorchVision([3, 4, 6, 3], true, o.NumClasses, o.InChannels)),
@@ -42,6 +42,7 @@ public static class ModelRegistry
 
     /// <summary>Builds the model called <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No such model; the message lists the registered names.</exception>
+    /// <exception cref="ArgumentException">The model cannot take inputs of the options' size (ViT: height and width must be multiples of its patch); the message names the model and the size.</exception>
     public static ClassificationModel Create(string name, ModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -50,6 +51,14 @@ public static class ModelRegistry
             throw new KeyNotFoundException($"no model named '{name}'; models: {string.Join(", ", Entries.Keys)}");
         }
 
-        return entry.Create(options ?? new ModelOptions());
+        options ??= new ModelOptions();
+        try
+        {
+            return entry.Create(options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{name} on {options.InputSize} inputs: {e.Message}", e);
+        }
     }
 }

@@ -20,7 +20,7 @@ public abstract class TappedModel<TOutput> : Module<Tensor, TOutput>
     private readonly List<string> _bnBeforeRelu = [];
     private readonly List<HeadInfo> _heads = [];
     private Dictionary<string, long[]> _dryRunShapes = new(StringComparer.Ordinal);
-    private string _dryRunInput = string.Empty;
+    private long[] _dryRunInput = [];
 
     /// <summary>The published taps, in order.</summary>
     public IReadOnlyList<TapInfo> Taps => _taps;
@@ -30,6 +30,14 @@ public abstract class TappedModel<TOutput> : Module<Tensor, TOutput>
 
     /// <summary>The model's heads by name, in the order they were added.</summary>
     public virtual IReadOnlyList<HeadInfo> Heads => _heads;
+
+    /// <summary>
+    /// Whether this model's inputs legitimately change height and width from batch to batch after its dry run
+    /// (dense tasks train on crops of several sizes and evaluate on whole images); false for the classifiers,
+    /// which see one image size. It decides how <see cref="TapFeatures"/> checks the maps that arrive: see
+    /// <see cref="ModelTaps"/>.
+    /// </summary>
+    public virtual bool InputSizeVaries => false;
 
     /// <summary>The module paths that can be tapped: every submodule's dotted path (the model itself, "", excluded).</summary>
     public IEnumerable<string> ModulePaths => NamedModules().Select(m => m.Path).Where(p => p.Length > 0);
@@ -66,7 +74,8 @@ public abstract class TappedModel<TOutput> : Module<Tensor, TOutput>
 
     /// <summary>
     /// Starts recording the named taps (published names or module paths) on every forward; dispose to stop.
-    /// After a <see cref="DryRun"/>, each recorded map is checked against the dry run's shape when it is read.
+    /// After a dry run, each recorded map is checked against the dry run's shape when it is read (see
+    /// <see cref="ModelTaps"/> for what an input of another height and width may change).
     /// </summary>
     /// <exception cref="KeyNotFoundException">A name is neither published nor a module path; the message lists the published taps and the closest module paths.</exception>
     public ModelTaps TapFeatures(params IEnumerable<string> names)
@@ -80,7 +89,10 @@ public abstract class TappedModel<TOutput> : Module<Tensor, TOutput>
 
         var expected = map.Values.Distinct(StringComparer.Ordinal).Where(_dryRunShapes.ContainsKey)
             .ToDictionary(p => p, p => _dryRunShapes[p], StringComparer.Ordinal);
-        return new ModelTaps(Tap(map.Values.Distinct(StringComparer.Ordinal)), map, expected, $"{GetType().Name}'s dry run on {_dryRunInput}");
+        var input = new ModelTaps.InputRecorder();
+        var hook = RegisterForwardHook((_, x, _) => input.Record(x));
+        return new ModelTaps(Tap(map.Values.Distinct(StringComparer.Ordinal)), hook, input, map, expected,
+            new ModelTaps.DryRunInfo(GetType().Name, _dryRunInput, InputSizeVaries));
     }
 
     /// <summary>
@@ -123,11 +135,18 @@ public abstract class TappedModel<TOutput> : Module<Tensor, TOutput>
         }
 
         _dryRunShapes = shapes;
-        _dryRunInput = $"{channels}x{height}x{width}";
+        _dryRunInput = [channels, height, width];
         return _taps.Select(t => (t.Name, shapes.TryGetValue(t.ModulePath, out var s) ? s : throw new InvalidOperationException($"{GetType().Name}'s tap '{t.Name}' ({t.ModulePath}) produced no tensor in the dry run"))).ToArray();
     }
 
-    /// <summary>The shape (batch dimension 1) the latest <see cref="DryRun"/> recorded for a tap name or module path, or null.</summary>
+    /// <summary>The <see cref="DryRun(long, long, long)"/> on one image of <paramref name="options"/>' channels, height and width.</summary>
+    public IReadOnlyList<(string Tap, long[] Shape)> DryRun(ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return DryRun(options.InChannels, options.Height, options.Width);
+    }
+
+    /// <summary>The shape (batch dimension 1) the latest <see cref="DryRun(long, long, long)"/> recorded for a tap name or module path, or null.</summary>
     public long[]? DryRunShape(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -135,7 +154,7 @@ public abstract class TappedModel<TOutput> : Module<Tensor, TOutput>
         return _dryRunShapes.TryGetValue(path, out var shape) ? shape : null;
     }
 
-    /// <summary>Every submodule path whose output the latest <see cref="DryRun"/> recorded, with its shape, in module order.</summary>
+    /// <summary>Every submodule path whose output the latest <see cref="DryRun(long, long, long)"/> recorded, with its shape, in module order.</summary>
     public IReadOnlyList<(string Path, long[] Shape)> DryRunModuleShapes() =>
         ModulePaths.Where(_dryRunShapes.ContainsKey).Select(p => (p, _dryRunShapes[p])).ToArray();
 

@@ -10,6 +10,10 @@ namespace Distill.Models;
 /// (GELU MLP), a final LayerNorm on the class token and a linear head. Taps: stem = the patch grid
 /// [B, D, H/p, W/p]; stage1..4 = the token sequence after evenly spaced blocks; pooled = the normalised
 /// class token. It has no batch norm, so <see cref="TappedModel{TOutput}.BnBeforeRelu"/> is empty.
+/// The input need not be square (as timm's img_size=(H, W)): the grid is H/p x W/p patches, flattened row by
+/// row, with one learned position embedding per patch of that grid; an input of any other height or width is
+/// refused, since the embeddings belong to that grid (a 16x64 input has as many patches as a 32x32 one, but
+/// not the same ones).
 /// </summary>
 public sealed class VisionTransformer : ClassificationModel
 {
@@ -20,22 +24,32 @@ public sealed class VisionTransformer : ClassificationModel
     private readonly LayerNorm _norm;
     private readonly ClassTokenPool _pool;
     private readonly Linear _head;
-    private readonly long _patches;
+    private readonly (long Rows, long Columns) _grid;
 
-    /// <summary>Creates the network.</summary>
+    /// <summary>Creates the network for square inputs of <paramref name="imageSize"/> pixels.</summary>
     /// <exception cref="ArgumentException">The image size is not a multiple of the patch size, or depth is below 4.</exception>
     public VisionTransformer(int numClasses = 100, int inChannels = 3, int imageSize = 32, int patchSize = 4, long embedDim = 192, int depth = 8, long heads = 3, int mlpRatio = 4)
+        : this(new ModelOptions(numClasses, inChannels, imageSize), patchSize, embedDim, depth, heads, mlpRatio)
     {
-        if (imageSize % patchSize != 0 || depth < 4)
+    }
+
+    /// <summary>Creates the network for inputs of <paramref name="options"/>' height and width.</summary>
+    /// <exception cref="ArgumentException">The height or width is not a multiple of the patch size, or depth is below 4.</exception>
+    public VisionTransformer(ModelOptions options, int patchSize = 4, long embedDim = 192, int depth = 8, long heads = 3, int mlpRatio = 4)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Height % patchSize != 0 || options.Width % patchSize != 0 || depth < 4)
         {
-            throw new ArgumentException($"ViT needs the image size ({imageSize}) to be a multiple of the patch size ({patchSize}) and depth >= 4 (got {depth})");
+            throw new ArgumentException($"ViT needs the input height and width ({options.Height}x{options.Width}) to be multiples of the patch size ({patchSize}) and depth >= 4 (got {depth})");
         }
 
-        ImageSize = imageSize;
-        _patches = (imageSize / patchSize) * (long)(imageSize / patchSize);
+        var (numClasses, inChannels) = (options.NumClasses, options.InChannels);
+        ImageHeight = options.Height;
+        ImageWidth = options.Width;
+        _grid = (options.Height / patchSize, options.Width / patchSize);
         _patchEmbed = RegisterModule("patch_embed", new Conv2d(inChannels, embedDim, patchSize, patchSize));
         _classToken = RegisterParameter("cls_token", Tensor.Zeros([1, 1, embedDim]))!;
-        _positionEmbedding = RegisterParameter("pos_embed", Tensor.Zeros([1, _patches + 1, embedDim]))!;
+        _positionEmbedding = RegisterParameter("pos_embed", Tensor.Zeros([1, (_grid.Rows * _grid.Columns) + 1, embedDim]))!;
         Init.Normal(_classToken, 0, 0.02);
         Init.Normal(_positionEmbedding, 0, 0.02);
         _blocks = RegisterModule("blocks", new ModuleList());
@@ -59,18 +73,23 @@ public sealed class VisionTransformer : ClassificationModel
         AddTap("logits", "head");
     }
 
-    /// <summary>The input height and width the position embeddings were made for.</summary>
-    public int ImageSize { get; }
+    /// <summary>The input height the position embeddings were made for.</summary>
+    public int ImageHeight { get; }
+
+    /// <summary>The input width the position embeddings were made for.</summary>
+    public int ImageWidth { get; }
 
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input)
     {
         var grid = _patchEmbed.Forward(input);
-        var tokens = grid.Flatten(2).Transpose(1, 2);
-        if (tokens.Size(1) != _patches)
+        if (grid.Size(2) != _grid.Rows || grid.Size(3) != _grid.Columns)
         {
-            throw new ArgumentException($"this ViT was built for {ImageSize}x{ImageSize} inputs ({_patches} patches); the input has shape {Tensor.FormatShape(input.Shape)}");
+            throw new ArgumentException(
+                $"this ViT was built for {ImageHeight}x{ImageWidth} inputs (a {_grid.Rows}x{_grid.Columns} grid of patches, one position embedding each); the input has shape {Tensor.FormatShape(input.Shape)}");
         }
+
+        var tokens = grid.Flatten(2).Transpose(1, 2);
 
         var x = Tensor.Cat([_classToken.Expand(tokens.Size(0), -1, -1), tokens], 1) + _positionEmbedding;
         foreach (var block in _blocks)

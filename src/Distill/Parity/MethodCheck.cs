@@ -532,8 +532,8 @@ public static class MethodCheck
             using var teacherModel = ModelRegistry.Create("resnet20", options);
             var example = ExampleContext();
             var norms = teacherModel.BnBeforeRelu.Select((_, i) => example.TeacherBatchNorm(i)).ToList();
-            static ShapeTable Shapes(ClassificationModel m) =>
-                new(m.DryRun(3, 32, 32).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal));
+            ShapeTable Shapes(ClassificationModel m) =>
+                new(m.DryRun(options).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal));
             return new CheckContext(Shapes(studentModel), Shapes(teacherModel), norms, example.DatasetLabels!.ToArray());
         }
 
