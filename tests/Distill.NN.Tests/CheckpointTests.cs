@@ -212,6 +212,19 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void TrainingCheckpoint_WithoutAMethodsOwnOptimizer_IsRefusedWhenOneIsGiven_NamingTheMissingKey()
+    {
+        using var scope = DisposeScope.Enter();
+        var path = Path.Combine(_directory, "train.safetensors");
+        using var a = new SmallNet();
+        TrainingCheckpoint.Save(path, a);
+        using var discriminator = new Linear(3, 1);
+        using var own = new Adam(discriminator.Parameters(), 1e-3);
+        var e = Assert.Throws<CheckpointFormatException>(() => TrainingCheckpoint.Load(path, a, methodOptimizer: own));
+        Assert.Contains("'distill.method_learning_rates' is missing", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TrainingCheckpoint_ForADifferentModel_ChangesNothing()
     {
         using var scope = DisposeScope.Enter();

@@ -7,7 +7,7 @@ namespace Distill.NN.Checkpoints;
 
 /// <summary>
 /// One safetensors file holding everything a run needs to resume bit-exact: model state ("model." keys),
-/// optimizer state ("optimizer."), the global RNG state ("rng.cpu", and "rng.cudaN" for each GPU), and in the metadata the epoch, the
+/// optimizer state ("optimizer."; a distillation method's own optimizer "method_optimizer."), the global RNG state ("rng.cpu", and "rng.cudaN" for each GPU), and in the metadata the epoch, the
 /// scheduler position and rates, the config text and caller entries. Loading checks the whole file, the
 /// model keys and the optimizer state before changing anything.
 /// </summary>
@@ -18,6 +18,9 @@ public static class TrainingCheckpoint
     private const string RngKey = "rng.cpu";
     private const string CudaRngPrefix = "rng.cuda";
     private const string ExtraModulePrefix = "distiller.";
+    private const string MethodOptimizerPrefix = "method_optimizer.";
+    private const string MethodRatesKey = "distill.method_learning_rates";
+    private const string MethodSchedulerKey = "distill.method_scheduler_epoch";
     private const string ExtraPrefix = "extra.";
 
     /// <summary>Writes the checkpoint atomically (an existing file is replaced only once the new one is complete).</summary>
@@ -29,8 +32,11 @@ public static class TrainingCheckpoint
     /// <param name="config">The run's configuration text.</param>
     /// <param name="extra">Caller entries.</param>
     /// <param name="distiller">A second module with learnable state (a distillation method's parts: "distiller." keys).</param>
+    /// <param name="methodOptimizer">The distillation method's own optimizer (a discriminator's), whose state and rates are saved too.</param>
+    /// <param name="methodScheduler">Its schedule, whose position is saved.</param>
     public static void Save(string path, Module model, Optimizer? optimizer = null, LearningRateScheduler? scheduler = null, int epoch = 0,
-        string? config = null, IReadOnlyDictionary<string, string>? extra = null, Module? distiller = null)
+        string? config = null, IReadOnlyDictionary<string, string>? extra = null, Module? distiller = null, Optimizer? methodOptimizer = null,
+        LearningRateScheduler? methodScheduler = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var scope = DisposeScope.Enter();
@@ -51,6 +57,11 @@ public static class TrainingCheckpoint
             {
                 tensors.Add(new(OptimizerPrefix + key, value));
             }
+        }
+
+        foreach (var (key, value) in methodOptimizer?.StateTensors() ?? new Dictionary<string, Tensor>())
+        {
+            tensors.Add(new(MethodOptimizerPrefix + key, value));
         }
 
         tensors.Add(new(RngKey, TorchRuntime.GetRngState()));
@@ -79,6 +90,16 @@ public static class TrainingCheckpoint
             metadata["distill.scheduler_epoch"] = scheduler.LastEpoch.ToString(CultureInfo.InvariantCulture);
         }
 
+        if (methodOptimizer is not null)
+        {
+            metadata[MethodRatesKey] = JsonSerializer.Serialize(methodOptimizer.Groups.Select(g => g.LearningRate).ToArray());
+        }
+
+        if (methodScheduler is not null)
+        {
+            metadata[MethodSchedulerKey] = methodScheduler.LastEpoch.ToString(CultureInfo.InvariantCulture);
+        }
+
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())
         {
             metadata[ExtraPrefix + key] = value;
@@ -90,12 +111,13 @@ public static class TrainingCheckpoint
     /// <summary>
     /// Restores model, optimizer, scheduler and RNG from a checkpoint; nothing changes unless all of it fits: the
     /// file, the model, distiller and optimizer state, the RNG state, and every metadata value (epoch, scheduler
-    /// position, learning rates, and the caller entries named in <paramref name="numericExtra"/>) are checked first.
+    /// position, learning rates, and the caller entries named in <paramref name="numericExtra"/>) are checked first. A
+    /// distillation method's own optimizer and schedule are restored when given (the file must then hold their rates).
     /// </summary>
     /// <exception cref="CheckpointFormatException">The file is corrupt or not a training checkpoint, or a metadata value is malformed; the message names the file and the field.</exception>
     /// <exception cref="StateDictMismatchException">The model keys do not fit.</exception>
     public static TrainingState Load(string path, Module model, Optimizer? optimizer = null, LearningRateScheduler? scheduler = null, Module? distiller = null,
-        IReadOnlyList<NumericEntry>? numericExtra = null)
+        IReadOnlyList<NumericEntry>? numericExtra = null, Optimizer? methodOptimizer = null, LearningRateScheduler? methodScheduler = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var file = SafeTensors.Load(path);
@@ -109,7 +131,18 @@ public static class TrainingCheckpoint
         int? schedulerEpoch = scheduler is not null && meta.TryGetValue("distill.scheduler_epoch", out var schedulerText)
             ? Integer(path, "distill.scheduler_epoch", schedulerText)
             : null;
-        var rates = optimizer is not null && meta.TryGetValue("distill.learning_rates", out var ratesJson) ? Rates(path, ratesJson, optimizer.Groups.Count) : null;
+        var rates = optimizer is not null && meta.TryGetValue("distill.learning_rates", out var ratesJson) ? Rates(path, "distill.learning_rates", ratesJson, optimizer.Groups.Count) : null;
+        double[]? methodRates = null;
+        if (methodOptimizer is not null)
+        {
+            methodRates = meta.TryGetValue(MethodRatesKey, out var methodJson)
+                ? Rates(path, MethodRatesKey, methodJson, methodOptimizer.Groups.Count)
+                : throw new CheckpointFormatException($"{path}: metadata '{MethodRatesKey}' is missing: the checkpoint holds no state for the method's own optimizer");
+        }
+
+        int? methodSchedulerEpoch = methodScheduler is not null && meta.TryGetValue(MethodSchedulerKey, out var methodSchedulerText)
+            ? Integer(path, MethodSchedulerKey, methodSchedulerText)
+            : null;
         var extra = meta.Where(m => m.Key.StartsWith(ExtraPrefix, StringComparison.Ordinal))
             .ToDictionary(m => m.Key[ExtraPrefix.Length..], m => m.Value, StringComparer.Ordinal);
         foreach (var entry in numericExtra ?? [])
@@ -134,6 +167,19 @@ public static class TrainingCheckpoint
             catch (ArgumentException e)
             {
                 throw new CheckpointFormatException($"{path}: the optimizer state does not fit: {e.Message}", e);
+            }
+        }
+
+        var methodOptimizerState = Slice(file, MethodOptimizerPrefix);
+        if (methodOptimizer is not null)
+        {
+            try
+            {
+                methodOptimizer.CheckStateTensors(methodOptimizerState);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CheckpointFormatException($"{path}: the method's own optimizer state does not fit: {e.Message}", e);
             }
         }
 
@@ -165,6 +211,17 @@ public static class TrainingCheckpoint
         if (schedulerEpoch is { } last)
         {
             scheduler!.Restore(last, scheduler.Optimizer.Groups.Select(g => g.LearningRate).ToArray());
+        }
+
+        methodOptimizer?.LoadStateTensors(methodOptimizerState);
+        for (var i = 0; i < (methodRates?.Length ?? 0); i++)
+        {
+            methodOptimizer!.Groups[i].LearningRate = methodRates![i];
+        }
+
+        if (methodSchedulerEpoch is { } methodLast)
+        {
+            methodScheduler!.Restore(methodLast, methodScheduler.Optimizer.Groups.Select(g => g.LearningRate).ToArray());
         }
 
         TorchRuntime.SetRngState(rng);
@@ -203,16 +260,15 @@ public static class TrainingCheckpoint
             : throw new CheckpointFormatException(
                 $"{path}: metadata '{key}' is '{Shorten(text)}', expected a number from {min.ToString("R", CultureInfo.InvariantCulture)} to {max.ToString("R", CultureInfo.InvariantCulture)}");
 
-    private static double[] Rates(string path, string json, int groups)
+    private static double[] Rates(string path, string key, string json, int groups)
     {
-        const string Key = "distill.learning_rates";
         try
         {
             using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 4 });
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Array)
             {
-                throw new CheckpointFormatException($"{path}: metadata '{Key}' is '{Shorten(json)}', expected a JSON array of {groups} learning rates");
+                throw new CheckpointFormatException($"{path}: metadata '{key}' is '{Shorten(json)}', expected a JSON array of {groups} learning rates");
             }
 
             var rates = new double[root.GetArrayLength()];
@@ -221,7 +277,7 @@ public static class TrainingCheckpoint
             {
                 if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var rate) || !double.IsFinite(rate) || rate < 0)
                 {
-                    throw new CheckpointFormatException($"{path}: metadata '{Key}' element {i} is {Shorten(v.GetRawText())}, expected a finite number >= 0");
+                    throw new CheckpointFormatException($"{path}: metadata '{key}' element {i} is {Shorten(v.GetRawText())}, expected a finite number >= 0");
                 }
 
                 rates[i++] = rate;
@@ -229,11 +285,11 @@ public static class TrainingCheckpoint
 
             return rates.Length == groups
                 ? rates
-                : throw new CheckpointFormatException($"{path}: metadata '{Key}' has {rates.Length} learning rates for {groups} parameter groups");
+                : throw new CheckpointFormatException($"{path}: metadata '{key}' has {rates.Length} learning rates for {groups} parameter groups");
         }
         catch (JsonException e)
         {
-            throw new CheckpointFormatException($"{path}: metadata '{Key}' is '{Shorten(json)}', not a JSON array of learning rates: {e.Message}", e);
+            throw new CheckpointFormatException($"{path}: metadata '{key}' is '{Shorten(json)}', not a JSON array of learning rates: {e.Message}", e);
         }
     }
 

@@ -1,3 +1,4 @@
+using Distill.Methods;
 using Distill.NN;
 using Distill.NN.Optim;
 using Distill.Torch;
@@ -12,7 +13,8 @@ public static class OptimizerFactory
 {
     /// <summary>
     /// The parameter groups, in this order and each only when non-empty: student with decay, student without
-    /// (no_weight_decay_on), method with decay, method without; the method's groups take lr x method_lr_mult.
+    /// (no_weight_decay_on), method with decay, method without; the method's groups take lr x method_lr_mult. A method's
+    /// own parameters (<see cref="IHasOwnOptimizer"/>) are in none of them: its own optimizer steps them.
     /// </summary>
     /// <param name="student">The student.</param>
     /// <param name="method">The distiller's own parameters, if any.</param>
@@ -22,7 +24,8 @@ public static class OptimizerFactory
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(options);
         var studentParameters = student.Parameters().ToArray();
-        var methodParameters = method?.Parameters().ToArray() ?? [];
+        var own = new HashSet<Tensor>((method as IHasOwnOptimizer)?.OwnParameters ?? [], ReferenceEqualityComparer.Instance);
+        var methodParameters = method?.Parameters().Where(p => !own.Contains(p)).ToArray() ?? [];
         if (options.NoWeightDecayOn.Count == 0 && options.MethodLrMult == 1)
         {
             return [new ParameterGroup([.. studentParameters, .. methodParameters])];
@@ -65,18 +68,37 @@ public static class OptimizerFactory
         return groups;
     }
 
+    /// <summary>
+    /// A method's own optimizer (<see cref="IHasOwnOptimizer.OwnOptimizer"/>) over its own parameters, in one group.
+    /// </summary>
+    /// <exception cref="ArgumentException">The method declares no own parameters, one that is not its registered parameter, or an unknown optimizer.</exception>
+    public static Optimizer CreateOwn(Module method, IHasOwnOptimizer own)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(own);
+        var registered = new HashSet<Tensor>(method.Parameters(), ReferenceEqualityComparer.Instance);
+        var parameters = own.OwnParameters;
+        var name = (method as Distiller)?.Name ?? method.GetType().Name;
+        if (parameters.Count == 0)
+        {
+            throw new ArgumentException($"method '{name}' has an own optimizer but declares no own parameters");
+        }
+
+        if (!parameters.All(registered.Contains))
+        {
+            throw new ArgumentException($"method '{name}': an own parameter is not a registered parameter of the method (register its module, so checkpoints keep it)");
+        }
+
+        var s = own.OwnOptimizer;
+        return Build([new ParameterGroup(parameters)], s.Optimizer, s.LearningRate, s.Momentum, s.Nesterov, s.Betas, s.Eps, s.WeightDecay, $"method '{name}': own optimizer");
+    }
+
     /// <summary>The optimizer over <paramref name="groups"/>: SGD (momentum, Nesterov, L2 decay), Adam (L2 decay) or AdamW (decoupled decay).</summary>
     /// <exception cref="ArgumentException">An unknown optimizer name.</exception>
     public static Optimizer Create(IReadOnlyList<ParameterGroup> groups, TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.Optimizer switch
-        {
-            "sgd" => new Sgd(groups, options.LearningRate, options.Momentum, weightDecay: options.WeightDecay, nesterov: options.Nesterov),
-            "adam" => new Adam(groups, options.LearningRate, options.Betas, options.Eps, options.WeightDecay),
-            "adamw" => new Adam(groups, options.LearningRate, options.Betas, options.Eps, options.WeightDecay, decoupledWeightDecay: true),
-            _ => throw new ArgumentException($"optimizer '{options.Optimizer}' is not one of sgd, adam, adamw"),
-        };
+        return Build(groups, options.Optimizer, options.LearningRate, options.Momentum, options.Nesterov, options.Betas, options.Eps, options.WeightDecay, "optimizer");
     }
 
     /// <summary>
@@ -116,4 +138,13 @@ public static class OptimizerFactory
         };
         return first is null ? main : new SequentialLR(optimizer, [first, main], [warmup]);
     }
+
+    private static Optimizer Build(IReadOnlyList<ParameterGroup> groups, string kind, double lr, double momentum, bool nesterov, (double, double) betas, double eps,
+        double weightDecay, string what) => kind switch
+        {
+            "sgd" => new Sgd(groups, lr, momentum, weightDecay: weightDecay, nesterov: nesterov),
+            "adam" => new Adam(groups, lr, betas, eps, weightDecay),
+            "adamw" => new Adam(groups, lr, betas, eps, weightDecay, decoupledWeightDecay: true),
+            _ => throw new ArgumentException($"{what} '{kind}' is not one of sgd, adam, adamw"),
+        };
 }

@@ -13,8 +13,10 @@ namespace Distill.Engine;
 /// student's forward records the taps the distiller asked for; the task's loss terms (classification: "ce",
 /// weighted by the method's task-loss weight) come first, the method's distillation terms after them; the sum is
 /// back-propagated; the gradients are clipped when the recipe asks, and the optimizer (SGD, Adam or AdamW, see
-/// <see cref="OptimizerFactory"/>) steps over the student's and the distiller's parameters; the schedule steps after
-/// every epoch, or after every optimizer step when it runs per iteration. Every step
+/// <see cref="OptimizerFactory"/>) steps over the student's and the distiller's parameters. A method with an own
+/// optimizer (<see cref="IHasOwnOptimizer"/>, e.g. a discriminator) then steps its own parameters on its own loss in
+/// the same step, in the order that interface documents. The schedule steps after every epoch, or after every
+/// optimizer step when it runs per iteration. Every step
 /// runs in its own dispose scope, and loss sums stay on the device until the epoch ends.
 /// A non-finite loss term or weight stops training with a <see cref="TrainingDivergedException"/> before the
 /// epoch is reported, so <c>onEpoch</c> (which checkpoints) never sees a diverged model.
@@ -29,11 +31,17 @@ public sealed class Trainer : IDisposable
     private readonly Optimizer _optimizer;
     private readonly Tensor[] _parameters;
     private readonly LearningRateScheduler _scheduler;
+    private readonly IHasOwnOptimizer? _own;
+    private readonly Optimizer? _methodOptimizer;
+    private readonly LearningRateScheduler? _methodScheduler;
+    private readonly HashSet<string> _ownTermNames = new(StringComparer.Ordinal);
     private readonly Func<Tensor, Tensor>? _studentHead;
     private readonly Func<Tensor, Tensor>? _teacherHead;
 
     /// <summary>Creates the trainer and its optimizer and schedule.</summary>
-    /// <exception cref="ArgumentException">The distiller needs a teacher and none was given.</exception>
+    /// <exception cref="ArgumentException">
+    /// The distiller needs a teacher and none was given, or declares own parameters that are not its registered parameters.
+    /// </exception>
     public Trainer(ClassificationModel student, ClassificationModel? teacher, Distiller? distiller, TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(student);
@@ -52,13 +60,20 @@ public sealed class Trainer : IDisposable
         _parameters = groups.SelectMany(g => g.Parameters).ToArray();
         _optimizer = OptimizerFactory.Create(groups, options);
         _scheduler = OptimizerFactory.CreateSchedule(_optimizer, options);
+        if (distiller is IHasOwnOptimizer own)
+        {
+            _own = own;
+            _methodOptimizer = OptimizerFactory.CreateOwn(distiller, own);
+            _methodScheduler = own.OwnOptimizer.FollowSchedule ? OptimizerFactory.CreateSchedule(_methodOptimizer, options) : new LambdaLR(_methodOptimizer, _ => 1.0);
+        }
+
         if (_teacher is not null)
         {
             _teacher.Eval();
             _teacher.Freeze();
         }
 
-        if (distiller is { UsesHeads: true })
+        if (distiller is IUsesClassifierHeads)
         {
             var studentHead = student.Head;
             _studentHead = studentHead.Forward;
@@ -76,11 +91,17 @@ public sealed class Trainer : IDisposable
     /// <summary>The task the student trains for: its loss comes before the method's terms, and it evaluates every epoch.</summary>
     public ITrainingTask Task => _task;
 
-    /// <summary>The optimizer (student and distiller parameters).</summary>
+    /// <summary>The optimizer (student and distiller parameters, less a method's own).</summary>
     public Optimizer Optimizer => _optimizer;
 
     /// <summary>The learning-rate schedule, stepped after each epoch or (per-iteration schedules) after each optimizer step.</summary>
     public LearningRateScheduler Scheduler => _scheduler;
+
+    /// <summary>The method's own optimizer over <see cref="IHasOwnOptimizer.OwnParameters"/>; null when the method has none.</summary>
+    public Optimizer? MethodOptimizer => _methodOptimizer;
+
+    /// <summary>The own optimizer's schedule (the recipe's, or constant), stepped beside <see cref="Scheduler"/>; null when the method has none.</summary>
+    public LearningRateScheduler? MethodScheduler => _methodScheduler;
 
     /// <summary>Runs the epochs; after each, evaluates on <paramref name="test"/>, steps a per-epoch schedule and reports it.</summary>
     /// <exception cref="TrainingDivergedException">A loss term or a weight turned NaN or infinite; the epoch was not reported.</exception>
@@ -109,6 +130,7 @@ public sealed class Trainer : IDisposable
             if (!_options.StepPerIteration)
             {
                 _scheduler.Step();
+                _methodScheduler?.Step();
             }
 
             onEpoch?.Invoke(result);
@@ -117,8 +139,12 @@ public sealed class Trainer : IDisposable
         return results;
     }
 
-    /// <summary>Frees the optimizer state.</summary>
-    public void Dispose() => _optimizer.Dispose();
+    /// <summary>Frees the optimizers' state.</summary>
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _methodOptimizer?.Dispose();
+    }
 
     /// <summary>
     /// Once per epoch, one host sync: every weight finite. A finite loss can still back-propagate a non-finite
@@ -145,17 +171,17 @@ public sealed class Trainer : IDisposable
         throw new TrainingDivergedException(epoch, steps, $"parameter '{name}'", double.NaN);
     }
 
-    private void Calibrate(int epoch, DataLoader train, ModelTaps? studentTaps, ModelTaps? teacherTaps)
+    private void Calibrate(ICalibratedMethod calibrated, int epoch, DataLoader train, ModelTaps? studentTaps, ModelTaps? teacherTaps)
     {
         var distiller = _distiller!;
         _student.Eval();
         distiller.Eval();
-        distiller.BeginCalibration();
+        calibrated.BeginCalibration();
         try
         {
             long images = 0;
             using var batches = train.Epoch(epoch - 1).GetEnumerator();
-            while (images < distiller.CalibrationImages)
+            while (images < calibrated.CalibrationImages)
             {
                 using var scope = DisposeScope.Enter();
                 using var noGrad = Autograd.NoGrad();
@@ -167,13 +193,13 @@ public sealed class Trainer : IDisposable
                 var batch = batches.Current;
                 var teacherLogits = _teacher?.Forward(batch.Images);
                 var logits = _student.Forward(batch.Images);
-                distiller.Calibrate(new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch));
+                calibrated.Calibrate(new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch));
                 images += batch.Size;
             }
         }
         finally
         {
-            distiller.EndCalibration();
+            calibrated.EndCalibration();
             _student.Train();
             distiller.Train();
         }
@@ -190,9 +216,9 @@ public sealed class Trainer : IDisposable
         using var correct = Tensor.Zeros([], DType.Int64, _options.Device).DetachFromScope();
         using var studentTaps = _distiller is { StudentTaps.Count: > 0 } ? _student.TapFeatures(_distiller.StudentTaps) : null;
         using var teacherTaps = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
-        if (_distiller is not null && _distiller.NeedsCalibration(epoch))
+        if (_distiller is ICalibratedMethod calibrated && calibrated.NeedsCalibration(epoch))
         {
-            Calibrate(epoch, train, studentTaps, teacherTaps);
+            Calibrate(calibrated, epoch, train, studentTaps, teacherTaps);
         }
 
         var clock = Stopwatch.StartNew();
@@ -225,13 +251,12 @@ public sealed class Trainer : IDisposable
                 }
 
                 var logits = _student.Forward(batch.Images);
-                var terms = _distiller is null
-                    ? _task.Loss(logits, batch.Labels)
-                    : ClassificationTask.StepLoss(_distiller, new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch)
-                    {
-                        StudentHead = _studentHead,
-                        TeacherHead = _teacherHead,
-                    });
+                var inputs = _distiller is null ? null : new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch)
+                {
+                    StudentHead = _studentHead,
+                    TeacherHead = _teacherHead,
+                };
+                var terms = inputs is null ? _task.Loss(logits, batch.Labels) : ClassificationTask.StepLoss(_distiller, inputs);
 
                 var total = terms.Total();
                 _optimizer.ZeroGrad();
@@ -243,14 +268,16 @@ public sealed class Trainer : IDisposable
 
                 stepLr = _optimizer.Groups[0].LearningRate;
                 _optimizer.Step();
+                var ownTerms = _own is null ? null : OwnStep(inputs!, terms);
                 if (_options.StepPerIteration)
                 {
                     _scheduler.Step();
+                    _methodScheduler?.Step();
                 }
 
                 using (Autograd.NoGrad())
                 {
-                    foreach (var (name, value) in terms.Terms)
+                    foreach (var (name, value) in ownTerms is null ? terms.Terms : terms.Terms.Concat(ownTerms.Terms))
                     {
                         if (!sums.TryGetValue(name, out var sum))
                         {
@@ -272,7 +299,7 @@ public sealed class Trainer : IDisposable
                 {
                     // Every 10 steps the running sums come to the host (one small copy per term).
                     var means = sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / step, StringComparer.Ordinal);
-                    progress?.Report(new TrainingProgress(epoch, step, steps, means.Values.Sum(), images / clock.Elapsed.TotalSeconds,
+                    progress?.Report(new TrainingProgress(epoch, step, steps, means.Where(m => !_ownTermNames.Contains(m.Key)).Sum(m => m.Value), images / clock.Elapsed.TotalSeconds,
                         means, (double)correct.Item<long>() / images, stepLr));
                     CheckWindow(epoch, window, means.Values.All(double.IsFinite));
                 }
@@ -299,6 +326,31 @@ public sealed class Trainer : IDisposable
                 value.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The method's own step (<see cref="IHasOwnOptimizer"/>), after the main step: its parameters' gradients cleared
+    /// (dropping those the student's terms left), its loss on the step's inputs with the student side detached
+    /// back-propagated, its optimizer stepped. Returns the own terms (their names are kept out of the logged total).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An own term has the name of one of the step's other terms.</exception>
+    private LossTerms OwnStep(DistillationInputs inputs, LossTerms terms)
+    {
+        _methodOptimizer!.ZeroGrad();
+        var ownTerms = _own!.ComputeOwnLoss(inputs.DetachStudent());
+        foreach (var (name, _) in ownTerms.Terms)
+        {
+            if (terms.Terms.Any(t => t.Name == name))
+            {
+                throw new InvalidOperationException($"method '{_distiller!.Name}': its own loss term '{name}' has the name of a term of the student's loss");
+            }
+
+            _ownTermNames.Add(name);
+        }
+
+        ownTerms.Total().Backward();
+        _methodOptimizer.Step();
+        return ownTerms;
     }
 
     /// <summary>When the sums went non-finite, names the first step and term of the window that did; then empties the window.</summary>

@@ -123,7 +123,8 @@ public static class TrainingRun
             TrainingState state;
             try
             {
-                state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler, distiller, [new NumericEntry("best_accuracy", 0, 1)]);
+                state = TrainingCheckpoint.Load(lastPath, student, trainer.Optimizer, trainer.Scheduler, distiller, [new NumericEntry("best_accuracy", 0, 1)],
+                    trainer.MethodOptimizer, trainer.MethodScheduler);
             }
             catch (Distill.NN.StateDictMismatchException e)
             {
@@ -164,7 +165,7 @@ public static class TrainingRun
             }
 
             TrainingCheckpoint.Save(lastPath, student, trainer.Optimizer, trainer.Scheduler, r.Epoch, configText,
-                new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) }, distiller);
+                new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) }, distiller, trainer.MethodOptimizer, trainer.MethodScheduler);
             var label = config.Method.Name == "none" ? $"{config.Student.Model} alone" : teacher is null ? $"{config.Student.Model} {config.Method.Name}" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
             ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history)],
                 [new ReportWriter.ResultRow(config.Student.Model, config.Method.Name == "none" ? "alone" : config.Method.Name, [history[^1].TestAccuracy])]);

@@ -29,4 +29,27 @@ public sealed record DistillationInputs(Tensor StudentLogits, Tensor? TeacherLog
     /// <exception cref="InvalidOperationException">No teacher features were recorded.</exception>
     public Tensor Teacher(string name) =>
         (TeacherFeatures ?? throw new InvalidOperationException($"the step has no teacher feature maps (wanted '{name}')"))[name];
+
+    /// <summary>
+    /// The same step with the student side out of the graph: logits and maps detached, the head run under no-grad
+    /// (what a method's own loss reads, <see cref="IHasOwnOptimizer.ComputeOwnLoss"/>).
+    /// </summary>
+    public DistillationInputs DetachStudent() => this with
+    {
+        StudentLogits = StudentLogits.Detach(),
+        StudentFeatures = StudentFeatures is null ? null : new DetachedMaps(StudentFeatures),
+        StudentHead = StudentHead is { } head ? x =>
+        {
+            using var noGrad = Autograd.NoGrad();
+            return head(x);
+        } : null,
+    };
+
+    /// <summary>Feature maps read through <see cref="Tensor.Detach"/>.</summary>
+    private sealed class DetachedMaps(IFeatureMaps maps) : IFeatureMaps
+    {
+        public IEnumerable<string> Names => maps.Names;
+
+        public Tensor this[string name] => maps[name].Detach();
+    }
 }

@@ -6,7 +6,10 @@ namespace Distill.Methods;
 /// <summary>
 /// A distillation method: declares the feature taps it reads on student and teacher, owns its learnable
 /// parts as registered parameters and submodules (the trainer's optimizer includes them), and turns a
-/// step's <see cref="DistillationInputs"/> into named, weighted <see cref="LossTerms"/>.
+/// step's <see cref="DistillationInputs"/> into named, weighted <see cref="LossTerms"/>. What only some methods
+/// need is a capability the method implements: <see cref="IUsesClassifierHeads"/>, <see cref="IUsesSampleIndices"/>,
+/// <see cref="IReadsTeacherBatchNorm"/>, <see cref="ICalibratedMethod"/> and <see cref="IHasOwnOptimizer"/> (whose
+/// parameters the main optimizer leaves out).
 /// </summary>
 public abstract class Distiller : Module
 {
@@ -35,15 +38,6 @@ public abstract class Distiller : Module
     /// <summary>Label smoothing of the task's cross-entropy while this method trains (0 unless the method says otherwise).</summary>
     public virtual double TaskLabelSmoothing => 0;
 
-    /// <summary>Whether the method applies the networks' own classifiers to features (SDD): the step then carries heads.</summary>
-    public virtual bool UsesHeads => false;
-
-    /// <summary>Whether the method reads the batch's data-set indices and the training set's labels (CRD's memory).</summary>
-    public virtual bool UsesSampleIndices => false;
-
-    /// <summary>Stages whose teacher BN-before-ReLU the method reads (margins), e.g. "stage1".</summary>
-    public virtual IReadOnlyList<string> TeacherBatchNormStages => [];
-
     /// <summary>The random draws of a step, as "name [shape]" (e.g. "mask [B, C, 1, 1]"); `distill check` can fix them.</summary>
     public virtual IReadOnlyList<string> RandomDraws => [];
 
@@ -63,32 +57,6 @@ public abstract class Distiller : Module
 
     /// <summary>Called before each epoch (1-based) of <paramref name="totalEpochs"/>: curricula, warm-ups.</summary>
     public virtual void OnEpochStart(int epoch, int totalEpochs)
-    {
-    }
-
-    /// <summary>
-    /// Whether the method wants a calibration pass before epoch <paramref name="epoch"/>: the trainer then runs
-    /// both networks in eval mode under no-grad over up to <see cref="CalibrationImages"/> training images
-    /// (the upcoming epoch's order) and hands each batch to <see cref="Calibrate"/> (Matching Guided
-    /// Distillation's matching step).
-    /// </summary>
-    public virtual bool NeedsCalibration(int epoch) => false;
-
-    /// <summary>How many training images a calibration pass reads.</summary>
-    public virtual int CalibrationImages => 0;
-
-    /// <summary>Starts a calibration pass.</summary>
-    public virtual void BeginCalibration()
-    {
-    }
-
-    /// <summary>One calibration batch (taps recorded, no gradients).</summary>
-    public virtual void Calibrate(DistillationInputs inputs)
-    {
-    }
-
-    /// <summary>Ends a calibration pass (the method updates its state from what it saw).</summary>
-    public virtual void EndCalibration()
     {
     }
 

@@ -26,7 +26,10 @@ namespace Distill.Parity;
 /// <para>
 /// Output: loss.&lt;term&gt; for every weighted term, loss.total, grad.student.&lt;name&gt; for every student
 /// input (logits, taps, head), grad.method.&lt;name&gt; for every method parameter, and random.&lt;name&gt; for every
-/// random draw the step used (given, or sampled from the seed: feed them to the PyTorch side to compare).
+/// random draw the step used (given, or sampled from the seed: feed them to the PyTorch side to compare). A method
+/// with an own optimizer (<see cref="IHasOwnOptimizer"/>, a discriminator) also gets loss.&lt;term&gt; for each own
+/// term (computed after the student's terms, on the detached student inputs; not part of loss.total) and
+/// grad.own.&lt;name&gt;, the own loss's gradient for each own parameter.
 /// </para>
 /// </summary>
 public static class MethodCheck
@@ -40,7 +43,7 @@ public static class MethodCheck
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(options);
-        if (!MethodFactory.Descriptors.Any(d => d.Name == method))
+        if (MethodFactory.Find(method) is null)
         {
             throw new ConfigException($"--method '{method}' is not one of {string.Join(", ", MethodFactory.Descriptors.Select(d => d.Name))}");
         }
@@ -120,6 +123,14 @@ public static class MethodCheck
             sb.Append("  none\n");
         }
 
+        if (distiller is IHasOwnOptimizer own)
+        {
+            var owned = new HashSet<Tensor>(own.OwnParameters, ReferenceEqualityComparer.Instance);
+            var settings = own.OwnOptimizer;
+            sb.Append(CultureInfo.InvariantCulture, $"own optimizer ({settings.Optimizer}, lr {settings.LearningRate:R}; its terms are written as loss.<term> beside loss.total, its gradients as grad.own.<name>):\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  {string.Join(", ", distiller.NamedParameters().Where(p => owned.Contains(p.Parameter)).Select(p => p.Name))}\n");
+        }
+
         sb.Append("random draws (random.<name>, optional):\n");
         foreach (var draw in distiller.RandomDraws.DefaultIfEmpty("none"))
         {
@@ -186,7 +197,7 @@ public static class MethodCheck
         var student = inputs.Tensors["student.logits"];
         var teacher = distiller.NeedsTeacher ? inputs.Tensors["teacher.logits"] : null;
         var labels = inputs.Tensors["labels"];
-        var indices = distiller.UsesSampleIndices ? inputs.Tensors["indices"] : labels;
+        var indices = distiller is IUsesSampleIndices ? inputs.Tensors["indices"] : labels;
         LoadParameters(distiller, inputs, inputsPath);
         LoadDraws(distiller, inputs, inputsPath);
         distiller.RecordRandomDraws();
@@ -202,7 +213,7 @@ public static class MethodCheck
         var teacherMaps = distiller.TeacherTaps.ToDictionary(tap => tap, tap => inputs.Tensors[$"teacher.{tap}"], StringComparer.Ordinal);
         Func<Tensor, Tensor>? studentHead = null;
         Func<Tensor, Tensor>? teacherHead = null;
-        if (distiller.UsesHeads)
+        if (distiller is IUsesClassifierHeads)
         {
             var weight = inputs.Tensors["student.head.weight"].Detach().RequireGrad();
             var bias = inputs.Tensors["student.head.bias"].Detach().RequireGrad();
@@ -217,15 +228,16 @@ public static class MethodCheck
         distiller.OnEpochStart(epoch, epoch);
         distiller.ZeroGrad();
         LossTerms terms;
+        var stepInputs = new DistillationInputs(studentInputs[0].Value, teacher, labels, indices,
+            new FeatureMaps(studentMaps, "student"), new FeatureMaps(teacherMaps, "teacher"), epoch)
+        {
+            StudentHead = studentHead,
+            TeacherHead = teacherHead,
+        };
         try
         {
             // As in training: the classification task's term ("ce") first, then the method's distillation terms.
-            terms = ClassificationTask.StepLoss(distiller, new DistillationInputs(studentInputs[0].Value, teacher, labels, indices,
-                new FeatureMaps(studentMaps, "student"), new FeatureMaps(teacherMaps, "teacher"), epoch)
-            {
-                StudentHead = studentHead,
-                TeacherHead = teacherHead,
-            });
+            terms = ClassificationTask.StepLoss(distiller, stepInputs);
         }
         catch (Exception e) when (e is TorchException or ArgumentException)
         {
@@ -255,6 +267,11 @@ public static class MethodCheck
             output.Add(new($"grad.method.{name}", p.Grad ?? p.ZerosLike()));
         }
 
+        if (distiller is IHasOwnOptimizer own)
+        {
+            OwnLoss(distiller, own, stepInputs, terms, output, values, inputsPath);
+        }
+
         // The draws the step used (given or sampled from --seed), so a PyTorch port can replay them.
         foreach (var (name, draw) in distiller.RecordedDraws)
         {
@@ -271,6 +288,49 @@ public static class MethodCheck
         }
 
         return values;
+    }
+
+    /// <summary>
+    /// A method's own loss (<see cref="IHasOwnOptimizer"/>), as training computes it after the student's step: on the
+    /// same inputs with the student side detached, its own parameters' gradients cleared first. Writes loss.&lt;term&gt;
+    /// for each own term (not part of loss.total) and grad.own.&lt;name&gt; for each own parameter.
+    /// </summary>
+    private static void OwnLoss(Distiller distiller, IHasOwnOptimizer own, DistillationInputs inputs, LossTerms terms, List<KeyValuePair<string, Tensor>> output,
+        Dictionary<string, double> values, string inputsPath)
+    {
+        var owned = new HashSet<Tensor>(own.OwnParameters, ReferenceEqualityComparer.Instance);
+        var parameters = distiller.NamedParameters().Where(p => owned.Contains(p.Parameter)).ToArray();
+        foreach (var (_, p) in parameters)
+        {
+            p.Grad = null;
+        }
+
+        LossTerms ownTerms;
+        try
+        {
+            ownTerms = own.ComputeOwnLoss(inputs.DetachStudent());
+        }
+        catch (Exception e) when (e is TorchException or ArgumentException)
+        {
+            throw new CheckpointFormatException($"{inputsPath}: the inputs do not fit {distiller.Name}'s own loss: {e.Message}", e);
+        }
+
+        foreach (var (name, value) in ownTerms.Terms)
+        {
+            if (terms.Terms.Any(t => t.Name == name))
+            {
+                throw new InvalidOperationException($"method '{distiller.Name}': its own loss term '{name}' has the name of a term of the student's loss");
+            }
+
+            output.Add(new($"loss.{name}", value.Detach()));
+            values[name] = value.To(DType.Float64).Item<double>();
+        }
+
+        ownTerms.Total().Backward();
+        foreach (var (name, p) in parameters)
+        {
+            output.Add(new($"grad.own.{name}", p.Grad ?? p.ZerosLike()));
+        }
     }
 
     private static void LoadParameters(Distiller distiller, SafeTensorsFile inputs, string path)
@@ -452,24 +512,24 @@ public static class MethodCheck
             }
         }
 
-        if (distiller.UsesHeads)
+        if (distiller is IUsesClassifierHeads heads)
         {
             foreach (var side in new[] { "student", "teacher" })
             {
-                var channels = Shape(side, side == "student" ? distiller.StudentTaps[0] : distiller.TeacherTaps[0])[1];
+                var channels = Shape(side, heads.HeadTap)[1];
                 list.Add(new($"{side}.head.weight", [classes, channels], DType.Float32, $"the {side}'s classifier"));
                 list.Add(new($"{side}.head.bias", [classes], DType.Float32, null));
             }
         }
 
-        if (distiller.UsesSampleIndices)
+        if (distiller is IUsesSampleIndices)
         {
             var n = context.DatasetSize;
             list.Add(new("indices", [-1], DType.Int64, $"the samples' data-set indices in [0, {n})"));
             list.Add(new("dataset.labels", [n], DType.Int64, $"the training set's labels, in [0, {classes})"));
         }
 
-        foreach (var stage in distiller.TeacherBatchNormStages)
+        foreach (var stage in (distiller as IReadsTeacherBatchNorm)?.TeacherBatchNormStages ?? [])
         {
             var channels = Shape("teacher", stage + ".preact")[1];
             list.Add(new($"teacher.{stage}.bn.weight", [channels], DType.Float32, "the teacher's BN before the stage's ReLU"));

@@ -37,7 +37,7 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
 
         Tau = tau;
         Weight = weight;
-        _align = studentShape[1] == teacherShape[1] ? null : RegisterModule("align", new Conv2d(studentShape[1], teacherShape[1], 1));
+        _align = AlignConv.Between(studentShape[1], teacherShape[1]) is { } align ? RegisterModule("align", align) : null;
     }
 
     /// <inheritdoc />

@@ -41,8 +41,8 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
         MaskRatio = maskRatio;
         Mask = mask;
         _channels = teacherShape[1];
-        _align = studentShape[1] == _channels ? null : RegisterModule("align", new Conv2d(studentShape[1], _channels, 1));
-        _generation = RegisterModule("generation", new Sequential(new Conv2d(_channels, _channels, 3, padding: 1), new ReLU(), new Conv2d(_channels, _channels, 3, padding: 1)));
+        _align = AlignConv.Between(studentShape[1], _channels) is { } align ? RegisterModule("align", align) : null;
+        _generation = RegisterModule("generation", MaskedGenerator.Create(_channels));
     }
 
     /// <inheritdoc />

@@ -27,7 +27,7 @@ namespace Distill.Methods;
 /// student channel i ← teacher channels i, C_s + i, .... Terms (the classification task adds "ce"): "mgd_match" (and "kd").
 /// See docs/methods/matching.md.
 /// </summary>
-public sealed class MatchingGuidedDistillation : Distiller
+public sealed class MatchingGuidedDistillation : Distiller, IReadsTeacherBatchNorm, ICalibratedMethod
 {
     private readonly string[] _stages;
     private readonly double[] _divisors;
@@ -107,7 +107,7 @@ public sealed class MatchingGuidedDistillation : Distiller
     public int UpdateFrequency { get; }
 
     /// <inheritdoc />
-    public override int CalibrationImages { get; }
+    public int CalibrationImages { get; }
 
     /// <summary>The fixed divisor of the summed distance (1e4 for 224 inputs).</summary>
     public double LossFactor { get; }
@@ -131,7 +131,7 @@ public sealed class MatchingGuidedDistillation : Distiller
     public override IReadOnlyList<string> TeacherTaps => StudentTaps;
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> TeacherBatchNormStages => _stages;
+    public IReadOnlyList<string> TeacherBatchNormStages => _stages;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> RandomDraws => Reducer != "rd" ? [] :
@@ -245,17 +245,17 @@ public sealed class MatchingGuidedDistillation : Distiller
     }
 
     /// <inheritdoc />
-    public override bool NeedsCalibration(int epoch) => CalibrationImages > 0 && (epoch - 1) % UpdateFrequency == 0;
+    public bool NeedsCalibration(int epoch) => CalibrationImages > 0 && (epoch - 1) % UpdateFrequency == 0;
 
     /// <inheritdoc />
-    public override void BeginCalibration()
+    public void BeginCalibration()
     {
         _costs = new Tensor?[_stages.Length];
         _calibrated = 0;
     }
 
     /// <inheritdoc />
-    public override void Calibrate(DistillationInputs inputs)
+    public void Calibrate(DistillationInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var costs = _costs ?? throw new InvalidOperationException("matching: Calibrate before BeginCalibration");
@@ -277,7 +277,7 @@ public sealed class MatchingGuidedDistillation : Distiller
     }
 
     /// <inheritdoc />
-    public override void EndCalibration()
+    public void EndCalibration()
     {
         var costs = _costs;
         _costs = null;

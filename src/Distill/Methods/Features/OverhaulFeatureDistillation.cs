@@ -14,7 +14,7 @@ namespace Distill.Methods;
 /// eval mode (mdistiller leaves it in train mode, §17.12). Terms (the classification task adds "ce"): "ofd".
 /// See docs/methods/ofd.md.
 /// </summary>
-public sealed class OverhaulFeatureDistillation : Distiller
+public sealed class OverhaulFeatureDistillation : Distiller, IReadsTeacherBatchNorm
 {
     private readonly string[] _stages;
     private readonly Sequential[] _connectors;
@@ -73,7 +73,7 @@ public sealed class OverhaulFeatureDistillation : Distiller
     public override IReadOnlyList<string> TeacherTaps => StudentTaps;
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> TeacherBatchNormStages => _stages;
+    public IReadOnlyList<string> TeacherBatchNormStages => _stages;
 
     /// <summary>
     /// The margin of a pre-ReLU BN channel (γ, β): m = β − |γ| φ(β/|γ|) / Φ(−β/|γ|) when Φ(−β/|γ|) &gt; 0.001, else −3|γ|.

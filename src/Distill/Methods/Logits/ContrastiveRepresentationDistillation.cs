@@ -24,7 +24,7 @@ namespace Distill.Methods;
 /// run's generator; `distill check` can fix them as random.contrast [B, K] (data-set indices). Terms (the classification task adds "ce"): "crd"
 /// (and "kd").
 /// </summary>
-public sealed class ContrastiveRepresentationDistillation : Distiller
+public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSampleIndices
 {
     private const double Epsilon = 1e-7;
     private readonly Linear _studentEmbed;
@@ -67,8 +67,8 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
         KdWeight = kdWeight;
         KdTemperature = kdTemperature;
         _datasetSize = datasetLabels.Count;
-        _studentEmbed = RegisterModule("student_embed", new Linear(studentDim, featureDim));
-        _teacherEmbed = RegisterModule("teacher_embed", new Linear(teacherDim, featureDim));
+        _studentEmbed = RegisterModule("student_embed", ContrastiveEmbed.Create(studentDim, featureDim));
+        _teacherEmbed = RegisterModule("teacher_embed", ContrastiveEmbed.Create(teacherDim, featureDim));
         var rows = queueSize > 0 ? queueSize : _datasetSize;
         var bound = 1 / Math.Sqrt(featureDim / 3.0);
         using (DisposeScope.Enter())
@@ -155,7 +155,7 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
     public double KdTemperature { get; }
 
     /// <inheritdoc />
-    public override bool UsesSampleIndices => true;
+    public long DatasetSize => _datasetSize;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> StudentTaps => ["pooled"];
@@ -186,8 +186,8 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var studentEmbedding = F.Normalize(_studentEmbed.Forward(Flat(inputs.Student("pooled"))), dim: 1);
-        var teacherEmbedding = F.Normalize(_teacherEmbed.Forward(Flat(inputs.Teacher("pooled"))), dim: 1);
+        var studentEmbedding = ContrastiveEmbed.Forward(_studentEmbed, inputs.Student("pooled"));
+        var teacherEmbedding = ContrastiveEmbed.Forward(_teacherEmbed, inputs.Teacher("pooled"));
         var crd = QueueSize > 0
             ? QueueLoss(studentEmbedding, teacherEmbedding, inputs.Labels)
             : BankLoss(studentEmbedding, teacherEmbedding, inputs.Indices, inputs.Labels);
@@ -201,8 +201,6 @@ public sealed class ContrastiveRepresentationDistillation : Distiller
 
         return terms;
     }
-
-    private static Tensor Flat(Tensor pooled) => pooled.Dim == 2 ? pooled : pooled.Reshape([pooled.Size(0), -1]);
 
     private Tensor BankLoss(Tensor studentEmbedding, Tensor teacherEmbedding, Tensor indices, Tensor labels)
     {

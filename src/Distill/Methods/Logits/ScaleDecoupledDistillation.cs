@@ -14,7 +14,7 @@ namespace Distill.Methods;
 /// α TCKD + β NCKD, L = w_ce CE + min(epoch / warmup, 1) L_SDD (α 1, β 8, CE 1, warm-up 20). With M = [1]
 /// SD-KD is KD. Logit standardisation z-scores every row. Terms (the classification task adds "ce"): "sdd". See docs/methods/sdd.md.
 /// </summary>
-public sealed class ScaleDecoupledDistillation : Distiller
+public sealed class ScaleDecoupledDistillation : Distiller, IUsesClassifierHeads
 {
     private readonly int[] _scales;
 
@@ -101,7 +101,7 @@ public sealed class ScaleDecoupledDistillation : Distiller
     public override IReadOnlyList<string> TeacherTaps => [FeatureTap];
 
     /// <inheritdoc />
-    public override bool UsesHeads => true;
+    string IUsesClassifierHeads.HeadTap => FeatureTap;
 
     /// <summary>The SPP regions of a map [B, C, H, W] as [B, C, N], in the order [P1, P2, P4] restricted to <paramref name="scales"/>.</summary>
     public static Tensor Pyramid(Tensor feature, IReadOnlyList<int> scales)
