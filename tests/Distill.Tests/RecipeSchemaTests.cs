@@ -208,6 +208,19 @@ public sealed class RecipeSchemaTests : IDisposable
     }
 
     [Fact]
+    public void EveryDefault_IsAValueTheLoaderAccepts()
+    {
+        // data.image_size's default, 0 (keep the size), was refused when given ("expected an integer >= 1").
+        foreach (var key in RecipeSchema.Keys.Where(k => k.Required is null && k.AppliesWhen is not { Refused: true } && k.Default is not null))
+        {
+            var line = $"{key.Name}: {key.Format(key.Default)}";
+            var yaml = key.Section.Length == 0 ? $"student:\n  model: resnet8\n{line}\n" : $"student:\n  model: resnet8\n{key.Section}:\n  {line}\n";
+            var config = ConfigLoader.Parse(key.Section == "teacher" ? yaml + "  model: resnet8\n" : yaml, "recipe.yaml");
+            Assert.Equal(key.Format(key.Default), key.Format(key.Get(config)));
+        }
+    }
+
+    [Fact]
     public void ReadmeTables_AreTheSchemas()
     {
         var readme = File.ReadAllText(Path.Combine(SourceDirectory(), "..", "..", "README.md"));

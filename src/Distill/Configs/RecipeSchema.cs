@@ -37,8 +37,8 @@ internal static class RecipeSchema
             Values = "`crop+flip` (or `true`) \\| `crop` \\| `none` (or `false`)",
             WrittenAtDefault = true,
         },
-        Data("image_size", RecipeKeyKind.Integer, "resize every image (train and test) to this height and width first (0, the default: keep the data set's size)",
-            d => d.ImageSize, (d, v) => d with { ImageSize = v }) with { Minimum = 1 },
+        Data("image_size", RecipeKeyKind.Integer, "resize every image (train and test) to this height and width first (0: keep the data set's size)",
+            d => d.ImageSize, (d, v) => d with { ImageSize = v }) with { Minimum = 0 },
 
         Student("model", "a name from `distill models`", m => m.Model, (m, v) => m with { Model = v }) with
         {
