@@ -1,7 +1,5 @@
 using System.Globalization;
-using Distill.Engine;
 using Distill.Methods;
-using Distill.Models;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -55,7 +53,7 @@ public static class ConfigLoader
             ApplyOverride(root, o, origins);
         }
 
-        return Bind(new Section(path, "", root, origins, ["data", "student", "teacher", "method", "train", "output"]));
+        return Bind(new Section(path, "", root, origins, [.. RecipeSchema.Sections]));
     }
 
     /// <summary>Loads a recipe from text (tests and embedded recipes); the name stands for the file in messages.</summary>
@@ -77,8 +75,103 @@ public static class ConfigLoader
         }
     }
 
-    /// <summary>"cuda" as "cuda:0"; text that names no device is an error at train.device's line.</summary>
-    private static string DeviceText(Section train, string text)
+    private static RunConfig Bind(Section root)
+    {
+        var data = Child(root, "data");
+        var student = Child(root, "student");
+        var teacher = Child(root, "teacher");
+        var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? "none";
+        var descriptor = MethodFactory.Find(methodName);
+        var method = root.Child("method", ["name", .. descriptor?.Keys ?? []]);
+        var train = Child(root, "train");
+        var config = new RunConfig { Teacher = teacher is null ? null : new ModelConfig() };
+        config = Read(root, data, "data", config);
+        if (DatasetCatalog.NeedsRoot(config.Data.Dataset) && config.Data.Root is null)
+        {
+            throw data!.Error("dataset", DatasetCatalog.MissingRoot(config.Data.Dataset));
+        }
+
+        config = Read(root, student, "student", config);
+        config = Read(root, teacher, "teacher", config);
+        config = config with { Method = new MethodConfig { Name = methodName, Options = method is null || descriptor is null ? new Dictionary<string, object>() : MethodOptions(method, descriptor) } };
+        config = Read(root, train, "train", config);
+        if (train is not null)
+        {
+            CheckTrain(train, config.Train);
+        }
+
+        config = Read(root, root, string.Empty, config);
+        if (descriptor is { NeedsTeacher: true } && config.Teacher?.Checkpoint is null)
+        {
+            throw root.Error("method", $"method '{config.Method.Name}' needs teacher.model and teacher.checkpoint (train one with `distill teacher`)");
+        }
+
+        return config;
+    }
+
+    /// <summary>A section of the schema, with its keys as the allowed ones (null when the recipe has none).</summary>
+    private static Section? Child(Section root, string name) => root.Child(name, [.. RecipeSchema.KeysOf(name).Select(k => k.Name)]);
+
+    /// <summary>
+    /// Sets every key of <paramref name="name"/> that <paramref name="section"/> gives (the rest keep the records'
+    /// defaults), then refuses, at the key's line, a name outside a list's allowed ones, a value its own check refuses, and a
+    /// key given where it does not apply. A required key that is missing is an error at the section (or the file).
+    /// </summary>
+    private static RunConfig Read(Section root, Section? section, string name, RunConfig config)
+    {
+        foreach (var key in RecipeSchema.KeysOf(name))
+        {
+            var value = section is null ? null : Value(section, key);
+            if (value is not null)
+            {
+                config = key.Set(config, value);
+            }
+            else if (key.Required is not null && (section is not null || key.Get(new RunConfig()) is not null))
+            {
+                // A section that a recipe may leave out (teacher: null in a new RunConfig) requires its keys only when given.
+                throw root.Error(name, $"{key.Path} {key.Required}");
+            }
+        }
+
+        foreach (var key in RecipeSchema.KeysOf(name).Where(k => section?.Has(k.Name) == true))
+        {
+            var value = key.Get(config)!;
+            if (key.Kind == RecipeKeyKind.NameList && key.Allowed.Count > 0 && ((IEnumerable<string>)value).FirstOrDefault(n => !key.Allowed.Contains(n)) is { } unknown)
+            {
+                throw section!.Error(key.Name, $"{key.Path}: '{unknown}' is not one of {string.Join(", ", key.Allowed)}");
+            }
+
+            if (key.Check?.Invoke(value) is { } message)
+            {
+                throw section!.Error(key.Name, message);
+            }
+
+            if (key.AppliesWhen is { Refused: true } when && !when.Holds(config))
+            {
+                throw section!.Error(key.Name, when.Refusal(config));
+            }
+        }
+
+        return config;
+    }
+
+    /// <summary>One key's value as its kind reads it; null when the section does not give it.</summary>
+    private static object? Value(Section section, RecipeKey key) => key.Kind switch
+    {
+        RecipeKeyKind.Integer => section.Int(key.Name, double.IsFinite(key.Minimum) ? (int)key.Minimum : int.MinValue),
+        RecipeKeyKind.Number => section.Double(key.Name, key.Minimum, key.Maximum),
+        RecipeKeyKind.Boolean => section.Bool(key.Name),
+        RecipeKeyKind.Choice => section.String(key.Name, [.. key.Allowed]),
+        RecipeKeyKind.Folder => section.NonEmptyString(key.Name),
+        RecipeKeyKind.Device => section.String(key.Name) is { } text ? DeviceText(section, key, text) : null,
+        RecipeKeyKind.IntegerList => section.IntList(key.Name),
+        RecipeKeyKind.NumberList => section.DoubleList(key.Name),
+        RecipeKeyKind.NameList => section.StringList(key.Name),
+        _ => section.String(key.Name),
+    };
+
+    /// <summary>"cuda" as "cuda:0"; text that names no device is an error at the key's line.</summary>
+    private static string DeviceText(Section section, RecipeKey key, string text)
     {
         try
         {
@@ -86,63 +179,8 @@ public static class ConfigLoader
         }
         catch (FormatException e)
         {
-            throw train.Error("device", $"train.device: {e.Message}");
+            throw section.Error(key.Name, $"{key.Path}: {e.Message}");
         }
-    }
-
-    private static RunConfig Bind(Section root)
-    {
-        var data = root.Child("data", ["dataset", "root", "train_subset", "test_subset", "batch_size", "augment", "image_size"]);
-        var student = root.Child("student", ["model", "checkpoint"]);
-        var teacher = root.Child("teacher", ["model", "checkpoint"]);
-        var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? "none";
-        var descriptor = MethodFactory.Find(methodName);
-        var method = root.Child("method", ["name", .. descriptor?.Keys ?? []]);
-        var train = root.Child("train", ["epochs", "lr", "optimizer", "momentum", "nesterov", "betas", "eps", "weight_decay", "no_weight_decay_on",
-            "method_lr_mult", "schedule", "step_per", "milestones", "warmup_epochs", "warmup_iters", "warmup_start_factor", "power", "eta_min", "grad_clip", "seed", "device"]);
-        var models = ModelRegistry.Names.Select(n => n.Name).ToArray();
-        var defaults = new RunConfig();
-        var dataset = data?.String("dataset", ["fashion-mnist", "cifar10", "cifar100", "idx", "folder"]) ?? defaults.Data.Dataset;
-        var augment = data?.String("augment", ["crop+flip", "crop", "none", "true", "false", "True", "False", "yes", "no"]) switch
-        {
-            null or "crop+flip" or "true" or "True" or "yes" => (Crop: true, Flip: true),
-            "crop" => (Crop: true, Flip: false),
-            _ => (Crop: false, Flip: true),
-        };
-        var config = new RunConfig
-        {
-            Data = new DataConfig
-            {
-                Dataset = dataset,
-                Root = data?.String("root") ?? (dataset == "fashion-mnist" ? null : throw data!.Error("dataset",
-                    $"data.root is required for dataset {dataset} ({DatasetFactory.RootLayout(dataset)})")),
-                TrainSubset = data?.Int("train_subset", 0) ?? 0,
-                TestSubset = data?.Int("test_subset", 0) ?? 0,
-                BatchSize = data?.Int("batch_size", 1) ?? defaults.Data.BatchSize,
-                Augment = augment.Crop,
-                Flip = augment.Flip,
-                ImageSize = data?.Int("image_size", 1) ?? 0,
-            },
-            Student = new ModelConfig
-            {
-                Model = student?.String("model", models) ?? throw root.Error("student", "student.model is required"),
-                Checkpoint = student?.String("checkpoint"),
-            },
-            Teacher = teacher is null ? null : new ModelConfig
-            {
-                Model = teacher.String("model", models) ?? throw root.Error("teacher", "teacher.model is required when a teacher section is given"),
-                Checkpoint = teacher.String("checkpoint"),
-            },
-            Method = new MethodConfig { Name = methodName, Options = method is null || descriptor is null ? new Dictionary<string, object>() : MethodOptions(method, descriptor) },
-            Train = train is null ? defaults.Train : Train(train, defaults.Train),
-            Output = root.NonEmptyString("output") ?? defaults.Output,
-        };
-        if (descriptor is { NeedsTeacher: true } && config.Teacher?.Checkpoint is null)
-        {
-            throw root.Error("method", $"method '{config.Method.Name}' needs teacher.model and teacher.checkpoint (train one with `distill teacher`)");
-        }
-
-        return config;
     }
 
     private static Dictionary<string, object> MethodOptions(Section section, MethodDescriptor descriptor)
@@ -183,62 +221,12 @@ public static class ConfigLoader
         return values;
     }
 
-    /// <summary>The train section: each key read and range-checked, then the combinations that cannot run refused at their key.</summary>
-    private static TrainConfig Train(Section train, TrainConfig defaults)
+    /// <summary>The train keys' combinations that cannot run, refused at their key (each key's own checks are the schema's).</summary>
+    private static void CheckTrain(Section train, TrainConfig config)
     {
-        var config = new TrainConfig
-        {
-            Epochs = train.Int("epochs", 1) ?? defaults.Epochs,
-            Lr = train.Double("lr", 0) ?? defaults.Lr,
-            Optimizer = train.String("optimizer", ["sgd", "adam", "adamw"]) ?? defaults.Optimizer,
-            Momentum = train.Double("momentum", 0, 1) ?? defaults.Momentum,
-            Nesterov = train.Bool("nesterov") ?? defaults.Nesterov,
-            Betas = train.DoubleList("betas") ?? defaults.Betas,
-            Eps = train.Double("eps", 0) ?? defaults.Eps,
-            WeightDecay = train.Double("weight_decay", 0) ?? defaults.WeightDecay,
-            NoWeightDecayOn = train.StringList("no_weight_decay_on") ?? defaults.NoWeightDecayOn,
-            MethodLrMult = train.Double("method_lr_mult", 0) ?? defaults.MethodLrMult,
-            Schedule = train.String("schedule", ["multistep", "cosine", "poly", "onecycle", "constant"]) ?? defaults.Schedule,
-            StepPer = train.String("step_per", ["epoch", "iteration"]) ?? defaults.StepPer,
-            Milestones = train.IntList("milestones") ?? defaults.Milestones,
-            WarmupEpochs = train.Int("warmup_epochs", 0) ?? defaults.WarmupEpochs,
-            WarmupIters = train.Int("warmup_iters", 0) ?? defaults.WarmupIters,
-            WarmupStartFactor = train.Double("warmup_start_factor", double.Epsilon, 1) ?? defaults.WarmupStartFactor,
-            Power = train.Double("power", 0) ?? defaults.Power,
-            EtaMin = train.Double("eta_min", 0) ?? defaults.EtaMin,
-            GradClip = train.Double("grad_clip", 0) ?? defaults.GradClip,
-            Seed = train.Int("seed", 0) ?? 0,
-            Device = train.String("device") is { } device ? DeviceText(train, device) : defaults.Device,
-        };
-        if (config.Betas is not [>= 0 and < 1, >= 0 and < 1])
-        {
-            throw train.Error("betas", $"train.betas must be two numbers in [0, 1) (e.g. [0.9, 0.999]), not [{string.Join(", ", config.Betas)}]");
-        }
-
-        foreach (var (key, sgdOnly) in new[] { ("nesterov", true), ("betas", false), ("eps", false) })
-        {
-            if (train.Has(key) && (config.Optimizer == "sgd") != sgdOnly)
-            {
-                throw train.Error(key, $"train.{key} is an option of {(sgdOnly ? "sgd" : "adam and adamw")}, but train.optimizer is {config.Optimizer}");
-            }
-        }
-
         if (config.Nesterov && config.Momentum <= 0)
         {
             throw train.Error("nesterov", "train.nesterov needs a train.momentum above 0");
-        }
-
-        if (config.NoWeightDecayOn.FirstOrDefault(n => n is not ("bn" or "bias")) is { } unknown)
-        {
-            throw train.Error("no_weight_decay_on", $"train.no_weight_decay_on: '{unknown}' is not one of bn, bias");
-        }
-
-        foreach (var (key, schedule) in new[] { ("power", "poly"), ("eta_min", "cosine") })
-        {
-            if (train.Has(key) && config.Schedule != schedule)
-            {
-                throw train.Error(key, $"train.{key} belongs to the {schedule} schedule, but train.schedule is {config.Schedule}");
-            }
         }
 
         if (train.Has("warmup_epochs") && train.Has("warmup_iters"))
@@ -260,8 +248,6 @@ public static class ConfigLoader
         {
             throw train.Error("warmup_epochs", $"train.warmup_epochs ({config.WarmupEpochs}) must be shorter than train.epochs ({config.Epochs})");
         }
-
-        return config;
     }
 
     private static void ApplyOverride(YamlMappingNode root, string text, Dictionary<YamlNode, string> origins)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace Distill.Configs;
@@ -32,75 +31,29 @@ public static class ConfigWriter
         return sb.ToString();
     }
 
-    /// <summary>Every key the recipe sets ("section.key", or "output") with its YAML text, in the order <see cref="ToYaml"/> writes them.</summary>
+    /// <summary>
+    /// Every key the recipe sets ("section.key", or "output") with its YAML text, in the order <see cref="ToYaml"/> writes
+    /// them: the schema's keys (<see cref="RecipeSchema"/>) that apply and are set, each at its default only when it was
+    /// written at its default from the first release, so older recipes and checkpoints read back equal; the method's options between teacher and train.
+    /// </summary>
     internal static IEnumerable<(string Key, string Text)> Entries(RunConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var entries = new List<(string, string)>
-        {
-            ("data.dataset", Text(config.Data.Dataset)),
-        };
-        if (config.Data.Root is not null) entries.Add(("data.root", Text(config.Data.Root)));
-        entries.Add(("data.train_subset", Text(config.Data.TrainSubset)));
-        entries.Add(("data.test_subset", Text(config.Data.TestSubset)));
-        entries.Add(("data.batch_size", Text(config.Data.BatchSize)));
-        entries.Add(("data.augment", Text(!config.Data.Augment ? "none" : config.Data.Flip ? "crop+flip" : "crop")));
-        if (config.Data.ImageSize > 0) entries.Add(("data.image_size", Text(config.Data.ImageSize)));
-        Model(entries, "student", config.Student);
-        if (config.Teacher is not null) Model(entries, "teacher", config.Teacher);
+        var entries = new List<(string, string)>();
+        void Add(params string[] sections) =>
+            entries.AddRange(RecipeSchema.Keys.Where(k => sections.Contains(k.Section) && k.IsWritten(config)).Select(k => (k.Path, k.Format(k.Get(config))!)));
+        Add("data", "student", "teacher");
         entries.Add(("method.name", Text(config.Method.Name)));
         foreach (var (key, value) in config.Method.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
             entries.Add(($"method.{key}", value is string text ? Text(text) : Distill.Methods.MethodOption.Format(value)));
         }
 
-        Train(entries, config.Train);
-        entries.Add(("output", Quote(config.Output)));
+        Add("train", string.Empty);
         return entries;
     }
 
-    /// <summary>The train keys; those added after the first release are written only when they differ from their defaults, so older recipes and checkpoints read back equal.</summary>
-    private static void Train(List<(string, string)> entries, TrainConfig train)
-    {
-        var defaults = new TrainConfig();
-        entries.Add(("train.epochs", Text(train.Epochs)));
-        entries.Add(("train.lr", Text(train.Lr)));
-        if (train.Optimizer != defaults.Optimizer) entries.Add(("train.optimizer", Text(train.Optimizer)));
-        entries.Add(("train.momentum", Text(train.Momentum)));
-        if (train.Nesterov) entries.Add(("train.nesterov", "true"));
-        if (!train.Betas.SequenceEqual(defaults.Betas)) entries.Add(("train.betas", List(train.Betas)));
-        if (train.Eps != defaults.Eps) entries.Add(("train.eps", Text(train.Eps)));
-        entries.Add(("train.weight_decay", Text(train.WeightDecay)));
-        if (train.NoWeightDecayOn.Count > 0) entries.Add(("train.no_weight_decay_on", $"[{string.Join(", ", train.NoWeightDecayOn)}]"));
-        if (train.MethodLrMult != defaults.MethodLrMult) entries.Add(("train.method_lr_mult", Text(train.MethodLrMult)));
-        entries.Add(("train.schedule", Text(train.Schedule)));
-        if (train.StepPer != defaults.StepPer) entries.Add(("train.step_per", Text(train.StepPer)));
-        entries.Add(("train.milestones", $"[{string.Join(", ", train.Milestones)}]"));
-        if (train.WarmupEpochs != 0) entries.Add(("train.warmup_epochs", Text(train.WarmupEpochs)));
-        if (train.WarmupIters != 0) entries.Add(("train.warmup_iters", Text(train.WarmupIters)));
-        if (train.WarmupStartFactor != defaults.WarmupStartFactor) entries.Add(("train.warmup_start_factor", Text(train.WarmupStartFactor)));
-        if (train.Power != defaults.Power) entries.Add(("train.power", Text(train.Power)));
-        if (train.EtaMin != defaults.EtaMin) entries.Add(("train.eta_min", Text(train.EtaMin)));
-        if (train.GradClip != defaults.GradClip) entries.Add(("train.grad_clip", Text(train.GradClip)));
-        entries.Add(("train.seed", Text(train.Seed)));
-        if (train.Device != defaults.Device) entries.Add(("train.device", train.Device));
-    }
-
-    private static string List(IEnumerable<double> values) => $"[{string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}]";
-
-    private static void Model(List<(string, string)> entries, string name, ModelConfig model)
-    {
-        entries.Add(($"{name}.model", Text(model.Model)));
-        if (model.Checkpoint is not null) entries.Add(($"{name}.checkpoint", Text(model.Checkpoint)));
-    }
-
-    private static string Text(object value) => value switch
-    {
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        string s when s.StartsWith('[') => s,
-        string s => Quote(s),
-        _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
-    };
+    private static string Text(string value) => value.StartsWith('[') ? value : Quote(value);
 
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

@@ -65,7 +65,7 @@ public static class DatasetFactory
                 padding = Math.Max(1, Math.Min(train.Height, train.Width) / 8);
                 break;
             default:
-                throw new DataFormatException($"data.dataset '{data.Dataset}' is not supported by `distill train` (fashion-mnist, idx, cifar10, cifar100, folder)");
+                throw new DataFormatException($"data.dataset '{data.Dataset}' is not supported by `distill train` ({string.Join(", ", DatasetCatalog.Names)})");
         }
 
         CheckSplitsAgree(train, test, data.ImageSize > 0);
@@ -90,16 +90,7 @@ public static class DatasetFactory
             width);
     }
 
-    /// <summary>What data.root must hold for <paramref name="dataset"/> (for messages).</summary>
-    internal static string RootLayout(string dataset) => dataset switch
-    {
-        "idx" or "fashion-mnist" => "a folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each raw or .gz",
-        "cifar10" => "the folder of CIFAR-10's binary version: data_batch_1.bin ... data_batch_5.bin and test_batch.bin",
-        "cifar100" => "the folder of CIFAR-100's binary version: train.bin and test.bin",
-        _ => "a folder with train/<class>/<image> and test/<class>/<image>",
-    };
-
-    private static DataFormatException MissingRoot(string dataset) => new($"data.root is required for dataset {dataset} ({RootLayout(dataset)})");
+    private static DataFormatException MissingRoot(string dataset) => new(DatasetCatalog.MissingRoot(dataset));
 
     private static Split Idx(string directory, string prefix)
     {
@@ -113,7 +104,7 @@ public static class DatasetFactory
         var val = Path.Combine(root, "val");
         return Directory.Exists(path) ? path
             : split == "test" && Directory.Exists(val) ? val
-            : throw new DataFormatException($"{path}: no such folder (dataset folder reads {RootLayout("folder")}{(split == "test" ? "; val/ is read when test/ is absent" : string.Empty)})");
+            : throw new DataFormatException($"{path}: no such folder (dataset folder reads {DatasetCatalog.RootLayout("folder")}{(split == "test" ? "; val/ is read when test/ is absent" : string.Empty)})");
     }
 
     private static Split Folder(string path, bool resized)

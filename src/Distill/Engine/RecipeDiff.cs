@@ -71,7 +71,7 @@ internal static class RecipeDiff
             Method = config.Method with { Options = options },
             Teacher = method is { NeedsTeacher: true } ? config.Teacher : null,
         };
-        return ConfigWriter.Entries(resolved).Where(e => e.Key is not ("output" or "train.epochs" or "train.device")
-            && !(e.Key == "train.milestones" && config.Train.Schedule != "multistep"));
+        // The writer leaves out what does not apply (the milestones of a schedule other than multistep); train.epochs is compared above.
+        return ConfigWriter.Entries(resolved).Where(e => e.Key != "train.epochs" && RecipeSchema.Find(e.Key) is not { MayChangeOnResume: true });
     }
 }

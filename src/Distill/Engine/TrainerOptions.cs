@@ -1,43 +1,46 @@
 namespace Distill.Engine;
 
-/// <summary>The optimisation recipe of a run (defaults: the CIFAR recipe's SGD, with a cosine schedule for short runs).</summary>
+/// <summary>The optimisation recipe of a run; its defaults are those of a recipe's train section (<see cref="Configs.TrainConfig"/>).</summary>
 public sealed record TrainerOptions
 {
+    /// <summary>The defaults of a recipe's train section, stated once there.</summary>
+    private static readonly Configs.TrainConfig Recipe = new();
+
     /// <summary>Epochs to train.</summary>
-    public int Epochs { get; init; } = 240;
+    public int Epochs { get; init; } = Recipe.Epochs;
 
     /// <summary>Base learning rate.</summary>
-    public double LearningRate { get; init; } = 0.05;
+    public double LearningRate { get; init; } = Recipe.Lr;
 
     /// <summary>SGD momentum.</summary>
-    public double Momentum { get; init; } = 0.9;
+    public double Momentum { get; init; } = Recipe.Momentum;
 
     /// <summary>Weight decay (all trainable parameters, distiller parts included).</summary>
-    public double WeightDecay { get; init; } = 5e-4;
+    public double WeightDecay { get; init; } = Recipe.WeightDecay;
 
     /// <summary>"sgd", "adam" or "adamw".</summary>
-    public string Optimizer { get; init; } = "sgd";
+    public string Optimizer { get; init; } = Recipe.Optimizer;
 
     /// <summary>Nesterov momentum (sgd).</summary>
-    public bool Nesterov { get; init; }
+    public bool Nesterov { get; init; } = Recipe.Nesterov;
 
     /// <summary>Adam's moment decay rates (adam, adamw).</summary>
-    public (double Beta1, double Beta2) Betas { get; init; } = (0.9, 0.999);
+    public (double Beta1, double Beta2) Betas { get; init; } = (Recipe.Betas[0], Recipe.Betas[1]);
 
     /// <summary>Adam's denominator term (adam, adamw).</summary>
-    public double Eps { get; init; } = 1e-8;
+    public double Eps { get; init; } = Recipe.Eps;
 
     /// <summary>"bn" and/or "bias": parameters put in groups without weight decay (empty: one group, all decayed).</summary>
-    public IReadOnlyList<string> NoWeightDecayOn { get; init; } = [];
+    public IReadOnlyList<string> NoWeightDecayOn { get; init; } = Recipe.NoWeightDecayOn;
 
     /// <summary>Learning-rate multiplier of the distiller's own parameters (1: they share the student's group).</summary>
-    public double MethodLrMult { get; init; } = 1;
+    public double MethodLrMult { get; init; } = Recipe.MethodLrMult;
 
     /// <summary>
     /// "multistep" (x0.1 at <see cref="Milestones"/>), "cosine" (to <see cref="EtaMin"/> over the run), "poly" (to zero,
     /// <see cref="Power"/>), "onecycle" (peak <see cref="LearningRate"/>) or "constant".
     /// </summary>
-    public string Schedule { get; init; } = "multistep";
+    public string Schedule { get; init; } = Recipe.Schedule;
 
     /// <summary>True: the schedule steps after every optimizer step; false: after every epoch.</summary>
     public bool StepPerIteration { get; init; }
@@ -46,25 +49,25 @@ public sealed record TrainerOptions
     public int IterationsPerEpoch { get; init; }
 
     /// <summary>Epochs after which the rate drops x0.1 (multistep; converted to iterations when stepping per iteration).</summary>
-    public IReadOnlyList<int> Milestones { get; init; } = [150, 180, 210];
+    public IReadOnlyList<int> Milestones { get; init; } = Recipe.Milestones;
 
     /// <summary>Linear warm-up in epochs (0: none).</summary>
-    public int WarmupEpochs { get; init; }
+    public int WarmupEpochs { get; init; } = Recipe.WarmupEpochs;
 
     /// <summary>Linear warm-up in iterations (per-iteration schedules; 0: none).</summary>
-    public int WarmupIters { get; init; }
+    public int WarmupIters { get; init; } = Recipe.WarmupIters;
 
     /// <summary>The warm-up's first factor of the rate.</summary>
-    public double WarmupStartFactor { get; init; } = 0.1;
+    public double WarmupStartFactor { get; init; } = Recipe.WarmupStartFactor;
 
     /// <summary>Exponent of the poly schedule.</summary>
-    public double Power { get; init; } = 0.9;
+    public double Power { get; init; } = Recipe.Power;
 
     /// <summary>Final rate of the cosine schedule.</summary>
-    public double EtaMin { get; init; }
+    public double EtaMin { get; init; } = Recipe.EtaMin;
 
     /// <summary>Largest global gradient L2 norm (0: no clipping).</summary>
-    public double GradClip { get; init; }
+    public double GradClip { get; init; } = Recipe.GradClip;
 
     /// <summary>The device of the models, the distiller and the batches; the running sums are kept there too.</summary>
     public Torch.Device Device { get; init; } = Torch.Device.Cpu;

@@ -82,6 +82,12 @@ public static class TrainingRun
         var options = loaders.ModelOptions;
         TorchRuntime.ManualSeed(seed);
         using var student = NewModel("student.model", config.Student.Model, options);
+        if (config.Student.Checkpoint is { } start && !(resume && hasCheckpoint))
+        {
+            // The student starts from these weights instead of the seed's (a resume takes its weights from last.safetensors).
+            LoadWeights(student, start, "student", config.Student.Model, "a state dict of student.model");
+        }
+
         var needsTeacher = MethodFactory.Find(config.Method.Name) is { NeedsTeacher: true };
         using var teacher = !needsTeacher || config.Teacher is null ? null : LoadTeacher(config.Teacher, options);
         using var distiller = MethodFactory.Create(config.Method, MethodContext.FromModels(student, teacher, options,
@@ -90,30 +96,7 @@ public static class TrainingRun
         student.To(device);
         teacher?.To(device);
         distiller?.To(device);
-        var trainerOptions = new TrainerOptions
-        {
-            Device = device,
-            Epochs = config.Train.Epochs,
-            LearningRate = config.Train.Lr,
-            Momentum = config.Train.Momentum,
-            WeightDecay = config.Train.WeightDecay,
-            Optimizer = config.Train.Optimizer,
-            Nesterov = config.Train.Nesterov,
-            Betas = (config.Train.Betas[0], config.Train.Betas[1]),
-            Eps = config.Train.Eps,
-            NoWeightDecayOn = config.Train.NoWeightDecayOn,
-            MethodLrMult = config.Train.MethodLrMult,
-            Schedule = config.Train.Schedule,
-            StepPerIteration = config.Train.StepPer == "iteration",
-            IterationsPerEpoch = loaders.Train.BatchCount,
-            Milestones = config.Train.Milestones,
-            WarmupEpochs = config.Train.WarmupEpochs,
-            WarmupIters = config.Train.WarmupIters,
-            WarmupStartFactor = config.Train.WarmupStartFactor,
-            Power = config.Train.Power,
-            EtaMin = config.Train.EtaMin,
-            GradClip = config.Train.GradClip,
-        };
+        var trainerOptions = Options(config.Train, device, loaders.Train.BatchCount);
         using var trainer = NewTrainer(student, teacher, distiller, trainerOptions, config);
         var startEpoch = 1;
         var best = 0.0;
@@ -238,15 +221,58 @@ public static class TrainingRun
     private static ClassificationModel LoadTeacher(ModelConfig teacher, ModelOptions options)
     {
         var path = teacher.Checkpoint ?? throw new ConfigException("teacher.checkpoint is required");
+        var model = NewModel("teacher.model", teacher.Model, options);
+        try
+        {
+            LoadWeights(model, path, "teacher", teacher.Model, "train a teacher with `distill teacher`");
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads <paramref name="section"/>.checkpoint into its model; a missing file or another model's weights is an error naming the key.</summary>
+    private static void LoadWeights(ClassificationModel model, string path, string section, string modelName, string hint)
+    {
         if (!File.Exists(path))
         {
-            throw new ConfigException($"teacher.checkpoint {path} does not exist (train a teacher with `distill teacher`)");
+            throw new ConfigException($"{section}.checkpoint {path} does not exist ({hint})");
         }
 
-        var model = NewModel("teacher.model", teacher.Model, options);
         using var scope = DisposeScope.Enter();
         using var file = SafeTensors.Load(path);
-        CheckpointMismatch.Load(model, TrainingCheckpoint.ModelState(file), path, "teacher.model", teacher.Model);
-        return model;
+        CheckpointMismatch.Load(model, TrainingCheckpoint.ModelState(file), path, $"{section}.model", modelName);
     }
+
+    /// <summary>The trainer's options: every train key of the recipe but seed (the loaders' order and the weights) and device (resolved by the caller).</summary>
+    /// <param name="train">The recipe's train section.</param>
+    /// <param name="device">Where the run's tensors live.</param>
+    /// <param name="iterationsPerEpoch">The training loader's batch count.</param>
+    internal static TrainerOptions Options(TrainConfig train, Device device, int iterationsPerEpoch) => new()
+    {
+        Device = device,
+        Epochs = train.Epochs,
+        LearningRate = train.Lr,
+        Momentum = train.Momentum,
+        WeightDecay = train.WeightDecay,
+        Optimizer = train.Optimizer,
+        Nesterov = train.Nesterov,
+        Betas = (train.Betas[0], train.Betas[1]),
+        Eps = train.Eps,
+        NoWeightDecayOn = train.NoWeightDecayOn,
+        MethodLrMult = train.MethodLrMult,
+        Schedule = train.Schedule,
+        StepPerIteration = train.StepPer == "iteration",
+        IterationsPerEpoch = iterationsPerEpoch,
+        Milestones = train.Milestones,
+        WarmupEpochs = train.WarmupEpochs,
+        WarmupIters = train.WarmupIters,
+        WarmupStartFactor = train.WarmupStartFactor,
+        Power = train.Power,
+        EtaMin = train.EtaMin,
+        GradClip = train.GradClip,
+    };
 }
