@@ -10,7 +10,8 @@ namespace Distill.NN.Data;
 /// draws, each epoch, a base seed (random_) and then randperm twice (the sampler's permutation and the empty
 /// remainder slice it ends with) from one generator, and so does this loader,
 /// so the same seed gives the same order here, in PyTorch, and on every machine. Random transforms draw
-/// from a per-sample generator seeded by the epoch's base seed and the sample index.
+/// from a per-sample generator seeded by the epoch's base seed and the sample index. Each sample's target is checked
+/// against its image, moved with it by the transforms, and stacked by its kind's <see cref="ITargetCollator"/>.
 /// </summary>
 public sealed class DataLoader
 {
@@ -27,7 +28,7 @@ public sealed class DataLoader
     /// <param name="shuffle">Visit samples in a seeded random order each epoch.</param>
     /// <param name="seed">The order's seed.</param>
     /// <param name="dropLast">Skip the last, smaller batch.</param>
-    /// <param name="transform">Applied to each image on a worker thread.</param>
+    /// <param name="transform">Applied to each image and its target on a worker thread.</param>
     /// <param name="workers">Batches prepared in parallel ahead of the consumer.</param>
     /// <param name="rank">This process's rank in data-parallel training (0-based).</param>
     /// <param name="worldSize">The number of data-parallel processes: each epoch's order (the same on every rank,
@@ -187,7 +188,7 @@ public sealed class DataLoader
                 var host = next.GetAwaiter().GetResult();
                 yield return new Batch(
                     ToDevice(Tensor.From(host.Images, host.Shape)),
-                    ToDevice(Tensor.From(host.Labels)),
+                    host.Targets.ToBatch(ToDevice),
                     ToDevice(Tensor.From(host.Indices)));
             }
         }
@@ -224,12 +225,23 @@ public sealed class DataLoader
     {
         float[]? images = null;
         long[] shape = [];
-        var labels = new long[indices.Length];
+        var targets = new ITarget[indices.Length];
         var ids = new long[indices.Length];
         for (var i = 0; i < indices.Length; i++)
         {
             var sample = _dataset.Get(indices[i]);
-            var image = _transform is null ? sample.Image : _transform.Apply(sample.Image, new Random(SampleSeed(baseSeed, indices[i])));
+            var misfit = sample.Target.Misfit(sample.Image.Height, sample.Image.Width);
+            if (misfit is not null)
+            {
+                throw new DataFormatException($"data-set index {indices[i]}: {misfit}");
+            }
+
+            var (image, target) = _transform is null ? (sample.Image, sample.Target) : _transform.Apply(sample.Image, sample.Target, new Random(SampleSeed(baseSeed, indices[i])));
+            if (i > 0 && target.GetType() != targets[0].GetType())
+            {
+                throw new DataFormatException($"data-set index {indices[i]} is labelled with a {target.Kind} but data-set index {indices[0]} with a {targets[0].Kind}; a batch holds one kind of target");
+            }
+
             if (images is null)
             {
                 shape = [indices.Length, image.Channels, image.Height, image.Width];
@@ -242,12 +254,12 @@ public sealed class DataLoader
             }
 
             image.Data.CopyTo(images, i * image.Data.Length);
-            labels[i] = sample.Label;
+            targets[i] = target;
             ids[i] = sample.Index;
         }
 
-        return new HostBatch(images ?? [], shape, labels, ids);
+        return new HostBatch(images ?? [], shape, targets[0].Collator.Gather(targets), ids);
     }
 
-    private sealed record HostBatch(float[] Images, long[] Shape, long[] Labels, long[] Indices);
+    private sealed record HostBatch(float[] Images, long[] Shape, IGatheredTargets Targets, long[] Indices);
 }

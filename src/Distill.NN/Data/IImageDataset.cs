@@ -1,6 +1,9 @@
 namespace Distill.NN.Data;
 
-/// <summary>A labelled image data set with random access; <see cref="Get"/> must be safe to call from several threads.</summary>
+/// <summary>
+/// An image data set with random access, each image with its target (<see cref="Sample.Target"/>); <see cref="Get"/> must be
+/// safe to call from several threads.
+/// </summary>
 public interface IImageDataset
 {
     /// <summary>Number of samples.</summary>
@@ -12,6 +15,6 @@ public interface IImageDataset
     /// <summary>The sample at <paramref name="index"/>, decoded to a fresh float image.</summary>
     Sample Get(int index);
 
-    /// <summary>The label of sample <paramref name="index"/>, without decoding its image.</summary>
+    /// <summary>The class label of sample <paramref name="index"/>, without decoding its image (a set whose targets are not class labels throws NotSupportedException).</summary>
     int LabelOf(int index);
 }

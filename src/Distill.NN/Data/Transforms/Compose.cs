@@ -6,13 +6,13 @@ public sealed class Compose(params IEnumerable<ITransform> transforms) : ITransf
     private readonly ITransform[] _transforms = transforms.ToArray();
 
     /// <inheritdoc />
-    public Image Apply(Image image, Random random)
+    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random)
     {
         foreach (var t in _transforms)
         {
-            image = t.Apply(image, random);
+            (image, target) = t.Apply(image, target, random);
         }
 
-        return image;
+        return (image, target);
     }
 }

@@ -2,29 +2,17 @@ using Distill.Torch;
 
 namespace Distill.NN.Data;
 
-/// <summary>Deterministic pixel operations shared by the transforms, in managed code (they run on loader threads).</summary>
+/// <summary>
+/// Deterministic pixel operations shared by the transforms, in managed code (they run on loader threads). The geometric ones
+/// work on planes of any element type, so an image (float) and its mask (byte) move by the same code.
+/// </summary>
 public static class ImageOps
 {
     /// <summary>Crops a window; parts outside the image are filled with <paramref name="fill"/>.</summary>
     public static Image Crop(Image image, int top, int left, int height, int width, float fill = 0)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var data = new float[image.Channels * height * width];
-        for (var c = 0; c < image.Channels; c++)
-        {
-            for (var y = 0; y < height; y++)
-            {
-                var sy = top + y;
-                for (var x = 0; x < width; x++)
-                {
-                    var sx = left + x;
-                    var inside = sy >= 0 && sy < image.Height && sx >= 0 && sx < image.Width;
-                    data[(((c * height) + y) * width) + x] = inside ? image[c, sy, sx] : fill;
-                }
-            }
-        }
-
-        return new Image(image.Channels, height, width, data);
+        return new Image(image.Channels, height, width, CropPlanes(image.Data, image.Channels, image.Height, image.Width, top, left, height, width, fill));
     }
 
     /// <summary>Pads every side by <paramref name="padding"/> with a constant, or by mirroring without repeating the edge.</summary>
@@ -32,57 +20,15 @@ public static class ImageOps
     public static Image Pad(Image image, int padding, PaddingMode mode, float fill = 0)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (mode == PaddingMode.Constant)
-        {
-            return Crop(image, -padding, -padding, image.Height + (2 * padding), image.Width + (2 * padding), fill);
-        }
-
-        if (mode != PaddingMode.Reflect)
-        {
-            throw new ArgumentException($"padding mode {mode} is not supported by transforms; use Constant or Reflect", nameof(mode));
-        }
-
-        if (padding >= image.Height || padding >= image.Width)
-        {
-            throw new ArgumentException($"reflect padding {padding} must be smaller than the image ({image.Height}x{image.Width})", nameof(padding));
-        }
-
-        var h = image.Height + (2 * padding);
-        var w = image.Width + (2 * padding);
-        var data = new float[image.Channels * h * w];
-        for (var c = 0; c < image.Channels; c++)
-        {
-            for (var y = 0; y < h; y++)
-            {
-                var sy = Reflect(y - padding, image.Height);
-                for (var x = 0; x < w; x++)
-                {
-                    data[(((c * h) + y) * w) + x] = image[c, sy, Reflect(x - padding, image.Width)];
-                }
-            }
-        }
-
-        return new Image(image.Channels, h, w, data);
+        return new Image(image.Channels, image.Height + (2 * padding), image.Width + (2 * padding),
+            PadPlanes(image.Data, image.Channels, image.Height, image.Width, padding, mode, fill));
     }
 
     /// <summary>Mirrors left to right.</summary>
     public static Image FlipHorizontal(Image image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var data = new float[image.Data.Length];
-        for (var c = 0; c < image.Channels; c++)
-        {
-            for (var y = 0; y < image.Height; y++)
-            {
-                var row = ((c * image.Height) + y) * image.Width;
-                for (var x = 0; x < image.Width; x++)
-                {
-                    data[row + x] = image.Data[row + image.Width - 1 - x];
-                }
-            }
-        }
-
-        return new Image(image.Channels, image.Height, image.Width, data);
+        return new Image(image.Channels, image.Height, image.Width, FlipPlanes(image.Data, image.Channels, image.Height, image.Width));
     }
 
     /// <summary>
@@ -115,6 +61,109 @@ public static class ImageOps
         return new Image(image.Channels, height, width, data);
     }
 
+    /// <summary>
+    /// Nearest-neighbour resize as PyTorch's interpolate(mode="nearest") picks pixels (source = floor(dst * in/out) in float,
+    /// clamped to the last pixel): labels stay labels.
+    /// </summary>
+    internal static T[] ResizeNearestPlanes<T>(T[] data, int channels, int height, int width, int outHeight, int outWidth)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outHeight, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outWidth, 1);
+        var rows = NearestSources(height, outHeight);
+        var columns = NearestSources(width, outWidth);
+        var result = new T[channels * outHeight * outWidth];
+        for (var c = 0; c < channels; c++)
+        {
+            for (var y = 0; y < outHeight; y++)
+            {
+                var source = ((c * height) + rows[y]) * width;
+                var target = ((c * outHeight) + y) * outWidth;
+                for (var x = 0; x < outWidth; x++)
+                {
+                    result[target + x] = data[source + columns[x]];
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>A window of planes (C x H x W, row-major); parts outside are <paramref name="fill"/>.</summary>
+    internal static T[] CropPlanes<T>(T[] data, int channels, int height, int width, int top, int left, int outHeight, int outWidth, T fill)
+    {
+        var result = new T[channels * outHeight * outWidth];
+        for (var c = 0; c < channels; c++)
+        {
+            for (var y = 0; y < outHeight; y++)
+            {
+                var sy = top + y;
+                for (var x = 0; x < outWidth; x++)
+                {
+                    var sx = left + x;
+                    var inside = sy >= 0 && sy < height && sx >= 0 && sx < width;
+                    result[(((c * outHeight) + y) * outWidth) + x] = inside ? data[(((c * height) + sy) * width) + sx] : fill;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Planes padded on every side, with <paramref name="fill"/> or by mirroring without repeating the edge.</summary>
+    internal static T[] PadPlanes<T>(T[] data, int channels, int height, int width, int padding, PaddingMode mode, T fill)
+    {
+        if (mode == PaddingMode.Constant)
+        {
+            return CropPlanes(data, channels, height, width, -padding, -padding, height + (2 * padding), width + (2 * padding), fill);
+        }
+
+        if (mode != PaddingMode.Reflect)
+        {
+            throw new ArgumentException($"padding mode {mode} is not supported by transforms; use Constant or Reflect", nameof(mode));
+        }
+
+        if (padding >= height || padding >= width)
+        {
+            throw new ArgumentException($"reflect padding {padding} must be smaller than the image ({height}x{width})", nameof(padding));
+        }
+
+        var h = height + (2 * padding);
+        var w = width + (2 * padding);
+        var result = new T[channels * h * w];
+        for (var c = 0; c < channels; c++)
+        {
+            for (var y = 0; y < h; y++)
+            {
+                var row = ((c * height) + Reflect(y - padding, height)) * width;
+                for (var x = 0; x < w; x++)
+                {
+                    result[(((c * h) + y) * w) + x] = data[row + Reflect(x - padding, width)];
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Planes mirrored left to right.</summary>
+    internal static T[] FlipPlanes<T>(T[] data, int channels, int height, int width)
+    {
+        var result = new T[data.Length];
+        for (var c = 0; c < channels; c++)
+        {
+            for (var y = 0; y < height; y++)
+            {
+                var row = ((c * height) + y) * width;
+                for (var x = 0; x < width; x++)
+                {
+                    result[row + x] = data[row + width - 1 - x];
+                }
+            }
+        }
+
+        return result;
+    }
+
     private static int Reflect(int i, int size)
     {
         if (i < 0)
@@ -143,5 +192,17 @@ public static class ImageOps
         }
 
         return (i0, i1, l0, l1);
+    }
+
+    private static int[] NearestSources(int input, int output)
+    {
+        var scale = (float)input / output;
+        var sources = new int[output];
+        for (var o = 0; o < output; o++)
+        {
+            sources[o] = Math.Min((int)MathF.Floor(o * scale), input - 1);
+        }
+
+        return sources;
     }
 }

@@ -1,6 +1,6 @@
 namespace Distill.NN.Data;
 
-/// <summary>(x - mean) / std per channel, in float32 as torchvision.transforms.Normalize computes it.</summary>
+/// <summary>(x - mean) / std per channel, in float32 as torchvision.transforms.Normalize computes it; the target passes through.</summary>
 public sealed class Normalize : ITransform
 {
     private readonly float[] _mean;
@@ -31,8 +31,11 @@ public sealed class Normalize : ITransform
     public static Normalize FashionMnist => new([0.2860], [0.3530]);
 
     /// <inheritdoc />
-    public Image Apply(Image image, Random random)
+    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random) => (Normalized(image), target);
+
+    private Image Normalized(Image image)
     {
+        ArgumentNullException.ThrowIfNull(image);
         if (image.Channels != _mean.Length)
         {
             throw new ArgumentException($"Normalize has {_mean.Length} channel statistics but the image has {image.Channels} channels");

@@ -2,7 +2,10 @@ using Distill.Torch;
 
 namespace Distill.NN.Data;
 
-/// <summary>Pads, then crops a random window (torchvision.transforms.RandomCrop; CIFAR recipes: 32 with padding 4).</summary>
+/// <summary>
+/// Pads, then crops a random window (torchvision.transforms.RandomCrop; CIFAR recipes: 32 with padding 4); the target is
+/// padded and cropped alike (a mask's constant padding is <see cref="Mask.Ignore"/>, not the image's fill).
+/// </summary>
 public sealed class RandomCrop(int height, int width, int padding = 0, PaddingMode paddingMode = PaddingMode.Constant, float fill = 0) : ITransform
 {
     /// <summary>A square crop.</summary>
@@ -12,8 +15,10 @@ public sealed class RandomCrop(int height, int width, int padding = 0, PaddingMo
     }
 
     /// <inheritdoc />
-    public Image Apply(Image image, Random random)
+    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random)
     {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(random);
         var padded = padding > 0 ? ImageOps.Pad(image, padding, paddingMode, fill) : image;
         if (padded.Height < height || padded.Width < width)
         {
@@ -22,6 +27,7 @@ public sealed class RandomCrop(int height, int width, int padding = 0, PaddingMo
 
         var top = random.Next(0, padded.Height - height + 1);
         var left = random.Next(0, padded.Width - width + 1);
-        return ImageOps.Crop(padded, top, left, height, width);
+        var paddedTarget = padding > 0 ? target.Pad(padding, paddingMode) : target;
+        return (ImageOps.Crop(padded, top, left, height, width), paddedTarget.Crop(top, left, height, width));
     }
 }

@@ -1,8 +1,13 @@
 namespace Distill.NN.Data;
 
-/// <summary>Mirrors left to right with probability p (torchvision.transforms.RandomHorizontalFlip).</summary>
+/// <summary>Mirrors the image and its target left to right with probability p (torchvision.transforms.RandomHorizontalFlip).</summary>
 public sealed class RandomHorizontalFlip(double p = 0.5) : ITransform
 {
     /// <inheritdoc />
-    public Image Apply(Image image, Random random) => random.NextDouble() < p ? ImageOps.FlipHorizontal(image) : image;
+    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(target);
+        return random.NextDouble() < p ? (ImageOps.FlipHorizontal(image), target.FlipHorizontal()) : (image, target);
+    }
 }

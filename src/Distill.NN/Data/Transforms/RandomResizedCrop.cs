@@ -2,7 +2,7 @@ namespace Distill.NN.Data;
 
 /// <summary>
 /// A random area and aspect ratio crop resized to a fixed size (torchvision.transforms.RandomResizedCrop,
-/// its 10-try sampling and centre fallback; bilinear without antialias).
+/// its 10-try sampling and centre fallback; bilinear without antialias); the target is cropped and resized alike.
 /// </summary>
 public sealed class RandomResizedCrop(int height, int width, double minScale = 0.08, double maxScale = 1.0, double minRatio = 3.0 / 4, double maxRatio = 4.0 / 3) : ITransform
 {
@@ -13,10 +13,12 @@ public sealed class RandomResizedCrop(int height, int width, double minScale = 0
     }
 
     /// <inheritdoc />
-    public Image Apply(Image image, Random random)
+    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(target);
         var (top, left, h, w) = Window(image.Height, image.Width, random);
-        return ImageOps.ResizeBilinear(ImageOps.Crop(image, top, left, h, w), height, width);
+        return (ImageOps.ResizeBilinear(ImageOps.Crop(image, top, left, h, w), height, width), target.Crop(top, left, h, w).Resize(height, width));
     }
 
     private (int Top, int Left, int Height, int Width) Window(int imageHeight, int imageWidth, Random random)

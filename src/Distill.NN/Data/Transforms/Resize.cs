@@ -1,6 +1,6 @@
 namespace Distill.NN.Data;
 
-/// <summary>Bilinear resize (torchvision.transforms.Resize on tensors without antialias): to height x width, or the shorter side to a size.</summary>
+/// <summary>Bilinear resize (torchvision.transforms.Resize on tensors without antialias): to height x width, or the shorter side to a size; the target alike (a mask by nearest pixel).</summary>
 public sealed class Resize : ITransform
 {
     private readonly int _height;
@@ -23,16 +23,18 @@ public sealed class Resize : ITransform
     }
 
     /// <inheritdoc />
-    public Image Apply(Image image, Random random)
+    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(target);
         if (!_shorterSide)
         {
-            return ImageOps.ResizeBilinear(image, _height, _width);
+            return (ImageOps.ResizeBilinear(image, _height, _width), target.Resize(_height, _width));
         }
 
         var (h, w) = image.Height <= image.Width
             ? (_height, (int)((long)_height * image.Width / image.Height))
             : ((int)((long)_height * image.Height / image.Width), _height);
-        return h == image.Height && w == image.Width ? image : ImageOps.ResizeBilinear(image, h, w);
+        return h == image.Height && w == image.Width ? (image, target) : (ImageOps.ResizeBilinear(image, h, w), target.Resize(h, w));
     }
 }
