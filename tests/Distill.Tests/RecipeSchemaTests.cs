@@ -41,7 +41,7 @@ public sealed class RecipeSchemaTests : IDisposable
             ["data.test_subset"] = ("5", [], c => Loaders(c, l => l.Test.Dataset.Count.ToString(CultureInfo.InvariantCulture)), null),
             ["data.batch_size"] = ("8", [], c => Loaders(c, l => l.Train.BatchCount.ToString(CultureInfo.InvariantCulture)), null),
             ["data.augment"] = ("crop", [], c => Loaders(c, FirstImages), null),
-            ["data.image_size"] = ("16", [], c => Loaders(c, l => l.ImageSize.ToString(CultureInfo.InvariantCulture)), null),
+            ["data.image_size"] = ("16", [], c => Loaders(c, l => $"{l.Height}x{l.Width}"), null),
             ["student.model"] = ("resnet20", [], null, "TrainingRun creates it (TrainingRunTests)"),
             ["student.checkpoint"] = ("s.safetensors", [], null, "TrainingRun starts from it: StudentCheckpoint_IsWhereTheStudentStarts"),
             ["teacher.model"] = ("resnet20", [], null, "TrainingRun loads it for a method with a teacher (TrainingRunTests' KD run)"),
