@@ -95,7 +95,7 @@ public static class ConfigLoader
         var data = root.Child("data", ["dataset", "root", "train_subset", "test_subset", "batch_size", "augment", "image_size"]);
         var student = root.Child("student", ["model", "checkpoint"]);
         var teacher = root.Child("teacher", ["model", "checkpoint"]);
-        var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? "none";
+        var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? MethodFactory.NoneName;
         var descriptor = MethodFactory.Find(methodName);
         var method = root.Child("method", ["name", .. descriptor?.Keys ?? []]);
         var train = root.Child("train", ["epochs", "lr", "optimizer", "momentum", "nesterov", "betas", "eps", "weight_decay", "no_weight_decay_on",
