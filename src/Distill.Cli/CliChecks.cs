@@ -61,7 +61,7 @@ internal static class CliChecks
     }
 
     /// <summary>Adds a validator: the option's value, when it parses as an integer, is at least <paramref name="minimum"/> (a value that does not parse is the parser's error).</summary>
-    public static void AtLeast(System.CommandLine.Option<int> option, int minimum) =>
+    public static void AtLeast(System.CommandLine.Option option, int minimum) =>
         option.Validators.Add(r =>
         {
             if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, System.Globalization.CultureInfo.InvariantCulture, out var value) && value < minimum)

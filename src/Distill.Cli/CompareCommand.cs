@@ -1,10 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Distill.Configs;
-using Distill.Engine;
-using Distill.NN.Data;
+using Distill.Engine.Comparison;
 using Spectre.Console;
 
 namespace Distill.Cli;
@@ -44,54 +40,21 @@ internal static class CompareCommand
     {
         CliChecks.OutputFolder("--output", output);
 
-        // Validate every method's options before the first (long) run starts.
-        var configs = methods.Select(m => Enumerable.Range(0, seeds).Select(seed => ConfigLoader.Load(recipe,
-        [
-            .. sets, $"method.name={m.Name}", .. m.Options.Select(o => "method." + o), $"train.seed={seed}",
-            $"output={Path.Combine(output, Slug(m.Label), $"seed{seed}")}",
-        ])).ToArray()).ToArray();
-        var rows = new List<Row>();
-        var series = new List<ReportWriter.Series>();
-        for (var i = 0; i < methods.Count; i++)
+        // Every method's options are validated before the first (long) run starts.
+        var plan = ComparisonRun.Plan(overrides => ConfigLoader.Load(recipe, overrides), sets, [.. methods.Select(m => new ComparisonMethod(m.Label, m.Name, m.Options))],
+            [.. Enumerable.Range(0, seeds)], output);
+        var result = ComparisonRun.Execute(plan, (label, run, train) =>
+            TrainingDisplay.Run($"{label} seed {run.Train.Seed}", run.Train.Epochs, 0, (progress, onEpoch) => train(progress, onEpoch)));
+        var table = new Table().AddColumns([.. ComparisonRun.TableHeader]);
+        foreach (var cells in ComparisonRun.Table(result.Rows))
         {
-            var finals = new List<double>();
-            var speeds = new List<double>();
-            foreach (var run in configs[i])
-            {
-                var summary = TrainingDisplay.Run($"{methods[i].Label} seed {run.Train.Seed}", run.Train.Epochs, 0,
-                    (progress, onEpoch) => TrainingRun.Execute(run, resume: false, progress, onEpoch));
-                finals.Add(summary.Epochs[^1].TestAccuracy);
-                speeds.AddRange(summary.Epochs.Select(e => e.ImagesPerSecond));
-                series.Add(new ReportWriter.Series($"{methods[i].Label} seed {run.Train.Seed}", summary.Epochs));
-            }
-
-            rows.Add(new Row(methods[i].Label, finals, speeds.Average()));
-        }
-
-        var kd = rows.FirstOrDefault(r => r.Label == "kd");
-        var table = new Table().AddColumns("method", "final test top-1 (mean ± std)", "runs", "train images/s", "step time vs kd");
-        var markdown = new StringBuilder($"| method | final test top-1 (mean ± std) | runs | train images/s | step time vs kd |\n|---|---|---|---|---|\n");
-        foreach (var row in rows)
-        {
-            var (mean, std) = ReportWriter.MeanStd(row.Finals);
-            var accuracy = $"{mean * 100:F2} ± {std * 100:F2} %";
-            var overhead = kd is null ? "-" : $"{(kd.ImagesPerSecond / row.ImagesPerSecond - 1) * 100:+0;-0} %";
-            var speed = row.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture);
-            table.AddRow(Markup.Escape(row.Label), accuracy, row.Finals.Count.ToString(CultureInfo.InvariantCulture), speed, overhead);
-            markdown.Append(CultureInfo.InvariantCulture, $"| {row.Label} | {accuracy} | {row.Finals.Count} | {speed} | {overhead} |\n");
+            table.AddRow([.. cells.Select(Markup.Escape)]);
         }
 
         AnsiConsole.Write(table);
-        Directory.CreateDirectory(output);
-        File.WriteAllText(Path.Combine(output, "results.md"), markdown.ToString());
-        ReportWriter.Write(Path.Combine(output, "report.html"), $"Distill compare: {configs[0][0].Student.Model} on {configs[0][0].Data.Dataset}", series,
-            rows.Select(r => new ReportWriter.ResultRow(configs[0][0].Student.Model, r.Label, r.Finals)).ToArray());
-        File.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(rows.Select(r => new { method = r.Label, final_accuracies = r.Finals, images_per_second = r.ImagesPerSecond }), RunLogJson.Options));
-        AnsiConsole.MarkupLine(Markup.Escape($"results in {Path.Combine(output, "results.md")} and report.html (final = last epoch's test top-1; step time from training images/s, loader included)"));
+        var first = plan[0].Runs[0];
+        var (markdown, _, _) = ComparisonRun.Write(output, $"Distill compare: {first.Student.Model} on {first.Data.Dataset}", result);
+        AnsiConsole.MarkupLine(Markup.Escape($"results in {markdown} and report.html (final = last epoch's test top-1; step time from training images/s, loader included)"));
         return 0;
     }
-
-    private static string Slug(string label) => new(label.Select(c => char.IsLetterOrDigit(c) || c is '+' or '-' ? c : '_').ToArray());
-
-    private sealed record Row(string Label, IReadOnlyList<double> Finals, double ImagesPerSecond);
 }

@@ -1,12 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Distill.Engine;
-using Distill.Methods;
-using Distill.Models;
-using Distill.NN.Checkpoints;
-using Distill.NN.Data;
-using Distill.Parity;
+using Distill.Engine.Comparison;
 using Distill.Torch;
 using Spectre.Console;
 
@@ -15,14 +10,15 @@ namespace Distill.Cli;
 /// <summary>
 /// `distill quickstart`: on Fashion-MNIST, trains a teacher (cached for later runs), the student alone and
 /// the student with KD from the same initial weights, then prints the comparison and writes the results.
+/// The recipes are configs/fashion-mnist/quickstart/*.yaml; the flags override their keys (<see cref="Quickstart"/>).
 /// </summary>
 internal static class QuickstartCommand
 {
     public static Command Create()
     {
         var command = new Command("quickstart", "Train a teacher, a student alone and a student with KD on Fashion-MNIST, and compare them.");
-        var epochs = new Option<int>("--epochs") { Description = "Student epochs.", DefaultValueFactory = _ => 2 };
-        var teacherEpochs = new Option<int>("--teacher-epochs") { Description = "Teacher epochs (the trained teacher is cached).", DefaultValueFactory = _ => 3 };
+        var epochs = new Option<int?>("--epochs") { Description = "Student epochs (default: train.epochs of configs/fashion-mnist/quickstart/student.yaml)." };
+        var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Teacher epochs (default: train.epochs of configs/fashion-mnist/quickstart/teacher.yaml; the trained teacher is cached)." };
         var fast = new Option<bool>("--fast") { Description = "A one-minute smoke run: 6,000 training images, 1 epoch each." };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, order and augmentation (the first of --seeds).", DefaultValueFactory = _ => 0 };
         var seeds = new Option<int>("--seeds") { Description = "Student runs per training (seeds seed, seed+1, ...); the table shows mean +/- std.", DefaultValueFactory = _ => 1 };
@@ -34,48 +30,57 @@ internal static class QuickstartCommand
             Description = "Distillation methods to compare with the student alone, e.g. kd,dkd:warmup=2,tfd (see `distill methods`).",
             DefaultValueFactory = _ => "kd",
         };
+        var legacy = new Option<bool>("--legacy-schedule")
+        {
+            Description = "The recipes before per-iteration schedules (cosine stepped once per epoch, quickstart/legacy_*.yaml): the old quickstart's numbers.",
+        };
+        var set = new Option<string[]>("--set") { Description = "Override a key of the teacher's and the students' recipes, e.g. --set data.batch_size=64 (repeatable)." };
         foreach (var o in new Option[] { epochs, teacherEpochs, fast, seed, seeds, teacher, student, output, methods })
         {
             command.Options.Add(o);
         }
 
         var device = DeviceOption.Create();
-        command.Options.Add(device);
+        foreach (var o in new Option[] { device, legacy, set })
+        {
+            command.Options.Add(o);
+        }
+
         CliChecks.AtLeast(epochs, 1);
         CliChecks.AtLeast(teacherEpochs, 1);
         CliChecks.AtLeast(seeds, 1);
-        command.SetAction(r => Run(new Settings(
-            r.GetValue(fast) ? 1 : r.GetValue(epochs),
-            r.GetValue(fast) ? 1 : r.GetValue(teacherEpochs),
-            r.GetValue(fast),
-            (ulong)r.GetValue(seed),
-            r.GetValue(seeds),
-            r.GetValue(teacher)!,
-            r.GetValue(student)!,
-            r.GetValue(output)!,
-            r.GetValue(methods)!,
-            r.GetValue(device) ?? "cpu")));
+        command.SetAction(r => Run(new QuickstartOptions
+        {
+            Epochs = r.GetValue(epochs),
+            TeacherEpochs = r.GetValue(teacherEpochs),
+            Fast = r.GetValue(fast),
+            Seed = r.GetValue(seed),
+            Seeds = r.GetValue(seeds),
+            Teacher = r.GetValue(teacher)!,
+            Student = r.GetValue(student)!,
+            Output = r.GetValue(output)!,
+            Device = r.GetValue(device) ?? "cpu",
+            LegacySchedule = r.GetValue(legacy),
+            Sets = r.GetValue(set) ?? [],
+        }, r.GetValue(methods)!));
         return command;
     }
 
-    private static int Run(Settings s)
+    private static int Run(QuickstartOptions options, string methodList)
     {
-        CliChecks.Model("--teacher", s.Teacher);
-        CliChecks.Model("--student", s.Student);
-        CliChecks.OutputFolder("--output", s.Output);
-        List<(string Label, Distill.Configs.MethodConfig Config)> methodConfigs;
+        CliChecks.Model("--teacher", options.Teacher!);
+        CliChecks.Model("--student", options.Student!);
+        CliChecks.OutputFolder("--output", options.Output);
+        var methods = MethodList.Parse("--methods", methodList).Select(m => new ComparisonMethod(m.Label, m.Name, m.Options)).ToArray();
+        var runDirectory = Path.Combine(options.Output, $"quickstart-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        QuickstartPlan plan;
         try
         {
-            methodConfigs = MethodList.Parse("--methods", s.Methods).Select(m => (m.Label, MethodCheck.Options(m.Name, m.Options))).ToList();
+            plan = Quickstart.Plan(options with { Methods = methods, RunDirectory = runDirectory });
         }
-        catch (Distill.Configs.ConfigException e) when (!e.Message.StartsWith("--methods", StringComparison.Ordinal))
+        catch (Distill.Configs.ConfigException e) when (e.Message.StartsWith("override --set method.", StringComparison.Ordinal))
         {
             throw new Distill.Configs.ConfigException($"--methods: {e.Message}", e);
-        }
-
-        if (!Directory.Exists(IdxReader.FashionMnistDirectory))
-        {
-            throw new Distill.Configs.ConfigException($"Fashion-MNIST is not installed at {IdxReader.FashionMnistDirectory}: run eng/setup.sh (package dataset-fashion-mnist)");
         }
 
         // libtorch's OpenMP default here is one thread; the machine has more cores. OMP_NUM_THREADS, when set, wins.
@@ -84,66 +89,32 @@ internal static class QuickstartCommand
             TorchRuntime.Threads = Environment.ProcessorCount;
         }
 
-        var device = RunDevice.Resolve(s.Device, "--device");
-        var train = IdxReader.LoadFashionMnist(train: true);
-        var test = IdxReader.LoadFashionMnist(train: false);
-        if (s.Fast)
-        {
-            train = train.Take(6000);
-            test = test.Take(2000);
-        }
-
-        var augment = new Compose(new RandomCrop(28, padding: 2), new RandomHorizontalFlip(), Normalize.FashionMnist);
-        const int BatchSize = 128;
-        var trainLoader = new DataLoader(train, BatchSize, shuffle: true, seed: s.Seed, transform: augment) { Device = device };
-        var testLoader = new DataLoader(test, 256, transform: Normalize.FashionMnist) { Device = device };
-        var runDirectory = Path.Combine(s.Output, $"quickstart-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         Directory.CreateDirectory(runDirectory);
-        AnsiConsole.MarkupLine($"[bold]Distill quickstart[/]: Fashion-MNIST ({train.Count:N0} train / {test.Count:N0} test), teacher [bold]{s.Teacher}[/], student [bold]{s.Student}[/], seed {s.Seed}");
+        var s = new Settings(plan.Students[0].Runs[0].Train.Epochs, plan.Teacher.Train.Epochs, options.Fast, (ulong)options.Seed, options.Seeds, options.Teacher!, options.Student!,
+            options.Output, methodList, options.Device!);
+        var teacherModel = plan.Teacher.Student.Model;
+        var studentModel = plan.Students[0].Runs[0].Student.Model;
+        AnsiConsole.MarkupLine($"[bold]Distill quickstart[/]: Fashion-MNIST ({plan.TrainImages:N0} train / {plan.TestImages:N0} test), teacher [bold]{teacherModel}[/], student [bold]{studentModel}[/], seed {s.Seed}");
         AnsiConsole.MarkupLine($"libtorch {TorchRuntime.LibTorchVersion}, {TorchRuntime.Threads} thread(s); results in {Markup.Escape(runDirectory)}");
 
-        var rows = new List<Row>();
-        var series = new List<ReportWriter.Series>();
-        var options = new ModelOptions(NumClasses: 10, InChannels: 1, ImageSize: 28);
-        using var teacherModel = TrainOrLoadTeacher(s, options, trainLoader, testLoader, rows, series);
-        var labels = Enumerable.Range(0, train.Count).Select(train.LabelOf).ToArray();
-        var methods = new List<(string Label, Func<ClassificationModel, Distiller?> Create)> { ("alone", _ => new NoDistillation()) };
-        methods.AddRange(methodConfigs.Select(m => (m.Label, (Func<ClassificationModel, Distiller?>)(studentModel =>
-            MethodFactory.Create(m.Config, MethodContext.FromModels(studentModel, teacherModel, options, labels))))));
-        foreach (var (label, method) in methods)
+        using var stage = TeacherStage.TrainOrLoad(plan.Teacher, plan.TeacherCheckpoint, Display);
+        if (stage.Cached)
         {
-            var finals = new List<double>();
-            double seconds = 0;
-            for (var k = 0; k < s.Seeds; k++)
-            {
-                var seed = s.Seed + (ulong)k;
-                TorchRuntime.ManualSeed(seed);
-                using var studentModel = ModelRegistry.Create(s.Student, options);
-                using var distiller = method(studentModel);
-                var loader = new DataLoader(train, BatchSize, shuffle: true, seed: seed, transform: augment) { Device = device };
-                var (results, time) = Train($"student {s.Student} ({label}, seed {seed})", studentModel, distiller is { NeedsTeacher: true } ? teacherModel : null, distiller, s.Epochs, loader, testLoader);
-                finals.Add(results[^1].TestAccuracy);
-                seconds += time;
-                series.Add(new ReportWriter.Series($"{s.Student} {label} seed {seed}", results));
-            }
-
-            rows.Add(new Row(s.Student, label, finals, seconds));
+            AnsiConsole.MarkupLine($"teacher {teacherModel}: loaded from the cache ({Markup.Escape(stage.Checkpoint)}), test top-1 {Percent(stage.Row.FinalAccuracies[0])}");
         }
 
+        var students = ComparisonRun.Execute(plan.Students, Display, stage.Model);
+        var result = new ComparisonResult([stage.Row, .. students.Rows], [.. stage.Series is { } t ? [t] : Array.Empty<ReportWriter.Series>(), .. students.Series]);
         var table = new Table().Title("Fashion-MNIST test accuracy").AddColumns("model", "training", "final top-1", "seeds", "time");
-        foreach (var row in rows)
+        foreach (var row in result.Rows)
         {
-            var (mean, std) = ReportWriter.MeanStd(row.Finals);
-            table.AddRow(row.Model, row.Method, row.Finals.Count > 1 ? $"{Percent(mean)} ± {std * 100:F2}" : Percent(mean),
-                row.Finals.Count.ToString(CultureInfo.InvariantCulture), $"{row.Seconds:F0} s");
+            var (mean, std) = ReportWriter.MeanStd(row.FinalAccuracies);
+            table.AddRow(row.Model, row.Label, row.FinalAccuracies.Count > 1 ? $"{Percent(mean)} ± {std * 100:F2}" : Percent(mean),
+                row.FinalAccuracies.Count.ToString(CultureInfo.InvariantCulture), $"{row.Seconds:F0} s");
         }
 
         AnsiConsole.Write(table);
-        var reportPath = Path.Combine(runDirectory, "report.html");
-        ReportWriter.Write(reportPath, $"Distill quickstart: {s.Student} from {s.Teacher} on Fashion-MNIST", series,
-            rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Method, r.Finals)).ToArray());
-        var resultsPath = Path.Combine(runDirectory, "results.json");
-        SafeTensors.WriteAtomically(resultsPath, stream => JsonSerializer.Serialize(stream, new { settings = s, rows, series }, RunLogJson.Indented));
+        var (_, reportPath, resultsPath) = ComparisonRun.Write(runDirectory, $"Distill quickstart: {studentModel} from {teacherModel} on Fashion-MNIST", result, s);
         AnsiConsole.MarkupLine(s.Seeds == 1
             ? "One seed, one run each: differences of a few tenths of a percent are noise; --seeds N gives mean ± std."
             : $"Mean ± std over {s.Seeds} seeds (sample std).");
@@ -155,53 +126,13 @@ internal static class QuickstartCommand
         return 0;
     }
 
-    private static ClassificationModel TrainOrLoadTeacher(Settings s, ModelOptions options, DataLoader train, DataLoader test, List<Row> rows, List<ReportWriter.Series> series)
-    {
-        var cacheDirectory = Path.Combine(s.Output, "cache");
-        var key = string.Create(CultureInfo.InvariantCulture, $"fashion-{s.Teacher}-e{s.TeacherEpochs}-s{s.Seed}{(s.Fast ? "-fast" : string.Empty)}");
-        var path = Path.Combine(cacheDirectory, $"teacher-{key}.safetensors");
-        TorchRuntime.ManualSeed(s.Seed);
-        var teacher = ModelRegistry.Create(s.Teacher, options);
-        teacher.To(train.Device);
-        if (File.Exists(path))
-        {
-            using var scope = DisposeScope.Enter();
-            using var file = SafeTensors.Load(path);
-            teacher.LoadStateDict(file.Tensors);
-            var accuracy = Evaluator.Accuracy(teacher, test);
-            AnsiConsole.MarkupLine($"teacher {s.Teacher}: loaded from the cache ({Markup.Escape(path)}), test top-1 {Percent(accuracy)}");
-            rows.Add(new Row(s.Teacher, "teacher (cached)", [accuracy], 0));
-            return teacher;
-        }
-
-        var (results, seconds) = Train($"teacher {s.Teacher}", teacher, null, null, s.TeacherEpochs, train, test);
-        using (DisposeScope.Enter())
-        {
-            SafeTensors.Save(path, teacher.StateDict(), new Dictionary<string, string> { ["test_accuracy"] = results[^1].TestAccuracy.ToString("R", CultureInfo.InvariantCulture) });
-        }
-
-        rows.Add(new Row(s.Teacher, "teacher", [results[^1].TestAccuracy], seconds));
-        series.Add(new ReportWriter.Series($"{s.Teacher} teacher", results));
-        return teacher;
-    }
-
-    private static (IReadOnlyList<EpochResult> Results, double Seconds) Train(string title, ClassificationModel student, ClassificationModel? teacher, Distiller? distiller,
-        int epochs, DataLoader train, DataLoader test)
-    {
-        // Models are made on the host (same weights for a seed on every device) and moved to the batches' device.
-        student.To(train.Device);
-        distiller?.To(train.Device);
-        var options = new TrainerOptions { Epochs = epochs, LearningRate = 0.05, Schedule = "cosine", Device = train.Device };
-        using var trainer = new Trainer(student, teacher, distiller, options);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var results = TrainingDisplay.Run(title, epochs, train.BatchCount, (progress, onEpoch) => trainer.Fit(train, test, progress, onEpoch));
-        return (results, clock.Elapsed.TotalSeconds);
-    }
+    /// <summary>Each run under a progress bar titled as before: "teacher resnet20", "student resnet8 (kd, seed 0)".</summary>
+    private static TrainingRun.Summary Display(string label, Distill.Configs.RunConfig run, Func<IProgress<TrainingProgress>?, Action<EpochResult>?, TrainingRun.Summary> train) =>
+        TrainingDisplay.Run(label == "teacher" ? $"teacher {run.Student.Model}" : $"student {run.Student.Model} ({label}, seed {run.Train.Seed})", run.Train.Epochs, 0,
+            (progress, onEpoch) => train(progress, onEpoch));
 
     private static string Percent(double v) => v.ToString("P2", CultureInfo.InvariantCulture);
 
+    /// <summary>The settings as results.json records them (the epochs the recipes ran).</summary>
     private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output, string Methods, string Device);
-
-    private sealed record Row(string Model, string Method, IReadOnlyList<double> Finals, double Seconds);
-
 }

@@ -86,7 +86,7 @@ internal static class TrainCommands
 
             CliChecks.OutputFolder("output", recipe.Output);
             var from = recipe.Teacher is null || Distill.Methods.MethodFactory.Find(recipe.Method.Name) is not { NeedsTeacher: true } ? string.Empty : $" from {recipe.Teacher.Model}";
-            AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (recipe.Method.Name == "none" ? " alone" : $" with {recipe.Method.Name}{from}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
+            AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (ReferenceEquals(Distill.Methods.MethodFactory.Find(recipe.Method.Name), Distill.Methods.MethodFactory.None) ? " alone" : $" with {recipe.Method.Name}{from}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
             var summary = TrainingDisplay.Run(recipe.Student.Model, recipe.Train.Epochs, batchesPerEpoch: 0,
                 (progress, onEpoch) => TrainingRun.Execute(recipe, r.GetValue(resume), progress, onEpoch));
             WriteResults(summary);

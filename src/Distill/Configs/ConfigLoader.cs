@@ -80,7 +80,7 @@ public static class ConfigLoader
         var data = Child(root, "data");
         var student = Child(root, "student");
         var teacher = Child(root, "teacher");
-        var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? "none";
+        var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? MethodFactory.NoneName;
         var descriptor = MethodFactory.Find(methodName);
         var method = root.Child("method", ["name", .. descriptor?.Keys ?? []]);
         var train = Child(root, "train");

@@ -38,7 +38,17 @@ public static class TrainingRun
     /// the recipe differs from the checkpoint's, or another live process is writing the folder.
     /// </exception>
     public static Summary Execute(RunConfig config, bool resume = false, IProgress<TrainingProgress>? progress = null, Action<EpochResult>? onEpoch = null,
-        TextWriter? notices = null)
+        TextWriter? notices = null) =>
+        Execute(config, null, resume, progress, onEpoch, notices);
+
+    /// <summary>
+    /// Trains as the recipe says, with <paramref name="loadedTeacher"/> (when not null) as the teacher instead of one built
+    /// and loaded from teacher.checkpoint: a comparison shares one teacher over its runs, and building none per run
+    /// draws nothing from the seeded generator between the student's and the method's initialisation. The caller
+    /// keeps ownership of the teacher.
+    /// </summary>
+    internal static Summary Execute(RunConfig config, ClassificationModel? loadedTeacher, bool resume, IProgress<TrainingProgress>? progress, Action<EpochResult>? onEpoch,
+        TextWriter? notices)
     {
         ArgumentNullException.ThrowIfNull(config);
         notices ??= Console.Error;
@@ -88,8 +98,10 @@ public static class TrainingRun
             LoadWeights(student, start, "student", config.Student.Model, "a state dict of student.model");
         }
 
-        var needsTeacher = MethodFactory.Find(config.Method.Name) is { NeedsTeacher: true };
-        using var teacher = !needsTeacher || config.Teacher is null ? null : LoadTeacher(config.Teacher, options);
+        var descriptor = MethodFactory.Find(config.Method.Name);
+        var needsTeacher = descriptor is { NeedsTeacher: true };
+        using var ownTeacher = !needsTeacher || config.Teacher is null || loadedTeacher is not null ? null : LoadTeacher(config.Teacher, options);
+        var teacher = needsTeacher ? loadedTeacher ?? ownTeacher : null;
         using var distiller = MethodFactory.Create(config.Method, MethodContext.FromModels(student, teacher, options,
             Enumerable.Range(0, loaders.Train.Dataset.Count).Select(loaders.Train.Dataset.LabelOf).ToArray()));
         // Built on the host (the seed gives the same weights everywhere), then moved with their buffers.
@@ -149,9 +161,10 @@ public static class TrainingRun
 
             TrainingCheckpoint.Save(lastPath, student, trainer.Optimizer, trainer.Scheduler, r.Epoch, configText,
                 new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) }, distiller, trainer.MethodOptimizer, trainer.MethodScheduler);
-            var label = config.Method.Name == "none" ? $"{config.Student.Model} alone" : teacher is null ? $"{config.Student.Model} {config.Method.Name}" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
+            var alone = ReferenceEquals(descriptor, MethodFactory.None);
+            var label = alone ? $"{config.Student.Model} alone" : teacher is null ? $"{config.Student.Model} {config.Method.Name}" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
             ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history)],
-                [new ReportWriter.ResultRow(config.Student.Model, config.Method.Name == "none" ? "alone" : config.Method.Name, [history[^1].TestAccuracy])]);
+                [new ReportWriter.ResultRow(config.Student.Model, alone ? "alone" : config.Method.Name, [history[^1].TestAccuracy])]);
             onEpoch?.Invoke(r);
         }, startEpoch);
         return new Summary(directory, results, best);

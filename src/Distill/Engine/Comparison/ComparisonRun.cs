@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Distill.Configs;
+using Distill.Models;
+using Distill.NN.Checkpoints;
+
+namespace Distill.Engine.Comparison;
+
+/// <summary>
+/// Recipes x methods x seeds -> table and report, the pipeline of `distill compare` and `distill quickstart`:
+/// <see cref="Plan"/> resolves every run's recipe first (so a bad option fails before the first, long, run),
+/// <see cref="Execute"/> trains each through <see cref="TrainingRun"/> (a run folder per method and seed), and
+/// <see cref="Write"/> writes results.md, results.json and report.html.
+/// </summary>
+public static class ComparisonRun
+{
+    /// <summary>The table's columns (<see cref="Table"/>'s cells), as results.md and `distill compare` show them.</summary>
+    public static IReadOnlyList<string> TableHeader { get; } = ["method", "final test top-1 (mean ± std)", "runs", "train images/s", "step time vs kd"];
+
+    /// <summary>
+    /// Every run's recipe: <paramref name="load"/> (a recipe file or text with overrides) with <paramref name="sets"/>, then the
+    /// method's name and options, the seed and the output folder (output/label/seedN).
+    /// </summary>
+    /// <param name="load">Reads the recipe with the given "key=value" overrides, in order.</param>
+    /// <param name="sets">Overrides of every run (e.g. train.epochs=1).</param>
+    /// <param name="methods">The methods, one row each.</param>
+    /// <param name="seeds">train.seed of each run of a method.</param>
+    /// <param name="output">The comparison's folder.</param>
+    /// <exception cref="ConfigException">A recipe, an override or a method option is invalid (the message names it).</exception>
+    public static IReadOnlyList<ComparisonEntry> Plan(Func<IReadOnlyList<string>, RunConfig> load, IReadOnlyList<string> sets, IReadOnlyList<ComparisonMethod> methods,
+        IReadOnlyList<int> seeds, string output)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        ArgumentNullException.ThrowIfNull(sets);
+        ArgumentNullException.ThrowIfNull(methods);
+        ArgumentNullException.ThrowIfNull(seeds);
+        return [.. methods.Select(m => new ComparisonEntry(m, [.. seeds.Select(seed => load(
+        [
+            .. sets, $"method.name={m.Name}", .. m.Options.Select(o => "method." + o), $"train.seed={seed.ToString(CultureInfo.InvariantCulture)}",
+            $"output={Path.Combine(output, Slug(m.Label), $"seed{seed.ToString(CultureInfo.InvariantCulture)}")}",
+        ]))]))];
+    }
+
+    /// <summary>Trains every run of every entry, in order, and gathers the rows (final top-1 per seed, time, images/s) and curves.</summary>
+    /// <param name="entries">The plan.</param>
+    /// <param name="display">Shows each run while it trains (nothing when null).</param>
+    /// <param name="teacher">
+    /// A teacher in memory shared by every run that needs one (the caller disposes it); when null, each run loads its
+    /// recipe's teacher.checkpoint as `distill train` does.
+    /// </param>
+    public static ComparisonResult Execute(IReadOnlyList<ComparisonEntry> entries, ComparisonDisplay? display = null, ClassificationModel? teacher = null)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var rows = new List<ComparisonRow>();
+        var series = new List<ReportWriter.Series>();
+        foreach (var entry in entries)
+        {
+            var finals = new List<double>();
+            var speeds = new List<double>();
+            double seconds = 0;
+            foreach (var run in entry.Runs)
+            {
+                var (summary, time) = Train(entry.Method.Label, run, display, teacher);
+                finals.Add(summary.Epochs[^1].TestAccuracy);
+                speeds.AddRange(summary.Epochs.Select(e => e.ImagesPerSecond));
+                seconds += time;
+                series.Add(new ReportWriter.Series($"{run.Student.Model} {entry.Method.Label} seed {run.Train.Seed.ToString(CultureInfo.InvariantCulture)}", summary.Epochs));
+            }
+
+            rows.Add(new ComparisonRow(entry.Runs[0].Student.Model, entry.Method.Label, finals, seconds, speeds.Count == 0 ? double.NaN : speeds.Average()));
+        }
+
+        return new ComparisonResult(rows, series);
+    }
+
+    /// <summary>Trains one run (shown by <paramref name="display"/>) and measures its wall time.</summary>
+    internal static (TrainingRun.Summary Summary, double Seconds) Train(string label, RunConfig run, ComparisonDisplay? display, ClassificationModel? teacher, bool resume = false)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TrainingRun.Summary Work(IProgress<TrainingProgress>? progress, Action<EpochResult>? onEpoch) => TrainingRun.Execute(run, teacher, resume, progress, onEpoch, null);
+        var summary = display is null ? Work(null, null) : display(label, run, Work);
+        return (summary, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The table's cells per row (<see cref="TableHeader"/>): label, mean ± sample std of the final top-1 in percent, runs,
+    /// images/s, and the step time against the row labelled "kd" ("-" without one, or for a row that trained nothing).
+    /// </summary>
+    public static IReadOnlyList<string[]> Table(IReadOnlyList<ComparisonRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var kd = rows.FirstOrDefault(r => r.Label == "kd");
+        return [.. rows.Select(row =>
+        {
+            var (mean, std) = ReportWriter.MeanStd(row.FinalAccuracies);
+            var trained = double.IsFinite(row.ImagesPerSecond) && row.ImagesPerSecond > 0;
+            return new[]
+            {
+                row.Label,
+                string.Create(CultureInfo.InvariantCulture, $"{mean * 100:F2} ± {std * 100:F2} %"),
+                row.FinalAccuracies.Count.ToString(CultureInfo.InvariantCulture),
+                trained ? row.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture) : "-",
+                kd is null || !trained ? "-" : string.Create(CultureInfo.InvariantCulture, $"{((kd.ImagesPerSecond / row.ImagesPerSecond) - 1) * 100:+0;-0} %"),
+            };
+        })];
+    }
+
+    /// <summary>
+    /// Writes results.md (<see cref="Table"/>), report.html (<see cref="ReportWriter"/>: curves and mean ± std) and results.json
+    /// into <paramref name="folder"/>. results.json lists the rows (method, final_accuracies, images_per_second); with
+    /// <paramref name="settings"/> it is an object of the settings, the rows (Model, Method, Finals, Seconds) and every curve.
+    /// </summary>
+    /// <returns>The paths of results.md, report.html and results.json.</returns>
+    public static (string Markdown, string Report, string Json) Write(string folder, string title, ComparisonResult result, object? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(result);
+        Directory.CreateDirectory(folder);
+        var markdown = new StringBuilder($"| {string.Join(" | ", TableHeader)} |\n|{string.Concat(TableHeader.Select(_ => "---|"))}\n");
+        foreach (var cells in Table(result.Rows))
+        {
+            markdown.Append("| ").Append(string.Join(" | ", cells)).Append(" |\n");
+        }
+
+        var paths = (Path.Combine(folder, "results.md"), Path.Combine(folder, "report.html"), Path.Combine(folder, "results.json"));
+        File.WriteAllText(paths.Item1, markdown.ToString());
+        ReportWriter.Write(paths.Item2, title, result.Series, [.. result.Rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Label, r.FinalAccuracies))]);
+        if (settings is null)
+        {
+            File.WriteAllText(paths.Item3, JsonSerializer.Serialize(result.Rows.Select(r => new { method = r.Label, final_accuracies = r.FinalAccuracies, images_per_second = r.ImagesPerSecond }), RunLogJson.Options));
+        }
+        else
+        {
+            var rows = result.Rows.Select(r => new { r.Model, Method = r.Label, Finals = r.FinalAccuracies, r.Seconds });
+            SafeTensors.WriteAtomically(paths.Item3, stream => JsonSerializer.Serialize(stream, new { settings, rows, series = result.Series }, RunLogJson.Indented));
+        }
+
+        return paths;
+    }
+
+    /// <summary>A label as a folder name: letters, digits, '+' and '-' kept, anything else '_'.</summary>
+    internal static string Slug(string label) => new([.. label.Select(c => char.IsLetterOrDigit(c) || c is '+' or '-' ? c : '_')]);
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+using Distill.Configs;
+using Distill.Models;
+using Distill.NN.Checkpoints;
+using Distill.Torch;
+
+namespace Distill.Engine.Comparison;
+
+/// <summary>
+/// A comparison's teacher, trained once through <see cref="TrainingRun"/> from its recipe (a run folder beside the cache
+/// file, resumed if a run was interrupted) and cached as a state dict, or loaded from that cache and evaluated.
+/// Holds the teacher in memory for the students' runs.
+/// </summary>
+public sealed class TeacherStage : IDisposable
+{
+    private TeacherStage(ClassificationModel model, ComparisonRow row, ReportWriter.Series? series, bool cached, string checkpoint)
+    {
+        Model = model;
+        Row = row;
+        Series = series;
+        Cached = cached;
+        Checkpoint = checkpoint;
+    }
+
+    /// <summary>The teacher, on the recipe's device, in memory until disposed.</summary>
+    public ClassificationModel Model { get; }
+
+    /// <summary>Its table row: "teacher" with the final top-1 and time, or "teacher (cached)" with the top-1 measured now.</summary>
+    public ComparisonRow Row { get; }
+
+    /// <summary>Its curve when it was trained now; null when it came from the cache.</summary>
+    public ReportWriter.Series? Series { get; }
+
+    /// <summary>Whether it came from the cache.</summary>
+    public bool Cached { get; }
+
+    /// <summary>The cached weights (a state dict with the final test top-1 in its metadata).</summary>
+    public string Checkpoint { get; }
+
+    /// <summary>Loads <paramref name="checkpoint"/> when it exists; otherwise trains <paramref name="recipe"/> (in its output folder) and writes it.</summary>
+    /// <param name="recipe">The teacher's recipe: its student section is the teacher model, its method none.</param>
+    /// <param name="checkpoint">The cache file.</param>
+    /// <param name="display">Shows the training run.</param>
+    /// <exception cref="ConfigException">The recipe cannot run, or the cache file does not fit the model.</exception>
+    public static TeacherStage TrainOrLoad(RunConfig recipe, string checkpoint, ComparisonDisplay? display = null)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var model = recipe.Student.Model;
+        ComparisonRow? row = null;
+        ReportWriter.Series? series = null;
+        if (!File.Exists(checkpoint))
+        {
+            // Resumed when an earlier quickstart was interrupted: the same final weights as one uninterrupted run.
+            var (summary, seconds) = ComparisonRun.Train("teacher", recipe, display, null, resume: true);
+            using (DisposeScope.Enter())
+            {
+                using var file = SafeTensors.Load(Path.Combine(recipe.Output, "last.safetensors"));
+                var final = summary.Epochs.Count > 0 ? summary.Epochs[^1].TestAccuracy : double.NaN;
+                SafeTensors.Save(checkpoint, TrainingCheckpoint.ModelState(file), new Dictionary<string, string> { ["test_accuracy"] = final.ToString("R", CultureInfo.InvariantCulture) });
+            }
+
+            if (summary.Epochs.Count > 0)
+            {
+                row = new ComparisonRow(model, "teacher", [summary.Epochs[^1].TestAccuracy], seconds, summary.Epochs.Average(e => e.ImagesPerSecond));
+                series = new ReportWriter.Series($"{model} teacher", summary.Epochs);
+            }
+        }
+
+        var device = RunDevice.Resolve(recipe.Train.Device, "train.device (--device)");
+        var data = DatasetFactory.Create(recipe.Data, (ulong)recipe.Train.Seed, device);
+        var teacher = ModelRegistry.Create(model, data.ModelOptions);
+        try
+        {
+            using (DisposeScope.Enter())
+            {
+                using var file = SafeTensors.Load(checkpoint);
+                CheckpointMismatch.Load(teacher, TrainingCheckpoint.ModelState(file), checkpoint, "student.model of the teacher's recipe", model);
+            }
+
+            teacher.To(device);
+            var cached = row is null;
+            row ??= new ComparisonRow(model, "teacher (cached)", [Evaluator.Accuracy(teacher, data.Test)], 0, double.NaN);
+            return new TeacherStage(teacher, row, series, cached, checkpoint);
+        }
+        catch
+        {
+            teacher.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Model.Dispose();
+}
