@@ -45,7 +45,7 @@ internal static class CompareCommand
         CliChecks.OutputFolder("--output", output);
 
         // Validate every method's options before the first (long) run starts.
-        var configs = methods.Select(m => Enumerable.Range(0, seeds).Select(seed => ConfigLoader.Load(recipe,
+        var configs = methods.Select(m => Enumerable.Range(0, seeds).Select(seed => Recipes.Load(recipe,
         [
             .. sets, $"method.name={m.Name}", .. m.Options.Select(o => "method." + o), $"train.seed={seed}",
             $"output={Path.Combine(output, Slug(m.Label), $"seed{seed}")}",

@@ -109,7 +109,7 @@ internal static class QuickstartCommand
         var labels = Enumerable.Range(0, train.Count).Select(train.LabelOf).ToArray();
         var methods = new List<(string Label, Func<ClassificationModel, Distiller?> Create)> { ("alone", _ => new NoDistillation()) };
         methods.AddRange(methodConfigs.Select(m => (m.Label, (Func<ClassificationModel, Distiller?>)(studentModel =>
-            MethodFactory.Create(m.Config, MethodContext.FromModels(studentModel, teacherModel, options, labels))))));
+            MethodBuilder.Create(m.Config, MethodContext.FromModels(studentModel, teacherModel, options, labels))))));
         foreach (var (label, method) in methods)
         {
             var finals = new List<double>();

@@ -51,7 +51,7 @@ public static class ConfigWriter
         entries.Add(("method.name", Text(config.Method.Name)));
         foreach (var (key, value) in config.Method.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
-            entries.Add(($"method.{key}", value is string text ? Text(text) : Distill.Methods.MethodOption.Format(value)));
+            entries.Add(($"method.{key}", Text(value)));
         }
 
         Train(entries, config.Train);
@@ -94,11 +94,16 @@ public static class ConfigWriter
         if (model.Checkpoint is not null) entries.Add(($"{name}.checkpoint", Text(model.Checkpoint)));
     }
 
+    /// <summary>A value as YAML: numbers round-trip exactly, strings are quoted (except list texts), lists are flow lists; the types a method option may hold (<see cref="OptionKind"/>) included.</summary>
     private static string Text(object value) => value switch
     {
         double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
         string s when s.StartsWith('[') => s,
         string s => Quote(s),
+        int[] list => $"[{string.Join(", ", list.Select(i => i.ToString(CultureInfo.InvariantCulture)))}]",
+        double[] list => List(list),
+        string[] list => $"[{string.Join(", ", list)}]",
         _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
     };
 
