@@ -47,7 +47,7 @@ internal static class MethodBench
             {
                 TorchRuntime.ManualSeed(0);
                 using var student = ModelRegistry.Create("resnet8", options);
-                using var distiller = name == "none" ? null : MethodFactory.Create(MethodCheck.Options(name, methodOptions), MethodContext.FromModels(student, teacher, options, labels));
+                using var distiller = name == "none" ? null : MethodBuilder.Create(MethodCheck.Options(name, methodOptions), MethodContext.FromModels(student, teacher, options, labels));
                 using var trainer = new Trainer(student, distiller is { NeedsTeacher: true } ? teacher : null, distiller, new TrainerOptions { Epochs = 1 });
                 var result = trainer.Fit(new DataLoader(data, Batch, shuffle: true, seed: 1), new DataLoader(test, Batch))[0];
                 times[label].Add(Batch / result.ImagesPerSecond * 1000);

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Distill.Configs;
+using Distill.Engine;
 using Distill.Engine.Comparison;
 using Spectre.Console;
 
@@ -41,7 +41,7 @@ internal static class CompareCommand
         CliChecks.OutputFolder("--output", output);
 
         // Every method's options are validated before the first (long) run starts.
-        var plan = ComparisonRun.Plan(overrides => ConfigLoader.Load(recipe, overrides), sets, [.. methods.Select(m => new ComparisonMethod(m.Label, m.Name, m.Options))],
+        var plan = ComparisonRun.Plan(overrides => Recipes.Load(recipe, overrides), sets, [.. methods.Select(m => new ComparisonMethod(m.Label, m.Name, m.Options))],
             [.. Enumerable.Range(0, seeds)], output);
         var result = ComparisonRun.Execute(plan, (label, run, train) =>
             TrainingDisplay.Run($"{label} seed {run.Train.Seed}", run.Train.Epochs, 0, (progress, onEpoch) => train(progress, onEpoch)));

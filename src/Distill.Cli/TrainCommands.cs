@@ -78,7 +78,7 @@ internal static class TrainCommands
                 overrides.Add("method.name=none");
             }
 
-            var recipe = ConfigLoader.Load(r.GetValue(config)!.FullName, overrides);
+            var recipe = Recipes.Load(r.GetValue(config)!.FullName, overrides);
             if (forceNoMethod)
             {
                 recipe = recipe with { Teacher = null };

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Distill.Configs;
+using Distill.Engine;
 using Xunit;
 
 namespace Distill.Cli.Tests;
@@ -16,7 +17,7 @@ public sealed class TrainFlagTests : IDisposable
     {
         var overrides = TrainCommands.MethodFlags(["--lambda-inter", "0.0005", "--lambda_intra=0.0008", "--warmup", "5"]).ToArray();
         Assert.Equal(["method.lambda_inter=0.0005", "method.lambda_intra=0.0008", "method.warmup=5"], overrides);
-        var config = ConfigLoader.Parse("student:\n  model: resnet8\n", "recipe.yaml", ["method.name=tfd", .. overrides]);
+        var config = Recipes.Parse("student:\n  model: resnet8\n", "recipe.yaml", ["method.name=tfd", .. overrides]);
         Assert.Equal("tfd", config.Method.Name);
         Assert.Equal(0.0005, config.Method.Options["lambda_inter"]);
         Assert.Equal(0.0008, config.Method.Options["lambda_intra"]);
@@ -28,15 +29,15 @@ public sealed class TrainFlagTests : IDisposable
     {
         const string Recipe = "student:\n  model: resnet8\nteacher:\n  model: resnet20\n  checkpoint: t.safetensors\n";
         var overrides = TrainCommands.MethodFlags(["--ofa-eps", "[1.5]", "--ofa_stage", "[1, 3]", "--ofa-loss-weight", "2"]).ToArray();
-        var config = ConfigLoader.Parse(Recipe, "recipe.yaml", ["method.name=ofa", .. overrides]);
+        var config = Recipes.Parse(Recipe, "recipe.yaml", ["method.name=ofa", .. overrides]);
         Assert.Equal(new[] { 1.5 }, config.Method.Options["eps"]);
         Assert.Equal(new[] { "1", "3" }, config.Method.Options["stages"]);
         Assert.Equal(2.0, config.Method.Options["ofa_weight"]);
         Assert.False(config.Method.Options.ContainsKey("ofa_eps"));
-        config = ConfigLoader.Parse(Recipe, "recipe.yaml", ["method.name=mgd", "method.alpha_mgd=2e-5", "method.lambda_mgd=0.65"]);
+        config = Recipes.Parse(Recipe, "recipe.yaml", ["method.name=mgd", "method.alpha_mgd=2e-5", "method.lambda_mgd=0.65"]);
         Assert.Equal(2e-5, config.Method.Options["alpha"]);
         Assert.Equal(0.65, config.Method.Options["mask_ratio"]);
-        config = ConfigLoader.Parse(Recipe, "recipe.yaml", ["method.name=matching", "method.mgd_with_kd=1"]);
+        config = Recipes.Parse(Recipe, "recipe.yaml", ["method.name=matching", "method.mgd_with_kd=1"]);
         Assert.Equal(true, config.Method.Options["with_kd"]);
     }
 
@@ -44,10 +45,10 @@ public sealed class TrainFlagTests : IDisposable
     public void NameAndAliasInOneRecipe_IsAnErrorNamingBoth_ButAFlagReplacesTheRecipesSpelling()
     {
         const string Recipe = "student:\n  model: resnet8\nmethod:\n  name: tfd\n  warmup: 5\n  kd_warm_up: 10\n";
-        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Recipe, "recipe.yaml", [])).Message;
+        var error = Assert.Throws<ConfigException>(() => Recipes.Parse(Recipe, "recipe.yaml", [])).Message;
         Assert.Contains("method.warmup and method.kd_warm_up are the same option", error, StringComparison.Ordinal);
         Assert.Contains("recipe.yaml:6", error, StringComparison.Ordinal);
-        var config = ConfigLoader.Parse("student:\n  model: resnet8\nmethod:\n  name: tfd\n  warmup: 5\n", "recipe.yaml", [.. TrainCommands.MethodFlags(["--kd-warm-up", "10"])]);
+        var config = Recipes.Parse("student:\n  model: resnet8\nmethod:\n  name: tfd\n  warmup: 5\n", "recipe.yaml", [.. TrainCommands.MethodFlags(["--kd-warm-up", "10"])]);
         Assert.Equal(10, config.Method.Options["warmup"]);
     }
 

@@ -71,7 +71,7 @@ public sealed class ClassificationTaskTests
     public void None_IsARegisteredMethodThatAddsNothing_AndNeedsNoTeacher()
     {
         using var scope = DisposeScope.Enter();
-        using var none = MethodFactory.Create(new Distill.Configs.MethodConfig());
+        using var none = MethodBuilder.Create(new Distill.Configs.MethodConfig());
         var logits = Tensor.From([1.0f, 2.0f, 0.5f], 1, 3);
         var labels = Tensor.From([2L]);
         var inputs = new DistillationInputs(logits, null, labels, labels, null, null, 1);
@@ -86,10 +86,10 @@ public sealed class ClassificationTaskTests
     [Fact]
     public void MethodCeWeights_BecomeTheTaskLossWeight_WithTheMethodsDefaults()
     {
-        using var kd = MethodFactory.Create(MethodCheck.Options("kd", []));
-        using var dkd = MethodFactory.Create(MethodCheck.Options("dkd", []));
-        using var ctkdDkd = MethodFactory.Create(MethodCheck.Options("ctkd", ["base=dkd"]));
-        using var kdGiven = MethodFactory.Create(MethodCheck.Options("kd", ["ce_weight=0.3"]));
+        using var kd = MethodBuilder.Create(MethodCheck.Options("kd", []));
+        using var dkd = MethodBuilder.Create(MethodCheck.Options("dkd", []));
+        using var ctkdDkd = MethodBuilder.Create(MethodCheck.Options("ctkd", ["base=dkd"]));
+        using var kdGiven = MethodBuilder.Create(MethodCheck.Options("kd", ["ce_weight=0.3"]));
 
         Assert.Equal(0.1, ClassificationTask.For(kd).LossWeight);
         Assert.Equal(1, ClassificationTask.For(dkd).LossWeight);

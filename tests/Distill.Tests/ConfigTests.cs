@@ -1,4 +1,5 @@
 using Distill.Configs;
+using Distill.Engine;
 using Xunit;
 
 namespace Distill.Tests;
@@ -21,52 +22,52 @@ public sealed class ConfigTests
     [Fact]
     public void ValidRecipe_Binds_AndRoundTripsThroughTheWriter()
     {
-        var config = ConfigLoader.Parse(Valid);
+        var config = Recipes.Parse(Valid);
         Assert.Equal("resnet8", config.Student.Model);
         Assert.Equal(32, config.Data.BatchSize);
         Assert.Equal([1, 2], config.Train.Milestones);
         Assert.Equal(0.1, config.Train.Lr);
-        var again = ConfigLoader.Parse(ConfigWriter.ToYaml(config));
+        var again = Recipes.Parse(ConfigWriter.ToYaml(config));
         Assert.Equal(ConfigWriter.ToYaml(config), ConfigWriter.ToYaml(again));
     }
 
     [Fact]
     public void UnknownKey_NamesFileLineKeyAndTheAllowedKeys()
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Valid.Replace("  lr: 0.1", "  learning_rate: 0.1", StringComparison.Ordinal), "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse(Valid.Replace("  lr: 0.1", "  learning_rate: 0.1", StringComparison.Ordinal), "recipe.yaml"));
         Assert.Equal("recipe.yaml:8: unknown key 'train.learning_rate'; keys of train are: epochs, lr, optimizer, momentum, nesterov, betas, eps, weight_decay, no_weight_decay_on, method_lr_mult, schedule, step_per, milestones, warmup_epochs, warmup_iters, warmup_start_factor, power, eta_min, grad_clip, seed, device", e.Message);
     }
 
     [Fact]
     public void WrongType_NamesTheKeyAndTheExpectedType()
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Valid.Replace("epochs: 3", "epochs: three", StringComparison.Ordinal), "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse(Valid.Replace("epochs: 3", "epochs: three", StringComparison.Ordinal), "recipe.yaml"));
         Assert.Equal("recipe.yaml:7: train.epochs is 'three'; expected an integer >= 1", e.Message);
     }
 
     [Fact]
     public void ValueOutsideTheAllowedSet_ListsTheAllowedValues()
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Valid.Replace("model: resnet8", "model: resnet9", StringComparison.Ordinal), "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse(Valid.Replace("model: resnet8", "model: resnet9", StringComparison.Ordinal), "recipe.yaml"));
         Assert.StartsWith("recipe.yaml:5: student.model is 'resnet9'; allowed: ", e.Message, StringComparison.Ordinal);
         Assert.Contains("resnet8x4", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void MissingFile_IsNamed() =>
-        Assert.Equal("/nonexistent/x.yaml: no such config file", Assert.Throws<ConfigException>(() => ConfigLoader.Load("/nonexistent/x.yaml")).Message);
+        Assert.Equal("/nonexistent/x.yaml: no such config file", Assert.Throws<ConfigException>(() => Recipes.Load("/nonexistent/x.yaml")).Message);
 
     [Theory]
     [InlineData("train.lr=abc", "override --set train.lr=abc: train.lr is 'abc'; expected a finite number >= 0")]
     [InlineData("train.lrr=1", "override --set train.lrr=1: unknown key 'train.lrr'; keys of train are: epochs, lr, optimizer, momentum, nesterov, betas, eps, weight_decay, no_weight_decay_on, method_lr_mult, schedule, step_per, milestones, warmup_epochs, warmup_iters, warmup_start_factor, power, eta_min, grad_clip, seed, device")]
     [InlineData("train.lr", "override 'train.lr' is not key=value (e.g. train.lr=0.01)")]
     public void BadOverride_IsReportedAsTheOverride(string setting, string message) =>
-        Assert.Equal(message, Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Valid, overrides: [setting])).Message);
+        Assert.Equal(message, Assert.Throws<ConfigException>(() => Recipes.Parse(Valid, overrides: [setting])).Message);
 
     [Fact]
     public void Overrides_ApplyInOrder_IncludingNewSectionsAndLists()
     {
-        var config = ConfigLoader.Parse(Valid, overrides: ["train.lr=0.01", "train.milestones=[5, 7]", "data.augment=false", "train.lr=0.02"]);
+        var config = Recipes.Parse(Valid, overrides: ["train.lr=0.01", "train.milestones=[5, 7]", "data.augment=false", "train.lr=0.02"]);
         Assert.Equal(0.02, config.Train.Lr);
         Assert.Equal([5, 7], config.Train.Milestones);
         Assert.False(config.Data.Augment);
@@ -75,7 +76,7 @@ public sealed class ConfigTests
     [Fact]
     public void DistillationWithoutATeacherCheckpoint_SaysWhatIsMissing()
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Valid + "\nmethod:\n  name: kd\n", "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse(Valid + "\nmethod:\n  name: kd\n", "recipe.yaml"));
         Assert.Contains("method 'kd' needs teacher.model and teacher.checkpoint", e.Message, StringComparison.Ordinal);
     }
 
@@ -87,7 +88,7 @@ public sealed class ConfigTests
         Assert.NotEmpty(files);
         foreach (var file in files)
         {
-            ConfigLoader.Load(file);
+            Recipes.Load(file);
         }
     }
 
@@ -115,7 +116,7 @@ public sealed class ConfigTests
     [MemberData(nameof(MalformedYaml))]
     public void MalformedYaml_IsAConfigExceptionWithFileLineAndColumn(string name, string yaml, int line)
     {
-        var e = Record.Exception(() => ConfigLoader.Parse(yaml, "recipe.yaml"));
+        var e = Record.Exception(() => Recipes.Parse(yaml, "recipe.yaml"));
         Assert.True(e is ConfigException, $"{name}: {e?.GetType().Name ?? "no exception"}: {e?.Message}");
         Assert.Matches($@"^recipe\.yaml:{line}:\d+: ", e!.Message);
         Assert.DoesNotContain("\n", e.Message, StringComparison.Ordinal);
@@ -126,7 +127,7 @@ public sealed class ConfigTests
     [InlineData("train.milestones=[{1, 2]")]
     public void MalformedOverrideList_IsAConfigExceptionNamingTheOverride(string setting)
     {
-        var e = Record.Exception(() => ConfigLoader.Parse(Valid, overrides: [setting]));
+        var e = Record.Exception(() => Recipes.Parse(Valid, overrides: [setting]));
         Assert.True(e is ConfigException, e?.ToString());
         Assert.StartsWith($"override '{setting}': ", e!.Message, StringComparison.Ordinal);
     }
@@ -134,7 +135,7 @@ public sealed class ConfigTests
     [Fact]
     public void DeepOverrideList_IsAConfigException()
     {
-        var e = Record.Exception(() => ConfigLoader.Parse(Valid, overrides: ["train.milestones=" + new string('[', 10000)]));
+        var e = Record.Exception(() => Recipes.Parse(Valid, overrides: ["train.milestones=" + new string('[', 10000)]));
         Assert.True(e is ConfigException, e?.ToString());
         Assert.Contains("nested more than 64 levels deep", e!.Message, StringComparison.Ordinal);
     }

@@ -1,4 +1,5 @@
 using Distill.Configs;
+using Distill.Engine;
 using Xunit;
 
 namespace Distill.Tests;
@@ -26,7 +27,7 @@ public sealed class ConfigValueTests
     [InlineData("weight_decay: 0.0005", "weight_decay: 1e309", "recipe.yaml:6: train.weight_decay is '1e309'; expected a finite number >= 0")]
     public void NonFiniteOrOutOfRangeTrainNumber_IsRefusedWithFileAndLine(string from, string to, string message)
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Recipe.Replace(from, to, StringComparison.Ordinal), "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse(Recipe.Replace(from, to, StringComparison.Ordinal), "recipe.yaml"));
         Assert.Equal(message, e.Message);
     }
 
@@ -36,14 +37,14 @@ public sealed class ConfigValueTests
     [InlineData("method.kd_weight=NaN", "override --set method.kd_weight=NaN: method.kd_weight is 'NaN'; expected a finite number >= 0")]
     public void NonFiniteMethodWeight_IsRefusedNamingTheOverride(string setting, string message)
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Recipe, "recipe.yaml", ["method.name=kd", setting]));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse(Recipe, "recipe.yaml", ["method.name=kd", setting]));
         Assert.Equal(message, e.Message);
     }
 
     [Fact]
     public void EmptyOutput_IsRefused()
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Recipe + "\noutput: \"\"\n", "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse(Recipe + "\noutput: \"\"\n", "recipe.yaml"));
         Assert.Equal("recipe.yaml:7: output is empty; give a folder", e.Message);
     }
 }

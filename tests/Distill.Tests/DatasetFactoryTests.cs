@@ -121,7 +121,7 @@ public sealed class DatasetFactoryTests : IDisposable
         WriteIdx("t10k", 4, 12, 12);
         (int Flipped, int Shifted) Count(string augment)
         {
-            var data = ConfigLoader.Parse($"data:\n  dataset: idx\n  root: {_root}\n  augment: {augment}\nstudent:\n  model: resnet8\n").Data;
+            var data = Recipes.Parse($"data:\n  dataset: idx\n  root: {_root}\n  augment: {augment}\nstudent:\n  model: resnet8\n").Data;
             var loaders = DatasetFactory.Create(data with { BatchSize = 64 }, 7);
             using var scope = DisposeScope.Enter();
             var pixels = loaders.Train.Epoch(0).Single().Images.ToArray<float>();
@@ -147,7 +147,7 @@ public sealed class DatasetFactoryTests : IDisposable
     [Fact]
     public void Augment_ReadsCropCropFlipNoneAndTheOldBooleans_AndRoundTrips()
     {
-        DataConfig Data(string augment) => ConfigLoader.Parse($"data:\n  augment: {augment}\nstudent:\n  model: resnet8\n").Data;
+        DataConfig Data(string augment) => Recipes.Parse($"data:\n  augment: {augment}\nstudent:\n  model: resnet8\n").Data;
         Assert.Equal((true, false), (Data("crop").Augment, Data("crop").Flip));
         Assert.Equal((true, true), (Data("crop+flip").Augment, Data("crop+flip").Flip));
         Assert.Equal((true, true), (Data("true").Augment, Data("true").Flip));
@@ -155,12 +155,12 @@ public sealed class DatasetFactoryTests : IDisposable
         Assert.False(Data("false").Augment);
         foreach (var augment in new[] { "crop", "crop+flip", "none" })
         {
-            var config = ConfigLoader.Parse($"data:\n  augment: {augment}\nstudent:\n  model: resnet8\n");
+            var config = Recipes.Parse($"data:\n  augment: {augment}\nstudent:\n  model: resnet8\n");
             Assert.Contains($"  augment: \"{augment}\"\n", ConfigWriter.ToYaml(config), StringComparison.Ordinal);
-            Assert.Equal(config.Data, ConfigLoader.Parse(ConfigWriter.ToYaml(config)).Data);
+            Assert.Equal(config.Data, Recipes.Parse(ConfigWriter.ToYaml(config)).Data);
         }
 
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("data:\n  augment: flip\nstudent:\n  model: resnet8\n", "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse("data:\n  augment: flip\nstudent:\n  model: resnet8\n", "recipe.yaml"));
         Assert.StartsWith("recipe.yaml:2: data.augment is 'flip'; allowed: crop+flip, crop, none", e.Message, StringComparison.Ordinal);
     }
 
@@ -170,7 +170,7 @@ public sealed class DatasetFactoryTests : IDisposable
     [InlineData("cifar10")]
     public void DatasetWithoutRoot_IsAnErrorAtTheRecipeLine(string dataset)
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse($"data:\n  batch_size: 8\n  dataset: {dataset}\nstudent:\n  model: resnet8\n", "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse($"data:\n  batch_size: 8\n  dataset: {dataset}\nstudent:\n  model: resnet8\n", "recipe.yaml"));
         Assert.StartsWith($"recipe.yaml:3: data.root is required for dataset {dataset} (", e.Message, StringComparison.Ordinal);
     }
 

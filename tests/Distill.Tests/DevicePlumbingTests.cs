@@ -44,7 +44,7 @@ public sealed class DevicePlumbingTests
         TorchRuntime.ManualSeed(3);
         using var teacher = ModelRegistry.Create("resnet8x4", modelOptions);
         using var student = ModelRegistry.Create("resnet8", modelOptions);
-        using var distiller = MethodFactory.Create(MethodCheck.Options(method, options), MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
+        using var distiller = MethodBuilder.Create(MethodCheck.Options(method, options), MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
         student.To(device);
         teacher.To(device);
         distiller.To(device);
@@ -128,25 +128,25 @@ public sealed class DevicePlumbingTests
     [Fact]
     public void TrainDevice_Cuda_IsReadAsCudaZero_AndRoundTripsThroughTheWriter()
     {
-        var config = ConfigLoader.Parse(Recipe + "  device: cuda\n", "recipe.yaml");
+        var config = Recipes.Parse(Recipe + "  device: cuda\n", "recipe.yaml");
         Assert.Equal("cuda:0", config.Train.Device);
-        Assert.Equal("cuda:0", ConfigLoader.Parse(ConfigWriter.ToYaml(config)).Train.Device);
-        Assert.Equal("cpu", ConfigLoader.Parse(Recipe).Train.Device);
-        Assert.DoesNotContain("device", ConfigWriter.ToYaml(ConfigLoader.Parse(Recipe)), StringComparison.Ordinal);
+        Assert.Equal("cuda:0", Recipes.Parse(ConfigWriter.ToYaml(config)).Train.Device);
+        Assert.Equal("cpu", Recipes.Parse(Recipe).Train.Device);
+        Assert.DoesNotContain("device", ConfigWriter.ToYaml(Recipes.Parse(Recipe)), StringComparison.Ordinal);
     }
 
     [Fact]
     public void TrainDevice_TextThatNamesNoDevice_IsAnErrorAtItsLine()
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Recipe + "  device: gpu\n", "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse(Recipe + "  device: gpu\n", "recipe.yaml"));
         Assert.Equal("recipe.yaml:7: train.device: 'gpu' is not a device: expected cpu, cuda or cuda:N.", e.Message);
     }
 
     [Fact]
     public void Resume_OnAnotherDevice_IsNotADifference()
     {
-        var saved = ConfigLoader.Parse(Recipe);
-        var recipe = ConfigLoader.Parse(Recipe, overrides: ["train.device=cuda:1"]);
+        var saved = Recipes.Parse(Recipe);
+        var recipe = Recipes.Parse(Recipe, overrides: ["train.device=cuda:1"]);
         Assert.Empty(RecipeDiff.Differences(saved, recipe, completedEpochs: 1));
     }
 
@@ -155,7 +155,7 @@ public sealed class DevicePlumbingTests
     {
         var output = Path.Combine(Path.GetTempPath(), $"distill-device-{Guid.NewGuid():N}");
         var device = Device.Cuda(TorchRuntime.CudaDeviceCount);
-        var config = ConfigLoader.Parse(Recipe, overrides: [$"train.device={device}", $"output={output}"]);
+        var config = Recipes.Parse(Recipe, overrides: [$"train.device={device}", $"output={output}"]);
         var e = Assert.Throws<ConfigException>(() => TrainingRun.Execute(config, notices: TextWriter.Null));
         Assert.StartsWith($"train.device (--device) is {device}, but {device} is not available: ", e.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(output));

@@ -1,3 +1,4 @@
+using Distill.Engine;
 using Distill.Methods;
 using Distill.Parity;
 using Distill.Torch;
@@ -19,7 +20,7 @@ public sealed class MethodLifetimeTests
         GC.WaitForPendingFinalizers();
         var live = TensorTracking.LiveCount;
         var finalized = TensorTracking.FinalizedCount;
-        MethodFactory.Create(MethodCheck.Options(method, []), context)!.Dispose();
+        MethodBuilder.Create(MethodCheck.Options(method, []), context)!.Dispose();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         Assert.Equal(live, TensorTracking.LiveCount);

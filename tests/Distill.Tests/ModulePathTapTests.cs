@@ -99,7 +99,7 @@ public sealed class ModulePathTapTests
         TorchRuntime.ManualSeed(4);
         using var teacher = ModelRegistry.Create("resnet8x4", modelOptions);
         using var student = ModelRegistry.Create("resnet8", modelOptions);
-        using var distiller = MethodFactory.Create(MethodCheck.Options(method, options), MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
+        using var distiller = MethodBuilder.Create(MethodCheck.Options(method, options), MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
         using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 1, LearningRate = 0.01 });
         var results = trainer.Fit(new DataLoader(data, 32, shuffle: true, seed: 2), new DataLoader(data, 64));
         var result = Assert.Single(results);
@@ -115,7 +115,7 @@ public sealed class ModulePathTapTests
         var modelOptions = new ModelOptions(2, 1, 12);
         using var teacher = ModelRegistry.Create("resnet8x4", modelOptions);
         using var student = ModelRegistry.Create("resnet8", modelOptions);
-        using var distiller = MethodFactory.Create(MethodCheck.Options("fitnet", ["tap=stage2"]), MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
+        using var distiller = MethodBuilder.Create(MethodCheck.Options("fitnet", ["tap=stage2"]), MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
         using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 1 });
         var e = Assert.Throws<InvalidOperationException>(() => trainer.Fit(new DataLoader(data, 16), new DataLoader(data, 16)));
         Assert.Contains("tap 'stage2' (module layer2)", e.Message, StringComparison.Ordinal);

@@ -109,7 +109,7 @@ public sealed class NonSquareInputTests : IDisposable
         TorchRuntime.ManualSeed(4);
         using var teacher = ModelRegistry.Create("resnet8x4", options);
         using var student = ModelRegistry.Create("resnet8", options);
-        using var distiller = MethodFactory.Create(MethodCheck.Options(method, methodOptions), MethodContext.FromModels(student, teacher, options, data.Labels))!;
+        using var distiller = MethodBuilder.Create(MethodCheck.Options(method, methodOptions), MethodContext.FromModels(student, teacher, options, data.Labels))!;
         using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 1, LearningRate = 0.01 });
         var result = Assert.Single(trainer.Fit(new DataLoader(data, 16, shuffle: true, seed: 2), new DataLoader(data, 32)));
         Assert.True(result.LossTerms.Count > 1, string.Join(", ", result.LossTerms.Keys));
@@ -128,7 +128,7 @@ public sealed class NonSquareInputTests : IDisposable
 
         var loaders = DatasetFactory.Create(new DataConfig { Dataset = "idx", Root = _root }, 0);
         Assert.Equal(new ModelOptions(10, 1, 12, 20), loaders.ModelOptions);
-        var config = ConfigLoader.Parse(TinyIdx.Recipe(_root, $"""
+        var config = Recipes.Parse(TinyIdx.Recipe(_root, $"""
             method:
               name: tfd
             train:

@@ -1,3 +1,4 @@
+using Distill.Engine;
 using Distill.Methods;
 using Distill.Parity;
 using Distill.Torch;
@@ -18,7 +19,7 @@ public sealed class OfficialCodeParityTests
         var context = MethodCheck.ExampleContext();
 
         // resnet8 has three stages: stage1 needs two SepConvs (the official 4 - stage on a four-stage net), stage3 a 1x1 conv.
-        using var ofa = MethodFactory.Create(MethodCheck.Options("ofa", ["ofa_stage=[1,3]"]), context)!;
+        using var ofa = MethodBuilder.Create(MethodCheck.Options("ofa", ["ofa_stage=[1,3]"]), context)!;
         var names = ofa.NamedParameters().Select(p => p.Name).ToArray();
         Assert.Contains("projectors.0.1.0.weight", names);
         Assert.DoesNotContain("projectors.0.2.0.weight", names);
@@ -50,9 +51,9 @@ public sealed class OfficialCodeParityTests
     public void CtkdWithDkd_HasNoWarmupByDefault_AsTheAuthorsCode()
     {
         using var scope = DisposeScope.Enter();
-        using var ctkd = (CurriculumTemperatureDistillation)MethodFactory.Create(MethodCheck.Options("ctkd", ["base=dkd"]))!;
+        using var ctkd = (CurriculumTemperatureDistillation)MethodBuilder.Create(MethodCheck.Options("ctkd", ["base=dkd"]))!;
         Assert.Equal(0, ctkd.WarmupEpochs);
-        using var warm = (CurriculumTemperatureDistillation)MethodFactory.Create(MethodCheck.Options("ctkd", ["base=dkd", "warmup=20"]))!;
+        using var warm = (CurriculumTemperatureDistillation)MethodBuilder.Create(MethodCheck.Options("ctkd", ["base=dkd", "warmup=20"]))!;
         Assert.Equal(20, warm.WarmupEpochs);
     }
 

@@ -94,7 +94,7 @@ public sealed class OwnOptimizerTests : IDisposable
               seed: 2
             output: {Path.Combine(_root, "straight")}
             """);
-        var straight = ConfigLoader.Parse(recipe);
+        var straight = Recipes.Parse(recipe);
         var summary = TrainingRun.Execute(straight);
         Assert.Equal(["ce", "adv", "d_hinge"], summary.Epochs[0].LossTerms.Keys);
 

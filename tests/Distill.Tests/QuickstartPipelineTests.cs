@@ -118,7 +118,7 @@ public sealed class QuickstartPipelineTests : IDisposable
         var labels = Enumerable.Range(0, train.Count).Select(train.LabelOf).ToArray();
         var methods = new List<Func<ClassificationModel, Distiller?>> { _ => new NoDistillation() };
         methods.AddRange(methodNames.Select(name => (Func<ClassificationModel, Distiller?>)(student =>
-            MethodFactory.Create(new MethodConfig { Name = name }, MethodContext.FromModels(student, teacher, options, labels)))));
+            MethodBuilder.Create(new MethodConfig { Name = name }, MethodContext.FromModels(student, teacher, options, labels)))));
         var students = new List<IReadOnlyList<EpochResult>>();
         foreach (var method in methods)
         {

@@ -81,13 +81,13 @@ public sealed class RecipeSchemaTests : IDisposable
         foreach (var key in RecipeSchema.Keys)
         {
             var (setting, context, probe, readBy) = samples[key.Path];
-            var before = ConfigLoader.Parse(recipe, "recipe.yaml", context);
-            var after = ConfigLoader.Parse(recipe, "recipe.yaml", [.. context, $"{key.Path}={setting}"]);
+            var before = Recipes.Parse(recipe, "recipe.yaml", context);
+            var after = Recipes.Parse(recipe, "recipe.yaml", [.. context, $"{key.Path}={setting}"]);
             Assert.True(key.Format(key.Get(before)) != key.Format(key.Get(after)), $"{key.Path}={setting} is its default: choose another sample");
 
             var yaml = ConfigWriter.ToYaml(after);
             Assert.Contains(ConfigWriter.Entries(after), e => e.Key == key.Path);
-            var again = ConfigLoader.Parse(yaml, "config.yaml");
+            var again = Recipes.Parse(yaml, "config.yaml");
             Assert.Equal(key.Format(key.Get(after)), key.Format(key.Get(again)));
             Assert.Equal(yaml, ConfigWriter.ToYaml(again));
 
@@ -110,7 +110,7 @@ public sealed class RecipeSchemaTests : IDisposable
         foreach (var dataset in key.Allowed)
         {
             // An empty folder: each data set's own reader says which file is missing; none is "not supported".
-            var config = ConfigLoader.Parse($"data:\n  dataset: {dataset}\n  root: {_root}\nstudent:\n  model: resnet8\n");
+            var config = Recipes.Parse($"data:\n  dataset: {dataset}\n  root: {_root}\nstudent:\n  model: resnet8\n");
             var e = Assert.Throws<DataFormatException>(() => DatasetFactory.Create(config.Data, 0));
             Assert.DoesNotContain("not supported", e.Message, StringComparison.Ordinal);
         }
@@ -131,7 +131,7 @@ public sealed class RecipeSchemaTests : IDisposable
         }
 
         // lr 0: the weights the run ends with are those it started from.
-        var config = ConfigLoader.Parse(TinyIdx.Recipe(_root, $"""
+        var config = Recipes.Parse(TinyIdx.Recipe(_root, $"""
               checkpoint: {start}
             train:
               epochs: 1
@@ -170,25 +170,25 @@ public sealed class RecipeSchemaTests : IDisposable
     public void Momentum_WithAnAdamOptimizer_IsRefusedAtItsLine_AndNotWritten(string optimizer)
     {
         const string Recipe = "student:\n  model: resnet8\ntrain:\n  optimizer: {0}\n  momentum: 0.5\n";
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(string.Format(CultureInfo.InvariantCulture, Recipe, optimizer), "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse(string.Format(CultureInfo.InvariantCulture, Recipe, optimizer), "recipe.yaml"));
         Assert.Equal($"recipe.yaml:5: train.momentum is an option of sgd, but train.optimizer is {optimizer}", e.Message);
-        var config = ConfigLoader.Parse($"student:\n  model: resnet8\ntrain:\n  optimizer: {optimizer}\n");
+        var config = Recipes.Parse($"student:\n  model: resnet8\ntrain:\n  optimizer: {optimizer}\n");
         Assert.DoesNotContain("momentum", ConfigWriter.ToYaml(config), StringComparison.Ordinal);
-        Assert.Contains("  momentum: 0.9\n", ConfigWriter.ToYaml(ConfigLoader.Parse("student:\n  model: resnet8\n")), StringComparison.Ordinal);
+        Assert.Contains("  momentum: 0.9\n", ConfigWriter.ToYaml(Recipes.Parse("student:\n  model: resnet8\n")), StringComparison.Ordinal);
     }
 
     [Fact]
     public void WarmupStartFactor_WithoutAWarmup_IsRefusedAtItsLine()
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("student:\n  model: resnet8\ntrain:\n  warmup_start_factor: 0.5\n", "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse("student:\n  model: resnet8\ntrain:\n  warmup_start_factor: 0.5\n", "recipe.yaml"));
         Assert.Equal("recipe.yaml:4: train.warmup_start_factor belongs to a warm-up, but train.warmup_epochs and train.warmup_iters are 0", e.Message);
-        Assert.Equal(0.5, ConfigLoader.Parse("student:\n  model: resnet8\ntrain:\n  warmup_epochs: 1\n  warmup_start_factor: 0.5\n").Train.WarmupStartFactor);
+        Assert.Equal(0.5, Recipes.Parse("student:\n  model: resnet8\ntrain:\n  warmup_epochs: 1\n  warmup_start_factor: 0.5\n").Train.WarmupStartFactor);
     }
 
     [Fact]
     public void Milestones_AreWrittenOnlyForMultistep_AndStillReadFromOlderRecipesOfOtherSchedules()
     {
-        var cosine = ConfigLoader.Parse("student:\n  model: resnet8\ntrain:\n  schedule: cosine\n  milestones: [150, 180, 210]\n", "recipe.yaml");
+        var cosine = Recipes.Parse("student:\n  model: resnet8\ntrain:\n  schedule: cosine\n  milestones: [150, 180, 210]\n", "recipe.yaml");
         Assert.DoesNotContain("milestones", ConfigWriter.ToYaml(cosine), StringComparison.Ordinal);
         Assert.Contains("  milestones: [150, 180, 210]\n", ConfigWriter.ToYaml(cosine with { Train = cosine.Train with { Schedule = "multistep" } }), StringComparison.Ordinal);
     }
@@ -196,7 +196,7 @@ public sealed class RecipeSchemaTests : IDisposable
     [Fact]
     public void Defaults_AreTheRecordsInitialisers_AndTheTrainersToo()
     {
-        var config = ConfigLoader.Parse("student:\n  model: resnet8\n");
+        var config = Recipes.Parse("student:\n  model: resnet8\n");
         var records = new RunConfig();
         foreach (var key in RecipeSchema.Keys.Where(k => k.Section is "data" or "train" or ""))
         {
@@ -215,7 +215,7 @@ public sealed class RecipeSchemaTests : IDisposable
         {
             var line = $"{key.Name}: {key.Format(key.Default)}";
             var yaml = key.Section.Length == 0 ? $"student:\n  model: resnet8\n{line}\n" : $"student:\n  model: resnet8\n{key.Section}:\n  {line}\n";
-            var config = ConfigLoader.Parse(key.Section == "teacher" ? yaml + "  model: resnet8\n" : yaml, "recipe.yaml");
+            var config = Recipes.Parse(key.Section == "teacher" ? yaml + "  model: resnet8\n" : yaml, "recipe.yaml");
             Assert.Equal(key.Format(key.Default), key.Format(key.Get(config)));
         }
     }

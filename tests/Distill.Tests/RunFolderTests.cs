@@ -178,7 +178,7 @@ public sealed class RunFolderTests : IDisposable
     [Fact]
     public void RecipeDiff_FillsMethodDefaults_AndIgnoresWhatTheRunDoesNotRead()
     {
-        var kd = ConfigLoader.Parse("""
+        var kd = Recipes.Parse("""
             student:
               model: resnet8
             teacher:
@@ -211,7 +211,7 @@ public sealed class RunFolderTests : IDisposable
 
     private static string MethodOption(object value) => Distill.Methods.MethodOption.Format(value);
 
-    private RunConfig Recipe(string name, string schedule, int epochs) => ConfigLoader.Parse(TinyIdx.Recipe(_root, $"""
+    private RunConfig Recipe(string name, string schedule, int epochs) => Recipes.Parse(TinyIdx.Recipe(_root, $"""
         train:
           epochs: {epochs}
           lr: 0.05

@@ -24,7 +24,7 @@ public sealed class ToyMethodTests : IDisposable
     {
         using var registration = MethodFactory.Register(ToyLogitNorm.Descriptor);
         TinyIdx.Write(_root, 48, 16);
-        var config = ConfigLoader.Parse(TinyIdx.Recipe(_root, $"""
+        var config = Recipes.Parse(TinyIdx.Recipe(_root, $"""
             method:
               name: toy
               weight: 0.5

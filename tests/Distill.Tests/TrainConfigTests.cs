@@ -1,4 +1,5 @@
 using Distill.Configs;
+using Distill.Engine;
 using Xunit;
 
 namespace Distill.Tests;
@@ -16,7 +17,7 @@ public sealed class TrainConfigTests
     [Fact]
     public void RecipeWithoutTheNewKeys_KeepsTodaysDefaults_AndWritesNoNewKey()
     {
-        var config = ConfigLoader.Parse(Recipe, "recipe.yaml");
+        var config = Recipes.Parse(Recipe, "recipe.yaml");
         Assert.Equal(("sgd", "multistep", "epoch", 0.0), (config.Train.Optimizer, config.Train.Schedule, config.Train.StepPer, config.Train.GradClip));
         var yaml = ConfigWriter.ToYaml(config);
         foreach (var key in new[] { "optimizer", "nesterov", "betas", "eps", "no_weight_decay_on", "method_lr_mult", "step_per", "warmup", "power", "eta_min", "grad_clip" })
@@ -28,7 +29,7 @@ public sealed class TrainConfigTests
     [Fact]
     public void EveryNewKey_ReadsBackFromTheWrittenYaml()
     {
-        var config = ConfigLoader.Parse(Recipe + """
+        var config = Recipes.Parse(Recipe + """
 
               optimizer: adamw
               betas: [0.8, 0.99]
@@ -45,7 +46,7 @@ public sealed class TrainConfigTests
         Assert.Equal(("adamw", "poly", "iteration", 50, 5.0), (config.Train.Optimizer, config.Train.Schedule, config.Train.StepPer, config.Train.WarmupIters, config.Train.GradClip));
         Assert.Equal([0.8, 0.99], config.Train.Betas);
         var yaml = ConfigWriter.ToYaml(config);
-        Assert.Equal(yaml, ConfigWriter.ToYaml(ConfigLoader.Parse(yaml, "config.yaml")));
+        Assert.Equal(yaml, ConfigWriter.ToYaml(Recipes.Parse(yaml, "config.yaml")));
     }
 
     [Theory]
@@ -63,7 +64,7 @@ public sealed class TrainConfigTests
     [InlineData("step_per: batch", "recipe.yaml:5: train.step_per is 'batch'; allowed: epoch, iteration")]
     public void TrainKeyThatCannotRun_IsRefusedAtItsLine(string lines, string message)
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(Recipe + "\n  " + lines + "\n", "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse(Recipe + "\n  " + lines + "\n", "recipe.yaml"));
         Assert.Equal(message, e.Message);
     }
 }

@@ -111,7 +111,7 @@ public sealed class TrainerTests
 
         using var student = ModelRegistry.Create("resnet8", modelOptions);
         var config = MethodCheck.Options(method, options);
-        using var distiller = MethodFactory.Create(config, MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
+        using var distiller = MethodBuilder.Create(config, MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
         // Earlier tests' garbage is finalized first; then every tensor of the run must be disposed by a scope, none
         // left to the finalizer.
         GC.Collect();
@@ -152,7 +152,7 @@ public sealed class TrainerTests
         }
 
         using var student = Create(studentName);
-        using var distiller = MethodFactory.Create(MethodCheck.Options("ofa", ["eps=[1.5]"]), MethodContext.FromModels(student, teacher, modelOptions))!;
+        using var distiller = MethodBuilder.Create(MethodCheck.Options("ofa", ["eps=[1.5]"]), MethodContext.FromModels(student, teacher, modelOptions))!;
         using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 3, Schedule = "cosine", LearningRate = 0.01 });
         var results = trainer.Fit(train, test);
         var totals = results.Select(r => r.LossTerms.Values.Sum()).ToArray();

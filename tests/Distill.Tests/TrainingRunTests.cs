@@ -26,7 +26,7 @@ public sealed class TrainingRunTests : IDisposable
               seed: 3
             output: {Path.Combine(_root, "straight")}
             """);
-        var straight = ConfigLoader.Parse(recipe);
+        var straight = Recipes.Parse(recipe);
         var summary = TrainingRun.Execute(straight);
         Assert.Equal(3, summary.Epochs.Count);
         foreach (var artifact in new[] { "config.yaml", "log.jsonl", "epochs.csv", "last.safetensors", "best.safetensors", "report.html", "steps.jsonl" })
@@ -62,7 +62,7 @@ public sealed class TrainingRunTests : IDisposable
             }
         }
 
-        var kd = ConfigLoader.Parse(recipe, overrides:
+        var kd = Recipes.Parse(recipe, overrides:
         [
             "method.name=kd", "teacher.model=resnet8", $"teacher.checkpoint={Path.Combine(straight.Output, "best.safetensors")}",
             "train.epochs=1", $"output={Path.Combine(_root, "kd")}",
@@ -81,7 +81,7 @@ public sealed class TrainingRunTests : IDisposable
             ("mgd", Array.Empty<string>(), "distiller.generation.0.weight"),
         })
         {
-            var run = ConfigLoader.Parse(recipe, overrides:
+            var run = Recipes.Parse(recipe, overrides:
             [
                 $"method.name={name}", .. options, "teacher.model=resnet8", $"teacher.checkpoint={Path.Combine(straight.Output, "best.safetensors")}",
                 "train.epochs=2", $"output={Path.Combine(_root, name)}",
@@ -122,7 +122,7 @@ public sealed class TrainingRunTests : IDisposable
               seed: 5
             output: {Path.Combine(_root, "straight")}
             """);
-        var straight = ConfigLoader.Parse(recipe);
+        var straight = Recipes.Parse(recipe);
         var summary = TrainingRun.Execute(straight);
 
         // 96 images in batches of 16: 6 iterations per epoch. Epoch 1 starts at the warm-up's first rate; epoch 2 at
@@ -138,7 +138,7 @@ public sealed class TrainingRunTests : IDisposable
                 throw new OperationCanceledException("killed after epoch 2");
             }
         }));
-        var changed = ConfigLoader.Parse(recipe, overrides: ["train.grad_clip=2", $"output={interrupted.Output}"]);
+        var changed = Recipes.Parse(recipe, overrides: ["train.grad_clip=2", $"output={interrupted.Output}"]);
         var refused = Assert.Throws<ConfigException>(() => TrainingRun.Execute(changed, resume: true));
         Assert.Contains("train.grad_clip is 1 in the checkpoint and 2 in the recipe", refused.Message, StringComparison.Ordinal);
 

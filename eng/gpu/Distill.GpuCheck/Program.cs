@@ -242,10 +242,10 @@ internal static class Program
                   device: {device}
                 output: {Path.Combine(root, output)}
                 """;
-            TrainingRun.Execute(ConfigLoader.Parse(Recipe("teacher", "none", null)), notices: TextWriter.Null);
+            TrainingRun.Execute(Recipes.Parse(Recipe("teacher", "none", null)), notices: TextWriter.Null);
             var teacherPath = Path.Combine(root, "teacher", "best.safetensors");
-            TrainingRun.Execute(ConfigLoader.Parse(Recipe("straight", "kd", teacherPath)), notices: TextWriter.Null);
-            var interrupted = ConfigLoader.Parse(Recipe("resumed", "kd", teacherPath));
+            TrainingRun.Execute(Recipes.Parse(Recipe("straight", "kd", teacherPath)), notices: TextWriter.Null);
+            var interrupted = Recipes.Parse(Recipe("resumed", "kd", teacherPath));
             try
             {
                 TrainingRun.Execute(interrupted, onEpoch: _ => throw new OperationCanceledException(), notices: TextWriter.Null);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Distill.Methods;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -17,8 +16,11 @@ public static class ConfigLoader
     private const int MaxNesting = 64;
 
     /// <summary>Loads <paramref name="path"/> and applies overrides such as "train.lr=0.01" in order.</summary>
+    /// <param name="path">The recipe file.</param>
+    /// <param name="methods">The methods the method section may name, with their options (the engine's <c>Recipes.Methods</c>).</param>
+    /// <param name="overrides">"key=value" texts, applied in order over the file's values.</param>
     /// <exception cref="ConfigException">The file is missing or invalid, or an override is.</exception>
-    public static RunConfig Load(string path, IEnumerable<string>? overrides = null)
+    public static RunConfig Load(string path, IMethodSchema methods, IEnumerable<string>? overrides = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
@@ -30,59 +32,90 @@ public static class ConfigLoader
         try
         {
             using var reader = new StreamReader(path);
-            root = ReadYaml(reader, mark => $"{path}:{mark.Line}:{mark.Column}") switch
+            root = ReadRoot(reader, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: cannot be read: {e.Message}", e);
+        }
+
+        return Bind(root, path, methods, overrides);
+    }
+
+    /// <summary>Loads a recipe from text (tests and embedded recipes); the name stands for the file in messages.</summary>
+    /// <exception cref="ConfigException">The text is invalid, or an override is.</exception>
+    public static RunConfig Parse(string yaml, IMethodSchema methods, string name = "config.yaml", IEnumerable<string>? overrides = null)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentNullException.ThrowIfNull(name);
+        return Bind(ReadRoot(new StringReader(yaml), name), name, methods, overrides);
+    }
+
+    /// <summary>
+    /// A method and its options from texts such as "temperature=2", "scales=[1, 2]" or "base=dkd" (a "method."
+    /// prefix is optional), read by the same code as a recipe's method section and its --set overrides, so a
+    /// bad option gives the same message (e.g. "override --set method.temperature=abc: method.temperature is
+    /// 'abc'; expected a finite number &gt;= 1E-09").
+    /// </summary>
+    /// <param name="methods">The methods and their options.</param>
+    /// <param name="name">The method's name.</param>
+    /// <param name="options">"key=value" texts, applied in order.</param>
+    /// <exception cref="ConfigException">The method, an option key or a value is unknown or malformed.</exception>
+    public static MethodConfig ParseMethod(IMethodSchema methods, string name, IEnumerable<string> options)
+    {
+        ArgumentNullException.ThrowIfNull(methods);
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(options);
+        var root = new YamlMappingNode();
+        var origins = new Dictionary<YamlNode, string>(ReferenceEqualityComparer.Instance);
+        foreach (var o in options.Select(o => o.StartsWith("method.", StringComparison.Ordinal) ? o : "method." + o).Prepend($"method.name={name}"))
+        {
+            ApplyOverride(root, o, origins);
+        }
+
+        return Method(new Section(name, "", root, origins, ["method"]), methods).Config;
+    }
+
+    /// <summary>
+    /// The root node of a recipe (an empty mapping for an empty document); a root that is not a mapping is an error at its position.
+    /// </summary>
+    private static YamlMappingNode ReadRoot(TextReader reader, string path)
+    {
+        try
+        {
+            return ReadYaml(reader, mark => $"{path}:{mark.Line}:{mark.Column}") switch
             {
                 null => new YamlMappingNode(),
                 YamlMappingNode map => map,
                 var other => throw new ConfigException($"{path}:{other.Start.Line}:{other.Start.Column}: the config must be a mapping of sections (data, student, teacher, method, train, output)"),
             };
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"{path}: cannot be read: {e.Message}", e);
-        }
         catch (InvalidOperationException e)
         {
             // YamlDotNet's scanner throws this (without a position) on some unclosed flow collections, e.g. "key: [a" then a new key.
             throw new ConfigException($"{path}: not valid YAML (an unclosed '[' or '{{'?): {e.Message}", e);
         }
+    }
 
+    /// <summary>Applies <paramref name="overrides"/> to the recipe's root, then reads every section.</summary>
+    private static RunConfig Bind(YamlMappingNode root, string path, IMethodSchema methods, IEnumerable<string>? overrides)
+    {
+        ArgumentNullException.ThrowIfNull(methods);
         var origins = new Dictionary<YamlNode, string>(ReferenceEqualityComparer.Instance);
         foreach (var o in overrides ?? [])
         {
             ApplyOverride(root, o, origins);
         }
 
-        return Bind(new Section(path, "", root, origins, [.. RecipeSchema.Sections]));
+        return Bind(new Section(path, "", root, origins, [.. RecipeSchema.Sections]), methods);
     }
 
-    /// <summary>Loads a recipe from text (tests and embedded recipes); the name stands for the file in messages.</summary>
-    public static RunConfig Parse(string yaml, string name = "config.yaml", IEnumerable<string>? overrides = null)
-    {
-        var temporary = Path.Combine(Path.GetTempPath(), $"distill-{Guid.NewGuid():N}-{Path.GetFileName(name)}");
-        File.WriteAllText(temporary, yaml);
-        try
-        {
-            return Load(temporary, overrides);
-        }
-        catch (ConfigException e)
-        {
-            throw new ConfigException(e.Message.Replace(temporary, name, StringComparison.Ordinal), e);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-    }
-
-    private static RunConfig Bind(Section root)
+    private static RunConfig Bind(Section root, IMethodSchema methods)
     {
         var data = Child(root, "data");
         var student = Child(root, "student");
         var teacher = Child(root, "teacher");
-        var methodName = root.Child("method", null)?.String("name", [.. MethodFactory.Names]) ?? MethodFactory.NoneName;
-        var descriptor = MethodFactory.Find(methodName);
-        var method = root.Child("method", ["name", .. descriptor?.Keys ?? []]);
+        var (method, spec) = Method(root, methods);
         var train = Child(root, "train");
         var config = new RunConfig { Teacher = teacher is null ? null : new ModelConfig() };
         config = Read(root, data, "data", config);
@@ -93,7 +126,7 @@ public static class ConfigLoader
 
         config = Read(root, student, "student", config);
         config = Read(root, teacher, "teacher", config);
-        config = config with { Method = new MethodConfig { Name = methodName, Options = method is null || descriptor is null ? new Dictionary<string, object>() : MethodOptions(method, descriptor) } };
+        config = config with { Method = method };
         config = Read(root, train, "train", config);
         if (train is not null)
         {
@@ -101,7 +134,7 @@ public static class ConfigLoader
         }
 
         config = Read(root, root, string.Empty, config);
-        if (descriptor is { NeedsTeacher: true } && config.Teacher?.Checkpoint is null)
+        if (spec is { NeedsTeacher: true } && config.Teacher?.Checkpoint is null)
         {
             throw root.Error("method", $"method '{config.Method.Name}' needs teacher.model and teacher.checkpoint (train one with `distill teacher`)");
         }
@@ -183,10 +216,19 @@ public static class ConfigLoader
         }
     }
 
-    private static Dictionary<string, object> MethodOptions(Section section, MethodDescriptor descriptor)
+    /// <summary>The method section: the name (one of the schema's), then the options that method takes, each read as its kind says.</summary>
+    private static (MethodConfig Config, MethodSpec? Spec) Method(Section root, IMethodSchema methods)
+    {
+        var name = root.Child("method", null)?.String("name", [.. methods.Names]) ?? "none";
+        var spec = methods.Find(name);
+        var section = root.Child("method", ["name", .. spec?.Keys ?? []]);
+        return (new MethodConfig { Name = name, Options = section is null || spec is null ? new Dictionary<string, object>() : MethodOptions(section, spec) }, spec);
+    }
+
+    private static Dictionary<string, object> MethodOptions(Section section, MethodSpec spec)
     {
         var values = new Dictionary<string, object>(StringComparer.Ordinal);
-        foreach (var option in descriptor.Options)
+        foreach (var option in spec.Options)
         {
             // The key or one alias (the official name); an override (--set, --flag) replaces the recipe's own spelling.
             var given = option.Keys.Where(section.Has).ToArray();
@@ -203,13 +245,13 @@ public static class ConfigLoader
             var key = given.Length == 1 ? given[0] : option.Key;
             object? value = option.Kind switch
             {
-                MethodOptionKind.Number => section.Double(key, option.Minimum),
-                MethodOptionKind.Integer => section.Int(key, double.IsNegativeInfinity(option.Minimum) ? int.MinValue : (int)option.Minimum),
-                MethodOptionKind.Boolean => section.Bool(key),
-                MethodOptionKind.Choice => section.String(key, [.. option.Allowed]),
-                MethodOptionKind.Text => section.String(key),
-                MethodOptionKind.IntegerList => section.IntList(key),
-                MethodOptionKind.NumberList => section.DoubleList(key),
+                OptionKind.Number => section.Double(key, option.Minimum),
+                OptionKind.Integer => section.Int(key, double.IsNegativeInfinity(option.Minimum) ? int.MinValue : (int)option.Minimum),
+                OptionKind.Boolean => section.Bool(key),
+                OptionKind.Choice => section.String(key, [.. option.Allowed]),
+                OptionKind.Text => section.String(key),
+                OptionKind.IntegerList => section.IntList(key),
+                OptionKind.NumberList => section.DoubleList(key),
                 _ => section.StringList(key),
             };
             if (value is not null)
@@ -278,7 +320,12 @@ public static class ConfigLoader
         var leaf = new YamlScalarNode(parts[^1]);
         node.Children[leaf] = parsed;
         origins[leaf] = text;
-        origins[parsed] = text;
+
+        // The value and, for a list, every item: a bad item is reported at the override, not at a line of the file.
+        foreach (var part in parsed.AllNodes)
+        {
+            origins[part] = text;
+        }
     }
 
     private static YamlNode ParseFlow(string value, string text) =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace Distill.Configs;
@@ -46,14 +47,25 @@ public static class ConfigWriter
         entries.Add(("method.name", Text(config.Method.Name)));
         foreach (var (key, value) in config.Method.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
-            entries.Add(($"method.{key}", value is string text ? Text(text) : Distill.Methods.MethodOption.Format(value)));
+            entries.Add(($"method.{key}", Text(value)));
         }
 
         Add("train", string.Empty);
         return entries;
     }
 
-    private static string Text(string value) => value.StartsWith('[') ? value : Quote(value);
+    /// <summary>A method option's value as YAML: numbers round-trip exactly, strings are quoted (except list texts), lists are flow lists (the types an <see cref="OptionKind"/> holds).</summary>
+    private static string Text(object value) => value switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        string s when s.StartsWith('[') => s,
+        string s => Quote(s),
+        int[] list => $"[{string.Join(", ", list.Select(i => i.ToString(CultureInfo.InvariantCulture)))}]",
+        double[] list => $"[{string.Join(", ", list.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}]",
+        string[] list => $"[{string.Join(", ", list)}]",
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+    };
 
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

@@ -70,7 +70,7 @@ public sealed record MethodConfig
     public string Name { get; init; } = "none";
 
     /// <summary>
-    /// The options the recipe set (typed as the method's <see cref="Distill.Methods.MethodOption"/> says);
+    /// The options the recipe set, by key, typed as the option's <see cref="OptionSpec.Kind"/> says;
     /// the method's defaults apply to the rest.
     /// </summary>
     public IReadOnlyDictionary<string, object> Options { get; init; } = new Dictionary<string, object>();

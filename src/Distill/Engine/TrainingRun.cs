@@ -102,7 +102,7 @@ public static class TrainingRun
         var needsTeacher = descriptor is { NeedsTeacher: true };
         using var ownTeacher = !needsTeacher || config.Teacher is null || loadedTeacher is not null ? null : LoadTeacher(config.Teacher, options);
         var teacher = needsTeacher ? loadedTeacher ?? ownTeacher : null;
-        using var distiller = MethodFactory.Create(config.Method, MethodContext.FromModels(student, teacher, options,
+        using var distiller = MethodBuilder.Create(config.Method, MethodContext.FromModels(student, teacher, options,
             Enumerable.Range(0, loaders.Train.Dataset.Count).Select(loaders.Train.Dataset.LabelOf).ToArray()));
         // Built on the host (the seed gives the same weights everywhere), then moved with their buffers.
         student.To(device);
@@ -191,7 +191,7 @@ public static class TrainingRun
             throw new ConfigException($"cannot resume {config.Output}: {lastPath} does not hold the recipe it was trained with, so the recipe cannot be checked against it");
         }
 
-        var saved = ConfigLoader.Parse(savedText, $"{lastPath} (its recipe)");
+        var saved = Recipes.Parse(savedText, $"{lastPath} (its recipe)");
         var differences = RecipeDiff.Differences(saved, config, epoch);
         if (differences.Count > 0)
         {

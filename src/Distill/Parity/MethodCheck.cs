@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Distill.Configs;
+using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Checkpoints;
@@ -37,7 +38,10 @@ public static class MethodCheck
     private const string Head = "head.";
     private const string BatchNorm = ".bn.";
 
-    /// <summary>Parses a method name and option overrides such as "temperature=2" (or "method.temperature=2").</summary>
+    /// <summary>
+    /// Parses a method name and options such as "temperature=2" (or "method.temperature=2"), with the recipe loader's
+    /// option reader (<see cref="Recipes.Method"/>): the same keys, aliases, bounds and messages as a recipe's --set.
+    /// </summary>
     /// <exception cref="ConfigException">The method or an option is unknown or malformed.</exception>
     public static MethodConfig Options(string method, IEnumerable<string> options)
     {
@@ -48,10 +52,7 @@ public static class MethodCheck
             throw new ConfigException($"--method '{method}' is not one of {string.Join(", ", MethodFactory.Descriptors.Select(d => d.Name))}");
         }
 
-        var recipe = "student:\n  model: resnet8\nteacher:\n  model: resnet8\n  checkpoint: unused\n";
-        var overrides = new List<string> { $"method.name={method}" };
-        overrides.AddRange(options.Select(o => o.StartsWith("method.", StringComparison.Ordinal) ? o : "method." + o));
-        return ConfigLoader.Parse(recipe, "options", overrides).Method;
+        return Recipes.Method(method, options);
     }
 
     /// <summary>
@@ -71,7 +72,7 @@ public static class MethodCheck
 
     /// <summary>Builds the method for <paramref name="context"/>.</summary>
     /// <exception cref="ConfigException">The method, an option, or the context does not fit.</exception>
-    public static Distiller Create(MethodConfig method, MethodContext context) => MethodFactory.Create(method, context);
+    public static Distiller Create(MethodConfig method, MethodContext context) => MethodBuilder.Create(method, context);
 
     /// <summary>
     /// What the method expects, for the shapes of <paramref name="inputsPath"/>'s tensors (or, without a file, of

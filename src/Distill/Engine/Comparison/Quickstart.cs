@@ -51,7 +51,7 @@ public static class Quickstart
 
         var teacherName = $"{RecipeFolder}/{prefix}teacher.yaml";
         var teacherText = RecipeText(prefix + "teacher");
-        var teacher = ConfigLoader.Parse(teacherText, teacherName,
+        var teacher = Recipes.Parse(teacherText, teacherName,
             [.. common, .. Model(options.Teacher), .. Epochs(options.TeacherEpochs), $"train.seed={options.Seed.ToString(CultureInfo.InvariantCulture)}", .. options.Sets]);
         // The cache is keyed by what changes the teacher's weights: the resolved recipe but its folder and device.
         var resolved = ConfigWriter.ToYaml(teacher with { Output = string.Empty, Train = teacher.Train with { Device = "cpu" } });
@@ -69,7 +69,7 @@ public static class Quickstart
             $"teacher.model={teacher.Student.Model}", $"teacher.checkpoint={checkpoint}",
         ];
         ComparisonMethod[] methods = [new("alone", MethodFactory.None.Name, []), .. options.Methods];
-        var students = ComparisonRun.Plan(sets => ConfigLoader.Parse(studentText, studentName, sets), studentSets, methods,
+        var students = ComparisonRun.Plan(sets => Recipes.Parse(studentText, studentName, sets), studentSets, methods,
             [.. Enumerable.Range(options.Seed, options.Seeds)], options.RunDirectory);
         if (teacher.Data is { Dataset: "fashion-mnist", Root: null } && !Directory.Exists(IdxReader.FashionMnistDirectory))
         {

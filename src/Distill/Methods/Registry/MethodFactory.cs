@@ -1,4 +1,3 @@
-using Distill.Configs;
 using O = Distill.Methods.MethodOption;
 
 namespace Distill.Methods;
@@ -187,7 +186,7 @@ public static class MethodFactory
 
     /// <summary>
     /// Adds a method outside the built-in list (a plug-in, or a test's toy method): recipes, the loader and
-    /// <see cref="Create"/> accept its name until the returned handle is disposed. The built-in
+    /// <see cref="Find"/> accept its name until the returned handle is disposed. The built-in
     /// <see cref="Descriptors"/> (documented, golden-tested) do not list it.
     /// </summary>
     /// <exception cref="ArgumentException">A method of that name exists.</exception>
@@ -205,22 +204,6 @@ public static class MethodFactory
         }
 
         return new Registration(descriptor);
-    }
-
-    /// <summary>The distiller the section describes, with the method's own defaults where the recipe is silent.</summary>
-    /// <exception cref="ConfigException">The name is unknown, or the networks do not fit the method (the message says why).</exception>
-    public static Distiller Create(MethodConfig method, MethodContext? context = null)
-    {
-        ArgumentNullException.ThrowIfNull(method);
-        var descriptor = Find(method.Name) ?? throw new ConfigException($"method '{method.Name}' is not one of {string.Join(", ", Names)}");
-        try
-        {
-            return descriptor.Create(method.Options, context ?? MethodContext.Empty);
-        }
-        catch (Exception e) when (e is ArgumentException or KeyNotFoundException)
-        {
-            throw new ConfigException($"method {method.Name}: {e.Message}", e);
-        }
     }
 
     private static O TapOption(string key) =>
