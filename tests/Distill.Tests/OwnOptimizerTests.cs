@@ -51,6 +51,10 @@ public sealed class OwnOptimizerTests : IDisposable
             // (With a positive rate the weights move; the score's bias may not: the hinge's two means give it opposite gradients.)
             Assert.Equal(ownRate > 0, moved.Any(m => m));
             Assert.Equal(["ce", "adv", "d_hinge"], result.LossTerms.Keys);
+
+            // The discriminator's term is logged, but the student's loss (the report's chart) is what the student minimised.
+            Assert.Equal(["d_hinge"], result.OwnLossTerms);
+            Assert.Equal(result.LossTerms["ce"] + result.LossTerms["adv"], result.StudentLoss, 12);
         }
     }
 

@@ -66,7 +66,7 @@ public static class ReportWriter
 
         sb.Append("</table>\n<div class=\"charts\">\n");
         sb.Append(Chart("Test top-1 (%)", series, e => e.TestAccuracy * 100));
-        sb.Append(Chart("Training loss (sum of weighted terms)", series, e => e.LossTerms.Values.Sum()));
+        sb.Append(Chart("Training loss (sum of the student's weighted terms)", series, e => e.StudentLoss));
         sb.Append("</div>\n</body></html>\n");
         return sb.ToString();
     }

@@ -312,7 +312,10 @@ public sealed class Trainer : IDisposable
 
             var seconds = clock.Elapsed.TotalSeconds;
             var terms2 = sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / Math.Max(1, step), StringComparer.Ordinal);
-            return new EpochResult(epoch, lr, terms2, (double)correct.Item<long>() / Math.Max(1, images), 0, images / seconds, seconds);
+            return new EpochResult(epoch, lr, terms2, (double)correct.Item<long>() / Math.Max(1, images), 0, images / seconds, seconds)
+            {
+                OwnLossTerms = [.. _ownTermNames.Order(StringComparer.Ordinal)],
+            };
         }
         finally
         {
