@@ -18,7 +18,7 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate a saved model on a test set: top-1, top-5 and per-class accuracy.");
         var model = new Option<string>("--model") { Description = "A name from `distill models`.", Required = true };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A state dict (best.safetensors) or a training checkpoint (last.safetensors).", Required = true };
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, idx, cifar10 or cifar100.", DefaultValueFactory = _ => "fashion-mnist" };
+        var dataset = new Option<string>("--dataset") { Description = $"{string.Join(", ", DatasetCatalog.Names)} (as a recipe's data.dataset).", DefaultValueFactory = _ => "fashion-mnist" };
         var root = new Option<string?>("--root") { Description = "The data set's folder (defaults per data set)." };
         var device = DeviceOption.Create();
         foreach (var o in new Option[] { model, checkpoint, dataset, root, device })

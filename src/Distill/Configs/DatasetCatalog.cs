@@ -1,7 +1,7 @@
 namespace Distill.Configs;
 
 /// <summary>The data sets a recipe's data.dataset names, and what data.root must hold for each (read by the loader and DatasetFactory).</summary>
-internal static class DatasetCatalog
+public static class DatasetCatalog
 {
     /// <summary>Every value of data.dataset, in the order messages list them.</summary>
     public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "cifar10", "cifar100", "idx", "folder"];
