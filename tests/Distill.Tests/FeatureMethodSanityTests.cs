@@ -55,8 +55,8 @@ public sealed class FeatureMethodSanityTests
     [Fact]
     public void TfdWithoutTeacher_DoesNotNeedOne_AndTfdPlusDoes()
     {
-        using var tfd = new TeacherFreeFeatureDistillation(["stage1"]);
-        using var plus = new TeacherFreeFeatureDistillation(["stage1"], withKd: true);
+        using var tfd = new TeacherFreeFeatureDistillation(new() { Stages = ["stage1"] });
+        using var plus = new TeacherFreeFeatureDistillation(new TeacherFreeFeatureDistillation.PlusOptions { Stages = ["stage1"] });
         Assert.False(tfd.NeedsTeacher);
         Assert.True(plus.NeedsTeacher);
         Assert.Equal("tfd+", plus.Name);
@@ -105,7 +105,7 @@ public sealed class FeatureMethodSanityTests
         var logits = Torch.Functional.Linear(feature.Mean([2, 3]), w, bias);
         var teacherLogits = Torch.Functional.Linear(teacherFeature.Mean([2, 3]), tw, tb);
         var labels = Tensor.From([0L, 1, 2, 3]);
-        using var sdd = new ScaleDecoupledDistillation("stage3", [1]);
+        using var sdd = new ScaleDecoupledDistillation(new() { Tap = "stage3", Scales = [1] });
         var maps = new FeatureMaps(new Dictionary<string, Tensor> { ["stage3"] = feature }, "student");
         var teacherMaps = new FeatureMaps(new Dictionary<string, Tensor> { ["stage3"] = teacherFeature }, "teacher");
         var terms = ClassificationTask.StepLoss(sdd, new DistillationInputs(logits, teacherLogits, labels, labels, maps, teacherMaps, 1)

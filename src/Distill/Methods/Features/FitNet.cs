@@ -16,14 +16,29 @@ public sealed class FitNet : FeaturePairDistiller
 {
     private readonly Sequential _regressor;
 
+    /// <summary>
+    /// Creates the method from its options: their taps (default: each network's last stage output in
+    /// <paramref name="context"/>) with the shapes the context gives.
+    /// </summary>
+    /// <exception cref="ArgumentException">A tap is not a feature map, or the maps do not fit (the message says why).</exception>
+    public FitNet(Options options, MethodContext context)
+        : this(options, Pair((options ?? throw new ArgumentNullException(nameof(options))).Tap, options.Tap, context, "fitnet"))
+    {
+    }
+
+    private FitNet(Options options, (string StudentTap, long[] StudentShape, string TeacherTap, long[] TeacherShape) pair)
+        : this(options, pair.StudentTap, pair.StudentShape, pair.TeacherTap, pair.TeacherShape)
+    {
+    }
+
     /// <summary>Creates the method for a student map of <paramref name="studentShape"/> and a teacher map of <paramref name="teacherShape"/> ([B, C, H, W]).</summary>
     /// <exception cref="ArgumentException">No regressor maps the student's size to the teacher's.</exception>
-    public FitNet(string studentTap, long[] studentShape, string teacherTap, long[] teacherShape, double weight = 100, double ceWeight = 1)
-        : base(studentTap, teacherTap, ceWeight)
+    private FitNet(Options options, string studentTap, long[] studentShape, string teacherTap, long[] teacherShape)
+        : base(studentTap, teacherTap, options.CeWeight)
     {
         ArgumentNullException.ThrowIfNull(studentShape);
         ArgumentNullException.ThrowIfNull(teacherShape);
-        Weight = weight;
+        Weight = options.Weight;
         var (cs, hs, ws) = (studentShape[1], studentShape[2], studentShape[3]);
         var (ct, ht, wt) = (teacherShape[1], teacherShape[2], teacherShape[3]);
         Module<Tensor, Tensor> conv =
@@ -47,5 +62,21 @@ public sealed class FitNet : FeaturePairDistiller
         var hint = F.MseLoss(_regressor.Forward(inputs.Student(StudentTap)), inputs.Teacher(TeacherTap));
         return new LossTerms()
             .Add("hint", hint * Weight);
+    }
+
+    /// <summary>The options of <c>fitnet</c> (recipe keys, defaults: the CIFAR recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The hint tap of both networks.</summary>
+        [OptionInfo("the hint tap of both networks")]
+        public string Tap { get; init; } = "stage2";
+
+        /// <summary>The hint-loss weight.</summary>
+        [OptionInfo("hint-loss weight", Aliases = ["feat_weight", "beta", "fitnet_loss_weight"])]
+        public double Weight { get; init; } = 100;
+
+        /// <summary>The task-loss weight.</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds", Aliases = ["gamma"])]
+        public double CeWeight { get; init; } = 1;
     }
 }
