@@ -55,7 +55,7 @@ public sealed class FeatureMethodSanityTests
     [Fact]
     public void TfdWithoutTeacher_DoesNotNeedOne_AndTfdPlusDoes()
     {
-        using var tfd = new TeacherFreeFeatureDistillation(new() { Stages = ["stage1"] });
+        using var tfd = new TeacherFreeFeatureDistillation(new TeacherFreeFeatureDistillation.Options { Stages = ["stage1"] });
         using var plus = new TeacherFreeFeatureDistillation(new TeacherFreeFeatureDistillation.PlusOptions { Stages = ["stage1"] });
         Assert.False(tfd.NeedsTeacher);
         Assert.True(plus.NeedsTeacher);

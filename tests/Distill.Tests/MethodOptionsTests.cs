@@ -23,7 +23,7 @@ public sealed class MethodOptionsTests
         Assert.Equal(1, ctkd.Option("decay_epochs")!.Minimum);
         Assert.Equal(MethodOptionKind.IntegerList, MethodFactory.Find("sdd")!.Option("M")!.Kind);
 
-        // tfd+ is tfd's record and two more options, after tfd's.
+        // tfd and tfd+ share one record of common options; tfd+'s record adds two after them.
         Assert.Equal([.. MethodFactory.Find("tfd")!.Options.Select(o => o.Key), "kd_weight", "temperature"], MethodFactory.Find("tfd+")!.Options.Select(o => o.Key));
         Assert.False(MethodFactory.Find("tfd")!.NeedsTeacher);
         Assert.True(MethodFactory.Find("tfd+")!.NeedsTeacher);

@@ -115,7 +115,7 @@ public sealed class ModulePathTapTests
         var modelOptions = new ModelOptions(2, 1, 12);
         using var teacher = ModelRegistry.Create("resnet8x4", modelOptions);
         using var student = ModelRegistry.Create("resnet8", modelOptions);
-        using var distiller = MethodFactory.Create(MethodCheck.Options("fitnet", ["tap=stage2"]), MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
+        using var distiller = MethodFactory.Create(new FitNet.Options { Tap = "stage2" }, MethodContext.FromModels(student, teacher, modelOptions, data.Labels));
         using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 1 });
         var e = Assert.Throws<InvalidOperationException>(() => trainer.Fit(new DataLoader(data, 16), new DataLoader(data, 16)));
         Assert.Contains("tap 'stage2' (module layer2)", e.Message, StringComparison.Ordinal);

@@ -21,10 +21,10 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
     private readonly string[] _taps;
 
     /// <summary>
-    /// Creates the method from its options (tfd; <see cref="PlusOptions"/>: tfd+, with logit KD) over their student
-    /// taps, shallow to deep (default: every stage output of the student in <paramref name="context"/>).
+    /// Creates the method from its options (<see cref="Options"/>: tfd; <see cref="PlusOptions"/>: tfd+, with logit KD)
+    /// over their student taps, shallow to deep (default: every stage output of the student in <paramref name="context"/>).
     /// </summary>
-    public TeacherFreeFeatureDistillation(Options options, MethodContext? context = null)
+    public TeacherFreeFeatureDistillation(CommonOptions options, MethodContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var plus = options as PlusOptions;
@@ -142,8 +142,8 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
         return terms;
     }
 
-    /// <summary>The options of <c>tfd</c> (recipe keys, defaults: the author's CIFAR recipe); <see cref="PlusOptions"/> adds tfd+'s KD.</summary>
-    public record Options : MethodOptions
+    /// <summary>The options tfd and tfd+ share (recipe keys, defaults: the author's CIFAR recipe).</summary>
+    public abstract record CommonOptions : MethodOptions
     {
         /// <summary>The student taps, shallow to deep; empty: every stage output.</summary>
         [OptionInfo("stage taps to distil (default: every stage output, after ReLU)")]
@@ -165,12 +165,17 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
         [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]
         public double CeWeight { get; init; } = 1;
 
+    }
+
+    /// <summary>The options of <c>tfd</c>: no teacher.</summary>
+    public sealed record Options : CommonOptions
+    {
         /// <inheritdoc />
         public override bool NeedsTeacher => false;
     }
 
     /// <summary>The options of <c>tfd+</c>: tfd's, then the logit KD's.</summary>
-    public sealed record PlusOptions : Options
+    public sealed record PlusOptions : CommonOptions
     {
         /// <summary>λ_kd, the logit KD weight.</summary>
         [OptionInfo("lambda_kd, the logit KD weight", Aliases = ["lambda_kd"])]
