@@ -146,4 +146,35 @@ public sealed class FeatureMethodSanityTests
             Near(expected[i], actual[i]);
         }
     }
+
+    [Fact]
+    public void FitNetWithSeveralTaps_SumsOneHintPerTap_AndIndexesItsRegressorsOnlyThen()
+    {
+        using var scope = DisposeScope.Enter();
+        var context = new MethodContext(
+            new Dictionary<string, long[]> { ["stage1"] = [2, 4, 8, 8], ["stage2"] = [2, 8, 4, 4] },
+            new Dictionary<string, long[]> { ["stage1"] = [2, 6, 8, 8], ["stage2"] = [2, 12, 4, 4] });
+
+        // The same seed draws the two-tap regressors in the order the two single-tap methods draw theirs.
+        TorchRuntime.ManualSeed(5);
+        using var both = new FitNet(new() { Taps = ["stage1", "stage2"] }, context);
+        TorchRuntime.ManualSeed(5);
+        using var first = new FitNet(new() { Tap = "stage1" }, context);
+        using var second = new FitNet(new() { Tap = "stage2" }, context);
+
+        Assert.Equal(["stage1", "stage2"], both.StudentTaps);
+        Assert.Equal(["stage1", "stage2"], both.TeacherTaps);
+        var names = both.NamedParameters().Select(p => p.Name).ToArray();
+        Assert.Contains("regressors.0.0.weight", names);
+        Assert.Contains("regressors.1.0.weight", names);
+        Assert.Equal("regressor.0.weight", first.NamedParameters().First().Name);
+
+        var student = new Dictionary<string, Tensor> { ["stage1"] = Tensor.Randn([2, 4, 8, 8]), ["stage2"] = Tensor.Randn([2, 8, 4, 4]) };
+        var teacher = new Dictionary<string, Tensor> { ["stage1"] = Tensor.Randn([2, 6, 8, 8]), ["stage2"] = Tensor.Randn([2, 12, 4, 4]) };
+        DistillationInputs Inputs() => new(Tensor.Randn([2, 3]), Tensor.Randn([2, 3]), Tensor.From([0L, 1L]), Tensor.From([0L, 1L]),
+            new FeatureMaps(student, "student"), new FeatureMaps(teacher, "teacher"), 1);
+        var sum = both.ComputeLoss(Inputs())["hint"].Item<float>();
+        var parts = first.ComputeLoss(Inputs())["hint"].Item<float>() + second.ComputeLoss(Inputs())["hint"].Item<float>();
+        Assert.Equal(parts, sum, parts * 1e-5f);
+    }
 }

@@ -91,6 +91,7 @@ public sealed class ModulePathTapTests
 
     [Theory]
     [InlineData("fitnet", new[] { "tap=layer2.0.relu" })]
+    [InlineData("fitnet", new[] { "taps=[stage1,layer2.0.relu]" })]
     [InlineData("at", new[] { "stages=[layer1,layer2.0.relu,layer3.0.preact]" })]
     public void FeatureMethod_WithRawModulePathTaps_TrainsOneEpochThroughTheTrainer(string method, string[] options)
     {
