@@ -86,10 +86,10 @@ public sealed class ClassificationTaskTests
     [Fact]
     public void MethodCeWeights_BecomeTheTaskLossWeight_WithTheMethodsDefaults()
     {
-        using var kd = MethodBuilder.Create(MethodCheck.Options("kd", []));
-        using var dkd = MethodBuilder.Create(MethodCheck.Options("dkd", []));
-        using var ctkdDkd = MethodBuilder.Create(MethodCheck.Options("ctkd", ["base=dkd"]));
-        using var kdGiven = MethodBuilder.Create(MethodCheck.Options("kd", ["ce_weight=0.3"]));
+        using var kd = MethodFactory.Create("kd");
+        using var dkd = MethodFactory.Create("dkd");
+        using var ctkdDkd = MethodFactory.Create(new CurriculumTemperatureDistillation.Options { Base = "dkd" });
+        using var kdGiven = MethodFactory.Create(new KnowledgeDistillation.Options { CeWeight = 0.3 });
 
         Assert.Equal(0.1, ClassificationTask.For(kd).LossWeight);
         Assert.Equal(1, ClassificationTask.For(dkd).LossWeight);

@@ -15,7 +15,7 @@ public sealed class ContrastiveMemoryTests
     {
         using var scope = DisposeScope.Enter();
         TorchRuntime.ManualSeed(1);
-        using var crd = new ContrastiveRepresentationDistillation(4, 5, Labels, featureDim: 6, negatives: 7);
+        using var crd = new ContrastiveRepresentationDistillation(new() { FeatDim = 6, NceK = 7 }, 4, 5, Labels);
         var before = Buffer(crd, "student_memory").Clone();
         var indices = Tensor.From([3L, 10, 29]);
         var (student, teacher) = (Tensor.Randn([3, 4]), Tensor.Randn([3, 5]));
@@ -33,7 +33,7 @@ public sealed class ContrastiveMemoryTests
     {
         using var scope = DisposeScope.Enter();
         TorchRuntime.ManualSeed(2);
-        using var crd = new ContrastiveRepresentationDistillation(4, 5, Labels, featureDim: 6, negatives: 500);
+        using var crd = new ContrastiveRepresentationDistillation(new() { FeatDim = 6, NceK = 500 }, 4, 5, Labels);
         var indices = new[] { 0, 1, 2, 5 };
         var sampled = crd.SampleNegatives(Tensor.From(indices.Select(i => (long)Labels[i]).ToArray()));
         Assert.Equal([4L, 500], sampled.Shape);
@@ -55,7 +55,7 @@ public sealed class ContrastiveMemoryTests
         // Pools of 20 other-class samples; K = 20 takes the whole pool (a permutation of it), K = 12 a part.
         foreach (var k in new[] { 20, 12 })
         {
-            using var crd = new ContrastiveRepresentationDistillation(4, 5, Labels, featureDim: 6, negatives: k);
+            using var crd = new ContrastiveRepresentationDistillation(new() { FeatDim = 6, NceK = k }, 4, 5, Labels);
             var labels = new long[] { 0, 1, 2, 0, 1, 2, 2 };
             var values = crd.SampleNegatives(Tensor.From(labels)).ToArray<long>();
             for (var b = 0; b < labels.Length; b++)
@@ -75,7 +75,7 @@ public sealed class ContrastiveMemoryTests
 
         // Class 1 has 30 of the 40 samples: its pool (10) is smaller than K = 16, the other classes' (35) is not.
         var labels = Enumerable.Range(0, 40).Select(i => i < 5 ? 0 : i < 35 ? 1 : 2).ToArray();
-        using var crd = new ContrastiveRepresentationDistillation(4, 5, labels, featureDim: 6, negatives: 16);
+        using var crd = new ContrastiveRepresentationDistillation(new() { FeatDim = 6, NceK = 16 }, 4, 5, labels);
         var batch = new long[] { 0, 1, 2, 1 };
         var values = crd.SampleNegatives(Tensor.From(batch)).ToArray<long>();
         for (var b = 0; b < batch.Length; b++)
@@ -94,7 +94,7 @@ public sealed class ContrastiveMemoryTests
     {
         using var scope = DisposeScope.Enter();
         TorchRuntime.ManualSeed(3);
-        using var crd = new ContrastiveRepresentationDistillation(4, 5, Labels, featureDim: 6, queueSize: 5);
+        using var crd = new ContrastiveRepresentationDistillation(new() { FeatDim = 6, QueueSize = 5 }, 4, 5, Labels);
         Assert.Equal([5L, 6], Buffer(crd, "student_memory").Shape);
         crd.ComputeLoss(Inputs(Tensor.Randn([3, 4]), Tensor.Randn([3, 5]), Tensor.From([0L, 1, 2])));
         crd.ComputeLoss(Inputs(Tensor.Randn([3, 4]), Tensor.Randn([3, 5]), Tensor.From([4L, 5, 6])));

@@ -55,8 +55,8 @@ public sealed class FeatureMethodSanityTests
     [Fact]
     public void TfdWithoutTeacher_DoesNotNeedOne_AndTfdPlusDoes()
     {
-        using var tfd = new TeacherFreeFeatureDistillation(["stage1"]);
-        using var plus = new TeacherFreeFeatureDistillation(["stage1"], withKd: true);
+        using var tfd = new TeacherFreeFeatureDistillation(new TeacherFreeFeatureDistillation.Options { Stages = ["stage1"] });
+        using var plus = new TeacherFreeFeatureDistillation(new TeacherFreeFeatureDistillation.PlusOptions { Stages = ["stage1"] });
         Assert.False(tfd.NeedsTeacher);
         Assert.True(plus.NeedsTeacher);
         Assert.Equal("tfd+", plus.Name);
@@ -105,7 +105,7 @@ public sealed class FeatureMethodSanityTests
         var logits = Torch.Functional.Linear(feature.Mean([2, 3]), w, bias);
         var teacherLogits = Torch.Functional.Linear(teacherFeature.Mean([2, 3]), tw, tb);
         var labels = Tensor.From([0L, 1, 2, 3]);
-        using var sdd = new ScaleDecoupledDistillation("stage3", [1]);
+        using var sdd = new ScaleDecoupledDistillation(new() { Tap = "stage3", Scales = [1] });
         var maps = new FeatureMaps(new Dictionary<string, Tensor> { ["stage3"] = feature }, "student");
         var teacherMaps = new FeatureMaps(new Dictionary<string, Tensor> { ["stage3"] = teacherFeature }, "teacher");
         var terms = ClassificationTask.StepLoss(sdd, new DistillationInputs(logits, teacherLogits, labels, labels, maps, teacherMaps, 1)
@@ -145,5 +145,36 @@ public sealed class FeatureMethodSanityTests
         {
             Near(expected[i], actual[i]);
         }
+    }
+
+    [Fact]
+    public void FitNetWithSeveralTaps_SumsOneHintPerTap_AndIndexesItsRegressorsOnlyThen()
+    {
+        using var scope = DisposeScope.Enter();
+        var context = new MethodContext(
+            new Dictionary<string, long[]> { ["stage1"] = [2, 4, 8, 8], ["stage2"] = [2, 8, 4, 4] },
+            new Dictionary<string, long[]> { ["stage1"] = [2, 6, 8, 8], ["stage2"] = [2, 12, 4, 4] });
+
+        // The same seed draws the two-tap regressors in the order the two single-tap methods draw theirs.
+        TorchRuntime.ManualSeed(5);
+        using var both = new FitNet(new() { Taps = ["stage1", "stage2"] }, context);
+        TorchRuntime.ManualSeed(5);
+        using var first = new FitNet(new() { Tap = "stage1" }, context);
+        using var second = new FitNet(new() { Tap = "stage2" }, context);
+
+        Assert.Equal(["stage1", "stage2"], both.StudentTaps);
+        Assert.Equal(["stage1", "stage2"], both.TeacherTaps);
+        var names = both.NamedParameters().Select(p => p.Name).ToArray();
+        Assert.Contains("regressors.0.0.weight", names);
+        Assert.Contains("regressors.1.0.weight", names);
+        Assert.Equal("regressor.0.weight", first.NamedParameters().First().Name);
+
+        var student = new Dictionary<string, Tensor> { ["stage1"] = Tensor.Randn([2, 4, 8, 8]), ["stage2"] = Tensor.Randn([2, 8, 4, 4]) };
+        var teacher = new Dictionary<string, Tensor> { ["stage1"] = Tensor.Randn([2, 6, 8, 8]), ["stage2"] = Tensor.Randn([2, 12, 4, 4]) };
+        DistillationInputs Inputs() => new(Tensor.Randn([2, 3]), Tensor.Randn([2, 3]), Tensor.From([0L, 1L]), Tensor.From([0L, 1L]),
+            new FeatureMaps(student, "student"), new FeatureMaps(teacher, "teacher"), 1);
+        var sum = both.ComputeLoss(Inputs())["hint"].Item<float>();
+        var parts = first.ComputeLoss(Inputs())["hint"].Item<float>() + second.ComputeLoss(Inputs())["hint"].Item<float>();
+        Assert.Equal(parts, sum, parts * 1e-5f);
     }
 }

@@ -49,6 +49,6 @@ public sealed class KnowledgeDistillationTests
         var terms = new LossTerms().Add("a", Tensor.Scalar(1f));
         Assert.Throws<ArgumentException>(() => terms.Add("a", Tensor.Scalar(2f)));
         Assert.Throws<ArgumentException>(() => terms.Add("b", Tensor.Zeros([2])));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new KnowledgeDistillation(temperature: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KnowledgeDistillation(new() { Temperature = 0 }));
     }
 }

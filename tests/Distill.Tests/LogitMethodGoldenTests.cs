@@ -19,7 +19,7 @@ public sealed class LogitMethodGoldenTests
         ["kd_ls"] = () => KnowledgeDistillation.WithLogitStandardization(),
         ["dkd"] = () => new DecoupledKnowledgeDistillation(),
         ["dkd_warmup_epoch5"] = () => new DecoupledKnowledgeDistillation(),
-        ["dkd_ls"] = () => new DecoupledKnowledgeDistillation(alpha: 9, beta: 72, temperature: 2, logitStandardization: true),
+        ["dkd_ls"] = () => new DecoupledKnowledgeDistillation(new() { Alpha = 9, Beta = 72, Temperature = 2, LogitStandardization = true }),
     };
 
     public static TheoryData<string> Cases => Golden.Names();

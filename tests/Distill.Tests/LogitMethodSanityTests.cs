@@ -47,7 +47,7 @@ public sealed class LogitMethodSanityTests
         var (tckd, nckd) = DecoupledKnowledgeDistillation.Terms(Student, Teacher, Label, 4);
         Near(0.943598, tckd.Item<double>());
         Near(0.030589, nckd.Item<double>());
-        var dkd = new DecoupledKnowledgeDistillation(warmupEpochs: 20);
+        var dkd = new DecoupledKnowledgeDistillation(new() { Warmup = 20 });
         var atTwenty = ClassificationTask.StepLoss(dkd, new DistillationInputs(Student, Teacher, Label, Label, null, null, 20));
         Near(1.188306, atTwenty["dkd"].Item<double>());
         var atOne = ClassificationTask.StepLoss(dkd, new DistillationInputs(Student, Teacher, Label, Label, null, null, 1));

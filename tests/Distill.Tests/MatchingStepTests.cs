@@ -35,7 +35,7 @@ public sealed class MatchingStepTests
             var batches = golden.GetProperty("batches").EnumerateArray()
                 .Select(b => (Student: GoldenTensor.Parse(b.GetProperty("student")).ToTensor(), Teacher: GoldenTensor.Parse(b.GetProperty("teacher")).ToTensor())).ToArray();
             var (cs, ct) = (batches[0].Student.Size(1), batches[0].Teacher.Size(1));
-            using var method = new MatchingGuidedDistillation(["stage1"], [cs], [ct], [new double[ct]], [1], reducer);
+            using var method = new MatchingGuidedDistillation(new() { Reducer = reducer }, ["stage1"], [cs], [ct], [new double[ct]], [1]);
             method.BeginCalibration();
             var sum = Tensor.Zeros([cs, ct], DType.Float64);
             foreach (var (student, teacher) in batches)
@@ -79,16 +79,16 @@ public sealed class MatchingStepTests
     [Fact]
     public void MatchingSteps_RunBeforeEpochOne_ThenEveryUpdateFrequency()
     {
-        using var method = new MatchingGuidedDistillation(["stage1"], [2], [4], [new double[4]], [1], updateFrequency: 2);
+        using var method = new MatchingGuidedDistillation(new() { UpdateFreq = 2 }, ["stage1"], [2], [4], [new double[4]], [1]);
         Assert.Equal([true, false, true, false, true], Enumerable.Range(1, 5).Select(method.NeedsCalibration).ToArray());
-        using var never = new MatchingGuidedDistillation(["stage1"], [2], [4], [new double[4]], [1], calibrationImages: 0);
+        using var never = new MatchingGuidedDistillation(new() { MatchImages = 0 }, ["stage1"], [2], [4], [new double[4]], [1]);
         Assert.False(never.NeedsCalibration(1));
     }
 
     [Fact]
     public void FewerTeacherThanStudentChannels_IsRejectedWithBothCounts()
     {
-        var e = Assert.Throws<ArgumentException>(() => new MatchingGuidedDistillation(["stage2"], [8], [4], [new double[4]], [1]));
+        var e = Assert.Throws<ArgumentException>(() => new MatchingGuidedDistillation(new(), ["stage2"], [8], [4], [new double[4]], [1]));
         Assert.Contains("stage2 has 4 teacher channels for 8 student channels", e.Message, StringComparison.Ordinal);
     }
 }

@@ -20,7 +20,7 @@ public sealed class MethodLifetimeTests
         GC.WaitForPendingFinalizers();
         var live = TensorTracking.LiveCount;
         var finalized = TensorTracking.FinalizedCount;
-        MethodBuilder.Create(MethodCheck.Options(method, []), context)!.Dispose();
+        MethodFactory.Create(method, context: context).Dispose();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         Assert.Equal(live, TensorTracking.LiveCount);

@@ -91,6 +91,7 @@ public sealed class ModulePathTapTests
 
     [Theory]
     [InlineData("fitnet", new[] { "tap=layer2.0.relu" })]
+    [InlineData("fitnet", new[] { "taps=[stage1,layer2.0.relu]" })]
     [InlineData("at", new[] { "stages=[layer1,layer2.0.relu,layer3.0.preact]" })]
     public void FeatureMethod_WithRawModulePathTaps_TrainsOneEpochThroughTheTrainer(string method, string[] options)
     {
@@ -115,7 +116,7 @@ public sealed class ModulePathTapTests
         var modelOptions = new ModelOptions(2, 1, 12);
         using var teacher = ModelRegistry.Create("resnet8x4", modelOptions);
         using var student = ModelRegistry.Create("resnet8", modelOptions);
-        using var distiller = MethodBuilder.Create(MethodCheck.Options("fitnet", ["tap=stage2"]), MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
+        using var distiller = MethodFactory.Create(new FitNet.Options { Tap = "stage2" }, MethodContext.FromModels(student, teacher, modelOptions, data.Labels));
         using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 1 });
         var e = Assert.Throws<InvalidOperationException>(() => trainer.Fit(new DataLoader(data, 16), new DataLoader(data, 16)));
         Assert.Contains("tap 'stage2' (module layer2)", e.Message, StringComparison.Ordinal);

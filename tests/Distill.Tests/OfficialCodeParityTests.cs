@@ -19,7 +19,7 @@ public sealed class OfficialCodeParityTests
         var context = MethodCheck.ExampleContext();
 
         // resnet8 has three stages: stage1 needs two SepConvs (the official 4 - stage on a four-stage net), stage3 a 1x1 conv.
-        using var ofa = MethodBuilder.Create(MethodCheck.Options("ofa", ["ofa_stage=[1,3]"]), context)!;
+        using var ofa = MethodFactory.Create("ofa", new Dictionary<string, object> { ["ofa_stage"] = new[] { "1", "3" } }, context);
         var names = ofa.NamedParameters().Select(p => p.Name).ToArray();
         Assert.Contains("projectors.0.1.0.weight", names);
         Assert.DoesNotContain("projectors.0.2.0.weight", names);
@@ -31,7 +31,7 @@ public sealed class OfficialCodeParityTests
     public void OfaTokenProjector_IsTimmsBlock_WithoutQkvBias()
     {
         using var scope = DisposeScope.Enter();
-        using var ofa = new OneForAllDistillation(["stage1"], [[2, 17, 8]], 10, 12, [1.0]);
+        using var ofa = new OneForAllDistillation(new(), ["stage1"], [[2, 17, 8]], 10, 12);
         var names = ofa.NamedParameters().Select(p => p.Name).ToArray();
         Assert.Contains("projectors.0.0.attn.qkv.weight", names);
         Assert.DoesNotContain("projectors.0.0.attn.qkv.bias", names);
@@ -43,7 +43,7 @@ public sealed class OfficialCodeParityTests
     [Fact]
     public void OfaTokenStage_WiderOrNarrowerThanThePooledSize_IsAClearError()
     {
-        var error = Assert.Throws<ArgumentException>(() => new OneForAllDistillation(["stage1"], [[2, 17, 8]], 10, 12, [1.0], studentDim: 6));
+        var error = Assert.Throws<ArgumentException>(() => new OneForAllDistillation(new(), ["stage1"], [[2, 17, 8]], 10, 12, studentDim: 6));
         Assert.Contains("8-wide tokens but its pooled size is 6", error.Message, StringComparison.Ordinal);
     }
 
@@ -51,9 +51,9 @@ public sealed class OfficialCodeParityTests
     public void CtkdWithDkd_HasNoWarmupByDefault_AsTheAuthorsCode()
     {
         using var scope = DisposeScope.Enter();
-        using var ctkd = (CurriculumTemperatureDistillation)MethodBuilder.Create(MethodCheck.Options("ctkd", ["base=dkd"]))!;
+        using var ctkd = new CurriculumTemperatureDistillation(new() { Base = "dkd" });
         Assert.Equal(0, ctkd.WarmupEpochs);
-        using var warm = (CurriculumTemperatureDistillation)MethodBuilder.Create(MethodCheck.Options("ctkd", ["base=dkd", "warmup=20"]))!;
+        using var warm = new CurriculumTemperatureDistillation(new() { Base = "dkd", Warmup = 20 });
         Assert.Equal(20, warm.WarmupEpochs);
     }
 

@@ -54,7 +54,7 @@ public sealed class OfficialMethodGoldenTests : IDisposable
     {
         // The official weights judge every region against rows 0..B-1, the global (scale 1) prediction; without
         // scale 1 the first local region took that role and the weights meant nothing.
-        var error = Assert.Throws<ArgumentException>(() => new ScaleDecoupledDistillation("stage3", scales));
+        var error = Assert.Throws<ArgumentException>(() => new ScaleDecoupledDistillation(new() { Tap = "stage3", Scales = scales }));
         Assert.Contains("must include 1", error.Message, StringComparison.Ordinal);
     }
 

@@ -5,12 +5,12 @@ using Distill.Testing;
 using Distill.Torch;
 using Xunit;
 using F = Distill.Torch.Functional;
-using O = Distill.Methods.MethodOption;
 
 namespace Distill.Tests;
 
 /// <summary>
-/// A new method is one class plus one registration line: the toy below (a logit-norm penalty that needs no teacher)
+/// A new method is one class (with its nested Options record) plus one registration line: the toy below (a
+/// logit-norm penalty that needs no teacher)
 /// trains through `distill train`'s pipeline, returns only its own term, and the log still shows the task's "ce".
 /// </summary>
 public sealed class ToyMethodTests : IDisposable
@@ -22,7 +22,7 @@ public sealed class ToyMethodTests : IDisposable
     [Fact]
     public void ToyMethod_RegisteredInOneLine_TrainsAndLogsOnlyItsTermBesideTheTasksCe()
     {
-        using var registration = MethodFactory.Register(ToyLogitNorm.Descriptor);
+        using var registration = MethodFactory.Register<ToyLogitNorm.Options>("toy", "Toy logit-norm penalty (test only)", "-", (o, _) => new ToyLogitNorm(o));
         TinyIdx.Write(_root, 48, 16);
         var config = Recipes.Parse(TinyIdx.Recipe(_root, $"""
             method:
@@ -49,7 +49,7 @@ public sealed class ToyMethodTests : IDisposable
     public void ToyMethod_ReturnsOnlyItsOwnTerm_AndItsCeWeightWeighsTheTasksLoss()
     {
         using var scope = DisposeScope.Enter();
-        using var toy = new ToyLogitNorm(0.5, 0.25);
+        using var toy = new ToyLogitNorm(new() { Weight = 0.5, CeWeight = 0.25 });
         var logits = Tensor.From([1.0f, 2.0f, 0.5f, -1.0f, 0.0f, 3.0f], 2, 3);
         var labels = Tensor.From([1L, 2L]);
         var inputs = new DistillationInputs(logits, null, labels, labels, null, null, 1);
@@ -61,19 +61,27 @@ public sealed class ToyMethodTests : IDisposable
     }
 
     /// <summary>The toy: weight × mean squared logit. Needs no teacher; its <c>ce_weight</c> is the task-loss weight.</summary>
-    private sealed class ToyLogitNorm(double weight, double ceWeight) : Distiller
+    private sealed class ToyLogitNorm(ToyLogitNorm.Options options) : Distiller
     {
-        public static MethodDescriptor Descriptor { get; } = new("toy", "Toy logit-norm penalty (test only)", "-",
-            [O.Number("weight", 1, "penalty weight"), O.Number("ce_weight", 1, "task-loss weight")],
-            (s, _) => new ToyLogitNorm(s.Number("weight"), s.Number("ce_weight"))) { NeedsTeacher = false };
-
         public override string Name => "toy";
 
         public override bool NeedsTeacher => false;
 
-        public override double TaskLossWeight => ceWeight;
+        public override double TaskLossWeight => options.CeWeight;
 
         public override LossTerms ComputeLoss(DistillationInputs inputs) =>
-            new LossTerms().Add("toy", inputs.StudentLogits.Square().Mean() * weight);
+            new LossTerms().Add("toy", inputs.StudentLogits.Square().Mean() * options.Weight);
+
+        /// <summary>The toy's options: its recipe keys and defaults.</summary>
+        public sealed record Options : MethodOptions
+        {
+            [OptionInfo("penalty weight")]
+            public double Weight { get; init; } = 1;
+
+            [OptionInfo("task-loss weight")]
+            public double CeWeight { get; init; } = 1;
+
+            public override bool NeedsTeacher => false;
+        }
     }
 }

@@ -69,8 +69,8 @@ public sealed class TrainerTests
         using Distiller distiller = method switch
         {
             "kd+ls" => KnowledgeDistillation.WithLogitStandardization(),
-            "dkd" => new DecoupledKnowledgeDistillation(warmupEpochs: 1),
-            _ => new DecoupledKnowledgeDistillation(alpha: 9, beta: 72, temperature: 2, warmupEpochs: 1, logitStandardization: true),
+            "dkd" => new DecoupledKnowledgeDistillation(new() { Warmup = 1 }),
+            _ => new DecoupledKnowledgeDistillation(new() { Alpha = 9, Beta = 72, Temperature = 2, Warmup = 1, LogitStandardization = true }),
         };
         using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 3, Schedule = "cosine", LearningRate = 0.01 });
         var results = trainer.Fit(train, test);
@@ -152,7 +152,7 @@ public sealed class TrainerTests
         }
 
         using var student = Create(studentName);
-        using var distiller = MethodBuilder.Create(MethodCheck.Options("ofa", ["eps=[1.5]"]), MethodContext.FromModels(student, teacher, modelOptions))!;
+        using var distiller = MethodFactory.Create(new OneForAllDistillation.Options { Eps = [1.5] }, MethodContext.FromModels(student, teacher, modelOptions));
         using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 3, Schedule = "cosine", LearningRate = 0.01 });
         var results = trainer.Fit(train, test);
         var totals = results.Select(r => r.LossTerms.Values.Sum()).ToArray();

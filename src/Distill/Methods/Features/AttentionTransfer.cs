@@ -14,15 +14,19 @@ public sealed class AttentionTransfer : Distiller
 {
     private readonly string[] _taps;
 
-    /// <summary>Creates the method over the stage taps <paramref name="taps"/> (same names on both networks).</summary>
-    public AttentionTransfer(IReadOnlyList<string> taps, double weight = 1000, double p = 2, double ceWeight = 1)
+    /// <summary>
+    /// Creates the method from its options over their stage taps (same names on both networks; default: every stage
+    /// output of the student in <paramref name="context"/>).
+    /// </summary>
+    public AttentionTransfer(Options options, MethodContext? context = null)
     {
-        ArgumentNullException.ThrowIfNull(taps);
+        ArgumentNullException.ThrowIfNull(options);
+        var taps = FeatureOps.TapsOrStages(options.Stages, (context ?? MethodContext.Empty).StudentStages, "at");
         ArgumentOutOfRangeException.ThrowIfZero(taps.Count);
         _taps = [.. taps];
-        Weight = weight;
-        P = p;
-        CeWeight = ceWeight;
+        Weight = options.Weight;
+        P = options.P;
+        CeWeight = options.CeWeight;
     }
 
     /// <inheritdoc />
@@ -75,5 +79,25 @@ public sealed class AttentionTransfer : Distiller
 
         return new LossTerms()
             .Add("at", sum! * Weight);
+    }
+
+    /// <summary>The options of <c>at</c> (recipe keys, defaults: the authors' CIFAR recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The stage taps; empty: every stage output.</summary>
+        [OptionInfo("stage taps to distil (default: every stage output)")]
+        public IReadOnlyList<string> Stages { get; init; } = [];
+
+        /// <summary>The attention-loss weight.</summary>
+        [OptionInfo("attention-loss weight", Aliases = ["feat_weight", "beta"])]
+        public double Weight { get; init; } = 1000;
+
+        /// <summary>The exponent p.</summary>
+        [OptionInfo("exponent p", Minimum = 1e-9)]
+        public double P { get; init; } = 2;
+
+        /// <summary>The task-loss weight.</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds", Aliases = ["gamma"])]
+        public double CeWeight { get; init; } = 1;
     }
 }

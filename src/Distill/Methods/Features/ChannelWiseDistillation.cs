@@ -22,13 +22,29 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
 {
     private readonly Conv2d? _align;
 
+    /// <summary>
+    /// Creates the method from its options: their taps (default: each network's last stage output in
+    /// <paramref name="context"/>) with the shapes the context gives.
+    /// </summary>
+    /// <exception cref="ArgumentException">A tap is not a feature map, or the maps do not fit (the message says why).</exception>
+    public ChannelWiseDistillation(Options options, MethodContext context)
+        : this(options, Pair((options ?? throw new ArgumentNullException(nameof(options))).StudentTap, options.TeacherTap, context, "cwd"))
+    {
+    }
+
+    private ChannelWiseDistillation(Options options, (string StudentTap, long[] StudentShape, string TeacherTap, long[] TeacherShape) pair)
+        : this(options, pair.StudentTap, pair.StudentShape, pair.TeacherTap, pair.TeacherShape)
+    {
+    }
+
     /// <summary>Creates the method for student/teacher maps of the given shapes [B, C, H, W].</summary>
     /// <exception cref="ArgumentException">The spatial sizes differ.</exception>
-    public ChannelWiseDistillation(string studentTap, long[] studentShape, string teacherTap, long[] teacherShape, double tau = 4, double weight = 3, double ceWeight = 1)
-        : base(studentTap, teacherTap, ceWeight)
+    private ChannelWiseDistillation(Options options, string studentTap, long[] studentShape, string teacherTap, long[] teacherShape)
+        : base(studentTap, teacherTap, options.CeWeight)
     {
         ArgumentNullException.ThrowIfNull(studentShape);
         ArgumentNullException.ThrowIfNull(teacherShape);
+        var (tau, weight) = (options.Tau, options.Weight);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tau);
         if (studentShape[2] != teacherShape[2] || studentShape[3] != teacherShape[3])
         {
@@ -86,5 +102,29 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
         var cwd = _align is null ? Loss(student, teacher, Tau) : AlignedLoss(_align.Forward(student), teacher, Tau, student.Size(1));
         return new LossTerms()
             .Add("cwd", cwd * Weight);
+    }
+
+    /// <summary>The options of <c>cwd</c> (recipe keys, defaults: the authors' segmentation recipe's tau, our CIFAR weight).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The student's tap; empty: its last stage output.</summary>
+        [OptionInfo("the student's feature tap (default: its last stage output)")]
+        public string StudentTap { get; init; } = string.Empty;
+
+        /// <summary>The teacher's tap; empty: its last stage output.</summary>
+        [OptionInfo("the teacher's feature tap (default: its last stage output)")]
+        public string TeacherTap { get; init; } = string.Empty;
+
+        /// <summary>The temperature τ.</summary>
+        [OptionInfo("temperature tau (detection: 1)", Minimum = 1e-9, Aliases = ["temperature"])]
+        public double Tau { get; init; } = 4;
+
+        /// <summary>The CWD weight.</summary>
+        [OptionInfo("CWD weight (detection: 5 or 10)", Aliases = ["lambda_cwd"])]
+        public double Weight { get; init; } = 3;
+
+        /// <summary>The task-loss weight.</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]
+        public double CeWeight { get; init; } = 1;
     }
 }

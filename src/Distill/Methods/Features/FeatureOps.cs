@@ -41,4 +41,11 @@ public static class FeatureOps
     /// <exception cref="ArgumentException">The network has no stage taps.</exception>
     public static string TapOrLastStage(string tap, IReadOnlyList<string> stages, string method) =>
         tap.Length > 0 ? tap : TapsOrStages([], stages, method)[^1];
+
+    /// <summary>The 0-based index of a stage tap ("stage2" -> 1).</summary>
+    /// <exception cref="ArgumentException">The tap is not stage1, stage2, ...</exception>
+    public static int StageIndex(string stage) =>
+        stage is not null && stage.StartsWith("stage", StringComparison.Ordinal) && int.TryParse(stage.AsSpan(5), out var n) && n >= 1
+            ? n - 1
+            : throw new ArgumentException($"'{stage}' is not a stage tap (stage1, stage2, ...)");
 }

@@ -33,4 +33,17 @@ public abstract class FeaturePairDistiller : Distiller
 
     /// <inheritdoc />
     public override IReadOnlyList<string> TeacherTaps => [TeacherTap];
+
+    /// <summary>
+    /// The taps of a pair (given, or each network's last stage output in <paramref name="context"/>) with their
+    /// shapes, each a feature map [B, C, H, W].
+    /// </summary>
+    /// <exception cref="ArgumentException">A network publishes no stages, or a tap is not a feature map.</exception>
+    protected static (string StudentTap, long[] StudentShape, string TeacherTap, long[] TeacherShape) Pair(string studentTap, string teacherTap, MethodContext context, string method)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var st = FeatureOps.TapOrLastStage(studentTap, context.StudentStages, method);
+        var tt = FeatureOps.TapOrLastStage(teacherTap, context.TeacherStages, method);
+        return (st, FeatureOps.RequireMap(context.StudentShape(st), method, "student", st), tt, FeatureOps.RequireMap(context.TeacherShape(tt), method, "teacher", tt));
+    }
 }

@@ -19,14 +19,29 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
     private readonly Sequential _generation;
     private readonly long _channels;
 
+    /// <summary>
+    /// Creates the method from its options: their taps (default: each network's last stage output in
+    /// <paramref name="context"/>) with the shapes the context gives.
+    /// </summary>
+    /// <exception cref="ArgumentException">A tap is not a feature map, or the maps do not fit (the message says why).</exception>
+    public MaskedGenerativeDistillation(Options options, MethodContext context)
+        : this(options, Pair((options ?? throw new ArgumentNullException(nameof(options))).StudentTap, options.TeacherTap, context, "mgd"))
+    {
+    }
+
+    private MaskedGenerativeDistillation(Options options, (string StudentTap, long[] StudentShape, string TeacherTap, long[] TeacherShape) pair)
+        : this(options, pair.StudentTap, pair.StudentShape, pair.TeacherTap, pair.TeacherShape)
+    {
+    }
+
     /// <summary>Creates the method for student/teacher maps of the given shapes [B, C, H, W].</summary>
     /// <exception cref="ArgumentException">The spatial sizes differ or the mask kind is unknown.</exception>
-    public MaskedGenerativeDistillation(string studentTap, long[] studentShape, string teacherTap, long[] teacherShape, double alpha = 7e-5,
-        double maskRatio = 0.15, string mask = "channel", double ceWeight = 1)
-        : base(studentTap, teacherTap, ceWeight)
+    private MaskedGenerativeDistillation(Options options, string studentTap, long[] studentShape, string teacherTap, long[] teacherShape)
+        : base(studentTap, teacherTap, options.CeWeight)
     {
         ArgumentNullException.ThrowIfNull(studentShape);
         ArgumentNullException.ThrowIfNull(teacherShape);
+        var (alpha, maskRatio, mask) = (options.Alpha, options.MaskRatio, options.Mask);
         if (studentShape[2] != teacherShape[2] || studentShape[3] != teacherShape[3])
         {
             throw new ArgumentException($"mgd: the student's {studentTap} {Tensor.FormatShape(studentShape)} and the teacher's {teacherTap} {Tensor.FormatShape(teacherShape)} must have the same H x W");
@@ -34,7 +49,7 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
 
         if (mask is not ("channel" or "spatial"))
         {
-            throw new ArgumentException($"mgd: mask '{mask}' is not channel or spatial", nameof(mask));
+            throw new ArgumentException($"mgd: mask '{mask}' is not channel or spatial", nameof(options));
         }
 
         Alpha = alpha;
@@ -83,5 +98,33 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
         var loss = (generated - inputs.Teacher(TeacherTap)).Square().Sum() * (Alpha / b);
         return new LossTerms()
             .Add("mgd", loss);
+    }
+
+    /// <summary>The options of <c>mgd</c> (recipe keys, defaults: the authors' classification recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The student's tap; empty: its last stage output.</summary>
+        [OptionInfo("the student's feature tap (default: its last stage output)")]
+        public string StudentTap { get; init; } = string.Empty;
+
+        /// <summary>The teacher's tap; empty: its last stage output.</summary>
+        [OptionInfo("the teacher's feature tap (default: its last stage output)")]
+        public string TeacherTap { get; init; } = string.Empty;
+
+        /// <summary>The loss weight α.</summary>
+        [OptionInfo("loss weight alpha (dense prediction: 2e-5)", Aliases = ["alpha_mgd"])]
+        public double Alpha { get; init; } = 7e-5;
+
+        /// <summary>λ, the masked share.</summary>
+        [OptionInfo("lambda, the masked share (dense prediction: 0.65 / 0.75)", Aliases = ["lambda_mgd"])]
+        public double MaskRatio { get; init; } = 0.15;
+
+        /// <summary>"channel" or "spatial" masks.</summary>
+        [OptionInfo("channel masks (classification) or spatial masks (detection, segmentation)", Choices = ["channel", "spatial"])]
+        public string Mask { get; init; } = "channel";
+
+        /// <summary>The task-loss weight.</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]
+        public double CeWeight { get; init; } = 1;
     }
 }

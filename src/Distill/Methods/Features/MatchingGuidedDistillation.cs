@@ -40,14 +40,31 @@ public sealed class MatchingGuidedDistillation : Distiller, IReadsTeacherBatchNo
     private long _calibrated;
 
     /// <summary>
+    /// Creates the method from its options over their stages (default: every stage; their ".preact" taps are read),
+    /// less the ignored ones, with the channel counts and the teacher's BN-before-ReLU margins <paramref name="context"/>
+    /// gives; divisors default to 2^(n-1-i) over all n stages, set before any is ignored.
+    /// </summary>
+    /// <exception cref="ArgumentException">The divisors do not match the stages, no stage is left, or a teacher stage has fewer channels.</exception>
+    public MatchingGuidedDistillation(Options options, MethodContext context)
+        : this(options, Plan(options, context))
+    {
+    }
+
+    private MatchingGuidedDistillation(Options options, (string[] Stages, long[] Student, long[] Teacher, double[][] Margins, double[] Divisors) plan)
+        : this(options, plan.Stages, plan.Student, plan.Teacher, plan.Margins, plan.Divisors)
+    {
+    }
+
+    /// <summary>
     /// Creates the method over <paramref name="stages"/> ("stage1", ...; their ".preact" taps are read) with the
     /// student's and teacher's pre-ReLU channel counts, each stage's teacher margins [C_t] and divisor.
     /// </summary>
     /// <exception cref="ArgumentException">A teacher stage has fewer channels than the student's, or an option is unknown.</exception>
-    public MatchingGuidedDistillation(IReadOnlyList<string> stages, IReadOnlyList<long> studentChannels, IReadOnlyList<long> teacherChannels,
-        IReadOnlyList<double[]> margins, IReadOnlyList<double> divisors, string reducer = "amp", int updateFrequency = 2, int calibrationImages = 20000,
-        double lossFactor = 1e4, bool withKd = false, double kdTemperature = 1.5, double ceWeight = 1)
+    internal MatchingGuidedDistillation(Options options, IReadOnlyList<string> stages, IReadOnlyList<long> studentChannels, IReadOnlyList<long> teacherChannels,
+        IReadOnlyList<double[]> margins, IReadOnlyList<double> divisors)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        var (reducer, updateFrequency) = (options.Reducer, options.UpdateFreq);
         ArgumentNullException.ThrowIfNull(stages);
         ArgumentNullException.ThrowIfNull(studentChannels);
         ArgumentNullException.ThrowIfNull(teacherChannels);
@@ -57,18 +74,18 @@ public sealed class MatchingGuidedDistillation : Distiller, IReadsTeacherBatchNo
         ArgumentOutOfRangeException.ThrowIfLessThan(updateFrequency, 1);
         if (reducer is not ("amp" or "sp" or "rd" or "sm"))
         {
-            throw new ArgumentException($"matching: reducer '{reducer}' is not one of amp, sp, rd, sm", nameof(reducer));
+            throw new ArgumentException($"matching: reducer '{reducer}' is not one of amp, sp, rd, sm", nameof(options));
         }
 
         _stages = [.. stages];
         _divisors = [.. divisors];
         Reducer = reducer;
         UpdateFrequency = updateFrequency;
-        CalibrationImages = calibrationImages;
-        LossFactor = lossFactor;
-        WithKd = withKd;
-        KdTemperature = kdTemperature;
-        CeWeight = ceWeight;
+        CalibrationImages = options.MatchImages;
+        LossFactor = options.LossFactor;
+        WithKd = options.WithKd;
+        KdTemperature = options.KdTemperature;
+        CeWeight = options.CeWeight;
         _norms = new BatchNorm2d[stages.Count];
         _margins = new Tensor[stages.Count];
         _assignments = new Tensor[stages.Count];
@@ -95,6 +112,30 @@ public sealed class MatchingGuidedDistillation : Distiller, IReadsTeacherBatchNo
             var initial = Enumerable.Range(0, (int)cs).SelectMany(c => Enumerable.Range(0, _groups[i]).Select(k => (long)(c + (k * cs)))).ToArray();
             _assignments[i] = RegisterBuffer($"assignment{i}", Tensor.From(initial, cs, _groups[i]))!;
         }
+    }
+
+    // Stages from the options (or every stage), divisors over all of them, then the ignored ones left out.
+    private static (string[] Stages, long[] Student, long[] Teacher, double[][] Margins, double[] Divisors) Plan(Options options, MethodContext context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        var all = FeatureOps.TapsOrStages(options.Stages, context.StudentStages, "matching");
+        var divisors = options.Divisors.Count > 0 ? options.Divisors : all.Select((_, i) => Math.Pow(2, all.Count - 1 - i)).ToArray();
+        if (divisors.Count != all.Count)
+        {
+            throw new ArgumentException($"matching: {divisors.Count} divisors for {all.Count} stages");
+        }
+
+        var kept = all.Select((stage, i) => (stage, i)).Where(x => !options.IgnoreStages.Contains(x.stage)).ToArray();
+        if (kept.Length == 0)
+        {
+            throw new ArgumentException("matching: ignore_stages leaves no stage");
+        }
+
+        return (kept.Select(x => x.stage).ToArray(), kept.Select(x => context.StudentShape(x.stage + ".preact")[1]).ToArray(),
+            kept.Select(x => context.TeacherShape(x.stage + ".preact")[1]).ToArray(),
+            kept.Select(x => context.TeacherBatchNorm(FeatureOps.StageIndex(x.stage))).Select(bn => OverhaulFeatureDistillation.Margins(bn.Weight, bn.Bias)).ToArray(),
+            kept.Select(x => divisors[x.i]).ToArray());
     }
 
     /// <inheritdoc />
@@ -348,5 +389,49 @@ public sealed class MatchingGuidedDistillation : Distiller, IReadsTeacherBatchNo
         }
 
         return terms;
+    }
+
+    /// <summary>The options of <c>matching</c> (recipe keys, defaults: the authors' CIFAR-100 recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The stages; empty: every stage.</summary>
+        [OptionInfo("stage taps to distil (default: every stage (their pre-ReLU maps))")]
+        public IReadOnlyList<string> Stages { get; init; } = [];
+
+        /// <summary>Stages left out after the divisors are set.</summary>
+        [OptionInfo("stages left out after the divisors are set (e.g. [stage1] for ShuffleNetV2)")]
+        public IReadOnlyList<string> IgnoreStages { get; init; } = [];
+
+        /// <summary>The reducer: amp, sp, rd or sm.</summary>
+        [OptionInfo("absolute max pooling, simple (max) pooling, random drop, or sparse matching", Choices = ["amp", "sp", "rd", "sm"], Aliases = ["mgd_reducer"])]
+        public string Reducer { get; init; } = "amp";
+
+        /// <summary>Epochs between matching steps.</summary>
+        [OptionInfo("epochs between matching steps (1 on ImageNet)", Minimum = 1, Aliases = ["mgd_update_freq"])]
+        public int UpdateFreq { get; init; } = 2;
+
+        /// <summary>Training images each matching step reads (0: never match).</summary>
+        [OptionInfo("training images each matching step reads (0: never match)")]
+        public int MatchImages { get; init; } = 20000;
+
+        /// <summary>The divisor of the summed distance.</summary>
+        [OptionInfo("divisor of the summed distance", Minimum = 1e-12)]
+        public double LossFactor { get; init; } = 1e4;
+
+        /// <summary>Per-stage divisors; empty: 2^(n-1-i).</summary>
+        [OptionInfo("per-stage divisors (default 2^(n-1-i): 8, 4, 2, 1 for four stages)")]
+        public IReadOnlyList<double> Divisors { get; init; } = [];
+
+        /// <summary>Whether KD at <see cref="KdTemperature"/> is added.</summary>
+        [OptionInfo("add KD at kd_temperature", Aliases = ["mgd_with_kd"])]
+        public bool WithKd { get; init; }
+
+        /// <summary>The KD temperature.</summary>
+        [OptionInfo("KD temperature", Minimum = 1e-9)]
+        public double KdTemperature { get; init; } = 1.5;
+
+        /// <summary>The task-loss weight.</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]
+        public double CeWeight { get; init; } = 1;
     }
 }

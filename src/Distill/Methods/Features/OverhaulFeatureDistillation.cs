@@ -21,12 +21,27 @@ public sealed class OverhaulFeatureDistillation : Distiller, IReadsTeacherBatchN
     private readonly Tensor[] _margins;
 
     /// <summary>
+    /// Creates the method from its options over their stages (default: every stage; their ".preact" taps are read),
+    /// with the pre-ReLU shapes and the teacher's BN-before-ReLU margins <paramref name="context"/> gives.
+    /// </summary>
+    public OverhaulFeatureDistillation(Options options, MethodContext context)
+        : this(options, Plan(options, context))
+    {
+    }
+
+    private OverhaulFeatureDistillation(Options options, (IReadOnlyList<string> Stages, long[][] Student, long[][] Teacher, double[][] Margins) plan)
+        : this(options, plan.Stages, plan.Student, plan.Teacher, plan.Margins)
+    {
+    }
+
+    /// <summary>
     /// Creates the method over <paramref name="stages"/> ("stage1", ...; their ".preact" taps are read) with
     /// student and teacher pre-ReLU shapes and each stage's teacher margins [C_t].
     /// </summary>
-    public OverhaulFeatureDistillation(IReadOnlyList<string> stages, IReadOnlyList<long[]> studentShapes, IReadOnlyList<long[]> teacherShapes,
-        IReadOnlyList<double[]> margins, double weight = 1e-3, double ceWeight = 1)
+    private OverhaulFeatureDistillation(Options options, IReadOnlyList<string> stages, IReadOnlyList<long[]> studentShapes, IReadOnlyList<long[]> teacherShapes,
+        IReadOnlyList<double[]> margins)
     {
+        var (weight, ceWeight) = (options.Weight, options.CeWeight);
         ArgumentNullException.ThrowIfNull(stages);
         ArgumentNullException.ThrowIfNull(studentShapes);
         ArgumentNullException.ThrowIfNull(teacherShapes);
@@ -74,6 +89,16 @@ public sealed class OverhaulFeatureDistillation : Distiller, IReadsTeacherBatchN
 
     /// <inheritdoc />
     public IReadOnlyList<string> TeacherBatchNormStages => _stages;
+
+    // Stages from the options (or every stage of the student), shapes and margins from the context.
+    private static (IReadOnlyList<string> Stages, long[][] Student, long[][] Teacher, double[][] Margins) Plan(Options options, MethodContext context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        var stages = FeatureOps.TapsOrStages(options.Stages, context.StudentStages, "ofd");
+        var margins = stages.Select(st => context.TeacherBatchNorm(FeatureOps.StageIndex(st))).Select(bn => Margins(bn.Weight, bn.Bias)).ToArray();
+        return (stages, stages.Select(st => context.StudentShape(st + ".preact")).ToArray(), stages.Select(st => context.TeacherShape(st + ".preact")).ToArray(), margins);
+    }
 
     /// <summary>
     /// The margin of a pre-ReLU BN channel (γ, β): m = β − |γ| φ(β/|γ|) / Φ(−β/|γ|) when Φ(−β/|γ|) &gt; 0.001, else −3|γ|.
@@ -123,5 +148,21 @@ public sealed class OverhaulFeatureDistillation : Distiller, IReadsTeacherBatchN
 
         return new LossTerms()
             .Add("ofd", sum! * (Weight / inputs.StudentLogits.Size(0)));
+    }
+
+    /// <summary>The options of <c>ofd</c> (recipe keys, defaults: the authors' CIFAR recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The stages; empty: every stage.</summary>
+        [OptionInfo("stage taps to distil (default: every stage (their pre-ReLU maps))")]
+        public IReadOnlyList<string> Stages { get; init; } = [];
+
+        /// <summary>The distillation weight.</summary>
+        [OptionInfo("distillation weight (ImageNet: 1e-4)", Aliases = ["feat_weight"])]
+        public double Weight { get; init; } = 1e-3;
+
+        /// <summary>The task-loss weight.</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]
+        public double CeWeight { get; init; } = 1;
     }
 }

@@ -20,21 +20,29 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
 {
     private readonly string[] _taps;
 
-    /// <summary>Creates the method over the student taps <paramref name="taps"/> (shallow to deep).</summary>
-    public TeacherFreeFeatureDistillation(IReadOnlyList<string> taps, double lambdaIntra = 0.0008, double lambdaInter = 0.0005, int warmupEpochs = 20,
-        bool withKd = false, double kdWeight = 1, double temperature = 4, double ceWeight = 1)
+    /// <summary>
+    /// Creates the method from its options (<see cref="Options"/>: tfd; <see cref="PlusOptions"/>: tfd+, with logit KD)
+    /// over their student taps, shallow to deep (default: every stage output of the student in <paramref name="context"/>).
+    /// </summary>
+    public TeacherFreeFeatureDistillation(CommonOptions options, MethodContext? context = null)
     {
-        ArgumentNullException.ThrowIfNull(taps);
+        ArgumentNullException.ThrowIfNull(options);
+        var plus = options as PlusOptions;
+        var taps = FeatureOps.TapsOrStages(options.Stages, (context ?? MethodContext.Empty).StudentStages, plus is null ? "tfd" : "tfd+");
         ArgumentOutOfRangeException.ThrowIfZero(taps.Count);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(temperature);
+        if (plus is not null)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(plus.Temperature);
+        }
+
         _taps = [.. taps];
-        LambdaIntra = lambdaIntra;
-        LambdaInter = lambdaInter;
-        WarmupEpochs = warmupEpochs;
-        WithKd = withKd;
-        KdWeight = kdWeight;
-        Temperature = temperature;
-        CeWeight = ceWeight;
+        LambdaIntra = options.LambdaIntra;
+        LambdaInter = options.LambdaInter;
+        WarmupEpochs = options.Warmup;
+        WithKd = plus is not null;
+        KdWeight = plus?.KdWeight ?? 0;
+        Temperature = plus?.Temperature ?? 0;
+        CeWeight = options.CeWeight;
     }
 
     /// <inheritdoc />
@@ -58,10 +66,10 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
     /// <summary>Whether logit KD from a teacher is added (tfd+).</summary>
     public bool WithKd { get; }
 
-    /// <summary>λ_kd (tfd+).</summary>
+    /// <summary>λ_kd (tfd+; 0 for tfd).</summary>
     public double KdWeight { get; }
 
-    /// <summary>The KD temperature (tfd+).</summary>
+    /// <summary>The KD temperature (tfd+; 0 for tfd).</summary>
     public double Temperature { get; }
 
     /// <summary>The cross-entropy weight (the <c>ce_weight</c> option): the task-loss weight while this method trains; the trainer adds that term, not the method.</summary>
@@ -132,5 +140,52 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
         }
 
         return terms;
+    }
+
+    /// <summary>The options tfd and tfd+ share (recipe keys, defaults: the author's CIFAR recipe).</summary>
+    public abstract record CommonOptions : MethodOptions
+    {
+        /// <summary>The student taps, shallow to deep; empty: every stage output.</summary>
+        [OptionInfo("stage taps to distil (default: every stage output, after ReLU)")]
+        public IReadOnlyList<string> Stages { get; init; } = [];
+
+        /// <summary>The weight of the intra-layer term.</summary>
+        [OptionInfo("weight of the intra-layer (channel ranking) term")]
+        public double LambdaIntra { get; init; } = 0.0008;
+
+        /// <summary>The weight of the inter-layer term.</summary>
+        [OptionInfo("weight of the inter-layer (cross-stage) term")]
+        public double LambdaInter { get; init; } = 0.0005;
+
+        /// <summary>Epochs of linear warm-up of the whole term.</summary>
+        [OptionInfo("epochs of linear warm-up of the whole term", Aliases = ["kd_warm_up"])]
+        public int Warmup { get; init; } = 20;
+
+        /// <summary>The task-loss weight.</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]
+        public double CeWeight { get; init; } = 1;
+
+    }
+
+    /// <summary>The options of <c>tfd</c>: no teacher.</summary>
+    public sealed record Options : CommonOptions
+    {
+        /// <inheritdoc />
+        public override bool NeedsTeacher => false;
+    }
+
+    /// <summary>The options of <c>tfd+</c>: tfd's, then the logit KD's.</summary>
+    public sealed record PlusOptions : CommonOptions
+    {
+        /// <summary>λ_kd, the logit KD weight.</summary>
+        [OptionInfo("lambda_kd, the logit KD weight", Aliases = ["lambda_kd"])]
+        public double KdWeight { get; init; } = 1;
+
+        /// <summary>The KD temperature.</summary>
+        [OptionInfo("KD temperature", Minimum = 1e-9, Aliases = ["T"])]
+        public double Temperature { get; init; } = 4;
+
+        /// <inheritdoc />
+        public override bool NeedsTeacher => true;
     }
 }

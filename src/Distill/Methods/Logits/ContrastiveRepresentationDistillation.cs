@@ -43,12 +43,24 @@ public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSamp
     private readonly int _replacementClasses;
     private readonly long _datasetSize;
 
+    /// <summary>
+    /// Creates the method from its options for the pooled features of both networks and the training set's labels by
+    /// sample index, as <paramref name="context"/> gives them.
+    /// </summary>
+    /// <exception cref="ArgumentException">The context has no data-set labels, or the data set is empty or of one class.</exception>
+    public ContrastiveRepresentationDistillation(Options options, MethodContext context)
+        : this(options, (context ?? throw new ArgumentNullException(nameof(context))).StudentShape("pooled")[1], context.TeacherShape("pooled")[1],
+            context.DatasetLabels ?? throw new ArgumentException("crd needs the training set's labels (a check input gives them as dataset.labels [N] Int64)"))
+    {
+    }
+
     /// <summary>Creates the method for pooled features of <paramref name="studentDim"/> and <paramref name="teacherDim"/> over a data set with these labels.</summary>
     /// <exception cref="ArgumentException">The data set is empty.</exception>
-    public ContrastiveRepresentationDistillation(long studentDim, long teacherDim, IReadOnlyList<int> datasetLabels, int featureDim = 128, int negatives = 16384,
-        double temperature = 0.07, double momentum = 0.5, int queueSize = 0, double ceWeight = 1, double crdWeight = 0.8, double kdWeight = 0, double kdTemperature = 4)
+    internal ContrastiveRepresentationDistillation(Options options, long studentDim, long teacherDim, IReadOnlyList<int> datasetLabels)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(datasetLabels);
+        var (featureDim, negatives, queueSize) = (options.FeatDim, options.NceK, options.QueueSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(featureDim, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(negatives, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(queueSize);
@@ -59,13 +71,13 @@ public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSamp
 
         FeatureDim = featureDim;
         Negatives = queueSize > 0 ? queueSize : negatives;
-        Temperature = temperature;
-        Momentum = momentum;
+        Temperature = options.NceT;
+        Momentum = options.Momentum;
         QueueSize = queueSize;
-        CeWeight = ceWeight;
-        CrdWeight = crdWeight;
-        KdWeight = kdWeight;
-        KdTemperature = kdTemperature;
+        CeWeight = options.CeWeight;
+        CrdWeight = options.CrdWeight;
+        KdWeight = options.KdWeight;
+        KdTemperature = options.Temperature;
         _datasetSize = datasetLabels.Count;
         _studentEmbed = RegisterModule("student_embed", ContrastiveEmbed.Create(studentDim, featureDim));
         _teacherEmbed = RegisterModule("teacher_embed", ContrastiveEmbed.Create(teacherDim, featureDim));
@@ -340,5 +352,45 @@ public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSamp
         var r = (u * others.To(DType.Float64)).Floor().To(DType.Int64);
         var shifted = r + ((r >= start).To(DType.Int64) * count);
         return _byClass.IndexSelect(0, shifted.Reshape([-1])).Reshape([batch, Negatives]);
+    }
+
+    /// <summary>The options of <c>crd</c> (recipe keys, defaults: the authors' CIFAR-100 recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The embedding size.</summary>
+        [OptionInfo("embedding size", Minimum = 1, Aliases = ["crd_feat_dim"])]
+        public int FeatDim { get; init; } = 128;
+
+        /// <summary>K, the negatives per sample.</summary>
+        [OptionInfo("negatives per sample, distinct and of other classes (with replacement only when K exceeds a class's pool, as the official sampler)", Minimum = 1, Aliases = ["crd_k"])]
+        public int NceK { get; init; } = 16384;
+
+        /// <summary>τ, the NCE temperature.</summary>
+        [OptionInfo("temperature tau", Minimum = 1e-9, Aliases = ["crd_temperature"])]
+        public double NceT { get; init; } = 0.07;
+
+        /// <summary>The memory momentum.</summary>
+        [OptionInfo("memory momentum", Aliases = ["nce_m", "crd_momentum"])]
+        public double Momentum { get; init; } = 0.5;
+
+        /// <summary>0: memory banks over the data set; Q &gt; 0: FIFO queues of Q embeddings.</summary>
+        [OptionInfo("0: memory banks over the data set; Q > 0: FIFO queues of Q embeddings (memory independent of the data set)")]
+        public int QueueSize { get; init; }
+
+        /// <summary>The task-loss weight.</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds", Aliases = ["gamma"])]
+        public double CeWeight { get; init; } = 1;
+
+        /// <summary>The CRD weight.</summary>
+        [OptionInfo("CRD weight", Aliases = ["beta"])]
+        public double CrdWeight { get; init; } = 0.8;
+
+        /// <summary>The KD weight (CRD+KD: 1).</summary>
+        [OptionInfo("KD weight (CRD+KD: 1)", Aliases = ["alpha"])]
+        public double KdWeight { get; init; }
+
+        /// <summary>The KD temperature.</summary>
+        [OptionInfo("KD temperature", Minimum = 1e-9, Aliases = ["kd_T"])]
+        public double Temperature { get; init; } = 4;
     }
 }

@@ -34,31 +34,35 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     private readonly Tensor? _theta;
     private readonly Sequential? _temperatureModule;
 
-    /// <summary>Creates the method with the CIFAR defaults (global temperature, KD base).</summary>
-    public CurriculumTemperatureDistillation(double ceWeight = 0.1, double kdWeight = 0.9, double temperatureStart = 1, double temperatureRange = 20,
-        int decayEpochs = 10, double lambdaMin = -1, double lambdaMax = 0, bool logitStandardization = false, string baseMethod = "kd",
-        double alpha = 1, double beta = 2, int warmupEpochs = 0, int instanceClasses = 0, int instanceHidden = 128)
+    /// <summary>
+    /// Creates the method from its options (defaults: the CIFAR recipe, global temperature, KD base); an instance-wise
+    /// temperature reads the number of classes from the student's logits in <paramref name="context"/>.
+    /// </summary>
+    public CurriculumTemperatureDistillation(Options? options = null, MethodContext? context = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(temperatureRange);
-        ArgumentOutOfRangeException.ThrowIfLessThan(decayEpochs, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(warmupEpochs);
-        if (baseMethod is not ("kd" or "dkd"))
+        options ??= new Options();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.TRange);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.DecayEpochs, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Warmup);
+        if (options.Base is not ("kd" or "dkd"))
         {
-            throw new ArgumentException($"ctkd: base '{baseMethod}' is not kd or dkd", nameof(baseMethod));
+            throw new ArgumentException($"ctkd: base '{options.Base}' is not kd or dkd", nameof(options));
         }
 
-        CeWeight = ceWeight;
-        KdWeight = kdWeight;
-        TemperatureStart = temperatureStart;
-        TemperatureRange = temperatureRange;
-        DecayEpochs = decayEpochs;
-        LambdaMin = lambdaMin;
-        LambdaMax = lambdaMax;
-        LogitStandardizationEnabled = logitStandardization;
-        BaseMethod = baseMethod;
-        Alpha = alpha;
-        Beta = beta;
-        WarmupEpochs = warmupEpochs;
+        CeWeight = options.ResolvedCeWeight;
+        KdWeight = options.ResolvedKdWeight;
+        TemperatureStart = options.TStart;
+        TemperatureRange = options.TRange;
+        DecayEpochs = options.DecayEpochs;
+        LambdaMin = options.LambdaMin;
+        LambdaMax = options.LambdaMax;
+        LogitStandardizationEnabled = options.LogitStandardization;
+        BaseMethod = options.Base;
+        Alpha = options.Alpha;
+        Beta = options.Beta;
+        WarmupEpochs = options.Warmup;
+        var instanceClasses = options.TemperatureMode == "instance" ? (int)(context ?? MethodContext.Empty).StudentShape("logits")[^1] : 0;
+        var instanceHidden = options.InstanceHidden;
         if (instanceClasses > 0)
         {
             var output = new Linear(instanceHidden, 1);
@@ -177,4 +181,70 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     }
 
     private Tensor Map(Tensor theta) => (Autograd.GradientReversal(theta, -Lambda).Sigmoid() * TemperatureRange) + TemperatureStart;
+
+    /// <summary>The options of <c>ctkd</c> (recipe keys, defaults: the CIFAR recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The distillation loss at the learned temperature: "kd" or "dkd".</summary>
+        [OptionInfo("the distillation loss at the learned temperature", Choices = ["kd", "dkd"])]
+        public string Base { get; init; } = "kd";
+
+        /// <summary>"global" or "instance".</summary>
+        [OptionInfo("one learned temperature, or one per sample from a small MLP (our design from the paper)", Choices = ["global", "instance"])]
+        public string TemperatureMode { get; init; } = "global";
+
+        /// <summary>The task-loss weight; null: <see cref="ResolvedCeWeight"/> (0.1, or 1 with base dkd).</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds (1 with base dkd unless given)", Aliases = ["gamma"], ResolvedBy = nameof(ResolvedCeWeight))]
+        public double? CeWeight { get; init; }
+
+        /// <summary>The distillation weight; null: <see cref="ResolvedKdWeight"/> (0.9, or 1 with base dkd).</summary>
+        [OptionInfo("distillation weight (1 with base dkd unless given)", ResolvedBy = nameof(ResolvedKdWeight))]
+        public double? KdWeight { get; init; }
+
+        /// <summary>DKD's alpha (base dkd).</summary>
+        [OptionInfo("DKD's alpha (base dkd)", Aliases = ["dkd_alpha"])]
+        public double Alpha { get; init; } = 1;
+
+        /// <summary>DKD's beta (base dkd).</summary>
+        [OptionInfo("DKD's beta (base dkd)", Aliases = ["dkd_beta"])]
+        public double Beta { get; init; } = 2;
+
+        /// <summary>DKD's warm-up epochs (base dkd).</summary>
+        [OptionInfo("DKD's warm-up epochs (base dkd); 0: none, as the authors' CTKD")]
+        public int Warmup { get; init; }
+
+        /// <summary>The lowest temperature.</summary>
+        [OptionInfo("lowest temperature")]
+        public double TStart { get; init; } = 1;
+
+        /// <summary>The temperature range above <see cref="TStart"/>.</summary>
+        [OptionInfo("temperature range above t_start", Minimum = 1e-9, Aliases = ["t_end"])]
+        public double TRange { get; init; } = 20;
+
+        /// <summary>Epochs over which lambda goes from lambda_max to lambda_min.</summary>
+        [OptionInfo("epochs over which lambda goes from lambda_max to lambda_min (5 on ImageNet)", Minimum = 1, Aliases = ["decay_loops"])]
+        public int DecayEpochs { get; init; } = 10;
+
+        /// <summary>The final gradient-reversal factor.</summary>
+        [OptionInfo("final gradient-reversal factor", Minimum = double.NegativeInfinity, Aliases = ["decay_min"])]
+        public double LambdaMin { get; init; } = -1;
+
+        /// <summary>The initial gradient-reversal factor.</summary>
+        [OptionInfo("initial gradient-reversal factor", Minimum = double.NegativeInfinity, Aliases = ["decay_max"])]
+        public double LambdaMax { get; init; }
+
+        /// <summary>The hidden width of the instance-wise temperature MLP.</summary>
+        [OptionInfo("hidden width of the instance-wise temperature MLP", Minimum = 1)]
+        public int InstanceHidden { get; init; } = 128;
+
+        /// <summary>Whether both logit vectors are z-scored first.</summary>
+        [OptionInfo(Methods.LogitStandardization.OptionDescription)]
+        public bool LogitStandardization { get; init; }
+
+        /// <summary>The task-loss weight: <see cref="CeWeight"/> when given, else 1 with base dkd (the authors' DKD+CTKD script), else 0.1.</summary>
+        public double ResolvedCeWeight => CeWeight ?? (Base == "dkd" ? 1 : 0.1);
+
+        /// <summary>The distillation weight: <see cref="KdWeight"/> when given, else 1 with base dkd, else 0.9.</summary>
+        public double ResolvedKdWeight => KdWeight ?? (Base == "dkd" ? 1 : 0.9);
+    }
 }

@@ -13,18 +13,18 @@ namespace Distill.Methods;
 /// </summary>
 public sealed class DecoupledKnowledgeDistillation : Distiller
 {
-    /// <summary>Creates the method.</summary>
-    public DecoupledKnowledgeDistillation(double alpha = 1, double beta = 8, double temperature = 4, double ceWeight = 1, int warmupEpochs = 20,
-        bool logitStandardization = false)
+    /// <summary>Creates the method from its options (defaults: the CIFAR recipe).</summary>
+    public DecoupledKnowledgeDistillation(Options? options = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(temperature);
-        ArgumentOutOfRangeException.ThrowIfNegative(warmupEpochs);
-        Alpha = alpha;
-        Beta = beta;
-        Temperature = temperature;
-        CeWeight = ceWeight;
-        WarmupEpochs = warmupEpochs;
-        LogitStandardizationEnabled = logitStandardization;
+        options ??= new Options();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Temperature);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Warmup);
+        Alpha = options.Alpha;
+        Beta = options.Beta;
+        Temperature = options.Temperature;
+        CeWeight = options.CeWeight;
+        WarmupEpochs = options.Warmup;
+        LogitStandardizationEnabled = options.LogitStandardization;
     }
 
     /// <inheritdoc />
@@ -100,5 +100,33 @@ public sealed class DecoupledKnowledgeDistillation : Distiller
         var warmup = WarmupFactor(inputs.Epoch, WarmupEpochs);
         return new LossTerms()
             .Add("dkd", ((tckd * Alpha) + (nckd * Beta)) * warmup);
+    }
+
+    /// <summary>The options of <c>dkd</c> (recipe keys, defaults: the CIFAR recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The target-class (TCKD) weight.</summary>
+        [OptionInfo("target-class (TCKD) weight", Aliases = ["dkd_alpha"])]
+        public double Alpha { get; init; } = 1;
+
+        /// <summary>The non-target (NCKD) weight.</summary>
+        [OptionInfo("non-target (NCKD) weight", Aliases = ["dkd_beta"])]
+        public double Beta { get; init; } = 8;
+
+        /// <summary>The temperature T.</summary>
+        [OptionInfo("temperature T", Minimum = 1e-9, Aliases = ["dkd_temperature"])]
+        public double Temperature { get; init; } = 4;
+
+        /// <summary>The task-loss weight.</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]
+        public double CeWeight { get; init; } = 1;
+
+        /// <summary>Epochs over which the DKD weight ramps up.</summary>
+        [OptionInfo("epochs over which the DKD weight ramps up")]
+        public int Warmup { get; init; } = 20;
+
+        /// <summary>Whether both logit vectors are z-scored first.</summary>
+        [OptionInfo(Methods.LogitStandardization.OptionDescription)]
+        public bool LogitStandardization { get; init; }
     }
 }

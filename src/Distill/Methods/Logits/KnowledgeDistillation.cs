@@ -12,17 +12,18 @@ namespace Distill.Methods;
 /// </summary>
 public sealed class KnowledgeDistillation : Distiller
 {
-    /// <summary>Creates the method.</summary>
+    /// <summary>Creates the method from its options (defaults: the CIFAR recipe).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The temperature is not positive or a weight is negative.</exception>
-    public KnowledgeDistillation(double temperature = 4, double ceWeight = 0.1, double kdWeight = 0.9, bool logitStandardization = false)
+    public KnowledgeDistillation(Options? options = null)
     {
-        LogitStandardizationEnabled = logitStandardization;
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(temperature);
-        ArgumentOutOfRangeException.ThrowIfNegative(ceWeight);
-        ArgumentOutOfRangeException.ThrowIfNegative(kdWeight);
-        Temperature = temperature;
-        CeWeight = ceWeight;
-        KdWeight = kdWeight;
+        options ??= new Options();
+        LogitStandardizationEnabled = options.LogitStandardization;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Temperature);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.CeWeight);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.KdWeight);
+        Temperature = options.Temperature;
+        CeWeight = options.CeWeight;
+        KdWeight = options.KdWeight;
     }
 
     /// <inheritdoc />
@@ -43,9 +44,9 @@ public sealed class KnowledgeDistillation : Distiller
     /// <summary>Whether the KD term z-scores both logit vectors first (§4).</summary>
     public bool LogitStandardizationEnabled { get; }
 
-    /// <summary>KD + LS with the spec's CIFAR defaults: T = 2, w_ce = 0.1, w_kd = 9.</summary>
-    public static KnowledgeDistillation WithLogitStandardization(double temperature = 2, double ceWeight = 0.1, double kdWeight = 9) =>
-        new(temperature, ceWeight, kdWeight, logitStandardization: true);
+    /// <summary>KD + LS with the LS recipe: T = 2, w_ce = 0.1 (the default), w_kd = 9.</summary>
+    public static KnowledgeDistillation WithLogitStandardization() =>
+        new(new Options { Temperature = 2, KdWeight = 9, LogitStandardization = true });
 
     /// <summary>T² · KL(softmax(t/T) ‖ softmax(s/T)), summed over classes and averaged over the batch.</summary>
     public static Tensor KdLoss(Tensor studentLogits, Tensor teacherLogits, double temperature)
@@ -63,5 +64,25 @@ public sealed class KnowledgeDistillation : Distiller
         var (student, target) = CompareLogits(inputs, LogitStandardizationEnabled);
         return new LossTerms()
             .Add("kd", KdLoss(student, target, Temperature) * KdWeight);
+    }
+
+    /// <summary>The options of <c>kd</c> (recipe keys, defaults: the CIFAR recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The softening temperature T.</summary>
+        [OptionInfo("softening temperature T", Minimum = 1e-9, Aliases = ["kd_T"])]
+        public double Temperature { get; init; } = 4;
+
+        /// <summary>The task-loss weight.</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds", Aliases = ["gamma"])]
+        public double CeWeight { get; init; } = 0.1;
+
+        /// <summary>The distillation weight.</summary>
+        [OptionInfo("distillation weight (the LS recipe: temperature 2, kd_weight 9)", Aliases = ["alpha"])]
+        public double KdWeight { get; init; } = 0.9;
+
+        /// <summary>Whether both logit vectors are z-scored first.</summary>
+        [OptionInfo(Methods.LogitStandardization.OptionDescription)]
+        public bool LogitStandardization { get; init; }
     }
 }

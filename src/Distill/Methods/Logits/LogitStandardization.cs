@@ -10,6 +10,9 @@ namespace Distill.Methods;
 /// </summary>
 public static class LogitStandardization
 {
+    /// <summary>The <c>logit_standardization</c> option's description (kd, dkd, ctkd, sdd).</summary>
+    public const string OptionDescription = "z-score both logit vectors before the distillation term (Sun et al., CVPR 2024)";
+
     /// <summary>The per-row z-score of [B, K] logits.</summary>
     public static Tensor Standardize(Tensor logits)
     {

@@ -31,40 +31,52 @@ public sealed class OneForAllDistillation : Distiller
     private readonly double[] _eps;
     private readonly Sequential[] _projectors;
 
+    /// <summary>
+    /// Creates the method from its options: the student's stages (default: every stage output) with their shapes, K,
+    /// and D (default: the larger pooled size) from <paramref name="context"/>; each projector's depth is the number of
+    /// network stages after its stage (the official 4 - stage).
+    /// </summary>
+    /// <exception cref="ArgumentException">The ε list has the wrong length or a stage map is neither [B, C, H, W] nor [B, L, E].</exception>
+    public OneForAllDistillation(Options options, MethodContext context)
+        : this(options, Plan(options, context))
+    {
+    }
+
+    private OneForAllDistillation(Options options, (string[] Stages, long[][] Shapes, long Classes, long Dim, long StudentDim, int[] After) plan)
+        : this(options, plan.Stages, plan.Shapes, plan.Classes, plan.Dim, plan.StudentDim, plan.After)
+    {
+    }
+
     /// <summary>Creates the method for student stage taps of the given shapes (with batch dimension), K classes and projector width D.</summary>
+    /// <param name="options">The options (their stages and projector width are not read: the other arguments give them).</param>
     /// <param name="stages">The student's stage taps.</param>
     /// <param name="stageShapes">Their shapes, [B, C, H, W] or [B, L, E].</param>
     /// <param name="numClasses">K.</param>
     /// <param name="projectorDim">D, the CNN projectors' width (max of the pooled sizes).</param>
-    /// <param name="eps">ε: one value, or one per stage then the logits'.</param>
-    /// <param name="temperature">τ.</param>
-    /// <param name="gtWeight">The cross-entropy weight.</param>
-    /// <param name="kdWeight">The final logits' OFA weight.</param>
-    /// <param name="ofaWeight">The projectors' OFA weight.</param>
-    /// <param name="labelSmoothing">The cross-entropy's label smoothing.</param>
     /// <param name="studentDim">d_s, the student's pooled size, which token stages must match (the official projector's width); 0: not checked.</param>
     /// <param name="stagesAfter">For each stage, how many network stages follow it (r); null: as if the chosen stages were all of them.</param>
     /// <exception cref="ArgumentException">The ε list has the wrong length or a stage map is neither [B, C, H, W] nor [B, L, E].</exception>
-    public OneForAllDistillation(IReadOnlyList<string> stages, IReadOnlyList<long[]> stageShapes, long numClasses, long projectorDim, IReadOnlyList<double> eps,
-        double temperature = 1, double gtWeight = 1, double kdWeight = 1, double ofaWeight = 1, double labelSmoothing = 0.1, long studentDim = 0,
-        IReadOnlyList<int>? stagesAfter = null)
+    internal OneForAllDistillation(Options options, IReadOnlyList<string> stages, IReadOnlyList<long[]> stageShapes, long numClasses, long projectorDim,
+        long studentDim = 0, IReadOnlyList<int>? stagesAfter = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(stages);
         ArgumentNullException.ThrowIfNull(stageShapes);
+        var eps = options.Eps;
         ArgumentNullException.ThrowIfNull(eps);
         ArgumentOutOfRangeException.ThrowIfZero(stages.Count);
         if (eps.Count != 1 && eps.Count != stages.Count + 1)
         {
-            throw new ArgumentException($"ofa: eps has {eps.Count} values; give one, or {stages.Count + 1} (one per stage, then the logits')", nameof(eps));
+            throw new ArgumentException($"ofa: eps has {eps.Count} values; give one, or {stages.Count + 1} (one per stage, then the logits')", nameof(options));
         }
 
         _stages = [.. stages];
         _eps = eps.Count == 1 ? Enumerable.Repeat(eps[0], stages.Count + 1).ToArray() : [.. eps];
-        Temperature = temperature;
-        GtWeight = gtWeight;
-        KdWeight = kdWeight;
-        OfaWeight = ofaWeight;
-        LabelSmoothing = labelSmoothing;
+        Temperature = options.Temperature;
+        GtWeight = options.GtWeight;
+        KdWeight = options.KdWeight;
+        OfaWeight = options.OfaWeight;
+        LabelSmoothing = options.LabelSmoothing;
         var projectors = RegisterModule("projectors", new ModuleList());
         _projectors = new Sequential[stages.Count];
         for (var i = 0; i < stages.Count; i++)
@@ -139,5 +151,54 @@ public sealed class OneForAllDistillation : Distiller
         return new LossTerms()
             .Add("kd", OfaLoss(inputs.StudentLogits, teacher, inputs.Labels, _eps[^1], Temperature) * KdWeight)
             .Add("ofa", ofa! * OfaWeight);
+    }
+
+    /// <summary>The options of <c>ofa</c> (recipe keys, defaults: the authors' CIFAR-100 recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>The student's stage taps to distil; empty: every stage output.</summary>
+        [OptionInfo("stage taps to distil (default: every stage output; the official stage numbers 1, 2, ... mean stage1, stage2, ...)", Aliases = ["ofa_stage"])]
+        public IReadOnlyList<string> Stages { get; init; } = [];
+
+        /// <summary>ε: one value, or one per stage then the logits'.</summary>
+        [OptionInfo("target-enhancement exponent: one value, or one per stage then the logits' (1.5 for DeiT-T -> ResNet18)", Aliases = ["ofa_eps"])]
+        public IReadOnlyList<double> Eps { get; init; } = [1.0];
+
+        /// <summary>τ.</summary>
+        [OptionInfo("temperature tau", Minimum = 1e-9, Aliases = ["ofa_temperature"])]
+        public double Temperature { get; init; } = 1;
+
+        /// <summary>The task-loss weight (the label-smoothed cross-entropy).</summary>
+        [OptionInfo("task-loss weight: the label-smoothed cross-entropy the trainer adds", Aliases = ["gt_loss_weight"])]
+        public double GtWeight { get; init; } = 1;
+
+        /// <summary>The weight of the final logits' OFA term.</summary>
+        [OptionInfo("weight of the final logits' OFA term", Aliases = ["kd_loss_weight"])]
+        public double KdWeight { get; init; } = 1;
+
+        /// <summary>The weight of the stage projectors' OFA terms.</summary>
+        [OptionInfo("weight of the stage projectors' OFA terms", Aliases = ["ofa_loss_weight"])]
+        public double OfaWeight { get; init; } = 1;
+
+        /// <summary>The cross-entropy's label smoothing.</summary>
+        [OptionInfo("cross-entropy label smoothing", Aliases = ["smoothing"])]
+        public double LabelSmoothing { get; init; } = 0.1;
+
+        /// <summary>D, the CNN projector width; 0: the larger of the student's and teacher's pooled sizes.</summary>
+        [OptionInfo("CNN projector width D (0: max of the student's and teacher's pooled sizes)")]
+        public int ProjectorDim { get; init; }
+    }
+
+    // The registry's derivation: stage numbers as the official code's ("1" -> stage1), shapes, K, D and each projector's depth.
+    private static (string[] Stages, long[][] Shapes, long Classes, long Dim, long StudentDim, int[] After) Plan(Options options, MethodContext context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        var stages = FeatureOps.TapsOrStages(options.Stages.Select(st => int.TryParse(st, out var n) ? $"stage{n}" : st).ToArray(), context.StudentStages, "ofa");
+        var dim = options.ProjectorDim > 0 ? options.ProjectorDim : Math.Max(context.StudentShape("pooled")[^1], context.TeacherShape("pooled")[^1]);
+
+        // The official projector depth is 4 - stage: the number of network stages after the chosen one.
+        var after = stages.Select((st, i) => Array.IndexOf([.. context.StudentStages], st) is var at and >= 0 ? context.StudentStages.Count - 1 - at : stages.Count - 1 - i).ToArray();
+        return ([.. stages], stages.Select(context.StudentShape).ToArray(), context.StudentShape("logits")[^1], dim, context.StudentShape("pooled")[^1], after);
     }
 }

@@ -18,41 +18,46 @@ public sealed class ScaleDecoupledDistillation : Distiller, IUsesClassifierHeads
 {
     private readonly int[] _scales;
 
-    /// <summary>Creates the method on the tap <paramref name="tap"/> of both networks.</summary>
+    /// <summary>
+    /// Creates the method from its options on their tap of both networks (default: the student's last stage in
+    /// <paramref name="context"/>).
+    /// </summary>
     /// <exception cref="ArgumentException">The scales are not a subset of {1, 2, 4} containing 1, or the base is unknown.</exception>
-    public ScaleDecoupledDistillation(string tap, IReadOnlyList<int> scales, string baseMethod = "kd", double temperature = 4, double ceWeight = 0.1,
-        double kdWeight = 0.9, double complementaryWeight = 2, double alpha = 1, double beta = 8, int warmupEpochs = 20, bool logitStandardization = false)
+    public ScaleDecoupledDistillation(Options options, MethodContext? context = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        var scales = options.Scales;
+        var baseMethod = options.Base;
         ArgumentNullException.ThrowIfNull(scales);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(temperature);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Temperature);
         if (scales.Count == 0 || scales.Any(s => s is not (1 or 2 or 4)) || scales.Distinct().Count() != scales.Count)
         {
-            throw new ArgumentException($"sdd: scales [{string.Join(", ", scales)}] must be distinct values of 1, 2 and 4", nameof(scales));
+            throw new ArgumentException($"sdd: scales [{string.Join(", ", scales)}] must be distinct values of 1, 2 and 4", nameof(options));
         }
 
         // Region 0 is the global prediction every region's weight is judged against (the official sdd_kd_loss and
         // multi_dkd take rows 0..B-1 as global): without scale 1 a local region would take its place.
         if (!scales.Contains(1))
         {
-            throw new ArgumentException($"sdd: scales [{string.Join(", ", scales)}] must include 1, the global region the other regions are weighted against", nameof(scales));
+            throw new ArgumentException($"sdd: scales [{string.Join(", ", scales)}] must include 1, the global region the other regions are weighted against", nameof(options));
         }
 
         if (baseMethod is not ("kd" or "dkd"))
         {
-            throw new ArgumentException($"sdd: base '{baseMethod}' is not kd or dkd", nameof(baseMethod));
+            throw new ArgumentException($"sdd: base '{baseMethod}' is not kd or dkd", nameof(options));
         }
 
-        FeatureTap = tap;
+        FeatureTap = FeatureOps.TapOrLastStage(options.Tap, (context ?? MethodContext.Empty).StudentStages, "sdd");
         _scales = [.. scales.Order()];
         BaseMethod = baseMethod;
-        Temperature = temperature;
-        CeWeight = ceWeight;
-        KdWeight = kdWeight;
-        ComplementaryWeight = complementaryWeight;
-        Alpha = alpha;
-        Beta = beta;
-        WarmupEpochs = warmupEpochs;
-        LogitStandardizationEnabled = logitStandardization;
+        Temperature = options.Temperature;
+        CeWeight = options.ResolvedCeWeight;
+        KdWeight = options.KdWeight;
+        ComplementaryWeight = options.ComplementaryWeight;
+        Alpha = options.Alpha;
+        Beta = options.Beta;
+        WarmupEpochs = options.Warmup;
+        LogitStandardizationEnabled = options.LogitStandardization;
     }
 
     /// <inheritdoc />
@@ -184,5 +189,56 @@ public sealed class ScaleDecoupledDistillation : Distiller, IUsesClassifierHeads
         sdd = sdd.MaskedFill(sdd.IsFinite().LogicalNot(), 0);
         return new LossTerms()
             .Add("sdd", sdd * scale);
+    }
+
+    /// <summary>The options of <c>sdd</c> (recipe keys, defaults: the CIFAR SD-KD recipe).</summary>
+    public sealed record Options : MethodOptions
+    {
+        /// <summary>"kd" (SD-KD) or "dkd" (SD-DKD).</summary>
+        [OptionInfo("SD-KD or SD-DKD", Choices = ["kd", "dkd"])]
+        public string Base { get; init; } = "kd";
+
+        /// <summary>M, the pyramid scales.</summary>
+        [OptionInfo("M, the pyramid scales: [1], [1, 2] or [1, 2, 4] (heterogeneous pairs)", Aliases = ["M"])]
+        public IReadOnlyList<int> Scales { get; init; } = [1, 2];
+
+        /// <summary>The temperature T.</summary>
+        [OptionInfo("temperature T", Minimum = 1e-9)]
+        public double Temperature { get; init; } = 4;
+
+        /// <summary>The task-loss weight; null: <see cref="ResolvedCeWeight"/> (0.1, or 1 with base dkd).</summary>
+        [OptionInfo("task-loss weight: the cross-entropy the trainer adds (1 with base dkd unless given)", ResolvedBy = nameof(ResolvedCeWeight))]
+        public double? CeWeight { get; init; }
+
+        /// <summary>The weight of L_SDD (base kd).</summary>
+        [OptionInfo("weight of L_SDD (base kd)")]
+        public double KdWeight { get; init; } = 0.9;
+
+        /// <summary>The weight of complementary regions.</summary>
+        [OptionInfo("weight of complementary regions")]
+        public double ComplementaryWeight { get; init; } = 2;
+
+        /// <summary>DKD's alpha (base dkd).</summary>
+        [OptionInfo("DKD's alpha (base dkd)")]
+        public double Alpha { get; init; } = 1;
+
+        /// <summary>DKD's beta (base dkd).</summary>
+        [OptionInfo("DKD's beta (base dkd)")]
+        public double Beta { get; init; } = 8;
+
+        /// <summary>DKD's warm-up epochs (base dkd).</summary>
+        [OptionInfo("DKD's warm-up epochs (base dkd)")]
+        public int Warmup { get; init; } = 20;
+
+        /// <summary>The final feature map tap of both networks; empty: the last stage.</summary>
+        [OptionInfo("the final feature map tap of both networks (default: the last stage)")]
+        public string Tap { get; init; } = string.Empty;
+
+        /// <summary>Whether every row is z-scored first.</summary>
+        [OptionInfo(Methods.LogitStandardization.OptionDescription)]
+        public bool LogitStandardization { get; init; }
+
+        /// <summary>The task-loss weight: <see cref="CeWeight"/> when given, else 1 with base dkd (SD-DKD), else 0.1.</summary>
+        public double ResolvedCeWeight => CeWeight ?? (Base == "dkd" ? 1 : 0.1);
     }
 }

@@ -24,6 +24,38 @@ public sealed record MethodDescriptor(string Name, string Title, string Paper, I
     /// <summary>The defaults as one line, aliases in parentheses, e.g. "temperature (kd_T) 4, ce_weight 0.1".</summary>
     public string Defaults => string.Join(", ", Options.Select(o => $"{o.DisplayName} {o.FormatDefault()}"));
 
+    /// <summary>The method's options record (<see cref="For{TOptions}"/>), or null for a descriptor built from a list of options.</summary>
+    public Type? OptionsType { get; init; }
+
+    /// <summary>Builds the method from a typed options record (descriptors made by <see cref="For{TOptions}"/>).</summary>
+    internal Func<MethodOptions, MethodContext, Distiller>? BuildTyped { get; init; }
+
     /// <summary>Builds the method from the recipe's values.</summary>
     public Distiller Create(IReadOnlyDictionary<string, object> given, MethodContext context) => Build(new MethodSettings(this, given), context);
+
+    /// <summary>
+    /// The descriptor of a method whose options are the record <typeparamref name="TOptions"/>: its options read from
+    /// the record (declaration order, defaults from the initialisers), whether it needs a teacher from
+    /// <see cref="MethodOptions.NeedsTeacher"/>, and string-keyed values bound onto the record and checked
+    /// (minimum, choices) before <paramref name="build"/> runs.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The record has a settable property without an <see cref="OptionInfoAttribute"/> or of an unsupported type.</exception>
+    public static MethodDescriptor For<TOptions>(string name, string title, string paper, Func<TOptions, MethodContext, Distiller> build)
+        where TOptions : MethodOptions, new()
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        Distiller Typed(MethodOptions options, MethodContext context)
+        {
+            OptionRecords.Validate(name, options);
+            return build((TOptions)options, context);
+        }
+
+        return new MethodDescriptor(name, title, paper, [.. OptionRecords.Of(typeof(TOptions)).Select(p => p.Option)],
+            (settings, context) => Typed(settings.Bind(typeof(TOptions)), context))
+        {
+            NeedsTeacher = new TOptions().NeedsTeacher,
+            OptionsType = typeof(TOptions),
+            BuildTyped = Typed,
+        };
+    }
 }

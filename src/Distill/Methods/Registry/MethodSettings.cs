@@ -22,7 +22,8 @@ public sealed class MethodSettings
         var spelled = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in given)
         {
-            var name = descriptor.Option(key)?.Key ?? key;
+            var name = descriptor.Option(key)?.Key
+                ?? throw new ArgumentException($"method {descriptor.Name} has no option '{key}' (options: {string.Join(", ", descriptor.Keys)})");
             if (!canonical.TryAdd(name, value))
             {
                 throw new ArgumentException($"method {descriptor.Name}: {spelled[name]} and {key} are the same option; give one");
@@ -45,6 +46,10 @@ public sealed class MethodSettings
             return _given.TryGetValue(key, out var v) ? v : option.Default;
         }
     }
+
+    /// <summary>The method's options record of <paramref name="type"/> with the given values over its defaults.</summary>
+    /// <exception cref="ArgumentException">A value does not convert to its option's type.</exception>
+    internal MethodOptions Bind(Type type) => OptionRecords.Bind(type, _descriptor.Name, _given);
 
     /// <summary>Whether the recipe set <paramref name="key"/>.</summary>
     public bool IsGiven(string key) => _given.ContainsKey(key);
