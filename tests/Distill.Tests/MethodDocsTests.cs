@@ -59,6 +59,19 @@ public sealed partial class MethodDocsTests
         }
     }
 
+    [Fact]
+    public void SourceComments_CiteTheRepositorysPages_NotSectionsOfAnOutsideSpec()
+    {
+        var src = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(MethodsFolder.Value))!, "src");
+        var citing = Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (f, i, line)))
+            .Where(x => x.line.Contains('§', StringComparison.Ordinal))
+            .Select(x => $"{Path.GetRelativePath(src, x.f)}:{x.i + 1}: {x.line.Trim()}")
+            .ToArray();
+        Assert.True(citing.Length == 0, "source comments cite '§' sections of a document outside the repository; cite docs/ pages instead:\n" + string.Join('\n', citing));
+    }
+
     private static string Line(string option, IReadOnlyList<string> aliases, string defaultValue) =>
         $"{option} | {(aliases.Count == 0 ? "–" : string.Join(", ", aliases))} | {defaultValue}";
 

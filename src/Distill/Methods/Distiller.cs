@@ -96,7 +96,7 @@ public abstract class Distiller : Module
 
     /// <summary>
     /// The student and teacher logits a logit method compares: z-scored per row when
-    /// <paramref name="standardize"/> (logit standardisation, §4), raw otherwise.
+    /// <paramref name="standardize"/> (logit standardisation, docs/methods/kd.md), raw otherwise.
     /// </summary>
     /// <exception cref="InvalidOperationException">The step has no teacher logits.</exception>
     protected (Tensor Student, Tensor Teacher) CompareLogits(DistillationInputs inputs, bool standardize)

@@ -7,7 +7,7 @@ namespace Distill.Models;
 
 /// <summary>
 /// Wide ResNet WRN-d-w for CIFAR (mdistiller models/cifar/wrn.py, pre-activation, dropout 0), with its
-/// names: conv1, block1..3.layer.i.{bn1, conv1, bn2, conv2, convShortcut}, bn1, fc. Taps follow §2.2:
+/// names: conv1, block1..3.layer.i.{bn1, conv1, bn2, conv2, convShortcut}, bn1, fc. Taps (the zoo's convention, `distill inspect`):
 /// stages are the raw group outputs; stage i's preact is the BN that the next group (or the head) applies to it.
 /// </summary>
 public sealed class WideResNet : ClassificationModel

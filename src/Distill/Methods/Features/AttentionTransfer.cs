@@ -4,7 +4,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// Attention transfer (Zagoruyko and Komodakis, ICLR 2017; spec §14.4): per stage, the attention map
+/// Attention transfer (Zagoruyko and Komodakis, ICLR 2017): per stage, the attention map
 /// a(f) = normalise_hw(mean_c f^p) of student and teacher (the larger map adaptive-average-pooled to the
 /// smaller one's size first), L = w_ce CE + w Σ_stages mean((a_s − a_t)²). Defaults p = 2, w = 1000,
 /// every stage output. Terms (the classification task adds "ce"): "at".

@@ -5,7 +5,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// Channel-wise distillation for dense prediction (Shu et al., ICCV 2021; spec §9): each channel's map becomes a
+/// Channel-wise distillation for dense prediction (Shu et al., ICCV 2021): each channel's map becomes a
 /// distribution over spatial positions, p = softmax(T_c/τ), q = softmax(S_c/τ). Each mode follows one official
 /// code exactly:
 /// <list type="bullet">

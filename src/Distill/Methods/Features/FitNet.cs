@@ -5,7 +5,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// FitNets hint loss (Romero et al., ICLR 2015; spec §14.3, the single-stage mdistiller variant): a
+/// FitNets hint loss (Romero et al., ICLR 2015, the single-stage mdistiller variant): a
 /// regressor on the student's hint tap (conv 3×3 stride 2 when the student map is twice the teacher's,
 /// transposed conv 4×4 stride 2 when half, a (1 + H_s − H_t)×(1 + W_s − W_t) conv otherwise; then BN and
 /// ReLU) regresses the teacher's map: L = w_ce CE + w MSE(reg(f_s), f_t). Defaults: stage2, w = 100,

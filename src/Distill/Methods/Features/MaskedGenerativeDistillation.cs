@@ -4,7 +4,7 @@ using Distill.Torch;
 namespace Distill.Methods;
 
 /// <summary>
-/// Masked generative distillation (Yang et al., ECCV 2022; spec §8): the student map (through a 1×1
+/// Masked generative distillation (Yang et al., ECCV 2022): the student map (through a 1×1
 /// align conv with bias when channels differ) is masked at random and a generator conv3×3 → ReLU →
 /// conv3×3 must rebuild the teacher's map: L = w_ce CE + α Σ (G(S ⊙ M) − T)² / B. The classification
 /// mask drops whole channels (M = 0 where u &lt; λ, u ~ U[0,1) per [B, C, 1, 1]; λ = 0.15, α = 7e-5,

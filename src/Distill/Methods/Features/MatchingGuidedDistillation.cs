@@ -6,7 +6,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// Matching Guided Distillation (Yue, Deng and Zhou, ECCV 2020; spec §12). Per stage, the student's pre-ReLU map
+/// Matching Guided Distillation (Yue, Deng and Zhou, ECCV 2020). Per stage, the student's pre-ReLU map
 /// goes through a student-side BatchNorm2d(C_s) and is compared by the partial L2 distance (OFD margins from the
 /// teacher's pre-ReLU BN) with the teacher's pre-ReLU map reduced to C_s channels along a channel matching:
 /// <list type="bullet">

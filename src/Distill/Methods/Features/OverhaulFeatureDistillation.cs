@@ -5,13 +5,13 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// A comprehensive overhaul of feature distillation (Heo et al., ICCV 2019; spec §12.1-12.2 and §14.5, the
+/// A comprehensive overhaul of feature distillation (Heo et al., ICCV 2019, the
 /// mdistiller variant): per stage, the student's pre-ReLU map goes through a connector (1×1 conv without
 /// bias, N(0, √(2/C_t)) init, then BN) and is compared with the teacher's pre-ReLU map (adaptive-average-pooled
 /// to the student's size) by the partial L2 distance Σ (s − t')² [s &gt; t' ∨ t' &gt; 0], t' = max(t, m), with the
 /// per-channel margin m from the teacher's BN before that ReLU. Stage i of n is divided by 2^(n−1−i), the sum
 /// by the batch: L = w_ce CE + w Σ_i d_i / 2^(n−1−i) / B; w = 1e-3 (1e-4 on ImageNet). The teacher stays in
-/// eval mode (mdistiller leaves it in train mode, §17.12). Terms (the classification task adds "ce"): "ofd".
+/// eval mode (mdistiller leaves it in train mode; docs/methods/ofd.md). Terms (the classification task adds "ce"): "ofd".
 /// See docs/methods/ofd.md.
 /// </summary>
 public sealed class OverhaulFeatureDistillation : Distiller, IReadsTeacherBatchNorm

@@ -4,7 +4,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// Teacher-free feature distillation (Lujun Li, ECCV 2022; spec §11, as its train_kd.py): over the
+/// Teacher-free feature distillation (Lujun Li, ECCV 2022, as its train_kd.py): over the
 /// student's stage maps f_1..f_n (shallow to deep), an intra-layer term (channels ranked by the mean of
 /// their L2-normalised spatial maps; MSE between the top ⌊C/2⌋ and the bottom ⌊C/2⌋ channels, both with
 /// gradient) averaged over the maps, and an inter-layer term (for every pair i &lt; j, the shallower map

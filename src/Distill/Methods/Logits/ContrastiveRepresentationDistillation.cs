@@ -5,7 +5,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// Contrastive representation distillation (Tian et al., ICLR 2020; spec §14.2, as RepDistiller). The pooled
+/// Contrastive representation distillation (Tian et al., ICLR 2020, as RepDistiller). The pooled
 /// features of both networks are embedded (Linear to 128, L2-normalised); each sample's student embedding is
 /// scored against the teacher memory at its own index (the positive) and at K = 16384 indices of other classes
 /// (negatives), and symmetrically for the teacher embedding against the student memory:

@@ -5,7 +5,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// Curriculum temperature KD (Li et al., AAAI 2023; spec §5). The temperature is learned adversarially:
+/// Curriculum temperature KD (Li et al., AAAI 2023). The temperature is learned adversarially:
 /// T = t_start + t_end · sigmoid(GRL(θ)), the gradient reversal multiplying θ's gradient by
 /// λ_e = λ_min + (λ_max − λ_min)(1 + cos(π min(e, E)/E))/2 (0 → −1 over E epochs), so the temperature ascends
 /// the distillation loss while the student descends it; θ is trained by the run's optimizer (weight decay
@@ -18,7 +18,7 @@ namespace Distill.Methods;
 /// mapped through the same GRL and sigmoid range. The output bias starts at 1, so every T_i starts near the
 /// global initial 15.62. Inputs are detached: the temperature module never back-propagates into the student.
 /// The per-sample loss is (1/B) Σ_i T_i² Σ_k p_ik (log p_ik − log_softmax(z_s,i/T_i)_k) with
-/// p_i = softmax(z_t,i/T_i) + 1e-7, as the README's instance-wise loss (§5.4).
+/// p_i = softmax(z_t,i/T_i) + 1e-7, as the README's instance-wise loss (docs/methods/ctkd.md).
 /// </para>
 /// <para>
 /// Base "kd": L = w_ce CE + w_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)) (CIFAR 0.1 / 0.9). Base "dkd": DKD at
@@ -108,7 +108,7 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     /// <summary>λ_max (0).</summary>
     public double LambdaMax { get; }
 
-    /// <summary>Whether the KL sees z-scored logits (§4).</summary>
+    /// <summary>Whether the KL sees z-scored logits (logit standardisation, docs/methods/kd.md).</summary>
     public bool LogitStandardizationEnabled { get; }
 
     /// <summary>The current λ (set by <see cref="OnEpochStart"/>).</summary>
@@ -133,7 +133,7 @@ public sealed class CurriculumTemperatureDistillation : Distiller
     /// <summary>DKD's warm-up in epochs (base dkd); 0 (the default, as the authors' CTKD): none.</summary>
     public int WarmupEpochs { get; }
 
-    /// <summary>λ for a 1-based epoch: the cosine curriculum of §5.2.</summary>
+    /// <summary>λ for a 1-based epoch: the cosine curriculum (docs/methods/ctkd.md).</summary>
     public double LambdaAt(int epoch) =>
         LambdaMin + ((LambdaMax - LambdaMin) * (1 + Math.Cos(Math.PI * Math.Min(Math.Max(epoch, 0), DecayEpochs) / DecayEpochs)) / 2);
 

@@ -4,7 +4,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// Decoupled knowledge distillation (Zhao et al., CVPR 2022; spec §14.1, as mdistiller): KD split into a
+/// Decoupled knowledge distillation (Zhao et al., CVPR 2022, as mdistiller): KD split into a
 /// target-class term TCKD = T² KL(b_t ‖ b_s) over the binary [p_y, 1 - p_y] and a non-target term
 /// NCKD = T² KL(p̂_t ‖ p̂_s) over the softmax of the other classes (the target logit pushed down by 1000),
 /// both summed and divided by the batch. L = w_ce CE + min(epoch / warmup, 1) (α TCKD + β NCKD).
@@ -48,7 +48,7 @@ public sealed class DecoupledKnowledgeDistillation : Distiller
     /// <summary>Epochs over which the DKD weight ramps up linearly (1-based epochs).</summary>
     public int WarmupEpochs { get; }
 
-    /// <summary>Whether both logit vectors are z-scored first (§4; DKD + LS also scales α and β by the KD weight).</summary>
+    /// <summary>Whether both logit vectors are z-scored first (logit standardisation, docs/methods/kd.md; DKD + LS also scales α and β by the KD weight).</summary>
     public bool LogitStandardizationEnabled { get; }
 
     /// <summary>TCKD and NCKD (each already T²-scaled and averaged over the batch).</summary>
@@ -78,7 +78,7 @@ public sealed class DecoupledKnowledgeDistillation : Distiller
         var bs = Tensor.Cat([(ps * target).Sum(1, keepDim: true), (ps * other).Sum(1, keepDim: true)], 1);
         var bt = Tensor.Cat([(pt * target).Sum(1, keepDim: true), (pt * other).Sum(1, keepDim: true)], 1);
         var scale = temperature.Square().Reshape([-1]);
-        // The binary student vector can underflow to 0 for a confident student (spec §14.1: guard the log).
+        // The binary student vector can underflow to 0 for a confident student (docs/methods/dkd.md: the log is guarded).
         var tckd = F.KlDiv(bs.ClampMin(1e-30).Log(), bt, Reduction.None).Sum(1) * scale;
         // KL over the non-target classes, written Σ exp(log p̂_t)(log p̂_t − log p̂_s): the teacher's target entry
         // underflows to p = 0 with log p ≈ −1000/T, so a learned temperature (CTKD) gets a finite gradient

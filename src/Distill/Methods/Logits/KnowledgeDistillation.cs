@@ -4,9 +4,9 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// Hinton et al.'s knowledge distillation (spec §3, as mdistiller): L = w_ce CE(z_s, y) + w_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)),
+/// Hinton et al.'s knowledge distillation (as mdistiller): L = w_ce CE(z_s, y) + w_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)),
 /// the KL summed over classes and averaged over the batch. CIFAR defaults: T = 4, w_ce = 0.1, w_kd = 0.9.
-/// With logit standardisation (§4) the KD term sees z-scored logits; the LS recipe is T = 2, w_kd = 9
+/// With logit standardisation (docs/methods/kd.md) the KD term sees z-scored logits; the LS recipe is T = 2, w_kd = 9
 /// (<see cref="WithLogitStandardization"/>). Terms (the classification task adds "ce"): "kd".
 /// See docs/methods/kd.md.
 /// </summary>
@@ -41,7 +41,7 @@ public sealed class KnowledgeDistillation : Distiller
     /// <summary>The distillation weight.</summary>
     public double KdWeight { get; }
 
-    /// <summary>Whether the KD term z-scores both logit vectors first (§4).</summary>
+    /// <summary>Whether the KD term z-scores both logit vectors first (logit standardisation, docs/methods/kd.md).</summary>
     public bool LogitStandardizationEnabled { get; }
 
     /// <summary>KD + LS with the LS recipe: T = 2, w_ce = 0.1 (the default), w_kd = 9.</summary>

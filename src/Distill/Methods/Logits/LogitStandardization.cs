@@ -3,7 +3,7 @@ using Distill.Torch;
 namespace Distill.Methods;
 
 /// <summary>
-/// Logit standardisation (Sun et al., CVPR 2024; spec §4): each row z becomes (z - mean(z)) / (std(z) + 1e-7),
+/// Logit standardisation (Sun et al., CVPR 2024): each row z becomes (z - mean(z)) / (std(z) + 1e-7),
 /// with the unbiased standard deviation, so a student matches the relations between logits, not their scale.
 /// A switch on the logit methods; the cross-entropy keeps the raw logits.
 /// See docs/methods/kd.md.

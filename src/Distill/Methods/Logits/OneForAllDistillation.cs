@@ -5,7 +5,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// One-for-All heterogeneous KD (Hao et al., NeurIPS 2023; spec §7). Only the teacher's logits are used, so any
+/// One-for-All heterogeneous KD (Hao et al., NeurIPS 2023). Only the teacher's logits are used, so any
 /// teacher works with any student (CNN → ViT, ViT → CNN). Each chosen student stage gets a projector to class
 /// logits, and every logit vector is pulled toward the teacher with the adaptive target enhancement
 /// L_ofa(s, t) = −(1/B) Σ_b Σ_k w_bk log softmax(s/τ)_bk, w = (softmax(t/τ) + m)^ε − m (m the one-hot label):

@@ -4,7 +4,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Methods;
 
 /// <summary>
-/// Scale decoupled distillation (Wei et al., CVPR 2024; spec §6): the final feature maps of both networks
+/// Scale decoupled distillation (Wei et al., CVPR 2024): the final feature maps of both networks
 /// are pooled into regions (SPP: P4 = pool₄(F), P2 = pool₂(P4), P1 = pool₁(P4), kept in the order
 /// [P1, P2, P4] as M selects: [1] → 1 region, [1, 2] → 5, [1, 2, 4] → 21); each network's own classifier
 /// turns every region into logits, rows ordered region-major (r = n·B + b) with the labels repeated. Each
@@ -96,7 +96,7 @@ public sealed class ScaleDecoupledDistillation : Distiller, IUsesClassifierHeads
     /// <summary>SD-DKD's warm-up in epochs.</summary>
     public int WarmupEpochs { get; }
 
-    /// <summary>Whether every row is z-scored first (§4).</summary>
+    /// <summary>Whether every row is z-scored first (logit standardisation, docs/methods/kd.md).</summary>
     public bool LogitStandardizationEnabled { get; }
 
     /// <inheritdoc />
