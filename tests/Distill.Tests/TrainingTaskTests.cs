@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Distill.Configs;
 using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
@@ -67,6 +68,29 @@ public sealed class TrainingTaskTests
         // The metrics the trainer adds stay out of the line: a classification run's log is byte for byte as before.
         var withMetrics = back with { Metrics = new Dictionary<string, double> { ["top1"] = 0.8125, ["top5"] = 1 }, PrimaryMetric = ClassificationTask.Top1 };
         Assert.Equal(old, JsonSerializer.Serialize(withMetrics, RunLogJson.Options));
+    }
+
+    [Fact]
+    public void Recipe_NamesItsTask_ClassificationByDefault_AnUnknownOneRefusedAtItsLine()
+    {
+        Assert.Equal("classification", Recipes.Parse("student:\n  model: resnet8\n").Task);
+        Assert.Equal("classification", Recipes.Parse("student:\n  model: resnet8\ntask: classification\n").Task);
+        Assert.DoesNotContain("task", ConfigWriter.ToYaml(Recipes.Parse("student:\n  model: resnet8\n")), StringComparison.Ordinal);
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse("student:\n  model: resnet8\ntask: segmentation\n", "recipe.yaml"));
+        Assert.StartsWith("recipe.yaml:3:", e.Message, StringComparison.Ordinal);
+        Assert.Contains("classification", e.Message, StringComparison.Ordinal);
+        Assert.IsType<ClassificationTask>(TrainingTasks.Create("classification"));
+    }
+
+    [Fact]
+    public void Report_LabelsThePrimaryMetric_ByTheTasksName()
+    {
+        var epochs = new[] { new EpochResult(1, 0.1, new Dictionary<string, double> { [PixelTask.Term] = 0.5 }, 0.7, 0.8, 100, 1) };
+        var html = ReportWriter.Render("t", [new ReportWriter.Series("s", epochs)], [new ReportWriter.ResultRow("resnet8", "alone", [0.8])], new PixelTask().PrimaryMetricLabel);
+        Assert.Contains("final test pixel accuracy (mean ± std)", html, StringComparison.Ordinal);
+        Assert.Contains("Test pixel accuracy (%)", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("top-1", html, StringComparison.Ordinal);
+        Assert.Contains("final test top-1 (mean ± std)", ReportWriter.Render("t", [new ReportWriter.Series("s", epochs)], [new ReportWriter.ResultRow("resnet8", "alone", [0.8])]), StringComparison.Ordinal);
     }
 
     /// <summary>Images whose left or right half is bright; the mask marks the bright pixels (class 1).</summary>
