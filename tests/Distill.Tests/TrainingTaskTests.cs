@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Distill.Configs;
 using Distill.Engine;
+using Distill.Engine.Comparison;
 using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Data;
@@ -90,6 +91,8 @@ public sealed class TrainingTaskTests
         Assert.Contains("final test pixel accuracy (mean ± std)", html, StringComparison.Ordinal);
         Assert.Contains("Test pixel accuracy (%)", html, StringComparison.Ordinal);
         Assert.DoesNotContain("top-1", html, StringComparison.Ordinal);
+        Assert.Equal("final test pixel accuracy (mean ± std)", ComparisonRun.Header(new PixelTask().PrimaryMetricLabel)[1]);
+        Assert.Equal(ComparisonRun.TableHeader, ComparisonRun.Header(ClassificationTask.Default.PrimaryMetricLabel));
         Assert.Contains("final test top-1 (mean ± std)", ReportWriter.Render("t", [new ReportWriter.Series("s", epochs)], [new ReportWriter.ResultRow("resnet8", "alone", [0.8])]), StringComparison.Ordinal);
     }
 
