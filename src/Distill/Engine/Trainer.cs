@@ -59,7 +59,7 @@ public sealed class Trainer : IDisposable
         _student = student;
         _teacher = distiller is { NeedsTeacher: false } ? null : teacher;
         _distiller = distiller;
-        _task = task ?? ClassificationTask.Default;
+        _task = task ?? TrainingTasks.Default;
         _options = options;
         var groups = OptimizerFactory.Groups(student, distiller, options);
         _parameters = groups.SelectMany(g => g.Parameters).ToArray();

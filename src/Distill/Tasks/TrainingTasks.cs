@@ -8,6 +8,9 @@ public static class TrainingTasks
         ["classification"] = () => ClassificationTask.Default,
     };
 
+    /// <summary>The task of a recipe that names none, and of a trainer given none: classification.</summary>
+    public static ITrainingTask Default => ClassificationTask.Default;
+
     /// <summary>Every task's name, in registration order.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. Factories.Keys];
 
