@@ -6,8 +6,11 @@ namespace Distill.Cli;
 /// <summary>The live progress bar (epoch, step, loss, images/s, ETA) and the per-epoch lines that every training command shows.</summary>
 internal static class TrainingDisplay
 {
-    /// <summary>Runs <paramref name="work"/> with a progress reporter and an epoch callback wired to the console; the bar's length follows the reported steps per epoch.</summary>
-    public static T Run<T>(string title, int epochs, int batchesPerEpoch, Func<IProgress<TrainingProgress>, Action<EpochResult>, T> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> with a progress reporter and an epoch callback wired to the console; the bar's length follows
+    /// the reported steps per epoch; <paramref name="metric"/> labels the task's primary metric in the epoch lines.
+    /// </summary>
+    public static T Run<T>(string title, int epochs, int batchesPerEpoch, Func<IProgress<TrainingProgress>, Action<EpochResult>, T> work, string metric = "top-1")
     {
         T result = default!;
         AnsiConsole.Progress()
@@ -22,7 +25,7 @@ internal static class TrainingDisplay
                     task.Description = Markup.Escape($"{title} epoch {p.Epoch}/{epochs} loss {p.Loss:F3} {p.ImagesPerSecond:F0} img/s");
                 });
                 result = work(progress, r => AnsiConsole.MarkupLine(Markup.Escape(
-                    $"  {title} epoch {r.Epoch}: train top-1 {r.TrainAccuracy:P2}, test top-1 {r.TestAccuracy:P2}, " +
+                    $"  {title} epoch {r.Epoch}: train {metric} {r.TrainAccuracy:P2}, test {metric} {r.TestAccuracy:P2}, " +
                     $"{string.Join(", ", r.LossTerms.Select(t => $"{t.Key} {t.Value:F4}"))}, lr {r.LearningRate:G3}, {r.ImagesPerSecond:F0} img/s")));
             });
         return result;

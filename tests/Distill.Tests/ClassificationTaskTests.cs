@@ -79,8 +79,8 @@ public sealed class ClassificationTaskTests
         Assert.IsType<NoDistillation>(none);
         Assert.False(MethodFactory.Find("none")!.NeedsTeacher);
         Assert.Empty(none.ComputeLoss(inputs).Terms);
-        Assert.Equal(["ce"], ClassificationTask.StepLoss(none, inputs).Terms.Select(t => t.Name));
-        Assert.Equal(F.CrossEntropy(logits, labels).Item<float>(), ClassificationTask.StepLoss(none, inputs).Total().Item<float>());
+        Assert.Equal(["ce"], ClassificationTask.Default.StepLoss(none, inputs).Terms.Select(t => t.Name));
+        Assert.Equal(F.CrossEntropy(logits, labels).Item<float>(), ClassificationTask.Default.StepLoss(none, inputs).Total().Item<float>());
     }
 
     [Fact]
@@ -91,11 +91,11 @@ public sealed class ClassificationTaskTests
         using var ctkdDkd = MethodFactory.Create(new CurriculumTemperatureDistillation.Options { Base = "dkd" });
         using var kdGiven = MethodFactory.Create(new KnowledgeDistillation.Options { CeWeight = 0.3 });
 
-        Assert.Equal(0.1, ClassificationTask.For(kd).LossWeight);
-        Assert.Equal(1, ClassificationTask.For(dkd).LossWeight);
-        Assert.Equal(1, ClassificationTask.For(ctkdDkd).LossWeight);
-        Assert.Equal(0.3, ClassificationTask.For(kdGiven).LossWeight);
-        Assert.Equal(1, ClassificationTask.For(null).LossWeight);
+        Assert.Equal(0.1, ClassificationTask.Default.For(kd).LossWeight);
+        Assert.Equal(1, ClassificationTask.Default.For(dkd).LossWeight);
+        Assert.Equal(1, ClassificationTask.Default.For(ctkdDkd).LossWeight);
+        Assert.Equal(0.3, ClassificationTask.Default.For(kdGiven).LossWeight);
+        Assert.Equal(1, ClassificationTask.Default.For(null).LossWeight);
     }
 
     private static DataLoader Loader(int count, int classes)

@@ -42,7 +42,7 @@ public sealed class CurriculumTemperatureTests
         ctkd.OnEpochStart(5, 240);
         var student = Tensor.From([1.0f, 2.0f, 0.5f], 1, 3).RequireGrad();
         var teacher = Tensor.From([3.0f, 1.0f, 0.0f], 1, 3);
-        var terms = ClassificationTask.StepLoss(ctkd, new DistillationInputs(student, teacher, Tensor.From([0L]), Tensor.From([0L]), null, null, 5));
+        var terms = ClassificationTask.Default.StepLoss(ctkd, new DistillationInputs(student, teacher, Tensor.From([0L]), Tensor.From([0L]), null, null, 5));
         var t = ctkd.Temperature().Item<float>();
         Assert.True(Math.Abs(terms["kd"].Item<float>() - (0.9 * KnowledgeDistillation.KdLoss(student, teacher, t).Item<float>())) < 1e-5);
         Assert.Single(ctkd.Parameters());

@@ -108,7 +108,7 @@ public sealed class FeatureMethodSanityTests
         using var sdd = new ScaleDecoupledDistillation(new() { Tap = "stage3", Scales = [1] });
         var maps = new FeatureMaps(new Dictionary<string, Tensor> { ["stage3"] = feature }, "student");
         var teacherMaps = new FeatureMaps(new Dictionary<string, Tensor> { ["stage3"] = teacherFeature }, "teacher");
-        var terms = ClassificationTask.StepLoss(sdd, new DistillationInputs(logits, teacherLogits, labels, labels, maps, teacherMaps, 1)
+        var terms = ClassificationTask.Default.StepLoss(sdd, new DistillationInputs(logits, teacherLogits, labels, labels, maps, teacherMaps, 1)
         {
             StudentHead = x => Torch.Functional.Linear(x, w, bias),
             TeacherHead = x => Torch.Functional.Linear(x, tw, tb),

@@ -24,7 +24,7 @@ public sealed class KnowledgeDistillationTests
     {
         using var scope = DisposeScope.Enter();
         var kd = new KnowledgeDistillation();
-        var terms = ClassificationTask.StepLoss(kd, new DistillationInputs(Tensor.From([1.0, 2.0, 0.5], 1, 3), Tensor.From([3.0, 1.0, 0.0], 1, 3),
+        var terms = ClassificationTask.Default.StepLoss(kd, new DistillationInputs(Tensor.From([1.0, 2.0, 0.5], 1, 3), Tensor.From([3.0, 1.0, 0.0], 1, 3),
             Tensor.From([0L]), Tensor.From([0L]), null, null, 1));
         Assert.Equal(0.1 * 1.464369, terms["ce"].Item<double>(), 6);
         Assert.Equal(0.9 * 0.959472, terms["kd"].Item<double>(), 6);

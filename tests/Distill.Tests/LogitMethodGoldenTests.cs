@@ -36,7 +36,7 @@ public sealed class LogitMethodGoldenTests
         var labels = GoldenTensor.Parse(golden.GetProperty("labels")).ToTensor();
         using var distiller = Methods[method]();
         var epoch = method.EndsWith("epoch5", StringComparison.Ordinal) ? 5 : 20;
-        var terms = ClassificationTask.StepLoss(distiller, new DistillationInputs(student, teacher, labels, labels, null, null, epoch));
+        var terms = ClassificationTask.Default.StepLoss(distiller, new DistillationInputs(student, teacher, labels, labels, null, null, epoch));
         var expected = golden.GetProperty("terms").EnumerateObject().ToArray();
         Assert.Equal(expected.Select(e => e.Name), terms.Terms.Select(t => t.Name));
         foreach (var e in expected)

@@ -27,7 +27,7 @@ public sealed class LogitMethodSanityTests
     {
         using var scope = DisposeScope.Enter();
         var ls = KnowledgeDistillation.WithLogitStandardization();
-        var terms = ClassificationTask.StepLoss(ls, new DistillationInputs(Student, Teacher, Label, Label, null, null, 1));
+        var terms = ClassificationTask.Default.StepLoss(ls, new DistillationInputs(Student, Teacher, Label, Label, null, null, 1));
         Near(5.976865, terms["kd"].Item<double>());
         Near(0.1 * 1.464369, terms["ce"].Item<double>());
         Near(6.123302, terms.Total().Item<double>());
@@ -48,9 +48,9 @@ public sealed class LogitMethodSanityTests
         Near(0.943598, tckd.Item<double>());
         Near(0.030589, nckd.Item<double>());
         var dkd = new DecoupledKnowledgeDistillation(new() { Warmup = 20 });
-        var atTwenty = ClassificationTask.StepLoss(dkd, new DistillationInputs(Student, Teacher, Label, Label, null, null, 20));
+        var atTwenty = ClassificationTask.Default.StepLoss(dkd, new DistillationInputs(Student, Teacher, Label, Label, null, null, 20));
         Near(1.188306, atTwenty["dkd"].Item<double>());
-        var atOne = ClassificationTask.StepLoss(dkd, new DistillationInputs(Student, Teacher, Label, Label, null, null, 1));
+        var atOne = ClassificationTask.Default.StepLoss(dkd, new DistillationInputs(Student, Teacher, Label, Label, null, null, 1));
         Near(1.188306 / 20, atOne["dkd"].Item<double>());
         var pt = Functional.Softmax(Teacher / 4.0, 1).ToArray<double>()[0];
         Near(0.959472, tckd.Item<double>() + ((1 - pt) * nckd.Item<double>()));

@@ -67,6 +67,7 @@ public sealed class RecipeSchemaTests : IDisposable
             ["train.grad_clip"] = ("5", [], Options, null),
             ["train.seed"] = ("4", [], c => Loaders(c, FirstIndices), null),
             ["train.device"] = ("cuda", [], null, "TrainingRun resolves it and every tensor goes there (DevicePlumbingTests)"),
+            ["task"] = ("classification", [], null, "TrainingRun gives the trainer its task (TrainingTaskTests); the only task yet, so no other value to round-trip"),
             ["output"] = ("runs/other", [], null, "TrainingRun writes the run there (TrainingRunTests)"),
         };
     }
@@ -81,6 +82,13 @@ public sealed class RecipeSchemaTests : IDisposable
         foreach (var key in RecipeSchema.Keys)
         {
             var (setting, context, probe, readBy) = samples[key.Path];
+            if (key.Allowed.Count == 1)
+            {
+                // A choice of one value (task: classification until the segmentation issue) has no other value to set.
+                Assert.Equal(setting, key.Get(Recipes.Parse(recipe, "recipe.yaml", [.. context, $"{key.Path}={setting}"])));
+                continue;
+            }
+
             var before = Recipes.Parse(recipe, "recipe.yaml", context);
             var after = Recipes.Parse(recipe, "recipe.yaml", [.. context, $"{key.Path}={setting}"]);
             Assert.True(key.Format(key.Get(before)) != key.Format(key.Get(after)), $"{key.Path}={setting} is its default: choose another sample");

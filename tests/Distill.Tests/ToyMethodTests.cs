@@ -55,7 +55,7 @@ public sealed class ToyMethodTests : IDisposable
         var inputs = new DistillationInputs(logits, null, labels, labels, null, null, 1);
 
         Assert.Equal(["toy"], toy.ComputeLoss(inputs).Terms.Select(t => t.Name));
-        var step = Distill.Tasks.ClassificationTask.StepLoss(toy, inputs);
+        var step = Distill.Tasks.ClassificationTask.Default.StepLoss(toy, inputs);
         Assert.Equal(["ce", "toy"], step.Terms.Select(t => t.Name));
         Assert.Equal(F.CrossEntropy(logits, labels).Item<float>() * 0.25f, step["ce"].Item<float>(), 6);
     }

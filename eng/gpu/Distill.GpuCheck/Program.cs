@@ -175,7 +175,7 @@ internal static class Program
                 distiller.To(device);
                 var epoch = method.EndsWith("epoch5", StringComparison.Ordinal) ? 5 : 20;
                 // The fixture's terms include the task's weighted "ce", which the trainer adds beside the method's own.
-                var terms = ClassificationTask.StepLoss(distiller, new DistillationInputs(student, teacher, labels, labels, null, null, epoch));
+                var terms = ClassificationTask.Default.StepLoss(distiller, new DistillationInputs(student, teacher, labels, labels, null, null, epoch));
                 foreach (var e in c.Value.GetProperty("terms").EnumerateObject())
                 {
                     var actual = terms[e.Name].Item<double>();

@@ -87,7 +87,7 @@ public static class ConfigLoader
             {
                 null => new YamlMappingNode(),
                 YamlMappingNode map => map,
-                var other => throw new ConfigException($"{path}:{other.Start.Line}:{other.Start.Column}: the config must be a mapping of sections (data, student, teacher, method, train, output)"),
+                var other => throw new ConfigException($"{path}:{other.Start.Line}:{other.Start.Column}: the config must be a mapping of sections (data, student, teacher, method, train, task, output)"),
             };
         }
         catch (InvalidOperationException e)

@@ -12,7 +12,7 @@ namespace Distill.Configs;
 internal static class RecipeSchema
 {
     /// <summary>The top-level keys of a recipe, in the order messages list them.</summary>
-    public static IReadOnlyList<string> Sections { get; } = ["data", "student", "teacher", "method", "train", "output"];
+    public static IReadOnlyList<string> Sections { get; } = ["data", "student", "teacher", "method", "train", "task", "output"];
 
     /// <summary>A config made by the records' initialisers, with an (empty) teacher so the teacher keys have defaults.</summary>
     public static RunConfig Defaults { get; } = new() { Teacher = new ModelConfig() };
@@ -123,6 +123,11 @@ internal static class RecipeSchema
         Train("device", RecipeKeyKind.Device, "where the tensors live (the weights are made on the host from the seed; a run may resume on another device)",
             t => t.Device, (t, v) => t with { Device = v }) with { Values = "`cpu` \\| `cuda` \\| `cuda:N`", MayChangeOnResume = true },
 
+        new RecipeKey(string.Empty, "task", RecipeKeyKind.Choice, "what the student learns: its targets, loss, metrics and the metric that picks the best epoch",
+            c => c.Task, (c, v) => c with { Task = (string)v })
+        {
+            AllowedValues = () => [.. Tasks.TrainingTasks.Names],
+        },
         new RecipeKey(string.Empty, "output", RecipeKeyKind.Folder, "the run folder: config.yaml, logs, checkpoints, report.html", c => c.Output, (c, v) => c with { Output = (string)v })
         {
             WrittenAtDefault = true, MayChangeOnResume = true,

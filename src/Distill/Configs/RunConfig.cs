@@ -18,6 +18,9 @@ public sealed record RunConfig
     /// <summary>The optimisation recipe.</summary>
     public TrainConfig Train { get; init; } = new();
 
+    /// <summary>What the student learns: its targets, loss, metrics and "best" epoch ("classification", the only task yet).</summary>
+    public string Task { get; init; } = "classification";
+
     /// <summary>The run folder (logs, checkpoints, the resolved config).</summary>
     public string Output { get; init; } = "runs/run";
 }

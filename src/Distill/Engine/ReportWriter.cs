@@ -21,7 +21,7 @@ public static class ReportWriter
     /// <summary>One table row: a model and training over one or more seeds.</summary>
     /// <param name="Model">The model.</param>
     /// <param name="Training">teacher, alone, kd, ...</param>
-    /// <param name="FinalAccuracies">Final test top-1 of each seed.</param>
+    /// <param name="FinalAccuracies">The final test value of the task's primary metric (classification: top-1) of each seed.</param>
     public sealed record ResultRow(string Model, string Training, IReadOnlyList<double> FinalAccuracies);
 
     /// <summary>Mean and sample standard deviation (0 for one value).</summary>
@@ -39,23 +39,29 @@ public static class ReportWriter
     }
 
     /// <summary>Writes the report atomically.</summary>
-    public static void Write(string path, string title, IReadOnlyList<Series> series, IReadOnlyList<ResultRow> rows)
+    /// <param name="path">The report's file.</param>
+    /// <param name="title">Its title.</param>
+    /// <param name="series">The curves.</param>
+    /// <param name="rows">The results table's rows.</param>
+    /// <param name="metric">How the task labels its primary metric (<see cref="Tasks.ITrainingTask.PrimaryMetricLabel"/>).</param>
+    public static void Write(string path, string title, IReadOnlyList<Series> series, IReadOnlyList<ResultRow> rows, string metric = "top-1")
     {
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(rows);
-        var html = Render(title, series, rows);
+        var html = Render(title, series, rows, metric);
         NN.Checkpoints.SafeTensors.WriteAtomically(path, s => s.Write(Encoding.UTF8.GetBytes(html)));
     }
 
-    /// <summary>The report's markup.</summary>
-    public static string Render(string title, IReadOnlyList<Series> series, IReadOnlyList<ResultRow> rows)
+    /// <summary>The report's markup; <paramref name="metric"/> labels the task's primary metric in the table and the chart.</summary>
+    public static string Render(string title, IReadOnlyList<Series> series, IReadOnlyList<ResultRow> rows, string metric = "top-1")
     {
+        ArgumentNullException.ThrowIfNull(metric);
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/><title>")
             .Append(Escape(title)).Append("</title><style>body{font-family:sans-serif;margin:2em;max-width:980px}table{border-collapse:collapse}")
             .Append("td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,td:nth-child(2),th{text-align:left}")
             .Append(".charts{display:flex;gap:2em;flex-wrap:wrap}</style></head><body>\n<h1>").Append(Escape(title)).Append("</h1>\n");
-        sb.Append("<h2>Results</h2>\n<table><tr><th>model</th><th>training</th><th>final test top-1 (mean ± std)</th><th>seeds</th></tr>\n");
+        sb.Append("<h2>Results</h2>\n<table><tr><th>model</th><th>training</th><th>final test ").Append(Escape(metric)).Append(" (mean ± std)</th><th>seeds</th></tr>\n");
         foreach (var row in rows)
         {
             var (mean, std) = MeanStd(row.FinalAccuracies);
@@ -65,7 +71,7 @@ public static class ReportWriter
         }
 
         sb.Append("</table>\n<div class=\"charts\">\n");
-        sb.Append(Chart("Test top-1 (%)", series, e => e.TestAccuracy * 100));
+        sb.Append(Chart($"Test {metric} (%)", series, e => e.TestAccuracy * 100));
         sb.Append(Chart("Training loss (sum of the student's weighted terms)", series, e => e.StudentLoss));
         sb.Append("</div>\n</body></html>\n");
         return sb.ToString();

@@ -26,7 +26,7 @@ public sealed class Trainer : IDisposable
     private readonly ClassificationModel _student;
     private readonly ClassificationModel? _teacher;
     private readonly Distiller? _distiller;
-    private readonly ClassificationTask _task;
+    private readonly ITrainingTask _task;
     private readonly TrainerOptions _options;
     private readonly Optimizer _optimizer;
     private readonly Tensor[] _parameters;
@@ -39,10 +39,15 @@ public sealed class Trainer : IDisposable
     private readonly Func<Tensor, Tensor>? _teacherHead;
 
     /// <summary>Creates the trainer and its optimizer and schedule.</summary>
+    /// <param name="student">The model trained.</param>
+    /// <param name="teacher">The frozen teacher (null: none, or the method needs none).</param>
+    /// <param name="distiller">The method (null: the task's loss alone).</param>
+    /// <param name="options">The optimisation recipe.</param>
+    /// <param name="task">What the student learns: its targets, loss, metrics and "best" (null: classification).</param>
     /// <exception cref="ArgumentException">
     /// The distiller needs a teacher and none was given, or declares own parameters that are not its registered parameters.
     /// </exception>
-    public Trainer(ClassificationModel student, ClassificationModel? teacher, Distiller? distiller, TrainerOptions options)
+    public Trainer(ClassificationModel student, ClassificationModel? teacher, Distiller? distiller, TrainerOptions options, ITrainingTask? task = null)
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(options);
@@ -54,7 +59,7 @@ public sealed class Trainer : IDisposable
         _student = student;
         _teacher = distiller is { NeedsTeacher: false } ? null : teacher;
         _distiller = distiller;
-        _task = ClassificationTask.For(distiller);
+        _task = task ?? TrainingTasks.Default;
         _options = options;
         var groups = OptimizerFactory.Groups(student, distiller, options);
         _parameters = groups.SelectMany(g => g.Parameters).ToArray();
@@ -125,7 +130,8 @@ public sealed class Trainer : IDisposable
         {
             var trained = TrainEpoch(epoch, train, progress);
             CheckParameters(epoch, train.BatchCount);
-            var result = trained with { TestAccuracy = _task.Evaluate(_student, test).Primary };
+            var evaluation = _task.Evaluate(_student, test);
+            var result = trained with { TestAccuracy = evaluation.Primary, Metrics = evaluation.Metrics, PrimaryMetric = evaluation.PrimaryMetric };
             results.Add(result);
             if (!_options.StepPerIteration)
             {
@@ -193,7 +199,7 @@ public sealed class Trainer : IDisposable
                 var batch = batches.Current;
                 var teacherLogits = _teacher?.Forward(batch.Images);
                 var logits = _student.Forward(batch.Images);
-                calibrated.Calibrate(new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch));
+                calibrated.Calibrate(new DistillationInputs(logits, teacherLogits, batch.Targets, batch.Indices, studentTaps, teacherTaps, epoch));
                 images += batch.Size;
             }
         }
@@ -213,7 +219,7 @@ public sealed class Trainer : IDisposable
         var lr = _optimizer.Groups[0].LearningRate;
         var stepLr = lr; // the rate of the latest step (changes within the epoch when the schedule runs per iteration)
         var sums = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        using var correct = Tensor.Zeros([], DType.Int64, _options.Device).DetachFromScope();
+        Tensor? primarySum = null; // the task's primary metric summed over the samples, in the dtype the task gives (counts: Int64)
         using var studentTaps = _distiller is { StudentTaps.Count: > 0 } ? _student.TapFeatures(_distiller.StudentTaps) : null;
         using var teacherTaps = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
         if (_distiller is ICalibratedMethod calibrated && calibrated.NeedsCalibration(epoch))
@@ -251,12 +257,12 @@ public sealed class Trainer : IDisposable
                 }
 
                 var logits = _student.Forward(batch.Images);
-                var inputs = _distiller is null ? null : new DistillationInputs(logits, teacherLogits, batch.Labels, batch.Indices, studentTaps, teacherTaps, epoch)
+                var inputs = new DistillationInputs(logits, teacherLogits, batch.Targets, batch.Indices, studentTaps, teacherTaps, epoch)
                 {
                     StudentHead = _studentHead,
                     TeacherHead = _teacherHead,
                 };
-                var terms = inputs is null ? _task.Loss(logits, batch.Labels) : ClassificationTask.StepLoss(_distiller, inputs);
+                var terms = _task.StepLoss(_distiller, inputs);
 
                 var total = terms.Total();
                 _optimizer.ZeroGrad();
@@ -268,7 +274,7 @@ public sealed class Trainer : IDisposable
 
                 stepLr = _optimizer.Groups[0].LearningRate;
                 _optimizer.Step();
-                var ownTerms = _own is null ? null : OwnStep(inputs!, terms);
+                var ownTerms = _own is null ? null : OwnStep(inputs, terms);
                 if (_options.StepPerIteration)
                 {
                     _scheduler.Step();
@@ -290,7 +296,9 @@ public sealed class Trainer : IDisposable
                         window.Add((step + 1, name, detached.DetachFromScope()));
                     }
 
-                    correct.AddInPlace(_task.CountCorrect(logits, batch.Labels));
+                    var metric = _task.PrimarySum(logits, batch.Targets);
+                    primarySum ??= Tensor.Zeros([], metric.DType, _options.Device).DetachFromScope();
+                    primarySum.AddInPlace(metric);
                 }
 
                 images += batch.Size;
@@ -300,7 +308,7 @@ public sealed class Trainer : IDisposable
                     // Every 10 steps the running sums come to the host (one small copy per term).
                     var means = sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / step, StringComparer.Ordinal);
                     progress?.Report(new TrainingProgress(epoch, step, steps, means.Where(m => !_ownTermNames.Contains(m.Key)).Sum(m => m.Value), images / clock.Elapsed.TotalSeconds,
-                        means, (double)correct.Item<long>() / images, stepLr));
+                        means, Mean(primarySum, images), stepLr));
                     CheckWindow(epoch, window, means.Values.All(double.IsFinite));
                 }
             }
@@ -312,13 +320,14 @@ public sealed class Trainer : IDisposable
 
             var seconds = clock.Elapsed.TotalSeconds;
             var terms2 = sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / Math.Max(1, step), StringComparer.Ordinal);
-            return new EpochResult(epoch, lr, terms2, (double)correct.Item<long>() / Math.Max(1, images), 0, images / seconds, seconds)
+            return new EpochResult(epoch, lr, terms2, Mean(primarySum, Math.Max(1, images)), 0, images / seconds, seconds)
             {
                 OwnLossTerms = [.. _ownTermNames.Order(StringComparer.Ordinal)],
             };
         }
         finally
         {
+            primarySum?.Dispose();
             foreach (var s in sums.Values)
             {
                 s.Dispose();
@@ -355,6 +364,10 @@ public sealed class Trainer : IDisposable
         _methodOptimizer.Step();
         return ownTerms;
     }
+
+    /// <summary>A device sum over <paramref name="count"/> samples on the host: exact for an Int64 count, as a double for a float sum.</summary>
+    private static double Mean(Tensor? sum, long count) =>
+        sum is null ? 0 : (sum.DType == DType.Int64 ? (double)sum.Item<long>() : sum.To(DType.Float64).Item<double>()) / count;
 
     /// <summary>When the sums went non-finite, names the first step and term of the window that did; then empties the window.</summary>
     private static void CheckWindow(int epoch, List<(int Step, string Name, Tensor Value)> window, bool finite)

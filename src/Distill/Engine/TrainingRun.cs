@@ -4,6 +4,7 @@ using System.Text.Json;
 using Distill.Configs;
 using Distill.Methods;
 using Distill.Models;
+using Distill.Tasks;
 using Distill.NN.Checkpoints;
 using Distill.Torch;
 
@@ -24,7 +25,7 @@ public static class TrainingRun
     /// <summary>What the run produced.</summary>
     /// <param name="Directory">The run folder.</param>
     /// <param name="Epochs">The epochs run now (not those before a resume).</param>
-    /// <param name="BestAccuracy">The best test top-1 over all epochs.</param>
+    /// <param name="BestAccuracy">The best test value of the task's primary metric (classification: top-1) over all epochs.</param>
     public sealed record Summary(string Directory, IReadOnlyList<EpochResult> Epochs, double BestAccuracy);
 
     /// <summary>Trains as the recipe says.</summary>
@@ -164,7 +165,7 @@ public static class TrainingRun
             var alone = ReferenceEquals(descriptor, MethodFactory.None);
             var label = alone ? $"{config.Student.Model} alone" : teacher is null ? $"{config.Student.Model} {config.Method.Name}" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
             ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history)],
-                [new ReportWriter.ResultRow(config.Student.Model, alone ? "alone" : config.Method.Name, [history[^1].TestAccuracy])]);
+                [new ReportWriter.ResultRow(config.Student.Model, alone ? "alone" : config.Method.Name, [history[^1].TestAccuracy])], trainer.Task.PrimaryMetricLabel);
             onEpoch?.Invoke(r);
         }, startEpoch);
         return new Summary(directory, results, best);
@@ -205,7 +206,7 @@ public static class TrainingRun
     {
         try
         {
-            return new Trainer(student, teacher, distiller, options);
+            return new Trainer(student, teacher, distiller, options, TrainingTasks.Create(config.Task));
         }
         catch (ArgumentException e) when (e.Message.StartsWith("the warm-up", StringComparison.Ordinal))
         {

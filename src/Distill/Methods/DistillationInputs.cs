@@ -1,4 +1,5 @@
 using Distill.Models;
+using Distill.NN.Data;
 using Distill.Torch;
 
 namespace Distill.Methods;
@@ -6,14 +7,33 @@ namespace Distill.Methods;
 /// <summary>What a distiller sees at one step.</summary>
 /// <param name="StudentLogits">Student logits [B, K] (recording gradients).</param>
 /// <param name="TeacherLogits">Teacher logits [B, K] (no gradients), or null for teacher-free methods.</param>
-/// <param name="Labels">Class labels [B].</param>
+/// <param name="Targets">The batch's targets (<see cref="ClassLabelBatch"/> for classification, <see cref="MaskBatch"/>, ...).</param>
 /// <param name="Indices">Data-set indices [B] (memory-bank methods).</param>
 /// <param name="StudentFeatures">The student taps the distiller asked for.</param>
 /// <param name="TeacherFeatures">The teacher taps the distiller asked for.</param>
 /// <param name="Epoch">The 1-based epoch (as the spec's warm-ups count).</param>
-public sealed record DistillationInputs(Tensor StudentLogits, Tensor? TeacherLogits, Tensor Labels, Tensor Indices,
+public sealed record DistillationInputs(Tensor StudentLogits, Tensor? TeacherLogits, IBatchTargets Targets, Tensor Indices,
     IFeatureMaps? StudentFeatures, IFeatureMaps? TeacherFeatures, int Epoch)
 {
+    /// <summary>A classification step: the targets are <paramref name="labels"/> [B].</summary>
+    /// <param name="studentLogits">Student logits [B, K] (recording gradients).</param>
+    /// <param name="teacherLogits">Teacher logits [B, K] (no gradients), or null for teacher-free methods.</param>
+    /// <param name="labels">Class labels [B].</param>
+    /// <param name="indices">Data-set indices [B] (memory-bank methods).</param>
+    /// <param name="studentFeatures">The student taps the distiller asked for.</param>
+    /// <param name="teacherFeatures">The teacher taps the distiller asked for.</param>
+    /// <param name="epoch">The 1-based epoch.</param>
+    public DistillationInputs(Tensor studentLogits, Tensor? teacherLogits, Tensor labels, Tensor indices,
+        IFeatureMaps? studentFeatures, IFeatureMaps? teacherFeatures, int epoch)
+        : this(studentLogits, teacherLogits, new ClassLabelBatch(labels), indices, studentFeatures, teacherFeatures, epoch)
+    {
+    }
+
+    /// <summary>The class labels [B] of a classification step (what the logit methods read).</summary>
+    /// <exception cref="InvalidOperationException">The step's targets are not class labels.</exception>
+    public Tensor Labels => Targets is ClassLabelBatch labels ? labels.Labels
+        : throw new InvalidOperationException($"this step carries {Targets.Kind}, not class labels");
+
     /// <summary>The student's own classifier applied to [.., C] features (recording gradients); SDD's regions.</summary>
     public Func<Tensor, Tensor>? StudentHead { get; init; }
 

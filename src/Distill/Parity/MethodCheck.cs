@@ -238,7 +238,7 @@ public static class MethodCheck
         try
         {
             // As in training: the classification task's term ("ce") first, then the method's distillation terms.
-            terms = ClassificationTask.StepLoss(distiller, stepInputs);
+            terms = ClassificationTask.Default.StepLoss(distiller, stepInputs);
         }
         catch (Exception e) when (e is TorchException or ArgumentException)
         {

@@ -56,40 +56,46 @@ public sealed class ClassificationTask : ITrainingTask
     /// <inheritdoc />
     public string PrimaryMetric => Top1;
 
-    /// <summary>The task a method trains with: its task-loss weight and label smoothing (cross-entropy at weight 1 without a method).</summary>
-    public static ClassificationTask For(Distiller? method) =>
-        method is null ? new ClassificationTask() : new ClassificationTask(method.TaskLossWeight, method.TaskLabelSmoothing);
+    /// <inheritdoc />
+    public string PrimaryMetricLabel => "top-1";
+
+    /// <summary>The task with weight 1 and no label smoothing (what a run without a method trains on).</summary>
+    public static ClassificationTask Default { get; } = new();
+
+    /// <summary>The task a method trains with: its task-loss weight and label smoothing (this task's own without a method).</summary>
+    public ClassificationTask For(Distiller? method) =>
+        method is null || (method.TaskLossWeight == LossWeight && method.TaskLabelSmoothing == LabelSmoothing) ? this : new ClassificationTask(method.TaskLossWeight, method.TaskLabelSmoothing);
 
     /// <inheritdoc />
-    public LossTerms Loss(Tensor outputs, Tensor targets)
+    /// <exception cref="ArgumentException">The targets are not class labels.</exception>
+    public LossTerms Loss(Tensor outputs, IBatchTargets targets) => Loss(outputs, LabelsOf(targets));
+
+    /// <summary>The weighted cross-entropy ("ce") of <paramref name="outputs"/> [B, K] against <paramref name="labels"/> [B].</summary>
+    public LossTerms Loss(Tensor outputs, Tensor labels)
     {
         ArgumentNullException.ThrowIfNull(outputs);
-        ArgumentNullException.ThrowIfNull(targets);
-        var ce = LabelSmoothing == 0 ? F.CrossEntropy(outputs, targets) : F.CrossEntropy(outputs, targets, labelSmoothing: LabelSmoothing);
+        ArgumentNullException.ThrowIfNull(labels);
+        var ce = LabelSmoothing == 0 ? F.CrossEntropy(outputs, labels) : F.CrossEntropy(outputs, labels, labelSmoothing: LabelSmoothing);
 
         // x * 1 is exact in IEEE arithmetic, value and gradient alike, so weight 1 skips the product.
         return new LossTerms().Add(LossTerm, LossWeight == 1 ? ce : ce * LossWeight);
     }
 
-    /// <summary>
-    /// One training step's terms as the trainer and `distill check` sum them: the task's "ce" (weighted by the method's
-    /// task-loss weight, with its label smoothing) first, then the method's distillation terms in its order.
-    /// </summary>
-    /// <param name="method">The method (null or <see cref="NoDistillation"/>: the task's loss alone).</param>
-    /// <param name="inputs">The step's inputs; the task reads the student logits and the labels.</param>
-    public static LossTerms StepLoss(Distiller? method, DistillationInputs inputs)
+    /// <inheritdoc />
+    /// <remarks>A method's task-loss weight and label smoothing replace this task's own.</remarks>
+    public LossTerms StepLoss(Distiller? method, DistillationInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var terms = For(method).Loss(inputs.StudentLogits, inputs.Labels);
+        var terms = For(method).Loss(inputs.StudentLogits, inputs.Targets);
         return method is null ? terms : terms.AddRange(method.ComputeLoss(inputs));
     }
 
     /// <inheritdoc />
-    public Tensor CountCorrect(Tensor outputs, Tensor targets)
+    /// <remarks>The count of samples whose largest logit is their label.</remarks>
+    public Tensor PrimarySum(Tensor outputs, IBatchTargets targets)
     {
         ArgumentNullException.ThrowIfNull(outputs);
-        ArgumentNullException.ThrowIfNull(targets);
-        return outputs.ArgMax(1).Eq(targets).Sum();
+        return outputs.ArgMax(1).Eq(LabelsOf(targets)).Sum();
     }
 
     /// <inheritdoc />
@@ -154,6 +160,13 @@ public sealed class ClassificationTask : ITrainingTask
     {
         ArgumentNullException.ThrowIfNull(evaluation);
         return string.Join(", ", evaluation.Metrics.Select(m => string.Create(CultureInfo.InvariantCulture, $"top-{m.Key[3..]} {m.Value:P2}")));
+    }
+
+    private static Tensor LabelsOf(IBatchTargets targets)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        return targets is ClassLabelBatch labels ? labels.Labels
+            : throw new ArgumentException($"the classification task trains on class labels; this batch carries {targets.Kind}", nameof(targets));
     }
 
     private static double Fraction(Tensor count, long total) => total == 0 ? 0 : (double)count.Item<long>() / total;

@@ -7,8 +7,9 @@ namespace Distill.Tasks;
 
 /// <summary>
 /// What the student is trained to do, apart from any distillation: the task owns its targets, its loss terms
-/// (added by the trainer before the method's distillation terms), its metrics and their evaluation loop, the
-/// metric that picks the "best" epoch, and the lines it contributes to reports. Named <c>ITrainingTask</c> so it
+/// (which come before the method's distillation terms in a step's loss), its metrics and their evaluation loop, the
+/// metric that picks the "best" epoch, and the labels it contributes to reports. The trainer knows no task: it calls
+/// only this interface, so a new task (segmentation, detection) needs no change there. Named <c>ITrainingTask</c> so it
 /// does not read as <see cref="System.Threading.Tasks.Task"/>.
 /// </summary>
 public interface ITrainingTask
@@ -19,13 +20,28 @@ public interface ITrainingTask
     /// <summary>The metric key that picks the best epoch (larger is better), e.g. "top1".</summary>
     string PrimaryMetric { get; }
 
-    /// <summary>The task's weighted loss terms for one batch; the trainer adds the method's terms after them.</summary>
-    /// <param name="outputs">The student's outputs for the batch (logits [B, K] for classification).</param>
-    /// <param name="targets">The batch's targets (labels [B] for classification).</param>
-    LossTerms Loss(Tensor outputs, Tensor targets);
+    /// <summary>How reports, tables and logs label the primary metric, e.g. "top-1".</summary>
+    string PrimaryMetricLabel { get; }
 
-    /// <summary>How many of the batch's samples the outputs got right by the primary metric, as a device scalar (no host sync).</summary>
-    Tensor CountCorrect(Tensor outputs, Tensor targets);
+    /// <summary>The task's weighted loss terms for one batch.</summary>
+    /// <param name="outputs">The student's outputs for the batch (logits [B, K] for classification).</param>
+    /// <param name="targets">The batch's targets (<see cref="ClassLabelBatch"/> for classification).</param>
+    /// <exception cref="ArgumentException">The targets are not of the task's kind.</exception>
+    LossTerms Loss(Tensor outputs, IBatchTargets targets);
+
+    /// <summary>
+    /// One training step's terms as the trainer and `distill check` sum them: the task's terms (weighted by the method's
+    /// <see cref="Distiller.TaskLossWeight"/>) first, then the method's distillation terms in its order.
+    /// </summary>
+    /// <param name="method">The method (null or <see cref="NoDistillation"/>: the task's loss alone).</param>
+    /// <param name="inputs">The step's inputs: the student's outputs, the batch's targets, the taps.</param>
+    LossTerms StepLoss(Distiller? method, DistillationInputs inputs);
+
+    /// <summary>
+    /// The primary metric summed over the batch's samples, as a device scalar (no host sync): the trainer adds it up
+    /// over an epoch and divides by the samples seen (classification: the count of correct top-1 predictions).
+    /// </summary>
+    Tensor PrimarySum(Tensor outputs, IBatchTargets targets);
 
     /// <summary>The task's metrics of <paramref name="model"/> over <paramref name="loader"/>, in eval mode under inference mode (the mode is restored).</summary>
     /// <param name="model">The model to evaluate.</param>

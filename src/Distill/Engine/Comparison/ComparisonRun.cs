@@ -15,8 +15,11 @@ namespace Distill.Engine.Comparison;
 /// </summary>
 public static class ComparisonRun
 {
-    /// <summary>The table's columns (<see cref="Table"/>'s cells), as results.md and `distill compare` show them.</summary>
-    public static IReadOnlyList<string> TableHeader { get; } = ["method", "final test top-1 (mean ± std)", "runs", "train images/s", "step time vs kd"];
+    /// <summary>The table's columns (<see cref="Table"/>'s cells) for a classification comparison, as results.md and `distill compare` show them.</summary>
+    public static IReadOnlyList<string> TableHeader { get; } = Header("top-1");
+
+    /// <summary>The table's columns, the final value labelled by the task's name for its primary metric (<see cref="ComparisonResult.Metric"/>).</summary>
+    public static IReadOnlyList<string> Header(string metric) => ["method", $"final test {metric} (mean ± std)", "runs", "train images/s", "step time vs kd"];
 
     /// <summary>
     /// Every run's recipe: <paramref name="load"/> (a recipe file or text with overrides) with <paramref name="sets"/>, then the
@@ -71,7 +74,7 @@ public static class ComparisonRun
             rows.Add(new ComparisonRow(entry.Runs[0].Student.Model, entry.Method.Label, finals, seconds, speeds.Count == 0 ? double.NaN : speeds.Average()));
         }
 
-        return new ComparisonResult(rows, series);
+        return new ComparisonResult(rows, series) { Metric = Metric(entries) };
     }
 
     /// <summary>Trains one run (shown by <paramref name="display"/>) and measures its wall time.</summary>
@@ -117,7 +120,8 @@ public static class ComparisonRun
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(result);
         Directory.CreateDirectory(folder);
-        var markdown = new StringBuilder($"| {string.Join(" | ", TableHeader)} |\n|{string.Concat(TableHeader.Select(_ => "---|"))}\n");
+        var header = Header(result.Metric);
+        var markdown = new StringBuilder($"| {string.Join(" | ", header)} |\n|{string.Concat(header.Select(_ => "---|"))}\n");
         foreach (var cells in Table(result.Rows))
         {
             markdown.Append("| ").Append(string.Join(" | ", cells)).Append(" |\n");
@@ -125,7 +129,7 @@ public static class ComparisonRun
 
         var paths = (Path.Combine(folder, "results.md"), Path.Combine(folder, "report.html"), Path.Combine(folder, "results.json"));
         File.WriteAllText(paths.Item1, markdown.ToString());
-        ReportWriter.Write(paths.Item2, title, result.Series, [.. result.Rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Label, r.FinalAccuracies))]);
+        ReportWriter.Write(paths.Item2, title, result.Series, [.. result.Rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Label, r.FinalAccuracies))], result.Metric);
         if (settings is null)
         {
             File.WriteAllText(paths.Item3, JsonSerializer.Serialize(result.Rows.Select(r => new { method = r.Label, final_accuracies = r.FinalAccuracies, images_per_second = r.ImagesPerSecond }), RunLogJson.Options));
@@ -141,4 +145,8 @@ public static class ComparisonRun
 
     /// <summary>A label as a folder name: letters, digits, '+' and '-' kept, anything else '_'.</summary>
     internal static string Slug(string label) => new([.. label.Select(c => char.IsLetterOrDigit(c) || c is '+' or '-' ? c : '_')]);
+
+    /// <summary>The label of the runs' task's primary metric (every run of a comparison trains the same recipe's task).</summary>
+    private static string Metric(IReadOnlyList<ComparisonEntry> entries) =>
+        entries.SelectMany(e => e.Runs).Select(r => Tasks.TrainingTasks.Create(r.Task).PrimaryMetricLabel).FirstOrDefault() ?? "top-1";
 }
