@@ -1,6 +1,7 @@
 using Distill.Models;
 using Distill.NN.Data;
 using Distill.Tasks;
+using Distill.Torch;
 
 namespace Distill.Engine;
 
@@ -15,9 +16,9 @@ public static class Evaluator
     /// <param name="loader">Evaluation batches.</param>
     /// <param name="task">The task (default: classification).</param>
     /// <param name="breakdown">Also compute per-class values (one host copy per batch).</param>
-    public static TaskEvaluation Evaluate(ClassificationModel model, DataLoader loader, ITrainingTask? task = null, bool breakdown = false) =>
+    public static TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, ITrainingTask? task = null, bool breakdown = false) =>
         (task ?? new ClassificationTask()).Evaluate(model, loader, breakdown);
 
     /// <summary>The fraction of samples whose largest logit is their label (the classification task's top-1).</summary>
-    public static double Accuracy(ClassificationModel model, DataLoader loader) => Evaluate(model, loader).Metrics[ClassificationTask.Top1];
+    public static double Accuracy(TappedModel<Tensor> model, DataLoader loader) => Evaluate(model, loader).Metrics[ClassificationTask.Top1];
 }

@@ -99,7 +99,7 @@ public sealed class ClassificationTask : ITrainingTask
     }
 
     /// <inheritdoc />
-    public TaskEvaluation Evaluate(ClassificationModel model, DataLoader loader, bool breakdown = false)
+    public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);

@@ -47,7 +47,7 @@ public interface ITrainingTask
     /// <param name="model">The model to evaluate.</param>
     /// <param name="loader">Evaluation batches (its first epoch's order).</param>
     /// <param name="breakdown">Also compute the per-class (or per-category) values, at one host copy per batch.</param>
-    TaskEvaluation Evaluate(ClassificationModel model, DataLoader loader, bool breakdown = false);
+    TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false);
 
     /// <summary>The one-line summary of an evaluation a report or the CLI prints, e.g. "top-1 91.20%, top-5 99.70%".</summary>
     string Describe(TaskEvaluation evaluation);
