@@ -101,6 +101,46 @@ public sealed class FeatureMethodGoldenTests : IDisposable
         Assert.Equal(sampled["total"], replayed["total"]);
     }
 
+    [Fact]
+    public void Check_WithTwoMgdPairs_NamesTheMasksMask0AndMask1_ReplaysThem_AndRefusesTheSinglePairName()
+    {
+        var golden = Fixture.Root.GetProperty("mgd_spatial");
+        var twoPairs = Path.Combine(_directory, "two-pairs.safetensors");
+        using (DisposeScope.Enter())
+        {
+            // The golden's stage3 pair without its parts and mask, plus an aligned stage2 pair (4 -> 6 channels).
+            TorchRuntime.ManualSeed(3);
+            SafeTensors.Save(twoPairs, [.. golden.GetProperty("inputs").EnumerateObject()
+                .Where(p => !p.Name.StartsWith("random.", StringComparison.Ordinal) && !p.Name.StartsWith("method.", StringComparison.Ordinal))
+                .Select(p => new KeyValuePair<string, Tensor>(p.Name, GoldenTensor.Parse(p.Value).ToTensor())),
+                new("student.stage2", Tensor.Randn([5, 4, 4, 4])), new("teacher.stage2", Tensor.Randn([5, 6, 4, 4]))]);
+        }
+
+        var options = MethodCheck.Options("mgd", ["mask=spatial", "student_taps=[stage3,stage2]", "teacher_taps=[stage3,stage2]"]);
+        var first = Path.Combine(_directory, "two-first.safetensors");
+
+        // The parts are not given: each run initialises them from the same seed (as `distill check --seed` does).
+        TorchRuntime.ManualSeed(11);
+        var sampled = MethodCheck.Run(options, twoPairs, first);
+        var replay = Path.Combine(_directory, "two-replay.safetensors");
+        var single = Path.Combine(_directory, "two-single-name.safetensors");
+        using (DisposeScope.Enter())
+        {
+            using var inputs = SafeTensors.Load(twoPairs);
+            using var drawn = SafeTensors.Load(first);
+            Assert.DoesNotContain("random.mask", drawn.Tensors.Keys);
+            Assert.Contains("grad.method.aligns.1.weight", drawn.Tensors.Keys);
+            Assert.Contains("grad.method.generations.0.0.weight", drawn.Tensors.Keys);
+            SafeTensors.Save(replay, [.. inputs.Tensors, .. drawn.Tensors.Where(t => t.Key.StartsWith("random.mask.", StringComparison.Ordinal))]);
+            SafeTensors.Save(single, [.. inputs.Tensors, new("random.mask", drawn.Tensors["random.mask.0"])]);
+        }
+
+        TorchRuntime.ManualSeed(11);
+        Assert.Equal(sampled["total"], MethodCheck.Run(options, replay, Path.Combine(_directory, "two-second.safetensors"))["total"]);
+        var e = Assert.Throws<CheckpointFormatException>(() => MethodCheck.Run(options, single, Path.Combine(_directory, "two-third.safetensors")));
+        Assert.Contains("random.mask is not a random draw of mgd (draws: mask.0, mask.1)", e.Message, StringComparison.Ordinal);
+    }
+
     internal static string WriteInputs(JsonElement golden, string path)
     {
         using var scope = DisposeScope.Enter();

@@ -1,5 +1,8 @@
+using Distill.Configs;
+using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
+using Distill.Parity;
 using Distill.Tasks;
 using Distill.Torch;
 using Xunit;
@@ -177,4 +180,83 @@ public sealed class FeatureMethodSanityTests
         var parts = first.ComputeLoss(Inputs())["hint"].Item<float>() + second.ComputeLoss(Inputs())["hint"].Item<float>();
         Assert.Equal(parts, sum, parts * 1e-5f);
     }
+
+    [Fact]
+    public void CwdWithSeveralPairs_IsTheSumOfTheSinglePairTerms_WithTheSameAlignConvs_IndexedOnlyThen()
+    {
+        using var scope = DisposeScope.Enter();
+        var context = PairContext();
+        using var first = new ChannelWiseDistillation(new() { StudentTap = "stage1", TeacherTap = "stage1", Tau = 2 }, context);
+        using var second = new ChannelWiseDistillation(new() { StudentTap = "stage2", TeacherTap = "stage2", Tau = 2 }, context);
+        using var both = new ChannelWiseDistillation(new() { StudentTaps = ["stage1", "stage2"], TeacherTaps = ["stage1", "stage2"], Tau = 2 }, context);
+
+        // Pair 0 differs in channels (an align conv), pair 1 does not (none, so no aligns.1).
+        Assert.Equal(["align.weight", "align.bias"], first.StateDict().Keys);
+        Assert.Empty(second.StateDict());
+        Assert.Equal(["aligns.0.weight", "aligns.0.bias"], both.StateDict().Keys);
+        both.LoadStateDict(Indexed(first, 0).Concat(Indexed(second, 1)).ToDictionary());
+        Assert.Equal(["stage1", "stage2"], both.StudentTaps);
+        Assert.Equal(["stage1", "stage2"], both.TeacherTaps);
+
+        var inputs = PairInputs();
+        var sum = both.ComputeLoss(inputs)["cwd"].Item<float>();
+        var parts = first.ComputeLoss(inputs)["cwd"].Item<float>() + second.ComputeLoss(inputs)["cwd"].Item<float>();
+        Assert.Equal(parts, sum, parts * 1e-5f);
+    }
+
+    [Fact]
+    public void MgdWithSeveralPairs_IsTheSumOfTheSinglePairTerms_WithTheSamePartsAndMasks_UnderIndexedNames()
+    {
+        using var scope = DisposeScope.Enter();
+        var context = PairContext();
+        using var first = new MaskedGenerativeDistillation(new() { StudentTap = "stage1", TeacherTap = "stage1" }, context);
+        using var second = new MaskedGenerativeDistillation(new() { StudentTap = "stage2", TeacherTap = "stage2" }, context);
+        using var both = new MaskedGenerativeDistillation(new() { StudentTaps = ["stage1", "stage2"], TeacherTaps = ["stage1", "stage2"] }, context);
+
+        Assert.Equal(["mask [B, C_t, 1, 1] (1 keeps, 0 drops)"], first.RandomDraws);
+        Assert.Equal(["mask.0 [B, C_t, 1, 1] (1 keeps, 0 drops)", "mask.1 [B, C_t, 1, 1] (1 keeps, 0 drops)"], both.RandomDraws);
+        Assert.Equal(["align.weight", "align.bias", "generation.0.weight", "generation.0.bias", "generation.2.weight", "generation.2.bias"], first.StateDict().Keys);
+        Assert.Equal(["aligns.0.weight", "aligns.0.bias", "generations.0.0.weight", "generations.0.0.bias", "generations.0.2.weight", "generations.0.2.bias",
+            "generations.1.0.weight", "generations.1.0.bias", "generations.1.2.weight", "generations.1.2.bias"], both.StateDict().Keys);
+        both.LoadStateDict(Indexed(first, 0).Concat(Indexed(second, 1)).ToDictionary());
+
+        // Masks with some channels dropped, the same for the pair alone and within both.
+        var mask0 = (Tensor.Rand([2, 6, 1, 1]) > 0.3).To(DType.Float32);
+        var mask1 = (Tensor.Rand([2, 8, 1, 1]) > 0.3).To(DType.Float32);
+        first.OverrideRandomDraws(new Dictionary<string, Tensor> { ["mask"] = mask0 });
+        second.OverrideRandomDraws(new Dictionary<string, Tensor> { ["mask"] = mask1 });
+        both.OverrideRandomDraws(new Dictionary<string, Tensor> { ["mask.0"] = mask0, ["mask.1"] = mask1 });
+
+        var inputs = PairInputs();
+        var sum = both.ComputeLoss(inputs)["mgd"].Item<float>();
+        var parts = first.ComputeLoss(inputs)["mgd"].Item<float>() + second.ComputeLoss(inputs)["mgd"].Item<float>();
+        Assert.Equal(parts, sum, parts * 1e-5f);
+    }
+
+    [Theory]
+    [InlineData("cwd")]
+    [InlineData("mgd")]
+    public void TapPairLists_OfDifferentLengths_FailNamingBothCounts(string method)
+    {
+        var options = MethodCheck.Options(method, ["student_taps=[stage1,stage2]", "teacher_taps=[stage2]"]);
+        var e = Assert.Throws<ConfigException>(() => MethodBuilder.Create(options, PairContext()));
+        Assert.Contains($"{method}: student_taps names 2 taps and teacher_taps 1", e.Message, StringComparison.Ordinal);
+    }
+
+    // Student stage1 has 4 channels against the teacher's 6 (aligned), stage2 8 against 8 (not).
+    private static MethodContext PairContext() => new(
+        new Dictionary<string, long[]> { ["stage1"] = [2, 4, 8, 8], ["stage2"] = [2, 8, 4, 4] },
+        new Dictionary<string, long[]> { ["stage1"] = [2, 6, 8, 8], ["stage2"] = [2, 8, 4, 4] });
+
+    private static DistillationInputs PairInputs()
+    {
+        var student = new Dictionary<string, Tensor> { ["stage1"] = Tensor.Randn([2, 4, 8, 8]), ["stage2"] = Tensor.Randn([2, 8, 4, 4]) };
+        var teacher = new Dictionary<string, Tensor> { ["stage1"] = Tensor.Randn([2, 6, 8, 8]), ["stage2"] = Tensor.Randn([2, 8, 4, 4]) };
+        return new(Tensor.Randn([2, 3]), Tensor.Randn([2, 3]), Tensor.From([0L, 1L]), Tensor.From([0L, 1L]),
+            new FeatureMaps(student, "student"), new FeatureMaps(teacher, "teacher"), 1);
+    }
+
+    // A single-pair method's state under the indexed names of pair i ("align.weight" -> "aligns.i.weight").
+    private static IEnumerable<KeyValuePair<string, Tensor>> Indexed(Distiller single, int i) =>
+        single.StateDict().Select(kv => KeyValuePair.Create(kv.Key.Split('.')[0] + "s." + i + kv.Key[kv.Key.IndexOf('.', StringComparison.Ordinal)..], kv.Value));
 }

@@ -92,6 +92,8 @@ public sealed class ModulePathTapTests
     [Theory]
     [InlineData("fitnet", new[] { "tap=layer2.0.relu" })]
     [InlineData("fitnet", new[] { "taps=[stage1,layer2.0.relu]" })]
+    [InlineData("cwd", new[] { "student_taps=[stage1,layer2.0.relu]", "teacher_taps=[stage1,layer2.0.relu]" })]
+    [InlineData("mgd", new[] { "student_taps=[layer2.0.relu,stage3]", "teacher_taps=[layer2.0.relu,stage3]" })]
     [InlineData("at", new[] { "stages=[layer1,layer2.0.relu,layer3.0.preact]" })]
     public void FeatureMethod_WithRawModulePathTaps_TrainsOneEpochThroughTheTrainer(string method, string[] options)
     {

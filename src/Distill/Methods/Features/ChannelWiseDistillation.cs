@@ -15,45 +15,44 @@ namespace Distill.Methods;
 /// maps the student's C_s channels to the teacher's, and L_cwd = τ² / (N·C_s) Σ_{n,c} Σ_i −p_i log q_i (the
 /// cross-entropy form, divided by the student's channel count before alignment).</item>
 /// </list>
-/// L = w_ce CE + w L_cwd; the maps must share H×W. Defaults τ = 4, w = 3 (the official segmentation recipe;
+/// L = w_ce CE + w L_cwd; the maps must share H×W. With several tap pairs (<c>student_taps</c>, <c>teacher_taps</c>)
+/// each has its own align conv ("aligns.i"; one pair keeps "align") and L_cwd = Σ_i L_cwd,i. Defaults τ = 4, w = 3 (the official segmentation recipe;
 /// mmdetection-distiller's RetinaNet recipe uses τ = 1, w = 5), last stage output. Terms (the classification task adds "ce"): "cwd".
 /// </summary>
 public sealed class ChannelWiseDistillation : FeaturePairDistiller
 {
-    private readonly Conv2d? _align;
+    private readonly Conv2d?[] _aligns;
 
     /// <summary>
-    /// Creates the method from its options: their taps (default: each network's last stage output in
+    /// Creates the method from its options: their tap pairs (<c>student_taps</c>/<c>teacher_taps</c>, else
+    /// <c>student_tap</c>/<c>teacher_tap</c>, an empty tap being each network's last stage output in
     /// <paramref name="context"/>) with the shapes the context gives.
     /// </summary>
     /// <exception cref="ArgumentException">A tap is not a feature map, or the maps do not fit (the message says why).</exception>
     public ChannelWiseDistillation(Options options, MethodContext context)
-        : this(options, Pair((options ?? throw new ArgumentNullException(nameof(options))).StudentTap, options.TeacherTap, context, "cwd"))
+        : this(options, Pairs((options ?? throw new ArgumentNullException(nameof(options))).StudentTaps, options.TeacherTaps, options.StudentTap, options.TeacherTap, context, "cwd"))
     {
     }
 
-    private ChannelWiseDistillation(Options options, (string StudentTap, long[] StudentShape, string TeacherTap, long[] TeacherShape) pair)
-        : this(options, pair.StudentTap, pair.StudentShape, pair.TeacherTap, pair.TeacherShape)
+    /// <summary>Creates the method for tap pairs whose maps have the given shapes [B, C, H, W].</summary>
+    /// <exception cref="ArgumentException">The spatial sizes of a pair differ.</exception>
+    private ChannelWiseDistillation(Options options, TapPair[] pairs)
+        : base(pairs, options.CeWeight)
     {
-    }
-
-    /// <summary>Creates the method for student/teacher maps of the given shapes [B, C, H, W].</summary>
-    /// <exception cref="ArgumentException">The spatial sizes differ.</exception>
-    private ChannelWiseDistillation(Options options, string studentTap, long[] studentShape, string teacherTap, long[] teacherShape)
-        : base(studentTap, teacherTap, options.CeWeight)
-    {
-        ArgumentNullException.ThrowIfNull(studentShape);
-        ArgumentNullException.ThrowIfNull(teacherShape);
         var (tau, weight) = (options.Tau, options.Weight);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tau);
-        if (studentShape[2] != teacherShape[2] || studentShape[3] != teacherShape[3])
+        foreach (var (studentTap, studentShape, teacherTap, teacherShape) in pairs)
         {
-            throw new ArgumentException($"cwd: the student's {studentTap} {Tensor.FormatShape(studentShape)} and the teacher's {teacherTap} {Tensor.FormatShape(teacherShape)} must have the same H x W");
+            if (studentShape[2] != teacherShape[2] || studentShape[3] != teacherShape[3])
+            {
+                throw new ArgumentException($"cwd: the student's {studentTap} {Tensor.FormatShape(studentShape)} and the teacher's {teacherTap} {Tensor.FormatShape(teacherShape)} must have the same H x W");
+            }
         }
 
         Tau = tau;
         Weight = weight;
-        _align = AlignConv.Between(studentShape[1], teacherShape[1]) is { } align ? RegisterModule("align", align) : null;
+        _aligns = [.. pairs.Select(p => AlignConv.Between(p.StudentShape[1], p.TeacherShape[1]))];
+        RegisterPerPair("align", "aligns", _aligns);
     }
 
     /// <inheritdoc />
@@ -65,8 +64,8 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
     /// <summary>The CWD weight.</summary>
     public double Weight { get; }
 
-    /// <summary>Whether an align conv maps the student's channels (mmdetection-distiller's form) or not (the segmentation code's).</summary>
-    public bool Aligned => _align is not null;
+    /// <summary>Whether an align conv maps the student's channels of the first pair (mmdetection-distiller's form) or not (the segmentation code's).</summary>
+    public bool Aligned => _aligns[0] is not null;
 
     /// <summary>The segmentation code's form: τ² / (N·C) Σ_{n,c} KL(softmax_hw(t/τ) ‖ softmax_hw(s/τ)) of two maps of equal shape.</summary>
     public static Tensor Loss(Tensor student, Tensor teacher, double tau)
@@ -97,11 +96,22 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var student = inputs.Student(StudentTap);
-        var teacher = inputs.Teacher(TeacherTap);
-        var cwd = _align is null ? Loss(student, teacher, Tau) : AlignedLoss(_align.Forward(student), teacher, Tau, student.Size(1));
+        var cwd = PairLoss(inputs, 0);
+        for (var i = 1; i < PairCount; i++)
+        {
+            cwd += PairLoss(inputs, i);
+        }
+
         return new LossTerms()
             .Add("cwd", cwd * Weight);
+    }
+
+    // Pair i's L_cwd: the segmentation form, or mmdetection-distiller's through the pair's align conv.
+    private Tensor PairLoss(DistillationInputs inputs, int i)
+    {
+        var student = inputs.Student(StudentTaps[i]);
+        var teacher = inputs.Teacher(TeacherTaps[i]);
+        return _aligns[i] is { } align ? AlignedLoss(align.Forward(student), teacher, Tau, student.Size(1)) : Loss(student, teacher, Tau);
     }
 
     /// <summary>The options of <c>cwd</c> (recipe keys, defaults: the authors' segmentation recipe's tau, our CIFAR weight).</summary>
@@ -114,6 +124,14 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
         /// <summary>The teacher's tap; empty: its last stage output.</summary>
         [OptionInfo("the teacher's feature tap (default: its last stage output)")]
         public string TeacherTap { get; init; } = string.Empty;
+
+        /// <summary>Several student taps, paired one by one with <see cref="TeacherTaps"/>; empty: [<see cref="StudentTap"/>].</summary>
+        [OptionInfo("several student taps, paired one by one with teacher_taps (one align conv each, the losses summed; default: [student_tap])")]
+        public IReadOnlyList<string> StudentTaps { get; init; } = [];
+
+        /// <summary>The teacher taps of the pairs, as many as <see cref="StudentTaps"/>; empty: [<see cref="TeacherTap"/>].</summary>
+        [OptionInfo("the teacher taps paired with student_taps, as many (default: [teacher_tap])")]
+        public IReadOnlyList<string> TeacherTaps { get; init; } = [];
 
         /// <summary>The temperature τ.</summary>
         [OptionInfo("temperature tau (detection: 1)", Minimum = 1e-9, Aliases = ["temperature"])]

@@ -16,7 +16,6 @@ namespace Distill.Methods;
 public sealed class FitNet : FeaturePairDistiller
 {
     private readonly Sequential[] _regressors;
-    private readonly string[] _taps;
 
     /// <summary>
     /// Creates the method from its options: their hint taps (<c>taps</c>, else <c>tap</c>) of both networks with the
@@ -24,28 +23,16 @@ public sealed class FitNet : FeaturePairDistiller
     /// </summary>
     /// <exception cref="ArgumentException">A tap is not a feature map, or the maps do not fit (the message says why).</exception>
     public FitNet(Options options, MethodContext context)
-        : this(options, Pairs(options, context))
+        : this(options, Pairs((options ?? throw new ArgumentNullException(nameof(options))).Taps, options.Taps, options.Tap, options.Tap, context, "fitnet"))
     {
     }
 
-    private FitNet(Options options, (string Tap, long[] StudentShape, long[] TeacherShape)[] pairs)
-        : base(pairs[0].Tap, pairs[0].Tap, options.CeWeight)
+    private FitNet(Options options, TapPair[] pairs)
+        : base(pairs, options.CeWeight)
     {
         Weight = options.Weight;
-        _taps = [.. pairs.Select(p => p.Tap)];
-        _regressors = [.. pairs.Select(p => Regressor(p.Tap, p.StudentShape, p.TeacherShape))];
-        if (_regressors.Length == 1)
-        {
-            RegisterModule("regressor", _regressors[0]);
-        }
-        else
-        {
-            var list = RegisterModule("regressors", new ModuleList());
-            foreach (var regressor in _regressors)
-            {
-                list.Add(regressor);
-            }
-        }
+        _regressors = [.. pairs.Select(p => Regressor(p.StudentTap, p.StudentShape, p.TeacherTap, p.TeacherShape))];
+        RegisterPerPair("regressor", "regressors", _regressors);
     }
 
     /// <inheritdoc />
@@ -55,36 +42,22 @@ public sealed class FitNet : FeaturePairDistiller
     public double Weight { get; }
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> StudentTaps => _taps;
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> TeacherTaps => _taps;
-
-    /// <inheritdoc />
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var hint = F.MseLoss(_regressors[0].Forward(inputs.Student(_taps[0])), inputs.Teacher(_taps[0]));
-        for (var i = 1; i < _taps.Length; i++)
+        var hint = F.MseLoss(_regressors[0].Forward(inputs.Student(StudentTaps[0])), inputs.Teacher(TeacherTaps[0]));
+        for (var i = 1; i < PairCount; i++)
         {
-            hint += F.MseLoss(_regressors[i].Forward(inputs.Student(_taps[i])), inputs.Teacher(_taps[i]));
+            hint += F.MseLoss(_regressors[i].Forward(inputs.Student(StudentTaps[i])), inputs.Teacher(TeacherTaps[i]));
         }
 
         return new LossTerms()
             .Add("hint", hint * Weight);
     }
 
-    private static (string Tap, long[] StudentShape, long[] TeacherShape)[] Pairs(Options options, MethodContext context)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var taps = options.Taps.Count > 0 ? options.Taps : [options.Tap];
-        return [.. taps.Select(tap => Pair(tap, tap, context, "fitnet")).Select(p => (p.StudentTap, p.StudentShape, p.TeacherShape))];
-    }
-
     // The regressor for a student map [B, C_s, H_s, W_s] to a teacher map [B, C_t, H_t, W_t].
-    private static Sequential Regressor(string tap, long[] studentShape, long[] teacherShape)
+    private static Sequential Regressor(string studentTap, long[] studentShape, string teacherTap, long[] teacherShape)
     {
-        var (studentTap, teacherTap) = (tap, tap);
         var (cs, hs, ws) = (studentShape[1], studentShape[2], studentShape[3]);
         var (ct, ht, wt) = (teacherShape[1], teacherShape[2], teacherShape[3]);
         Module<Tensor, Tensor> conv =

@@ -10,41 +10,40 @@ namespace Distill.Methods;
 /// mask drops whole channels (M = 0 where u &lt; λ, u ~ U[0,1) per [B, C, 1, 1]; λ = 0.15, α = 7e-5,
 /// last stage); the dense-prediction mask drops positions (M = 0 where u &gt; 1 − λ per [B, 1, H, W];
 /// λ 0.65 / 0.75, α 2e-5). Masks come from the run's seeded generator; `distill check` can fix them as
-/// random.mask. Terms (the classification task adds "ce"): "mgd".
+/// random.mask. With several tap pairs (<c>student_taps</c>, <c>teacher_taps</c>) each has its own align conv,
+/// generator and mask ("aligns.i", "generations.i", random.mask.i; one pair keeps "align", "generation",
+/// random.mask) and the term is the sum over pairs. Terms (the classification task adds "ce"): "mgd".
 /// See docs/methods/mgd.md.
 /// </summary>
 public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
 {
-    private readonly Conv2d? _align;
-    private readonly Sequential _generation;
-    private readonly long _channels;
+    private readonly Conv2d?[] _aligns;
+    private readonly Sequential[] _generations;
+    private readonly long[] _channels;
 
     /// <summary>
-    /// Creates the method from its options: their taps (default: each network's last stage output in
+    /// Creates the method from its options: their tap pairs (<c>student_taps</c>/<c>teacher_taps</c>, else
+    /// <c>student_tap</c>/<c>teacher_tap</c>, an empty tap being each network's last stage output in
     /// <paramref name="context"/>) with the shapes the context gives.
     /// </summary>
     /// <exception cref="ArgumentException">A tap is not a feature map, or the maps do not fit (the message says why).</exception>
     public MaskedGenerativeDistillation(Options options, MethodContext context)
-        : this(options, Pair((options ?? throw new ArgumentNullException(nameof(options))).StudentTap, options.TeacherTap, context, "mgd"))
+        : this(options, Pairs((options ?? throw new ArgumentNullException(nameof(options))).StudentTaps, options.TeacherTaps, options.StudentTap, options.TeacherTap, context, "mgd"))
     {
     }
 
-    private MaskedGenerativeDistillation(Options options, (string StudentTap, long[] StudentShape, string TeacherTap, long[] TeacherShape) pair)
-        : this(options, pair.StudentTap, pair.StudentShape, pair.TeacherTap, pair.TeacherShape)
+    /// <summary>Creates the method for tap pairs whose maps have the given shapes [B, C, H, W].</summary>
+    /// <exception cref="ArgumentException">The spatial sizes of a pair differ or the mask kind is unknown.</exception>
+    private MaskedGenerativeDistillation(Options options, TapPair[] pairs)
+        : base(pairs, options.CeWeight)
     {
-    }
-
-    /// <summary>Creates the method for student/teacher maps of the given shapes [B, C, H, W].</summary>
-    /// <exception cref="ArgumentException">The spatial sizes differ or the mask kind is unknown.</exception>
-    private MaskedGenerativeDistillation(Options options, string studentTap, long[] studentShape, string teacherTap, long[] teacherShape)
-        : base(studentTap, teacherTap, options.CeWeight)
-    {
-        ArgumentNullException.ThrowIfNull(studentShape);
-        ArgumentNullException.ThrowIfNull(teacherShape);
         var (alpha, maskRatio, mask) = (options.Alpha, options.MaskRatio, options.Mask);
-        if (studentShape[2] != teacherShape[2] || studentShape[3] != teacherShape[3])
+        foreach (var (studentTap, studentShape, teacherTap, teacherShape) in pairs)
         {
-            throw new ArgumentException($"mgd: the student's {studentTap} {Tensor.FormatShape(studentShape)} and the teacher's {teacherTap} {Tensor.FormatShape(teacherShape)} must have the same H x W");
+            if (studentShape[2] != teacherShape[2] || studentShape[3] != teacherShape[3])
+            {
+                throw new ArgumentException($"mgd: the student's {studentTap} {Tensor.FormatShape(studentShape)} and the teacher's {teacherTap} {Tensor.FormatShape(teacherShape)} must have the same H x W");
+            }
         }
 
         if (mask is not ("channel" or "spatial"))
@@ -55,9 +54,19 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
         Alpha = alpha;
         MaskRatio = maskRatio;
         Mask = mask;
-        _channels = teacherShape[1];
-        _align = AlignConv.Between(studentShape[1], _channels) is { } align ? RegisterModule("align", align) : null;
-        _generation = RegisterModule("generation", MaskedGenerator.Create(_channels));
+        _channels = [.. pairs.Select(p => p.TeacherShape[1])];
+
+        // Pair by pair, align conv then generator: the order the single-pair method draws their initial weights in.
+        _aligns = new Conv2d?[pairs.Length];
+        _generations = new Sequential[pairs.Length];
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            _aligns[i] = AlignConv.Between(pairs[i].StudentShape[1], _channels[i]);
+            _generations[i] = MaskedGenerator.Create(_channels[i]);
+        }
+
+        RegisterPerPair("align", "aligns", _aligns);
+        RegisterPerPair("generation", "generations", _generations);
     }
 
     /// <inheritdoc />
@@ -73,31 +82,43 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
     public string Mask { get; }
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> RandomDraws => [Mask == "channel" ? "mask [B, C_t, 1, 1] (1 keeps, 0 drops)" : "mask [B, 1, H, W] (1 keeps, 0 drops)"];
+    public override IReadOnlyList<string> RandomDraws =>
+        [.. Enumerable.Range(0, PairCount).Select(i => PairDrawName("mask", i) + (Mask == "channel" ? " [B, C_t, 1, 1] (1 keeps, 0 drops)" : " [B, 1, H, W] (1 keeps, 0 drops)"))];
 
     /// <inheritdoc />
     public override LossTerms ComputeLoss(DistillationInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var student = inputs.Student(StudentTap);
-        if (_align is not null)
+        var loss = PairLoss(inputs, 0);
+        for (var i = 1; i < PairCount; i++)
         {
-            student = _align.Forward(student);
+            loss += PairLoss(inputs, i);
+        }
+
+        return new LossTerms()
+            .Add("mgd", loss);
+    }
+
+    // Pair i's α Σ (G_i(A_i(S_i) ⊙ M_i) − T_i)² / B, its mask drawn as "mask" (one pair) or "mask.i".
+    private Tensor PairLoss(DistillationInputs inputs, int i)
+    {
+        var student = inputs.Student(StudentTaps[i]);
+        if (_aligns[i] is { } align)
+        {
+            student = align.Forward(student);
         }
 
         var (b, h, w) = (student.Size(0), student.Size(2), student.Size(3));
-        long[] shape = Mask == "channel" ? [b, _channels, 1, 1] : [b, 1, h, w];
-        var mask = Draw("mask", shape, () =>
+        long[] shape = Mask == "channel" ? [b, _channels[i], 1, 1] : [b, 1, h, w];
+        var mask = Draw(PairDrawName("mask", i), shape, () =>
         {
             using var noGrad = Autograd.NoGrad();
             var u = Tensor.Rand(shape, student.DType, student.Device);
             var dropped = Mask == "channel" ? u < MaskRatio : u > 1 - MaskRatio;
             return 1.0 - dropped.To(student.DType);
         });
-        var generated = _generation.Forward(student * mask);
-        var loss = (generated - inputs.Teacher(TeacherTap)).Square().Sum() * (Alpha / b);
-        return new LossTerms()
-            .Add("mgd", loss);
+        var generated = _generations[i].Forward(student * mask);
+        return (generated - inputs.Teacher(TeacherTaps[i])).Square().Sum() * (Alpha / b);
     }
 
     /// <summary>The options of <c>mgd</c> (recipe keys, defaults: the authors' classification recipe).</summary>
@@ -110,6 +131,14 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
         /// <summary>The teacher's tap; empty: its last stage output.</summary>
         [OptionInfo("the teacher's feature tap (default: its last stage output)")]
         public string TeacherTap { get; init; } = string.Empty;
+
+        /// <summary>Several student taps, paired one by one with <see cref="TeacherTaps"/>; empty: [<see cref="StudentTap"/>].</summary>
+        [OptionInfo("several student taps, paired one by one with teacher_taps (an align conv, a generator and a mask each, the losses summed; default: [student_tap])")]
+        public IReadOnlyList<string> StudentTaps { get; init; } = [];
+
+        /// <summary>The teacher taps of the pairs, as many as <see cref="StudentTaps"/>; empty: [<see cref="TeacherTap"/>].</summary>
+        [OptionInfo("the teacher taps paired with student_taps, as many (default: [teacher_tap])")]
+        public IReadOnlyList<string> TeacherTaps { get; init; } = [];
 
         /// <summary>The loss weight α.</summary>
         [OptionInfo("loss weight alpha (dense prediction: 2e-5)", Aliases = ["alpha_mgd"])]
