@@ -1,5 +1,6 @@
 using Distill.Methods;
 using Xunit;
+using Distill.Schema;
 
 namespace Distill.Tests;
 
@@ -21,7 +22,7 @@ public sealed class MethodOptionsTests
         Assert.Equal(["kd", "dkd"], ctkd.Option("base")!.Allowed);
         Assert.Equal(["t_end"], ctkd.Option("t_range")!.Aliases);
         Assert.Equal(1, ctkd.Option("decay_epochs")!.Minimum);
-        Assert.Equal(MethodOptionKind.IntegerList, MethodFactory.Find("sdd")!.Option("M")!.Kind);
+        Assert.Equal(OptionKind.IntegerList, MethodFactory.Find("sdd")!.Option("M")!.Kind);
 
         // tfd and tfd+ share one record of common options; tfd+'s record adds two after them.
         Assert.Equal([.. MethodFactory.Find("tfd")!.Options.Select(o => o.Key), "kd_weight", "temperature"], MethodFactory.Find("tfd+")!.Options.Select(o => o.Key));

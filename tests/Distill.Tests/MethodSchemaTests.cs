@@ -3,6 +3,7 @@ using Distill.Engine;
 using Distill.Methods;
 using Distill.Parity;
 using Xunit;
+using Distill.Schema;
 
 namespace Distill.Tests;
 
@@ -98,16 +99,6 @@ public sealed class MethodSchemaTests
 
         Assert.Equal(MethodFactory.Names, Recipes.Methods.Names);
         Assert.Null(Recipes.Methods.Find("nosuch"));
-    }
-
-    [Fact]
-    public void RegistrySchema_MapsEveryOptionKind_ToTheLoadersKindOfTheSameName()
-    {
-        Assert.Equal(Enum.GetNames<MethodOptionKind>().Order(), Enum.GetNames<OptionKind>().Order());
-        foreach (var kind in Enum.GetValues<MethodOptionKind>())
-        {
-            Assert.Equal(kind.ToString(), MethodRegistrySchema.Kind(kind).ToString());
-        }
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
 using Xunit;
+using Distill.Schema;
 
 namespace Distill.Tests;
 
@@ -63,7 +64,7 @@ public sealed class NamespaceDependencyTests
     [InlineData("using static Distill.Methods.MethodFactory;", true)]
     [InlineData("using O = Distill.Methods.MethodOption;", true)]
     [InlineData("var names = Methods.MethodFactory.Names;", true)] // inside namespace Distill.*, "Methods." reaches Distill.Methods
-    [InlineData("var kind = global::Distill.Methods.MethodOptionKind.Number;", true)]
+    [InlineData("var kind = global::Distill.Methods.OptionKind.Number;", true)]
     [InlineData("/// <see cref=\"Distill.Methods.MethodOption\"/>", true)]
     [InlineData("var names = methods.Names;", false)]
     [InlineData("/// the engine supplies it (<c>Distill.Engine.Recipes.Methods</c>).", false)]

@@ -2,6 +2,7 @@ using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
+using Distill.Schema;
 
 namespace Distill.Configs;
 

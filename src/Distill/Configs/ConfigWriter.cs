@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Distill.Schema;
 
 namespace Distill.Configs;
 

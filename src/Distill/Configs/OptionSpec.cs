@@ -1,3 +1,4 @@
+using Distill.Schema;
 namespace Distill.Configs;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using Distill.Configs;
 using Distill.Methods;
+using Distill.Schema;
 
 namespace Distill.Engine;
 
@@ -30,20 +31,5 @@ public sealed class MethodRegistrySchema : IMethodSchema
     }
 
     private static OptionSpec Spec(MethodOption option) =>
-        new(option.Key, Kind(option.Kind)) { Minimum = option.Minimum, Allowed = option.Allowed, Aliases = option.Aliases };
-
-    /// <summary>The loader's kind for a registry kind.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A kind the loader cannot read (a new one needs a case here).</exception>
-    public static OptionKind Kind(MethodOptionKind kind) => kind switch
-    {
-        MethodOptionKind.Number => OptionKind.Number,
-        MethodOptionKind.Integer => OptionKind.Integer,
-        MethodOptionKind.Boolean => OptionKind.Boolean,
-        MethodOptionKind.Text => OptionKind.Text,
-        MethodOptionKind.Choice => OptionKind.Choice,
-        MethodOptionKind.IntegerList => OptionKind.IntegerList,
-        MethodOptionKind.StringList => OptionKind.StringList,
-        MethodOptionKind.NumberList => OptionKind.NumberList,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no recipe kind for this method option kind"),
-    };
+        new(option.Key, option.Kind) { Minimum = option.Minimum, Allowed = option.Allowed, Aliases = option.Aliases };
 }

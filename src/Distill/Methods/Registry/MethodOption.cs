@@ -1,4 +1,5 @@
 using System.Globalization;
+using Distill.Schema;
 
 namespace Distill.Methods;
 
@@ -12,12 +13,12 @@ namespace Distill.Methods;
 /// <param name="Kind">The value type.</param>
 /// <param name="Default">The default: double, int, bool, string, int[], double[] or string[] by kind.</param>
 /// <param name="Description">What the option does, one line.</param>
-public sealed record MethodOption(string Key, MethodOptionKind Kind, object Default, string Description)
+public sealed record MethodOption(string Key, OptionKind Kind, object Default, string Description)
 {
     /// <summary>The smallest allowed number (numbers and integers).</summary>
     public double Minimum { get; init; } = double.NegativeInfinity;
 
-    /// <summary>The allowed values of a <see cref="MethodOptionKind.Choice"/>.</summary>
+    /// <summary>The allowed values of a <see cref="OptionKind.Choice"/>.</summary>
     public IReadOnlyList<string> Allowed { get; init; } = [];
 
     /// <summary>Other keys for the same option: the official code's flag or config names, e.g. "ofa_eps" for "eps".</summary>
@@ -34,21 +35,21 @@ public sealed record MethodOption(string Key, MethodOptionKind Kind, object Defa
 
     /// <summary>A real-number option.</summary>
     public static MethodOption Number(string key, double value, string description, double minimum = 0) =>
-        new(key, MethodOptionKind.Number, value, description) { Minimum = minimum };
+        new(key, OptionKind.Number, value, description) { Minimum = minimum };
 
     /// <summary>An integer option.</summary>
     public static MethodOption Integer(string key, int value, string description, int minimum = 0) =>
-        new(key, MethodOptionKind.Integer, value, description) { Minimum = minimum };
+        new(key, OptionKind.Integer, value, description) { Minimum = minimum };
 
     /// <summary>A boolean option.</summary>
-    public static MethodOption Flag(string key, bool value, string description) => new(key, MethodOptionKind.Boolean, value, description);
+    public static MethodOption Flag(string key, bool value, string description) => new(key, OptionKind.Boolean, value, description);
 
     /// <summary>A free string option.</summary>
-    public static MethodOption Text(string key, string value, string description) => new(key, MethodOptionKind.Text, value, description);
+    public static MethodOption Text(string key, string value, string description) => new(key, OptionKind.Text, value, description);
 
     /// <summary>A choice among fixed strings.</summary>
     public static MethodOption Choice(string key, string value, string description, params string[] allowed) =>
-        new(key, MethodOptionKind.Choice, value, description) { Allowed = allowed };
+        new(key, OptionKind.Choice, value, description) { Allowed = allowed };
 
     /// <summary>The default as recipe text, e.g. "4", "true", "[1, 2]".</summary>
     public string FormatDefault() => Format(Default);

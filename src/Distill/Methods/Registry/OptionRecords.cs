@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
+using Distill.Schema;
 
 namespace Distill.Methods;
 
@@ -95,13 +96,13 @@ internal static class OptionRecords
         var info = property.GetCustomAttribute<OptionInfoAttribute>()
             ?? throw new InvalidOperationException($"{type.FullName}.{property.Name} has no [OptionInfo(...)]: every settable property of a method's options is an option");
         var target = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-        var kind = target == typeof(double) ? MethodOptionKind.Number
-            : target == typeof(int) ? MethodOptionKind.Integer
-            : target == typeof(bool) ? MethodOptionKind.Boolean
-            : target == typeof(string) ? (info.Choices.Length > 0 ? MethodOptionKind.Choice : MethodOptionKind.Text)
-            : target == typeof(IReadOnlyList<int>) ? MethodOptionKind.IntegerList
-            : target == typeof(IReadOnlyList<double>) ? MethodOptionKind.NumberList
-            : target == typeof(IReadOnlyList<string>) ? MethodOptionKind.StringList
+        var kind = target == typeof(double) ? OptionKind.Number
+            : target == typeof(int) ? OptionKind.Integer
+            : target == typeof(bool) ? OptionKind.Boolean
+            : target == typeof(string) ? (info.Choices.Length > 0 ? OptionKind.Choice : OptionKind.Text)
+            : target == typeof(IReadOnlyList<int>) ? OptionKind.IntegerList
+            : target == typeof(IReadOnlyList<double>) ? OptionKind.NumberList
+            : target == typeof(IReadOnlyList<string>) ? OptionKind.StringList
             : throw new InvalidOperationException($"{type.FullName}.{property.Name}: {property.PropertyType} is not an option type (double, int, bool, string, IReadOnlyList of int, double or string)");
         var value = property.GetValue(defaults);
         if (value is null && info.ResolvedBy is { } resolver)
@@ -118,7 +119,7 @@ internal static class OptionRecords
             null => throw new InvalidOperationException($"{type.FullName}.{property.Name} has no default (a nullable option needs ResolvedBy)"),
             _ => value,
         };
-        var minimum = kind is MethodOptionKind.Number or MethodOptionKind.Integer ? info.Minimum : double.NegativeInfinity;
+        var minimum = kind is OptionKind.Number or OptionKind.Integer ? info.Minimum : double.NegativeInfinity;
         return new MethodOption(info.Key ?? SnakeCase(property.Name), kind, shown, info.Description)
         {
             Minimum = minimum,
@@ -138,24 +139,24 @@ internal static class OptionRecords
         var invariant = CultureInfo.InvariantCulture;
         object? converted = (option.Kind, value) switch
         {
-            (MethodOptionKind.Number, int or long or float or decimal) => System.Convert.ToDouble(value, invariant),
-            (MethodOptionKind.Integer, long l) when l is >= int.MinValue and <= int.MaxValue => (int)l,
-            (MethodOptionKind.Integer, double d) when d == Math.Round(d) && d is >= int.MinValue and <= int.MaxValue => (int)d,
-            (MethodOptionKind.NumberList, IEnumerable list) when list.Cast<object>().All(o => o is int or long or float or double) =>
+            (OptionKind.Number, int or long or float or decimal) => System.Convert.ToDouble(value, invariant),
+            (OptionKind.Integer, long l) when l is >= int.MinValue and <= int.MaxValue => (int)l,
+            (OptionKind.Integer, double d) when d == Math.Round(d) && d is >= int.MinValue and <= int.MaxValue => (int)d,
+            (OptionKind.NumberList, IEnumerable list) when list.Cast<object>().All(o => o is int or long or float or double) =>
                 list.Cast<object>().Select(o => System.Convert.ToDouble(o, invariant)).ToArray(),
-            (MethodOptionKind.IntegerList, IEnumerable<long> list) when list.All(l => l is >= int.MinValue and <= int.MaxValue) => list.Select(l => (int)l).ToArray(),
-            (MethodOptionKind.StringList, IEnumerable<string> list) => list.ToArray(),
+            (OptionKind.IntegerList, IEnumerable<long> list) when list.All(l => l is >= int.MinValue and <= int.MaxValue) => list.Select(l => (int)l).ToArray(),
+            (OptionKind.StringList, IEnumerable<string> list) => list.ToArray(),
             _ => null,
         };
         return converted ?? throw new ArgumentException(
             $"method {method}: {option.Key} is {MethodOption.Format(value)} ({value.GetType().Name}); expected {option.Kind switch
             {
-                MethodOptionKind.Number => "a number",
-                MethodOptionKind.Integer => "an integer",
-                MethodOptionKind.Boolean => "true or false",
-                MethodOptionKind.IntegerList => "a list of integers",
-                MethodOptionKind.NumberList => "a list of numbers",
-                MethodOptionKind.StringList => "a list of strings",
+                OptionKind.Number => "a number",
+                OptionKind.Integer => "an integer",
+                OptionKind.Boolean => "true or false",
+                OptionKind.IntegerList => "a list of integers",
+                OptionKind.NumberList => "a list of numbers",
+                OptionKind.StringList => "a list of strings",
                 _ => "a string",
             }}");
     }

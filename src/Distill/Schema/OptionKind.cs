@@ -1,6 +1,9 @@
-namespace Distill.Configs;
+namespace Distill.Schema;
 
-/// <summary>The type of a method option's value, as the loader reads it; the value it yields is given per member.</summary>
+/// <summary>
+/// The type of a method option's value, as a recipe, a flag or the plain API gives it; the value it yields is given per
+/// member. Shared by the method registry (Methods) and the recipe loader (Configs), which do not reference each other.
+/// </summary>
 public enum OptionKind
 {
     /// <summary>A finite real number (double).</summary>
@@ -15,7 +18,7 @@ public enum OptionKind
     /// <summary>Any string, e.g. a tap name (string).</summary>
     Text,
 
-    /// <summary>One string of <see cref="OptionSpec.Allowed"/> (string).</summary>
+    /// <summary>One of the option's allowed strings (string).</summary>
     Choice,
 
     /// <summary>A list of integers, e.g. [1, 2, 4] (int[]).</summary>
