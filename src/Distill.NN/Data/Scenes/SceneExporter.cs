@@ -1,0 +1,59 @@
+using Distill.Torch;
+
+namespace Distill.NN.Data.Scenes;
+
+/// <summary>Writes a mask-labelled dataset as an image + label PNG folder pair (8-bit grey PNGs, labels as indices).</summary>
+public static class SceneExporter
+{
+    /// <summary>The file name of sample <paramref name="index"/> (the same in both folders).</summary>
+    public static string FileName(int index) => $"{index:D5}.png";
+
+    /// <summary>
+    /// Writes sample i as <c>images/NNNNN.png</c> (grey, round(v · 255)) and <c>labels/NNNNN.png</c> (the mask's indices)
+    /// under <paramref name="directory"/>.
+    /// </summary>
+    public static void Export(IImageDataset data, string directory, int? count = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(directory);
+        var images = Directory.CreateDirectory(Path.Combine(directory, "images")).FullName;
+        var labels = Directory.CreateDirectory(Path.Combine(directory, "labels")).FullName;
+        var n = Math.Min(count ?? data.Count, data.Count);
+        for (var i = 0; i < n; i++)
+        {
+            var sample = data.Get(i);
+            if (sample.Target is not Mask mask)
+            {
+                throw new ArgumentException($"sample {i} is labelled with a {sample.Target.Kind}, not a mask; only mask-labelled data export as label PNGs", nameof(data));
+            }
+
+            File.WriteAllBytes(Path.Combine(images, FileName(i)), EncodeImage(sample.Image));
+            File.WriteAllBytes(Path.Combine(labels, FileName(i)), EncodeGrey(mask.Data, mask.Height, mask.Width, 1));
+        }
+    }
+
+    /// <summary>An image's 8-bit bytes, channel-interleaved: round(clamp(v, 0, 1) · 255).</summary>
+    public static byte[] ToBytes(Image image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        int c = image.Channels, plane = image.Height * image.Width;
+        var bytes = new byte[image.Data.Length];
+        for (var ch = 0; ch < c; ch++)
+        {
+            for (var i = 0; i < plane; i++)
+            {
+                bytes[(i * c) + ch] = (byte)MathF.Round(Math.Clamp(image.Data[(ch * plane) + i], 0f, 1f) * 255f, MidpointRounding.AwayFromZero);
+            }
+        }
+
+        return bytes;
+    }
+
+    private static byte[] EncodeImage(Image image) => EncodeGrey(ToBytes(image), image.Height, image.Width, image.Channels);
+
+    private static byte[] EncodeGrey(byte[] pixels, int height, int width, int channels)
+    {
+        using var t = Tensor.From(pixels, height, width, channels);
+        return ImageCodec.EncodePng(t);
+    }
+}

@@ -1,0 +1,14 @@
+namespace Distill.NN.Data.Scenes;
+
+/// <summary>A split of the scene set; its value is the split id of the scene seed (dense spec §3.3).</summary>
+public enum SceneSplit
+{
+    /// <summary>Training scenes (split id 0), glyphs from Fashion-MNIST train images 0–54 999.</summary>
+    Train = 0,
+
+    /// <summary>Validation scenes (split id 1), glyphs from Fashion-MNIST train images 55 000–59 999.</summary>
+    Val = 1,
+
+    /// <summary>Test scenes (split id 2), glyphs from the 10 000 Fashion-MNIST test images.</summary>
+    Test = 2,
+}
