@@ -164,6 +164,33 @@ public sealed class SceneSetTests : IDisposable
     }
 
     [Fact]
+    public void IgnoreRimAndThreeChannels_ChangeOnlyTheRimLabelsAndReplicateTheGreyPlane()
+    {
+        var pool = new GlyphPool(FashionTest.Value, 0, FashionTest.Value.Count);
+        var plain = new SegmentationSceneSet(pool, SceneSplit.Test, 10).Scene(5);
+        var rim = new SegmentationSceneSet(pool, SceneSplit.Test, 10, options: new SceneOptions { IgnoreRim = true, Channels = 3 }).Scene(5);
+        Assert.Equal(plain.Objects, rim.Objects);
+        Assert.Equal(plain.Image.Data, rim.Image.Data.AsSpan(0, 4096).ToArray());
+        Assert.Equal(plain.Image.Data, rim.Image.Data.AsSpan(8192, 4096).ToArray());
+        var marked = 0;
+        for (var y = 1; y < 63; y++)
+        {
+            for (var x = 1; x < 63; x++)
+            {
+                // Inside the canvas border a pixel is rim exactly when one of its 4 neighbours shows another instance.
+                var p = (y * 64) + x;
+                var id = plain.Instances[p];
+                var edge = id != 0 && (plain.Instances[p - 64] != id || plain.Instances[p + 64] != id
+                    || plain.Instances[p - 1] != id || plain.Instances[p + 1] != id);
+                Assert.Equal(edge ? Mask.Ignore : plain.Mask.Data[p], rim.Mask.Data[p]);
+                marked += edge ? 1 : 0;
+            }
+        }
+
+        Assert.True(marked > 0, "no rim pixel was marked");
+    }
+
+    [Fact]
     public void Sample_CarriesTheSceneImageAndAnElevenClassMask()
     {
         var set = TestScenes(count: 5);

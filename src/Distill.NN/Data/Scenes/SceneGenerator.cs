@@ -78,7 +78,22 @@ public static class SceneGenerator
             }
         }
 
-        return new Scene(new Image(1, h, w, canvas), new Mask(h, w, mask), instances, objects, requested);
+        if (options.IgnoreRim)
+        {
+            MarkRim(mask, instances, h, w);
+        }
+
+        var pixels = canvas;
+        if (options.Channels == 3)
+        {
+            pixels = new float[3 * canvas.Length];
+            for (var c = 0; c < 3; c++)
+            {
+                canvas.CopyTo(pixels, c * canvas.Length);
+            }
+        }
+
+        return new Scene(new Image(options.Channels, h, w, pixels), new Mask(h, w, mask), instances, objects, requested);
     }
 
     /// <summary>IoU of two axis-aligned squares given by top, left and side.</summary>
@@ -97,6 +112,23 @@ public static class SceneGenerator
         using var input = Tensor.From(glyph, 1, 1, n, n);
         using var resized = Functional.Interpolate(input, side, side, InterpolationMode.Bilinear, alignCorners: false);
         return resized.ToArray<float>();
+    }
+
+    private static void MarkRim(byte[] mask, byte[] instances, int h, int w)
+    {
+        for (var y = 0; y < h; y++)
+        {
+            for (var x = 0; x < w; x++)
+            {
+                var p = (y * w) + x;
+                var id = instances[p];
+                if (id != 0 && ((y > 0 && instances[p - w] != id) || (y < h - 1 && instances[p + w] != id)
+                    || (x > 0 && instances[p - 1] != id) || (x < w - 1 && instances[p + 1] != id)))
+                {
+                    mask[p] = Mask.Ignore;
+                }
+            }
+        }
     }
 
     private static long Draw(Generator generator, long low, long high)

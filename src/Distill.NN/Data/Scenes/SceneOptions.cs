@@ -36,6 +36,12 @@ public sealed record SceneOptions
     /// <summary>Glyph values above this are the object's alpha.</summary>
     public float AlphaThreshold { get; init; } = 0.125f;
 
+    /// <summary>Image channels: 1 (grey) or 3 (the grey plane replicated, for RGB models).</summary>
+    public int Channels { get; init; } = 1;
+
+    /// <summary>Marks the 1-px rim of each visible object 255 (ignore) in the mask: its pixels with a 4-neighbour of another instance or background.</summary>
+    public bool IgnoreRim { get; init; }
+
     /// <summary>Validates the knobs; throws naming the first bad one.</summary>
     public void Validate()
     {
@@ -52,6 +58,11 @@ public sealed record SceneOptions
         if (MinSide < 1 || MaxSide < MinSide || MaxSide > Math.Min(Height, Width))
         {
             throw new ArgumentException($"scene object sides must satisfy 1 <= min <= max <= canvas side {Math.Min(Height, Width)}; got {MinSide}..{MaxSide}");
+        }
+
+        if (Channels is not (1 or 3))
+        {
+            throw new ArgumentException($"scene channels must be 1 (grey) or 3 (replicated); got {Channels}");
         }
 
         if (Attempts < 1)

@@ -9,6 +9,12 @@ public sealed class SegmentationSceneSet : IImageDataset
     /// <summary>The class names: background, then the Fashion-MNIST classes.</summary>
     public static readonly IReadOnlyList<string> SceneClasses = ["background", .. IdxReader.FashionMnistClasses];
 
+    /// <summary>Normalisation mean of the default scenes (dense spec §3.3, measured over 1 000 scenes).</summary>
+    public const float Mean = 0.20f;
+
+    /// <summary>Normalisation standard deviation of the default scenes (dense spec §3.3).</summary>
+    public const float Std = 0.25f;
+
     /// <summary>Creates the set.</summary>
     /// <param name="glyphs">The split's glyph pool.</param>
     /// <param name="split">The split (its id enters the seed).</param>
