@@ -81,7 +81,7 @@ public sealed class SegmentationTaskTests
         // would be (IoU over image 0 + over image 1) / 2, which differs from the split's 53/90.
         var data = new FixedDataset(HandPrediction, HandTruth, classes: 4, height: 1, width: 5);
         using var model = new Passthrough();
-        var evaluation = SegmentationTask.Default.Evaluate(model, new DataLoader(data, 1, workers: 0), breakdown: true);
+        var evaluation = SegmentationTask.Default.Evaluate(model, new DataLoader(data, 1, workers: 1), breakdown: true);
         Assert.Equal(2, evaluation.Samples);
         Assert.Equal(SegmentationTask.MeanIoU, evaluation.PrimaryMetric);
         Assert.Equal(53.0 / 90, evaluation.Primary, 12);
@@ -89,7 +89,7 @@ public sealed class SegmentationTaskTests
         Assert.Equal(4, evaluation.Breakdown.Count);
         Assert.Equal(0.6, evaluation.Breakdown[0], 12);
         Assert.True(double.IsNaN(evaluation.Breakdown[3]));
-        Assert.Empty(SegmentationTask.Default.Evaluate(model, new DataLoader(data, 2, workers: 0)).Breakdown);
+        Assert.Empty(SegmentationTask.Default.Evaluate(model, new DataLoader(data, 2, workers: 1)).Breakdown);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class SegmentationTaskTests
         truth[1] = 7;
         var data = new FixedDataset(HandPrediction, truth, classes: 4, height: 1, width: 5);
         using var model = new Passthrough();
-        var e = Assert.Throws<InvalidDataException>(() => SegmentationTask.Default.Evaluate(model, new DataLoader(data, 2, workers: 0)));
+        var e = Assert.Throws<InvalidDataException>(() => SegmentationTask.Default.Evaluate(model, new DataLoader(data, 2, workers: 1)));
         Assert.Equal("1 pixel label(s) are neither one of the model's 4 classes nor 255 (ignore)", e.Message);
     }
 
@@ -121,7 +121,7 @@ public sealed class SegmentationTaskTests
         using var scope = DisposeScope.Enter();
         var labels = new ClassLabelBatch(Tensor.Zeros([2], DType.Int64));
         var e = Assert.Throws<ArgumentException>(() => SegmentationTask.Default.Loss(Tensor.Zeros([2, 3, 4, 4]), labels));
-        Assert.StartsWith("the segmentation task trains on masks; this batch carries labels", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("the segmentation task trains on masks; this batch carries class labels", e.Message, StringComparison.Ordinal);
         var masks = new MaskBatch(Tensor.Zeros([2, 4, 4], DType.Int64));
         e = Assert.Throws<ArgumentException>(() => SegmentationTask.Default.Loss(Tensor.Zeros([2, 3]), masks));
         Assert.Equal("segmentation logits [2, 3] must be [B, K, h, w] for masks [2, 4, 4] [B, H, W]", e.Message);
@@ -167,7 +167,7 @@ public sealed class SegmentationTaskTests
         Assert.All(results, r => Assert.Equal(r.Metrics[SegmentationTask.MeanIoU], r.TestAccuracy));
         Assert.True(results[^1].LossTerms[SegmentationTask.LossTerm] < 0.7 * results[0].LossTerms[SegmentationTask.LossTerm],
             $"the loss did not fall: {string.Join("; ", results)}");
-        Assert.True(results[^1].TestAccuracy > results[0].TestAccuracy || results[^1].TestAccuracy > 0.9, $"mIoU did not rise: {string.Join("; ", results)}");
+        Assert.True(results[^1].TestAccuracy > results[0].TestAccuracy + 0.1, $"mIoU did not rise: {string.Join("; ", results)}");
     }
 
     /// <summary>Images whose channels are the one-hot of a prediction, with the given truth as mask; one image per row of 5 pixels.</summary>
