@@ -8,7 +8,7 @@ using F = Distill.Torch.Functional;
 namespace Distill.Tasks;
 
 /// <summary>
-/// Semantic segmentation (spec dense.md §1.2, §1.4): targets are masks [B, H, W] (<see cref="MaskBatch"/>, ignore index
+/// Semantic segmentation: targets are masks [B, H, W] (<see cref="MaskBatch"/>, ignore index
 /// <see cref="Mask.Ignore"/>), outputs are logit maps [B, K, h, w]. The loss is pixel cross-entropy (term "ce") averaged
 /// over the non-ignored pixels, as PyTorch's <c>F.cross_entropy(ignore_index=255)</c> which SKD, TorchDistiller and CIRKD
 /// use (mmseg 0.x averages over all pixels instead); logit maps of another size are first resized bilinearly to the mask
