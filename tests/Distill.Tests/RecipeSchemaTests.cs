@@ -67,7 +67,7 @@ public sealed class RecipeSchemaTests : IDisposable
             ["train.grad_clip"] = ("5", [], Options, null),
             ["train.seed"] = ("4", [], c => Loaders(c, FirstIndices), null),
             ["train.device"] = ("cuda", [], null, "TrainingRun resolves it and every tensor goes there (DevicePlumbingTests)"),
-            ["task"] = ("classification", [], null, "TrainingRun gives the trainer its task (TrainingTaskTests); the only task yet, so no other value to round-trip"),
+            ["task"] = ("segmentation", [], null, "TrainingRun gives the trainer its task (TrainingTaskTests, SegmentationTaskTests)"),
             ["output"] = ("runs/other", [], null, "TrainingRun writes the run there (TrainingRunTests)"),
         };
     }

@@ -77,7 +77,7 @@ public sealed class TrainingTaskTests
         Assert.Equal("classification", Recipes.Parse("student:\n  model: resnet8\n").Task);
         Assert.Equal("classification", Recipes.Parse("student:\n  model: resnet8\ntask: classification\n").Task);
         Assert.DoesNotContain("task", ConfigWriter.ToYaml(Recipes.Parse("student:\n  model: resnet8\n")), StringComparison.Ordinal);
-        var e = Assert.Throws<ConfigException>(() => Recipes.Parse("student:\n  model: resnet8\ntask: segmentation\n", "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse("student:\n  model: resnet8\ntask: detection\n", "recipe.yaml"));
         Assert.StartsWith("recipe.yaml:3:", e.Message, StringComparison.Ordinal);
         Assert.Contains("classification", e.Message, StringComparison.Ordinal);
         Assert.IsType<ClassificationTask>(TrainingTasks.Create("classification"));

@@ -6,6 +6,7 @@ public static class TrainingTasks
     private static readonly Dictionary<string, Func<ITrainingTask>> Factories = new(StringComparer.Ordinal)
     {
         ["classification"] = () => ClassificationTask.Default,
+        ["segmentation"] = () => SegmentationTask.Default,
     };
 
     /// <summary>The task of a recipe that names none, and of a trainer given none: classification.</summary>
