@@ -27,7 +27,7 @@ public sealed class GlyphPool
     /// <summary>Number of glyphs.</summary>
     public int Count { get; }
 
-    /// <summary>The pool of a split per dense spec §3.3: train images 0–54 999 (train), 55 000–59 999 (val), all test images (test).</summary>
+    /// <summary>The pool of a split per docs/data/scenes.md: train images 0–54 999 (train), 55 000–59 999 (val), all test images (test).</summary>
     public static GlyphPool ForSplit(SceneSplit split, string directory = IdxReader.FashionMnistDirectory) => split switch
     {
         SceneSplit.Train => new GlyphPool(IdxReader.LoadFashionMnist(train: true, directory), 0, 55_000),

@@ -3,7 +3,7 @@ using Distill.Torch;
 namespace Distill.NN.Data.Scenes;
 
 /// <summary>
-/// Draws one scene of dense spec §3.3 from its own libtorch CPU generator (mt19937, the algorithm PyTorch's
+/// Draws one scene of docs/data/scenes.md from its own libtorch CPU generator (mt19937, the algorithm PyTorch's
 /// <c>torch.Generator().manual_seed(s)</c> uses, unlike <see cref="System.Random"/> whose algorithm .NET does not promise),
 /// seeded with <c>base · 1 000 003 + split · 100 000 + index</c>, so a scene depends only on (base seed, split, index).
 /// Every scalar draw is a one-element tensor (<c>torch.rand(1)</c>, <c>torch.randint(lo, hi, (1,))</c>), in the order:

@@ -1,6 +1,6 @@
 namespace Distill.NN.Data.Scenes;
 
-/// <summary>The knobs of the segmentation scene generator (dense spec §3.3); the defaults are the spec's.</summary>
+/// <summary>The knobs of the segmentation scene generator (docs/data/scenes.md); the defaults are the spec's.</summary>
 public sealed record SceneOptions
 {
     /// <summary>Canvas height.</summary>

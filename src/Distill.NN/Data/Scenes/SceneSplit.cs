@@ -1,6 +1,6 @@
 namespace Distill.NN.Data.Scenes;
 
-/// <summary>A split of the scene set; its value is the split id of the scene seed (dense spec §3.3).</summary>
+/// <summary>A split of the scene set; its value is the split id of the scene seed (docs/data/scenes.md).</summary>
 public enum SceneSplit
 {
     /// <summary>Training scenes (split id 0), glyphs from Fashion-MNIST train images 0–54 999.</summary>

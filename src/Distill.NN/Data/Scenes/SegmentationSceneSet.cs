@@ -1,7 +1,7 @@
 namespace Distill.NN.Data.Scenes;
 
 /// <summary>
-/// The segmentation scene set of dense spec §3.3 as a lazy dataset: sample i is scene i of the split, generated on
+/// The segmentation scene set of docs/data/scenes.md as a lazy dataset: sample i is scene i of the split, generated on
 /// demand from its own seeded generator; its target is a <see cref="Mask"/> over 11 classes (background + 10).
 /// </summary>
 public sealed class SegmentationSceneSet : IImageDataset
@@ -9,10 +9,10 @@ public sealed class SegmentationSceneSet : IImageDataset
     /// <summary>The class names: background, then the Fashion-MNIST classes.</summary>
     public static readonly IReadOnlyList<string> SceneClasses = ["background", .. IdxReader.FashionMnistClasses];
 
-    /// <summary>Normalisation mean of the default scenes (dense spec §3.3, measured over 1 000 scenes).</summary>
+    /// <summary>Normalisation mean of the default scenes (docs/data/scenes.md, measured over 1 000 scenes).</summary>
     public const float Mean = 0.20f;
 
-    /// <summary>Normalisation standard deviation of the default scenes (dense spec §3.3).</summary>
+    /// <summary>Normalisation standard deviation of the default scenes (docs/data/scenes.md).</summary>
     public const float Std = 0.25f;
 
     /// <summary>Creates the set.</summary>
