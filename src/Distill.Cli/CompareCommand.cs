@@ -32,7 +32,7 @@ internal static class CompareCommand
         CliChecks.AtLeast(seeds, 1);
         command.SetAction(r => Run(r.GetValue(config)!.FullName, MethodList.Parse("--methods", r.GetValue(methods)!), r.GetValue(seeds),
             [.. r.GetValue(set) ?? [], .. r.GetValue(device) is { } d ? [$"train.device={d}"] : Array.Empty<string>()],
-            r.GetValue(output) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}")));
+            r.GetValue(output) ?? ComparisonRun.FreshFolder("runs", "compare", DateTime.Now)));
         return command;
     }
 

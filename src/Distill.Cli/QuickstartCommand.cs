@@ -72,7 +72,7 @@ internal static class QuickstartCommand
         CliChecks.Model("--student", options.Student!);
         CliChecks.OutputFolder("--output", options.Output);
         var methods = MethodList.Parse("--methods", methodList).Select(m => new ComparisonMethod(m.Label, m.Name, m.Options)).ToArray();
-        var runDirectory = Path.Combine(options.Output, $"quickstart-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        var runDirectory = ComparisonRun.FreshFolder(options.Output, "quickstart", DateTime.UtcNow);
         QuickstartPlan plan;
         try
         {

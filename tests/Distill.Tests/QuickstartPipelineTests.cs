@@ -58,6 +58,19 @@ public sealed class QuickstartPipelineTests : IDisposable
     }
 
     [Fact]
+    public void FreshFolder_OfTwoRunsStartedInTheSameSecond_AreTwoFolders()
+    {
+        var now = new DateTime(2026, 11, 30, 7, 21, 3, DateTimeKind.Utc);
+        var first = ComparisonRun.FreshFolder(_root, "quickstart", now);
+        Assert.Equal(Path.Combine(_root, "quickstart-20261130-072103"), first);
+        Directory.CreateDirectory(first);
+        var second = ComparisonRun.FreshFolder(_root, "quickstart", now);
+        Assert.Equal(first + "-2", second);
+        Directory.CreateDirectory(second);
+        Assert.Equal(first + "-3", ComparisonRun.FreshFolder(_root, "quickstart", now));
+    }
+
+    [Fact]
     public void DefaultRecipes_StepTheCosinePerIterationToZero_AndTheFlagsOverrideTheirKeys()
     {
         TinyIdx.Write(_root, 20, 10);

@@ -15,6 +15,22 @@ namespace Distill.Engine.Comparison;
 /// </summary>
 public static class ComparisonRun
 {
+    /// <summary>
+    /// A new folder name under <paramref name="parent"/>: "<paramref name="prefix"/>-yyyyMMdd-HHmmss" of
+    /// <paramref name="now"/>, with "-2", "-3", ... appended while that name is taken (two runs started in the same second).
+    /// </summary>
+    public static string FreshFolder(string parent, string prefix, DateTime now)
+    {
+        var stem = Path.Combine(parent, $"{prefix}-{now.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture)}");
+        var folder = stem;
+        for (var n = 2; Directory.Exists(folder) || File.Exists(folder); n++)
+        {
+            folder = $"{stem}-{n}";
+        }
+
+        return folder;
+    }
+
     /// <summary>The table's columns (<see cref="Table"/>'s cells) for a classification comparison, as results.md and `distill compare` show them.</summary>
     public static IReadOnlyList<string> TableHeader { get; } = Header("top-1");
 
