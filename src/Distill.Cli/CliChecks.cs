@@ -1,17 +1,17 @@
 using Distill.Configs;
-using Distill.Models;
+using Distill.Tasks;
 
 namespace Distill.Cli;
 
 /// <summary>Checks of flag values that System.CommandLine's types do not make: each failure is a <see cref="ConfigException"/> naming the flag.</summary>
 internal static class CliChecks
 {
-    /// <summary>The name when it is a model of the zoo.</summary>
+    /// <summary>The name when it is a model of the zoo (of any task).</summary>
     /// <exception cref="ConfigException">It is not.</exception>
     public static string Model(string flag, string name) =>
-        ModelRegistry.Names.Any(n => n.Name == name)
+        TrainingTasks.OwnerOf(name) is not null
             ? name
-            : throw new ConfigException($"{flag} '{name}' is not a model; models: {string.Join(", ", ModelRegistry.Names.Select(n => n.Name))} (see `distill models`)");
+            : throw new ConfigException($"{flag} '{name}' is not a model; models: {string.Join(", ", TrainingTasks.Models.Select(n => n.Name))} (see `distill models`)");
 
     /// <summary>The path when it is an existing file.</summary>
     /// <exception cref="ConfigException">It is missing or a folder.</exception>

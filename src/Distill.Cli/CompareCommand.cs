@@ -44,7 +44,7 @@ internal static class CompareCommand
         var plan = ComparisonRun.Plan(overrides => Recipes.Load(recipe, overrides), sets, [.. methods.Select(m => new ComparisonMethod(m.Label, m.Name, m.Options))],
             [.. Enumerable.Range(0, seeds)], output);
         var result = ComparisonRun.Execute(plan, (label, run, train) =>
-            TrainingDisplay.Run($"{label} seed {run.Train.Seed}", run.Train.Epochs, 0, (progress, onEpoch) => train(progress, onEpoch)));
+            TrainingDisplay.Run($"{label} seed {run.Train.Seed}", run.Train.Epochs, 0, (progress, onEpoch) => train(progress, onEpoch), Distill.Tasks.TrainingTasks.Create(run.Task)));
         var table = new Table().AddColumns([.. ComparisonRun.Header(result.Metric)]);
         foreach (var cells in ComparisonRun.Table(result.Rows))
         {

@@ -33,11 +33,11 @@ internal static class EvalCommand
             var on = RunDevice.Resolve(r.GetValue(device) ?? "cpu", "--device");
             var loaders = DatasetFactory.Create(new DataConfig { Dataset = r.GetValue(dataset)!, Root = r.GetValue(root), BatchSize = 256, Augment = false }, 0, on);
             using var scope = DisposeScope.Enter();
-            using var net = ModelRegistry.Create(modelName, loaders.ModelOptions);
+            var task = TrainingTasks.OwnerOf(modelName)!;
+            using var net = TrainingRun.NewModel(task, "--model", modelName, loaders.ModelOptions);
             using var file = SafeTensors.Load(path);
             net.To(on);
             CheckpointMismatch.Load(net, TrainingCheckpoint.ModelState(file), path, "--model", modelName);
-            var task = new ClassificationTask();
             var evaluation = Evaluator.Evaluate(net, loaders.Test, task, breakdown: true);
             AnsiConsole.MarkupLine(Markup.Escape($"{r.GetValue(model)} on {r.GetValue(dataset)} ({evaluation.Samples} images): {task.Describe(evaluation)}"));
             var table = new Table().AddColumns("class", "accuracy");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Distill.Models;
+using Distill.Tasks;
 using Distill.Torch;
 using Spectre.Console;
 
@@ -17,12 +18,12 @@ internal static class ModelCommands
         CliChecks.AtLeast(classes, 1);
         command.SetAction(result =>
         {
-            var table = new Table().AddColumns("model", "description", "parameters");
-            foreach (var (name, description) in ModelRegistry.Names)
+            var table = new Table().AddColumns("model", "task", "description", "parameters");
+            foreach (var (name, description, task) in TrainingTasks.Models)
             {
                 using var scope = DisposeScope.Enter();
-                using var model = ModelRegistry.Create(name, new ModelOptions(result.GetValue(classes)));
-                table.AddRow(Markup.Escape(name), Markup.Escape(description), model.ParameterCount().ToString("N0", CultureInfo.InvariantCulture));
+                using var model = task.CreateModel(name, new ModelOptions(result.GetValue(classes)));
+                table.AddRow(Markup.Escape(name), task.Name, Markup.Escape(description), model.ParameterCount().ToString("N0", CultureInfo.InvariantCulture));
             }
 
             AnsiConsole.Write(table);
@@ -57,10 +58,10 @@ internal static class ModelCommands
             var (c, h, w) = size;
             using var scope = DisposeScope.Enter();
             var modelName = CliChecks.Model("model", result.GetValue(name)!);
-            ClassificationModel model;
+            TappedModel<Tensor> model;
             try
             {
-                model = ModelRegistry.Create(modelName, new ModelOptions(result.GetValue(classes), c, h, w));
+                model = TrainingTasks.OwnerOf(modelName)!.CreateModel(modelName, new ModelOptions(result.GetValue(classes), c, h, w));
             }
             catch (ArgumentException e)
             {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Distill.Engine;
 using Distill.Engine.Comparison;
+using Distill.Tasks;
 using Distill.Torch;
 using Spectre.Console;
 
@@ -16,26 +17,31 @@ internal static class QuickstartCommand
 {
     public static Command Create()
     {
-        var command = new Command("quickstart", "Train a teacher, a student alone and a student with KD on Fashion-MNIST, and compare them.");
-        var epochs = new Option<int?>("--epochs") { Description = "Student epochs (default: train.epochs of configs/fashion-mnist/quickstart/student.yaml)." };
-        var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Teacher epochs (default: train.epochs of configs/fashion-mnist/quickstart/teacher.yaml; the trained teacher is cached)." };
-        var fast = new Option<bool>("--fast") { Description = "A one-minute smoke run: 6,000 training images, 1 epoch each." };
+        var command = new Command("quickstart", "Train a teacher, a student alone and a student with KD on Fashion-MNIST (or, with --task segmentation, with the dense methods on the scene set), and compare them.");
+        var task = new Option<string>("--task")
+        {
+            Description = "classification (Fashion-MNIST, configs/fashion-mnist/quickstart) or segmentation (the scene set, configs/scenes/quickstart).",
+            DefaultValueFactory = _ => "classification",
+        };
+        task.AcceptOnlyFromAmong([.. Quickstart.Tasks]);
+        var epochs = new Option<int?>("--epochs") { Description = "Student epochs (default: train.epochs of the task's quickstart/student.yaml)." };
+        var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Teacher epochs (default: train.epochs of the task's quickstart/teacher.yaml; the trained teacher is cached)." };
+        var fast = new Option<bool>("--fast") { Description = "A smoke run: 6,000 training images (segmentation: 500 scenes), 1 epoch each." };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, order and augmentation (the first of --seeds).", DefaultValueFactory = _ => 0 };
         var seeds = new Option<int>("--seeds") { Description = "Student runs per training (seeds seed, seed+1, ...); the table shows mean +/- std.", DefaultValueFactory = _ => 1 };
-        var teacher = new Option<string>("--teacher") { Description = "Teacher model.", DefaultValueFactory = _ => "resnet20" };
-        var student = new Option<string>("--student") { Description = "Student model.", DefaultValueFactory = _ => "resnet8" };
+        var teacher = new Option<string?>("--teacher") { Description = "Teacher model (default: the recipe's: resnet20, or scene_teacher for segmentation)." };
+        var student = new Option<string?>("--student") { Description = "Student model (default: the recipe's: resnet8, or scene_student for segmentation)." };
         var output = new Option<string>("--output") { Description = "Folder for results and the teacher cache.", DefaultValueFactory = _ => "runs" };
         var methods = new Option<string>("--methods")
         {
-            Description = "Distillation methods to compare with the student alone, e.g. kd,dkd:warmup=2,tfd (see `distill methods`).",
-            DefaultValueFactory = _ => "kd",
+            Description = "Distillation methods to compare with the student alone, e.g. kd,dkd:warmup=2,tfd (see `distill methods`; default: kd, or cwd,skd,mgd,tfd for segmentation).",
         };
         var legacy = new Option<bool>("--legacy-schedule")
         {
             Description = "The recipes before per-iteration schedules (cosine stepped once per epoch, quickstart/legacy_*.yaml): the old quickstart's numbers.",
         };
         var set = new Option<string[]>("--set") { Description = "Override a key of the teacher's and the students' recipes, e.g. --set data.batch_size=64 (repeatable)." };
-        foreach (var o in new Option[] { epochs, teacherEpochs, fast, seed, seeds, teacher, student, output, methods })
+        foreach (var o in new Option[] { task, epochs, teacherEpochs, fast, seed, seeds, teacher, student, output, methods })
         {
             command.Options.Add(o);
         }
@@ -51,25 +57,34 @@ internal static class QuickstartCommand
         CliChecks.AtLeast(seeds, 1);
         command.SetAction(r => Run(new QuickstartOptions
         {
+            Task = r.GetValue(task)!,
             Epochs = r.GetValue(epochs),
             TeacherEpochs = r.GetValue(teacherEpochs),
             Fast = r.GetValue(fast),
             Seed = r.GetValue(seed),
             Seeds = r.GetValue(seeds),
-            Teacher = r.GetValue(teacher)!,
-            Student = r.GetValue(student)!,
+            Teacher = r.GetValue(teacher),
+            Student = r.GetValue(student),
             Output = r.GetValue(output)!,
             Device = r.GetValue(device) ?? "cpu",
             LegacySchedule = r.GetValue(legacy),
             Sets = r.GetValue(set) ?? [],
-        }, r.GetValue(methods)!));
+        }, r.GetValue(methods) ?? Quickstart.DefaultMethods(r.GetValue(task)!)));
         return command;
     }
 
     private static int Run(QuickstartOptions options, string methodList)
     {
-        CliChecks.Model("--teacher", options.Teacher!);
-        CliChecks.Model("--student", options.Student!);
+        if (options.Teacher is { } teacherFlag)
+        {
+            CliChecks.Model("--teacher", teacherFlag);
+        }
+
+        if (options.Student is { } studentFlag)
+        {
+            CliChecks.Model("--student", studentFlag);
+        }
+
         CliChecks.OutputFolder("--output", options.Output);
         var methods = MethodList.Parse("--methods", methodList).Select(m => new ComparisonMethod(m.Label, m.Name, m.Options)).ToArray();
         var runDirectory = ComparisonRun.FreshFolder(options.Output, "quickstart", DateTime.UtcNow);
@@ -90,31 +105,34 @@ internal static class QuickstartCommand
         }
 
         Directory.CreateDirectory(runDirectory);
-        var s = new Settings(plan.Students[0].Runs[0].Train.Epochs, plan.Teacher.Train.Epochs, options.Fast, (ulong)options.Seed, options.Seeds, options.Teacher!, options.Student!,
-            options.Output, methodList, options.Device!);
         var teacherModel = plan.Teacher.Student.Model;
         var studentModel = plan.Students[0].Runs[0].Student.Model;
-        AnsiConsole.MarkupLine($"[bold]Distill quickstart[/]: Fashion-MNIST ({plan.TrainImages:N0} train / {plan.TestImages:N0} test), teacher [bold]{teacherModel}[/], student [bold]{studentModel}[/], seed {s.Seed}");
+        var s = new Settings(plan.Students[0].Runs[0].Train.Epochs, plan.Teacher.Train.Epochs, options.Fast, (ulong)options.Seed, options.Seeds, teacherModel, studentModel,
+            options.Output, methodList, options.Device!);
+        var trainingTask = TrainingTasks.Create(plan.Teacher.Task);
+        var metric = trainingTask.PrimaryMetricLabel;
+        var dataName = plan.Teacher.Data.Dataset == "scenes" ? "the scene set" : "Fashion-MNIST";
+        AnsiConsole.MarkupLine($"[bold]Distill quickstart[/]: {dataName} ({plan.TrainImages:N0} train / {plan.TestImages:N0} test), teacher [bold]{teacherModel}[/], student [bold]{studentModel}[/], seed {s.Seed}");
         AnsiConsole.MarkupLine($"libtorch {TorchRuntime.LibTorchVersion}, {TorchRuntime.Threads} thread(s); results in {Markup.Escape(runDirectory)}");
 
         using var stage = TeacherStage.TrainOrLoad(plan.Teacher, plan.TeacherCheckpoint, Display);
         if (stage.Cached)
         {
-            AnsiConsole.MarkupLine($"teacher {teacherModel}: loaded from the cache ({Markup.Escape(stage.Checkpoint)}), test top-1 {Percent(stage.Row.FinalAccuracies[0])}");
+            AnsiConsole.MarkupLine($"teacher {teacherModel}: loaded from the cache ({Markup.Escape(stage.Checkpoint)}), test {metric} {Percent(stage.Row.FinalAccuracies[0])}");
         }
 
         var students = ComparisonRun.Execute(plan.Students, Display, stage.Model);
         var result = new ComparisonResult([stage.Row, .. students.Rows], [.. stage.Series is { } t ? [t] : Array.Empty<ReportWriter.Series>(), .. students.Series]);
-        var table = new Table().Title("Fashion-MNIST test accuracy").AddColumns("model", "training", "final top-1", "seeds", "time");
+        var table = new Table().Title(plan.Teacher.Data.Dataset == "scenes" ? "Scene set test mIoU" : "Fashion-MNIST test accuracy").AddColumns("model", "training", $"final {metric}", "seeds", "time");
         foreach (var row in result.Rows)
         {
             var (mean, std) = ReportWriter.MeanStd(row.FinalAccuracies);
-            table.AddRow(row.Model, row.Label, row.FinalAccuracies.Count > 1 ? $"{Percent(mean)} ± {std * 100:F2}" : Percent(mean),
+            table.AddRow(Markup.Escape(row.Model), Markup.Escape(row.Label), row.FinalAccuracies.Count > 1 ? $"{Percent(mean)} ± {std * 100:F2}" : Percent(mean),
                 row.FinalAccuracies.Count.ToString(CultureInfo.InvariantCulture), $"{row.Seconds:F0} s");
         }
 
         AnsiConsole.Write(table);
-        var (_, reportPath, resultsPath) = ComparisonRun.Write(runDirectory, $"Distill quickstart: {studentModel} from {teacherModel} on Fashion-MNIST", result, s);
+        var (_, reportPath, resultsPath) = ComparisonRun.Write(runDirectory, $"Distill quickstart: {studentModel} from {teacherModel} on {dataName}", result, s);
         AnsiConsole.MarkupLine(s.Seeds == 1
             ? "One seed, one run each: differences of a few tenths of a percent are noise; --seeds N gives mean ± std."
             : $"Mean ± std over {s.Seeds} seeds (sample std).");
@@ -129,7 +147,7 @@ internal static class QuickstartCommand
     /// <summary>Each run under a progress bar titled as before: "teacher resnet20", "student resnet8 (kd, seed 0)".</summary>
     private static TrainingRun.Summary Display(string label, Distill.Configs.RunConfig run, Func<IProgress<TrainingProgress>?, Action<EpochResult>?, TrainingRun.Summary> train) =>
         TrainingDisplay.Run(label == "teacher" ? $"teacher {run.Student.Model}" : $"student {run.Student.Model} ({label}, seed {run.Train.Seed})", run.Train.Epochs, 0,
-            (progress, onEpoch) => train(progress, onEpoch));
+            (progress, onEpoch) => train(progress, onEpoch), Distill.Tasks.TrainingTasks.Create(run.Task));
 
     private static string Percent(double v) => v.ToString("P2", CultureInfo.InvariantCulture);
 

@@ -87,26 +87,28 @@ internal static class TrainCommands
             CliChecks.OutputFolder("output", recipe.Output);
             var from = recipe.Teacher is null || Distill.Methods.MethodFactory.Find(recipe.Method.Name) is not { NeedsTeacher: true } ? string.Empty : $" from {recipe.Teacher.Model}";
             AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (ReferenceEquals(Distill.Methods.MethodFactory.Find(recipe.Method.Name), Distill.Methods.MethodFactory.None) ? " alone" : $" with {recipe.Method.Name}{from}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
-            var metric = Distill.Tasks.TrainingTasks.Create(recipe.Task).PrimaryMetricLabel;
+            var task = Distill.Tasks.TrainingTasks.Create(recipe.Task);
+            var metric = task.PrimaryMetricLabel;
             var summary = TrainingDisplay.Run(recipe.Student.Model, recipe.Train.Epochs, batchesPerEpoch: 0,
-                (progress, onEpoch) => TrainingRun.Execute(recipe, r.GetValue(resume), progress, onEpoch), metric);
-            WriteResults(summary, metric);
+                (progress, onEpoch) => TrainingRun.Execute(recipe, r.GetValue(resume), progress, onEpoch), task);
+            WriteResults(summary, task);
             AnsiConsole.MarkupLine(Markup.Escape($"best test {metric} {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));
             return 0;
         });
         return command;
     }
 
-    /// <summary>The final table: one row per epoch of this invocation with every loss term, the task's primary metric (labelled <paramref name="metric"/>), rate and images/s.</summary>
-    private static void WriteResults(TrainingRun.Summary summary, string metric)
+    /// <summary>The final table: one row per epoch of this invocation with every loss term, the task's training and test metrics, rate and images/s.</summary>
+    private static void WriteResults(TrainingRun.Summary summary, Distill.Tasks.ITrainingTask task)
     {
+        var metric = task.PrimaryMetricLabel;
         if (summary.Epochs.Count == 0)
         {
             return;
         }
 
         var terms = summary.Epochs[0].LossTerms.Keys.ToArray();
-        var table = new Table().AddColumns(["epoch", .. terms, $"train {metric}", $"test {metric}", "lr", "images/s"]);
+        var table = new Table().AddColumns(["epoch", .. terms, $"train {task.TrainMetricLabel}", $"test {metric}", "lr", "images/s"]);
         foreach (var e in summary.Epochs)
         {
             var best = e.TestAccuracy >= summary.BestAccuracy ? " (best)" : string.Empty;

@@ -1,4 +1,5 @@
 using Distill.Engine;
+using Distill.Tasks;
 using Spectre.Console;
 
 namespace Distill.Cli;
@@ -8,24 +9,27 @@ internal static class TrainingDisplay
 {
     /// <summary>
     /// Runs <paramref name="work"/> with a progress reporter and an epoch callback wired to the console; the bar's length follows
-    /// the reported steps per epoch; <paramref name="metric"/> labels the task's primary metric in the epoch lines.
+    /// the reported steps per epoch; <paramref name="task"/> labels its training and test metrics in the epoch lines (classification when null).
     /// </summary>
-    public static T Run<T>(string title, int epochs, int batchesPerEpoch, Func<IProgress<TrainingProgress>, Action<EpochResult>, T> work, string metric = "top-1")
+    public static T Run<T>(string title, int epochs, int batchesPerEpoch, Func<IProgress<TrainingProgress>, Action<EpochResult>, T> work, ITrainingTask? task = null)
     {
+        task ??= TrainingTasks.Default;
+        var metric = task.PrimaryMetricLabel;
+        var trainMetric = task.TrainMetricLabel;
         T result = default!;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, epochs * (double)batchesPerEpoch));
+                var bar = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, epochs * (double)batchesPerEpoch));
                 var progress = new SynchronousProgress<TrainingProgress>(p =>
                 {
-                    task.MaxValue = Math.Max(1, epochs * (double)p.Steps);
-                    task.Value = ((p.Epoch - 1) * (double)p.Steps) + p.Step;
-                    task.Description = Markup.Escape($"{title} epoch {p.Epoch}/{epochs} loss {p.Loss:F3} {p.ImagesPerSecond:F0} img/s");
+                    bar.MaxValue = Math.Max(1, epochs * (double)p.Steps);
+                    bar.Value = ((p.Epoch - 1) * (double)p.Steps) + p.Step;
+                    bar.Description = Markup.Escape($"{title} epoch {p.Epoch}/{epochs} loss {p.Loss:F3} {p.ImagesPerSecond:F0} img/s");
                 });
                 result = work(progress, r => AnsiConsole.MarkupLine(Markup.Escape(
-                    $"  {title} epoch {r.Epoch}: train {metric} {r.TrainAccuracy:P2}, test {metric} {r.TestAccuracy:P2}, " +
+                    $"  {title} epoch {r.Epoch}: train {trainMetric} {r.TrainAccuracy:P2}, test {metric} {r.TestAccuracy:P2}, " +
                     $"{string.Join(", ", r.LossTerms.Select(t => $"{t.Key} {t.Value:F4}"))}, lr {r.LearningRate:G3}, {r.ImagesPerSecond:F0} img/s")));
             });
         return result;

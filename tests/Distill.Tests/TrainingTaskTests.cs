@@ -142,6 +142,14 @@ public sealed class TrainingTaskTests
 
         public string PrimaryMetricLabel => "pixel accuracy";
 
+        public string TrainMetricLabel => PrimaryMetricLabel;
+
+        public IReadOnlyList<(string Name, string Description)> Models => [];
+
+        public TappedModel<Tensor> CreateModel(string name, ModelOptions options) => throw new KeyNotFoundException(name);
+
+        public IReadOnlyList<string> StudentTaps(TappedModel<Tensor> student) => [];
+
         public LossTerms Loss(Tensor outputs, IBatchTargets targets) => Loss(outputs, targets, 1);
 
         public LossTerms StepLoss(Distiller? method, DistillationInputs inputs)

@@ -4,10 +4,10 @@ namespace Distill.Configs;
 public static class DatasetCatalog
 {
     /// <summary>Every value of data.dataset, in the order messages list them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "cifar10", "cifar100", "idx", "folder"];
+    public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "cifar10", "cifar100", "idx", "folder", "scenes"];
 
     /// <summary>Whether data.root must be given (Fashion-MNIST has an installed default folder).</summary>
-    public static bool NeedsRoot(string dataset) => dataset != "fashion-mnist";
+    public static bool NeedsRoot(string dataset) => dataset is not ("fashion-mnist" or "scenes");
 
     /// <summary>What data.root must hold for <paramref name="dataset"/> (for messages).</summary>
     public static string RootLayout(string dataset) => dataset switch
@@ -15,6 +15,7 @@ public static class DatasetCatalog
         "idx" or "fashion-mnist" => "a folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each raw or .gz",
         "cifar10" => "the folder of CIFAR-10's binary version: data_batch_1.bin ... data_batch_5.bin and test_batch.bin",
         "cifar100" => "the folder of CIFAR-100's binary version: train.bin and test.bin",
+        "scenes" => "the Fashion-MNIST files the scenes' glyphs come from (default: the installed copy)",
         _ => "a folder with train/<class>/<image> and test/<class>/<image>",
     };
 

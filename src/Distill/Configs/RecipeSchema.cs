@@ -20,9 +20,9 @@ internal static class RecipeSchema
     /// <summary>Every key, section by section.</summary>
     public static IReadOnlyList<RecipeKey> Keys { get; } =
     [
-        Data("dataset", RecipeKeyKind.Choice, "fashion-mnist, cifar10, cifar100, idx (the MNIST file layout) or folder (root/train/<class>/ and root/test/<class>/ images, read as RGB; val/ when test/ is absent)",
+        Data("dataset", RecipeKeyKind.Choice, "fashion-mnist, cifar10, cifar100, idx (the MNIST file layout), folder (root/train/<class>/ and root/test/<class>/ images, read as RGB; val/ when test/ is absent) or scenes (the synthetic segmentation scenes: Fashion-MNIST glyphs on 64x64 canvases with exact masks, 11 classes with background; task: segmentation)",
             d => d.Dataset, (d, v) => d with { Dataset = v }) with { AllowedValues = () => DatasetCatalog.Names, WrittenAtDefault = true },
-        Data("root", RecipeKeyKind.Text, "the folder holding the files (required except for fashion-mnist, which defaults to the installed copy)",
+        Data("root", RecipeKeyKind.Text, "the folder holding the files (required except for fashion-mnist and scenes, which default to the installed Fashion-MNIST copy)",
             d => d.Root, (d, v) => d with { Root = v }),
         Data("train_subset", RecipeKeyKind.Integer, "use only N training samples (0: all; the first N, or N spread over a folder's classes)",
             d => d.TrainSubset, (d, v) => d with { TrainSubset = v }) with { Minimum = 0, WrittenAtDefault = true },
@@ -171,7 +171,7 @@ internal static class RecipeSchema
         _ => "path",
     };
 
-    private static IReadOnlyList<string> ModelNames() => [.. ModelRegistry.Names.Select(n => n.Name)];
+    private static IReadOnlyList<string> ModelNames() => [.. Tasks.TrainingTasks.Models.Select(n => n.Name)];
 
     /// <summary>An option of some optimizers (refused with the others).</summary>
     private static RecipeCondition OptionOf(string key, params string[] optimizers) =>

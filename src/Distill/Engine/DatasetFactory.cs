@@ -1,6 +1,7 @@
 using Distill.Configs;
 using Distill.Models;
 using Distill.NN.Data;
+using Distill.NN.Data.Scenes;
 using Distill.Torch;
 
 namespace Distill.Engine;
@@ -64,6 +65,14 @@ public static class DatasetFactory
                 normalize = Normalize.ImageNet;
                 padding = Math.Max(1, Math.Min(train.Height, train.Width) / 8);
                 break;
+            case "scenes":
+                // The synthetic segmentation scenes: Fashion-MNIST glyphs pasted on a 64x64 canvas, exact masks, made lazily.
+                var glyphs = data.Root ?? IdxReader.FashionMnistDirectory;
+                train = Scenes(SceneSplit.Train, glyphs);
+                test = Scenes(SceneSplit.Test, glyphs);
+                normalize = new Normalize([SegmentationSceneSet.Mean], [SegmentationSceneSet.Std]);
+                padding = train.Height / 8;
+                break;
             default:
                 throw new DataFormatException($"data.dataset '{data.Dataset}' is not supported by `distill train` ({string.Join(", ", DatasetCatalog.Names)})");
         }
@@ -96,6 +105,12 @@ public static class DatasetFactory
     {
         var images = IdxReader.FindFile(directory, $"{prefix}-images-idx3-ubyte");
         return Split.Of(IdxReader.Load(images, IdxReader.FindFile(directory, $"{prefix}-labels-idx1-ubyte"), IdxReader.FashionMnistClasses), images);
+    }
+
+    private static Split Scenes(SceneSplit split, string glyphs)
+    {
+        var set = SegmentationSceneSet.Load(split, directory: glyphs);
+        return new Split(set, $"{glyphs} ({split.ToString().ToLowerInvariant()} scenes)", set.Options.Channels, set.Options.Height, set.Options.Width);
     }
 
     private static string FolderSplit(string root, string split)

@@ -23,8 +23,9 @@ namespace Distill.Engine;
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    private readonly ClassificationModel _student;
-    private readonly ClassificationModel? _teacher;
+    private readonly TappedModel<Tensor> _student;
+    private readonly TappedModel<Tensor>? _teacher;
+    private readonly IReadOnlyList<string> _taskTaps;
     private readonly Distiller? _distiller;
     private readonly ITrainingTask _task;
     private readonly TrainerOptions _options;
@@ -45,9 +46,10 @@ public sealed class Trainer : IDisposable
     /// <param name="options">The optimisation recipe.</param>
     /// <param name="task">What the student learns: its targets, loss, metrics and "best" (null: classification).</param>
     /// <exception cref="ArgumentException">
-    /// The distiller needs a teacher and none was given, or declares own parameters that are not its registered parameters.
+    /// The distiller needs a teacher and none was given, declares own parameters that are not its registered parameters, or reads
+    /// classifier heads the models do not have.
     /// </exception>
-    public Trainer(ClassificationModel student, ClassificationModel? teacher, Distiller? distiller, TrainerOptions options, ITrainingTask? task = null)
+    public Trainer(TappedModel<Tensor> student, TappedModel<Tensor>? teacher, Distiller? distiller, TrainerOptions options, ITrainingTask? task = null)
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(options);
@@ -60,6 +62,7 @@ public sealed class Trainer : IDisposable
         _teacher = distiller is { NeedsTeacher: false } ? null : teacher;
         _distiller = distiller;
         _task = task ?? TrainingTasks.Default;
+        _taskTaps = _task.StudentTaps(student);
         _options = options;
         var groups = OptimizerFactory.Groups(student, distiller, options);
         _parameters = groups.SelectMany(g => g.Parameters).ToArray();
@@ -80,9 +83,9 @@ public sealed class Trainer : IDisposable
 
         if (distiller is IUsesClassifierHeads)
         {
-            var studentHead = student.Head;
+            var studentHead = (student as ClassificationModel ?? throw new ArgumentException($"method '{distiller.Name}' reads the student's classifier head, which a {student.GetType().Name} does not have")).Head;
             _studentHead = studentHead.Forward;
-            if (_teacher?.Head is { } teacherHead)
+            if ((_teacher as ClassificationModel)?.Head is { } teacherHead)
             {
                 _teacherHead = x =>
                 {
@@ -220,7 +223,9 @@ public sealed class Trainer : IDisposable
         var stepLr = lr; // the rate of the latest step (changes within the epoch when the schedule runs per iteration)
         var sums = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         Tensor? primarySum = null; // the task's primary metric summed over the samples, in the dtype the task gives (counts: Int64)
-        using var studentTaps = _distiller is { StudentTaps.Count: > 0 } ? _student.TapFeatures(_distiller.StudentTaps) : null;
+        // The student's taps: the method's and the task's own (segmentation: the auxiliary head's logits).
+        IReadOnlyList<string> studentTapNames = [.. (_distiller?.StudentTaps ?? []).Concat(_taskTaps).Distinct(StringComparer.Ordinal)];
+        using var studentTaps = studentTapNames.Count > 0 ? _student.TapFeatures(studentTapNames) : null;
         using var teacherTaps = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
         if (_distiller is ICalibratedMethod calibrated && calibrated.NeedsCalibration(epoch))
         {

@@ -48,7 +48,7 @@ public static class TrainingRun
     /// draws nothing from the seeded generator between the student's and the method's initialisation. The caller
     /// keeps ownership of the teacher.
     /// </summary>
-    internal static Summary Execute(RunConfig config, ClassificationModel? loadedTeacher, bool resume, IProgress<TrainingProgress>? progress, Action<EpochResult>? onEpoch,
+    internal static Summary Execute(RunConfig config, TappedModel<Tensor>? loadedTeacher, bool resume, IProgress<TrainingProgress>? progress, Action<EpochResult>? onEpoch,
         TextWriter? notices)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -91,8 +91,9 @@ public static class TrainingRun
         var seed = (ulong)config.Train.Seed;
         var loaders = DatasetFactory.Create(config.Data, seed, device);
         var options = loaders.ModelOptions;
+        var task = TrainingTasks.Create(config.Task);
         TorchRuntime.ManualSeed(seed);
-        using var student = NewModel("student.model", config.Student.Model, options);
+        using var student = NewModel(task, "student.model", config.Student.Model, options);
         if (config.Student.Checkpoint is { } start && !(resume && hasCheckpoint))
         {
             // The student starts from these weights instead of the seed's (a resume takes its weights from last.safetensors).
@@ -101,16 +102,16 @@ public static class TrainingRun
 
         var descriptor = MethodFactory.Find(config.Method.Name);
         var needsTeacher = descriptor is { NeedsTeacher: true };
-        using var ownTeacher = !needsTeacher || config.Teacher is null || loadedTeacher is not null ? null : LoadTeacher(config.Teacher, options);
+        using var ownTeacher = !needsTeacher || config.Teacher is null || loadedTeacher is not null ? null : LoadTeacher(task, config.Teacher, options);
         var teacher = needsTeacher ? loadedTeacher ?? ownTeacher : null;
         using var distiller = MethodBuilder.Create(config.Method, MethodContext.FromModels(student, teacher, options,
-            Enumerable.Range(0, loaders.Train.Dataset.Count).Select(loaders.Train.Dataset.LabelOf).ToArray()));
+            task is ClassificationTask ? Enumerable.Range(0, loaders.Train.Dataset.Count).Select(loaders.Train.Dataset.LabelOf).ToArray() : null));
         // Built on the host (the seed gives the same weights everywhere), then moved with their buffers.
         student.To(device);
         teacher?.To(device);
         distiller?.To(device);
         var trainerOptions = Options(config.Train, device, loaders.Train.BatchCount);
-        using var trainer = NewTrainer(student, teacher, distiller, trainerOptions, config);
+        using var trainer = NewTrainer(student, teacher, distiller, trainerOptions, config, task);
         var startEpoch = 1;
         var best = 0.0;
         List<EpochResult> history;
@@ -202,11 +203,11 @@ public static class TrainingRun
     }
 
     /// <summary>The trainer; a schedule that cannot be built for this data (a warm-up in iterations as long as the run) is a recipe error.</summary>
-    private static Trainer NewTrainer(ClassificationModel student, ClassificationModel? teacher, Distiller? distiller, TrainerOptions options, RunConfig config)
+    private static Trainer NewTrainer(TappedModel<Tensor> student, TappedModel<Tensor>? teacher, Distiller? distiller, TrainerOptions options, RunConfig config, ITrainingTask task)
     {
         try
         {
-            return new Trainer(student, teacher, distiller, options, TrainingTasks.Create(config.Task));
+            return new Trainer(student, teacher, distiller, options, task);
         }
         catch (ArgumentException e) when (e.Message.StartsWith("the warm-up", StringComparison.Ordinal))
         {
@@ -219,12 +220,28 @@ public static class TrainingRun
         public void Report(TrainingProgress value) => report(value);
     }
 
-    // A model that cannot take the data's image size (ViT: a size that is not a multiple of its patch) is the recipe's fault.
-    private static ClassificationModel NewModel(string key, string name, ModelOptions options)
+    /// <summary>
+    /// Builds <paramref name="name"/> for the recipe's task: a model of another task, or one that cannot take the data's image
+    /// size (ViT: a size that is not a multiple of its patch), is the recipe's fault, named by <paramref name="key"/>.
+    /// </summary>
+    /// <param name="task">The recipe's task.</param>
+    /// <param name="key">The recipe key or flag that named the model (for messages).</param>
+    /// <param name="name">The model's name.</param>
+    /// <param name="options">Classes, channels and input size.</param>
+    /// <exception cref="ConfigException">No model of that name, a model of another task, or one that cannot take the input size.</exception>
+    public static TappedModel<Tensor> NewModel(ITrainingTask task, string key, string name, ModelOptions options)
     {
+        if (!task.Models.Any(m => m.Name == name))
+        {
+            var owner = TrainingTasks.OwnerOf(name);
+            throw new ConfigException(owner is null
+                ? $"{key}: no model named '{name}'; {task.Name} models: {string.Join(", ", task.Models.Select(m => m.Name))}"
+                : $"{key}: {name} is a {owner.Name} model, but the recipe's task is {task.Name} (task: {task.Name}); {task.Name} models: {string.Join(", ", task.Models.Select(m => m.Name))}");
+        }
+
         try
         {
-            return ModelRegistry.Create(name, options);
+            return task.CreateModel(name, options);
         }
         catch (ArgumentException e)
         {
@@ -232,10 +249,10 @@ public static class TrainingRun
         }
     }
 
-    private static ClassificationModel LoadTeacher(ModelConfig teacher, ModelOptions options)
+    private static TappedModel<Tensor> LoadTeacher(ITrainingTask task, ModelConfig teacher, ModelOptions options)
     {
         var path = teacher.Checkpoint ?? throw new ConfigException("teacher.checkpoint is required");
-        var model = NewModel("teacher.model", teacher.Model, options);
+        var model = NewModel(task, "teacher.model", teacher.Model, options);
         try
         {
             LoadWeights(model, path, "teacher", teacher.Model, "train a teacher with `distill teacher`");
@@ -249,7 +266,7 @@ public static class TrainingRun
     }
 
     /// <summary>Loads <paramref name="section"/>.checkpoint into its model; a missing file or another model's weights is an error naming the key.</summary>
-    private static void LoadWeights(ClassificationModel model, string path, string section, string modelName, string hint)
+    private static void LoadWeights(TappedModel<Tensor> model, string path, string section, string modelName, string hint)
     {
         if (!File.Exists(path))
         {

@@ -59,6 +59,18 @@ public sealed class ClassificationTask : ITrainingTask
     /// <inheritdoc />
     public string PrimaryMetricLabel => "top-1";
 
+    /// <inheritdoc />
+    public string TrainMetricLabel => PrimaryMetricLabel;
+
+    /// <inheritdoc />
+    public IReadOnlyList<(string Name, string Description)> Models => [.. ModelRegistry.Names];
+
+    /// <inheritdoc />
+    public TappedModel<Tensor> CreateModel(string name, ModelOptions options) => ModelRegistry.Create(name, options);
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> StudentTaps(TappedModel<Tensor> student) => [];
+
     /// <summary>The task with weight 1 and no label smoothing (what a run without a method trains on).</summary>
     public static ClassificationTask Default { get; } = new();
 

@@ -23,6 +23,27 @@ public interface ITrainingTask
     /// <summary>How reports, tables and logs label the primary metric, e.g. "top-1".</summary>
     string PrimaryMetricLabel { get; }
 
+    /// <summary>The models this task trains, by name with a description (what `distill models` lists and recipes may name).</summary>
+    IReadOnlyList<(string Name, string Description)> Models { get; }
+
+    /// <summary>Builds the model called <paramref name="name"/> for inputs and classes as <paramref name="options"/> say.</summary>
+    /// <exception cref="KeyNotFoundException">The task has no such model; the message lists the task's models.</exception>
+    /// <exception cref="ArgumentException">The model cannot take inputs of the options' size.</exception>
+    TappedModel<Tensor> CreateModel(string name, ModelOptions options);
+
+    /// <summary>
+    /// The student taps the task's loss reads beside the model's output (none for classification; a segmenter's auxiliary
+    /// logits when it has an auxiliary head): the trainer records them with the method's and hands them over in
+    /// <see cref="DistillationInputs.StudentFeatures"/>.
+    /// </summary>
+    IReadOnlyList<string> StudentTaps(TappedModel<Tensor> student);
+
+    /// <summary>
+    /// How the running training metric (<see cref="PrimarySum"/> over the samples seen) is labelled: the primary metric's label
+    /// when it is a sum over samples ("top-1"), another label when it is not (segmentation: "pixel acc." per image).
+    /// </summary>
+    string TrainMetricLabel { get; }
+
     /// <summary>The task's weighted loss terms for one batch.</summary>
     /// <param name="outputs">The student's outputs for the batch (logits [B, K] for classification).</param>
     /// <param name="targets">The batch's targets (<see cref="ClassLabelBatch"/> for classification).</param>

@@ -17,9 +17,9 @@ namespace Distill.Tasks;
 /// classes present in ground truth or prediction, as mmseg's nanmean), pixel accuracy and the count of classes used.
 /// </summary>
 /// <remarks>
-/// TODO(models part): the auxiliary FCN head's term (<see cref="AuxiliaryWeight"/> · CE of the aux logits, term "aux_ce")
-/// needs the model to hand over its aux logits; a model's output is one tensor today, so <see cref="AuxiliaryLoss"/> is
-/// there for the models part to call once <see cref="DistillationInputs"/> (or a tap) carries them.
+/// A model with an auxiliary head publishes its logits as the tap <see cref="SegmentationModel.AuxLogitsTap"/>; the task asks
+/// the trainer to record it (<see cref="StudentTaps"/>) and adds <see cref="AuxiliaryWeight"/> · its pixel cross-entropy
+/// (term "aux_ce") after the main term.
 /// </remarks>
 public sealed class SegmentationTask : ITrainingTask
 {
@@ -83,6 +83,24 @@ public sealed class SegmentationTask : ITrainingTask
     /// <inheritdoc />
     public string PrimaryMetricLabel => "mIoU";
 
+    /// <inheritdoc />
+    /// <remarks>mIoU is not a sum over samples: the running training metric is each image's pixel accuracy (<see cref="PrimarySum"/>).</remarks>
+    public string TrainMetricLabel => "pixel acc.";
+
+    /// <inheritdoc />
+    public IReadOnlyList<(string Name, string Description)> Models => [.. SegmentationModels.Names];
+
+    /// <inheritdoc />
+    public TappedModel<Tensor> CreateModel(string name, ModelOptions options) => SegmentationModels.Create(name, options);
+
+    /// <inheritdoc />
+    /// <remarks>The auxiliary logits when the model publishes them and <see cref="AuxiliaryWeight"/> is not 0.</remarks>
+    public IReadOnlyList<string> StudentTaps(TappedModel<Tensor> student)
+    {
+        ArgumentNullException.ThrowIfNull(student);
+        return AuxiliaryWeight != 0 && student.Taps.Any(t => t.Name == SegmentationModel.AuxLogitsTap) ? [SegmentationModel.AuxLogitsTap] : [];
+    }
+
     /// <summary>The task a method trains with: its task-loss weight (this task's own without a method).</summary>
     public SegmentationTask For(Distiller? method) =>
         method is null || method.TaskLossWeight == LossWeight ? this : new SegmentationTask(method.TaskLossWeight, AlignCorners, AuxiliaryWeight);
@@ -123,6 +141,11 @@ public sealed class SegmentationTask : ITrainingTask
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var terms = For(method).Loss(inputs.StudentLogits, inputs.Targets);
+        if (AuxiliaryWeight != 0 && inputs.StudentFeatures is { } maps && maps.Names.Contains(SegmentationModel.AuxLogitsTap, StringComparer.Ordinal))
+        {
+            AuxiliaryLoss(terms, maps[SegmentationModel.AuxLogitsTap], MasksOf(inputs.Targets));
+        }
+
         return method is null ? terms : terms.AddRange(method.ComputeLoss(inputs));
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Distill.Configs;
 using Distill.Models;
 using Distill.NN.Checkpoints;
+using Distill.Torch;
 
 namespace Distill.Engine.Comparison;
 
@@ -68,7 +69,7 @@ public static class ComparisonRun
     /// A teacher in memory shared by every run that needs one (the caller disposes it); when null, each run loads its
     /// recipe's teacher.checkpoint as `distill train` does.
     /// </param>
-    public static ComparisonResult Execute(IReadOnlyList<ComparisonEntry> entries, ComparisonDisplay? display = null, ClassificationModel? teacher = null)
+    public static ComparisonResult Execute(IReadOnlyList<ComparisonEntry> entries, ComparisonDisplay? display = null, TappedModel<Tensor>? teacher = null)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var rows = new List<ComparisonRow>();
@@ -94,7 +95,7 @@ public static class ComparisonRun
     }
 
     /// <summary>Trains one run (shown by <paramref name="display"/>) and measures its wall time.</summary>
-    internal static (TrainingRun.Summary Summary, double Seconds) Train(string label, RunConfig run, ComparisonDisplay? display, ClassificationModel? teacher, bool resume = false)
+    internal static (TrainingRun.Summary Summary, double Seconds) Train(string label, RunConfig run, ComparisonDisplay? display, TappedModel<Tensor>? teacher, bool resume = false)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         TrainingRun.Summary Work(IProgress<TrainingProgress>? progress, Action<EpochResult>? onEpoch) => TrainingRun.Execute(run, teacher, resume, progress, onEpoch, null);

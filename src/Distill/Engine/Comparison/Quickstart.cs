@@ -14,16 +14,41 @@ namespace Distill.Engine.Comparison;
 /// </summary>
 public static class Quickstart
 {
-    /// <summary>Where the recipes are committed (and how messages name them).</summary>
+    /// <summary>Where the classification recipes are committed (and how messages name them).</summary>
     public const string RecipeFolder = "configs/fashion-mnist/quickstart";
+
+    /// <summary>Where the segmentation recipes (the scene set) are committed.</summary>
+    public const string SegmentationRecipeFolder = "configs/scenes/quickstart";
+
+    /// <summary>The tasks the quickstart runs, in the order messages list them.</summary>
+    public static IReadOnlyList<string> Tasks { get; } = ["classification", "segmentation"];
+
+    /// <summary>The methods the quickstart compares with the student alone when none are named, per task.</summary>
+    public static string DefaultMethods(string task) => task == "segmentation" ? "cwd,skd,mgd,tfd" : "kd";
+
+    /// <summary>The folder of <paramref name="task"/>'s committed recipes.</summary>
+    /// <exception cref="ConfigException">The quickstart has no recipes for that task.</exception>
+    public static string RecipeFolderOf(string task) => task switch
+    {
+        "classification" => RecipeFolder,
+        "segmentation" => SegmentationRecipeFolder,
+        _ => throw new ConfigException($"--task '{task}': the quickstart runs {string.Join(" or ", Tasks)}"),
+    };
 
     /// <summary>The first training and test images of a --fast run.</summary>
     public const int FastTrainImages = 6000, FastTestImages = 2000;
 
+    /// <summary>The first training and test scenes of a segmentation --fast run (a scene costs about ten glyph images).</summary>
+    public const int FastTrainScenes = 500, FastTestScenes = 200;
+
     /// <summary>The committed recipe <paramref name="name"/> (teacher, student, legacy_teacher, legacy_student) as YAML.</summary>
-    public static string RecipeText(string name)
+    public static string RecipeText(string name) => RecipeText("classification", name);
+
+    /// <summary>The committed recipe <paramref name="name"/> of <paramref name="task"/> as YAML.</summary>
+    public static string RecipeText(string task, string name)
     {
-        using var stream = typeof(Quickstart).Assembly.GetManifestResourceStream($"quickstart/{name}.yaml")
+        var resource = task == "classification" ? $"quickstart/{name}.yaml" : $"quickstart-{task}/{name}.yaml";
+        using var stream = typeof(Quickstart).Assembly.GetManifestResourceStream(resource)
             ?? throw new ArgumentException($"no quickstart recipe '{name}' (teacher, student, legacy_teacher, legacy_student)", nameof(name));
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return reader.ReadToEnd();
@@ -38,7 +63,8 @@ public static class Quickstart
         var common = new List<string>();
         if (options.Fast)
         {
-            common.AddRange([$"data.train_subset={FastTrainImages}", $"data.test_subset={FastTestImages}"]);
+            var (trainImages, testImages) = options.Task == "segmentation" ? (FastTrainScenes, FastTestScenes) : (FastTrainImages, FastTestImages);
+            common.AddRange([$"data.train_subset={trainImages}", $"data.test_subset={testImages}"]);
         }
 
         if (options.Device is { } device)
@@ -49,8 +75,14 @@ public static class Quickstart
         string[] Epochs(int? flag) => options.Fast ? ["train.epochs=1"] : flag is { } e ? [$"train.epochs={e.ToString(CultureInfo.InvariantCulture)}"] : [];
         string[] Model(string? flag) => flag is null ? [] : [$"student.model={flag}"];
 
-        var teacherName = $"{RecipeFolder}/{prefix}teacher.yaml";
-        var teacherText = RecipeText(prefix + "teacher");
+        var folder = RecipeFolderOf(options.Task);
+        if (options.LegacySchedule && options.Task != "classification")
+        {
+            throw new ConfigException("--legacy-schedule reproduces the old classification quickstart; it has no segmentation recipes");
+        }
+
+        var teacherName = $"{folder}/{prefix}teacher.yaml";
+        var teacherText = RecipeText(options.Task, prefix + "teacher");
         var teacher = Recipes.Parse(teacherText, teacherName,
             [.. common, .. Model(options.Teacher), .. Epochs(options.TeacherEpochs), $"train.seed={options.Seed.ToString(CultureInfo.InvariantCulture)}", .. options.Sets]);
         // The cache is keyed by what changes the teacher's weights: the resolved recipe but its folder and device.
@@ -61,8 +93,8 @@ public static class Quickstart
         teacher = teacher with { Output = Path.Combine(cache, $"teacher-{key}") };
         var checkpoint = Path.Combine(cache, $"teacher-{key}.safetensors");
 
-        var studentName = $"{RecipeFolder}/{prefix}student.yaml";
-        var studentText = RecipeText(prefix + "student");
+        var studentName = $"{folder}/{prefix}student.yaml";
+        var studentText = RecipeText(options.Task, prefix + "student");
         string[] studentSets =
         [
             .. common, .. Model(options.Student), .. Epochs(options.Epochs), .. options.Sets,
@@ -71,7 +103,7 @@ public static class Quickstart
         ComparisonMethod[] methods = [new("alone", MethodFactory.None.Name, []), .. options.Methods];
         var students = ComparisonRun.Plan(sets => Recipes.Parse(studentText, studentName, sets), studentSets, methods,
             [.. Enumerable.Range(options.Seed, options.Seeds)], options.RunDirectory);
-        if (teacher.Data is { Dataset: "fashion-mnist", Root: null } && !Directory.Exists(IdxReader.FashionMnistDirectory))
+        if (teacher.Data is { Dataset: "fashion-mnist" or "scenes", Root: null } && !Directory.Exists(IdxReader.FashionMnistDirectory))
         {
             throw new ConfigException($"Fashion-MNIST is not installed at {IdxReader.FashionMnistDirectory}: run eng/setup.sh (package dataset-fashion-mnist)");
         }

@@ -3,6 +3,9 @@ namespace Distill.Engine.Comparison;
 /// <summary>What `distill quickstart` was asked: each value that is set overrides a key of the committed recipes.</summary>
 public sealed record QuickstartOptions
 {
+    /// <summary>The task whose committed recipes run: classification (Fashion-MNIST) or segmentation (the scene set).</summary>
+    public string Task { get; init; } = "classification";
+
     /// <summary>Student epochs (train.epochs of the students; null: the recipe's).</summary>
     public int? Epochs { get; init; }
 

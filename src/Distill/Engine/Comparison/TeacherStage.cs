@@ -13,7 +13,7 @@ namespace Distill.Engine.Comparison;
 /// </summary>
 public sealed class TeacherStage : IDisposable
 {
-    private TeacherStage(ClassificationModel model, ComparisonRow row, ReportWriter.Series? series, bool cached, string checkpoint)
+    private TeacherStage(TappedModel<Tensor> model, ComparisonRow row, ReportWriter.Series? series, bool cached, string checkpoint)
     {
         Model = model;
         Row = row;
@@ -23,9 +23,9 @@ public sealed class TeacherStage : IDisposable
     }
 
     /// <summary>The teacher, on the recipe's device, in memory until disposed.</summary>
-    public ClassificationModel Model { get; }
+    public TappedModel<Tensor> Model { get; }
 
-    /// <summary>Its table row: "teacher" with the final top-1 and time, or "teacher (cached)" with the top-1 measured now.</summary>
+    /// <summary>Its table row: "teacher" with the final primary metric (classification: top-1) and time, or "teacher (cached)" with it measured now.</summary>
     public ComparisonRow Row { get; }
 
     /// <summary>Its curve when it was trained now; null when it came from the cache.</summary>
@@ -69,7 +69,8 @@ public sealed class TeacherStage : IDisposable
 
         var device = RunDevice.Resolve(recipe.Train.Device, "train.device (--device)");
         var data = DatasetFactory.Create(recipe.Data, (ulong)recipe.Train.Seed, device);
-        var teacher = ModelRegistry.Create(model, data.ModelOptions);
+        var task = Tasks.TrainingTasks.Create(recipe.Task);
+        var teacher = TrainingRun.NewModel(task, "student.model of the teacher's recipe", model, data.ModelOptions);
         try
         {
             using (DisposeScope.Enter())
@@ -80,7 +81,7 @@ public sealed class TeacherStage : IDisposable
 
             teacher.To(device);
             var cached = row is null;
-            row ??= new ComparisonRow(model, "teacher (cached)", [Evaluator.Accuracy(teacher, data.Test)], 0, double.NaN);
+            row ??= new ComparisonRow(model, "teacher (cached)", [Evaluator.Evaluate(teacher, data.Test, task).Primary], 0, double.NaN);
             return new TeacherStage(teacher, row, series, cached, checkpoint);
         }
         catch
