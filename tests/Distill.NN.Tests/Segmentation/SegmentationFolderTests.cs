@@ -185,6 +185,45 @@ public sealed class SegmentationFolderTests : IDisposable
         Assert.StartsWith($"{At("ImageSets/Segmentation/train.txt")}:2: 'b' is listed but its image", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Loader_BatchesScaledPaddedCropsOfFoldersOfMixedSizes_ReproduciblyFromItsSeed()
+    {
+        using var scope = DisposeScope.Enter();
+        var sizes = new[] { (6, 8), (10, 7), (5, 5) };
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            var (h, w) = sizes[i];
+            WriteImage($"images/{i}.png", h, w);
+            WriteLabel($"labels/{i}.png", Enumerable.Range(0, h * w).Select(v => (byte)(v % 3 == 0 ? 255 : v % 5)).ToArray(), h, w);
+        }
+
+        var set = Plain(classes: 5);
+        var transform = new Compose(
+            new RandomScale(0.5, 1.5), new RandomCrop(8, 8, padding: 0) { PadIfNeeded = true }, new RandomHorizontalFlip(), new Normalize([0.5, 0.5, 0.5], [0.25, 0.25, 0.25]));
+        long[] Masks() => new DataLoader(set, 3, shuffle: true, seed: 11, transform: transform).Epoch(0)
+            .SelectMany(b =>
+            {
+                var masks = Assert.IsType<MaskBatch>(b.Targets).Masks;
+                Assert.Equal([3L, 8, 8], masks.Shape);
+                Assert.Equal([3L, 3, 8, 8], b.Images.Shape);
+                return masks.ToArray<long>();
+            })
+            .ToArray();
+
+        var first = Masks();
+        Assert.All(first, v => Assert.True(v is >= 0 and < 5 or 255, $"mask value {v}"));
+        Assert.Equal(first, Masks());
+    }
+
+    [Fact]
+    public void Loader_SurfacesABadLabelAsTheReadersErrorNamingTheFile()
+    {
+        WriteImage("images/a.png", 2, 2);
+        WriteLabel("labels/a.png", [0, 1, 2, 9], 2, 2);
+        var e = Assert.Throws<DataFormatException>(() => new DataLoader(Plain(classes: 3), 1).Epoch(0).ToList());
+        Assert.StartsWith($"{At("labels/a.png")}: label value 9", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
