@@ -117,6 +117,35 @@ public sealed class SegmentationTransformTests
     }
 
     [Fact]
+    public void RandomCropWithCategoryMaxRatio_RedrawsWindowsThatOneClassDominates()
+    {
+        // 4 x 8: columns 0-1 class 1, columns 2-7 class 0. Of the five 4 x 4 windows only left = 0 mixes the classes
+        // below 0.75 (left = 1 is exactly 0.75: refused, as max / sum < ratio is required); the others are one class.
+        var labels = Enumerable.Range(0, 32).Select(i => (byte)(i % 8 < 2 ? 1 : 0)).ToArray();
+        var image = new Image(1, 4, 8, labels.Select(v => (float)v).ToArray());
+        var mask = new Mask(4, 8, labels);
+        var plain = new RandomCrop(4, 4, padding: 0);
+        var balanced = new RandomCrop(4, 4, padding: 0) { CategoryMaxRatio = 0.75 };
+        int plainHits = 0, balancedHits = 0;
+        for (var seed = 0; seed < 300; seed++)
+        {
+            var p = (Mask)plain.Apply(image, mask, new Random(seed)).Target;
+            plainHits += p[0, 0] == 1 && p[0, 1] == 1 ? 1 : 0;
+            var (cropped, target) = balanced.Apply(image, mask, new Random(seed));
+            var m = (Mask)target;
+            balancedHits += m[0, 0] == 1 && m[0, 1] == 1 ? 1 : 0;
+            Assert.Equal(m.Data.Select(v => (float)v), cropped.Data);
+
+            // A class label has no classes to balance: the same draws as without the option.
+            Assert.Equal(plain.Apply(image, new Random(seed)).Data, balanced.Apply(image, new Random(seed)).Data);
+        }
+
+        // Uniform: 1 window in 5 is the mixed one; with ten checks all but (4/5)^10 = 11 % of draws end there (plus a fifth of those).
+        Assert.InRange(plainHits, 30, 90);
+        Assert.InRange(balancedHits, 240, 300);
+    }
+
+    [Fact]
     public void NormalizePerChannel_LeavesTheMask()
     {
         var image = new Image(2, 1, 2, [0.5f, 1f, 0.2f, 0.4f]);
