@@ -73,6 +73,12 @@ public sealed class ImageFolderDataset : IImageDataset
     public Sample Get(int index)
     {
         var (path, label) = _samples[index];
+        return new Sample(ReadImage(path, _channels), label, index);
+    }
+
+    /// <summary>Decodes an image file with OpenCV to a float image of 1 (grey) or 3 (RGB) channels; errors name the file.</summary>
+    internal static Image ReadImage(string path, int channels)
+    {
         byte[] bytes;
         try
         {
@@ -85,10 +91,9 @@ public sealed class ImageFolderDataset : IImageDataset
 
         try
         {
-            using var decoded = ImageCodec.Decode(bytes, _channels).DetachFromScope();
+            using var decoded = ImageCodec.Decode(bytes, channels).DetachFromScope();
             var shape = decoded.Shape;
-            var image = Image.FromBytes(decoded.ToArray<byte>(), (int)shape[2], (int)shape[0], (int)shape[1], interleaved: true);
-            return new Sample(image, label, index);
+            return Image.FromBytes(decoded.ToArray<byte>(), (int)shape[2], (int)shape[0], (int)shape[1], interleaved: true);
         }
         catch (TorchException e)
         {

@@ -2,7 +2,7 @@ using Distill.Torch;
 
 namespace Distill.NN.Data.Scenes;
 
-/// <summary>Writes a mask-labelled dataset as an image + label PNG folder pair (8-bit grey PNGs, labels as indices).</summary>
+/// <summary>Writes a mask-labelled dataset as an image + label PNG folder pair (8-bit grey PNGs, labels as indices, optionally as palette PNGs).</summary>
 public static class SceneExporter
 {
     /// <summary>The file name of sample <paramref name="index"/> (the same in both folders).</summary>
@@ -10,9 +10,10 @@ public static class SceneExporter
 
     /// <summary>
     /// Writes sample i as <c>images/NNNNN.png</c> (grey, round(v · 255)) and <c>labels/NNNNN.png</c> (the mask's indices)
-    /// under <paramref name="directory"/>.
+    /// under <paramref name="directory"/>. With <paramref name="labelPalette"/> (e.g. <see cref="Segmentation.VocPalette.Colors"/>)
+    /// the labels are written as 8-bit palette PNGs with that palette (the same indices, shown in colour by image viewers).
     /// </summary>
-    public static void Export(IImageDataset data, string directory, int? count = null)
+    public static void Export(IImageDataset data, string directory, int? count = null, IReadOnlyList<byte>? labelPalette = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(directory);
@@ -28,7 +29,9 @@ public static class SceneExporter
             }
 
             File.WriteAllBytes(Path.Combine(images, FileName(i)), EncodeImage(sample.Image));
-            File.WriteAllBytes(Path.Combine(labels, FileName(i)), EncodeGrey(mask.Data, mask.Height, mask.Width, 1));
+            File.WriteAllBytes(Path.Combine(labels, FileName(i)), labelPalette is null
+                ? EncodeGrey(mask.Data, mask.Height, mask.Width, 1)
+                : Segmentation.LabelPng.Encode(mask.Data, mask.Height, mask.Width, labelPalette));
         }
     }
 
