@@ -4,7 +4,7 @@ namespace Distill.Configs;
 public static class DatasetCatalog
 {
     /// <summary>Every value of data.dataset, in the order messages list them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "cifar10", "cifar100", "idx", "folder", "scenes"];
+    public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "cifar10", "cifar100", "idx", "folder", "scenes", "segmentation-folder"];
 
     /// <summary>Whether data.root must be given (Fashion-MNIST has an installed default folder).</summary>
     public static bool NeedsRoot(string dataset) => dataset is not ("fashion-mnist" or "scenes");
@@ -16,6 +16,7 @@ public static class DatasetCatalog
         "cifar10" => "the folder of CIFAR-10's binary version: data_batch_1.bin ... data_batch_5.bin and test_batch.bin",
         "cifar100" => "the folder of CIFAR-100's binary version: train.bin and test.bin",
         "scenes" => "the Fashion-MNIST files the scenes' glyphs come from (default: the installed copy)",
+        "segmentation-folder" => "image and label folders as data.preset lays them out (custom: images/ and labels/ with .png files, paired by name)",
         _ => "a folder with train/<class>/<image> and test/<class>/<image>",
     };
 

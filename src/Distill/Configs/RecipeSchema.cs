@@ -20,7 +20,7 @@ internal static class RecipeSchema
     /// <summary>Every key, section by section.</summary>
     public static IReadOnlyList<RecipeKey> Keys { get; } =
     [
-        Data("dataset", RecipeKeyKind.Choice, "fashion-mnist, cifar10, cifar100, idx (the MNIST file layout), folder (root/train/<class>/ and root/test/<class>/ images, read as RGB; val/ when test/ is absent) or scenes (the synthetic segmentation scenes: Fashion-MNIST glyphs on 64x64 canvases with exact masks, 11 classes with background; task: segmentation)",
+        Data("dataset", RecipeKeyKind.Choice, "fashion-mnist, cifar10, cifar100, idx (the MNIST file layout), folder (root/train/<class>/ and root/test/<class>/ images, read as RGB; val/ when test/ is absent) scenes (the synthetic segmentation scenes: Fashion-MNIST glyphs on 64x64 canvases with exact masks, 11 classes with background) or segmentation-folder (images and label PNGs as Cityscapes, VOC, ADE20K or mmsegmentation lay them out; see preset); the last two with task: segmentation",
             d => d.Dataset, (d, v) => d with { Dataset = v }) with { AllowedValues = () => DatasetCatalog.Names, WrittenAtDefault = true },
         Data("root", RecipeKeyKind.Text, "the folder holding the files (required except for fashion-mnist and scenes, which default to the installed Fashion-MNIST copy)",
             d => d.Root, (d, v) => d with { Root = v }),
@@ -39,6 +39,39 @@ internal static class RecipeSchema
         },
         Data("image_size", RecipeKeyKind.Integer, "resize every image (train and test) to this height and width first (0: keep the data set's size)",
             d => d.ImageSize, (d, v) => d with { ImageSize = v }) with { Minimum = 0 },
+        Data("test_batch_size", RecipeKeyKind.Integer, "images per test batch (0: at least 256, or 1 for a segmentation folder, whose images may differ in size)",
+            d => d.TestBatchSize, (d, v) => d with { TestBatchSize = v }) with { Minimum = 0 },
+        Data("preset", RecipeKeyKind.Choice, "a segmentation folder's layout and label conventions: cityscapes (leftImg8bit/gtFine, label ids to 19 train ids), voc (JPEGImages/SegmentationClass palette PNGs, ImageSets split files), ade20k (reduce_zero_label), scenes (`distill data` exports) or custom (images/ and labels/, .png)",
+            d => d.Preset, (d, v) => d with { Preset = v }) with { AllowedValues = () => ["custom", "cityscapes", "voc", "ade20k", "scenes"], AppliesWhen = SegmentationFolder("preset") },
+        Data("classes", RecipeKeyKind.Integer, "a segmentation folder's class count (0: the preset's)",
+            d => d.Classes, (d, v) => d with { Classes = v }) with { Minimum = 0, AppliesWhen = SegmentationFolder("classes") },
+        Data("img_dir", RecipeKeyKind.Text, "the images' folder under root, {split} replaced by the split (default: the preset's)",
+            d => d.ImageDir, (d, v) => d with { ImageDir = v }) with { AppliesWhen = SegmentationFolder("img_dir") },
+        Data("ann_dir", RecipeKeyKind.Text, "the label PNGs' folder under root (default: the preset's)",
+            d => d.LabelDir, (d, v) => d with { LabelDir = v }) with { AppliesWhen = SegmentationFolder("ann_dir") },
+        Data("img_suffix", RecipeKeyKind.Text, "the end of an image file's name (default: the preset's)",
+            d => d.ImageSuffix, (d, v) => d with { ImageSuffix = v }) with { AppliesWhen = SegmentationFolder("img_suffix") },
+        Data("seg_map_suffix", RecipeKeyKind.Text, "the end of a label file's name after the stem it shares with its image (default: the preset's)",
+            d => d.LabelSuffix, (d, v) => d with { LabelSuffix = v }) with { AppliesWhen = SegmentationFolder("seg_map_suffix") },
+        Data("label_map", RecipeKeyKind.Choice, "how stored label values become classes: preset, none, or cityscapes (label ids to the 19 train ids, others 255)",
+            d => d.LabelMap, (d, v) => d with { LabelMap = v }) with { AllowedValues = () => ["preset", "none", "cityscapes"], AppliesWhen = SegmentationFolder("label_map") },
+        Data("reduce_zero_label", RecipeKeyKind.Choice, "ADE20K's convention, 0 ignored and v read as v - 1: preset, true or false",
+            d => d.ReduceZeroLabel, (d, v) => d with { ReduceZeroLabel = v }) with { AllowedValues = () => ["preset", "true", "false"], AppliesWhen = SegmentationFolder("reduce_zero_label") },
+        Data("train_split", RecipeKeyKind.Text, "the training split's name in {split} (default: train, ade20k: training)",
+            d => d.TrainSplit, (d, v) => d with { TrainSplit = v }) with { AppliesWhen = SegmentationFolder("train_split") },
+        Data("test_split", RecipeKeyKind.Text, "the test split's name in {split} (default: val, ade20k: validation)",
+            d => d.TestSplit, (d, v) => d with { TestSplit = v }) with { AppliesWhen = SegmentationFolder("test_split") },
+        Data("scale_range", RecipeKeyKind.NumberList, "segmentation training: rescale each image and mask by a ratio drawn uniformly in [min, max] first (mmseg's ratio_range, e.g. [0.5, 2.0]; empty: none)",
+            d => d.ScaleRange, (d, v) => d with { ScaleRange = v }) with
+        {
+            AppliesWhen = SegmentationData("scale_range"),
+            Check = v => (IReadOnlyList<double>)v is [] or [> 0, > 0] && ((IReadOnlyList<double>)v is [] || ((IReadOnlyList<double>)v)[1] >= ((IReadOnlyList<double>)v)[0]) ? null
+                : $"data.scale_range must be two positive numbers [min, max] with min <= max (e.g. [0.5, 2.0]), not [{string.Join(", ", (IReadOnlyList<double>)v)}]",
+        },
+        Data("crop_size", RecipeKeyKind.Integer, "segmentation training: a random crop of this size after scaling; smaller images are padded (masks with 255, ignored); 0: none",
+            d => d.CropSize, (d, v) => d with { CropSize = v }) with { Minimum = 0, AppliesWhen = SegmentationData("crop_size") },
+        Data("cat_max_ratio", RecipeKeyKind.Number, "segmentation training: draw the crop again (up to ten times) while one class covers more than this fraction of it (mmseg's cat_max_ratio; 1: never)",
+            d => d.CatMaxRatio, (d, v) => d with { CatMaxRatio = v }) with { Minimum = double.Epsilon, Maximum = 1, Values = "number in (0, 1]", AppliesWhen = SegmentationData("cat_max_ratio") },
 
         Student("model", "a name from `distill models`", m => m.Model, (m, v) => m with { Model = v }) with
         {
@@ -172,6 +205,14 @@ internal static class RecipeSchema
     };
 
     private static IReadOnlyList<string> ModelNames() => [.. Tasks.TrainingTasks.Models.Select(n => n.Name)];
+
+    /// <summary>A key of segmentation folders (refused with the other data sets).</summary>
+    private static RecipeCondition SegmentationFolder(string key) =>
+        new(c => c.Data.Dataset == "segmentation-folder", c => $"data.{key} belongs to dataset segmentation-folder, but data.dataset is {c.Data.Dataset}");
+
+    /// <summary>A key of segmentation data (refused with the classification data sets).</summary>
+    private static RecipeCondition SegmentationData(string key) =>
+        new(c => c.Data.Dataset is "segmentation-folder" or "scenes", c => $"data.{key} belongs to segmentation data (segmentation-folder, scenes), but data.dataset is {c.Data.Dataset}");
 
     /// <summary>An option of some optimizers (refused with the others).</summary>
     private static RecipeCondition OptionOf(string key, params string[] optimizers) =>

@@ -54,6 +54,48 @@ public sealed record DataConfig
 
     /// <summary>Resize every image (train and test) to this height and width first (0: keep the data set's size).</summary>
     public int ImageSize { get; init; }
+
+    /// <summary>A segmentation folder's layout: cityscapes, voc, ade20k, scenes (exported scenes) or custom.</summary>
+    public string Preset { get; init; } = "custom";
+
+    /// <summary>A segmentation folder's class count (0: the preset's).</summary>
+    public int Classes { get; init; }
+
+    /// <summary>A segmentation folder's image folder under the root, "{split}" replaced (null: the preset's).</summary>
+    public string? ImageDir { get; init; }
+
+    /// <summary>A segmentation folder's label folder under the root (null: the preset's).</summary>
+    public string? LabelDir { get; init; }
+
+    /// <summary>The end of an image file's name (null: the preset's).</summary>
+    public string? ImageSuffix { get; init; }
+
+    /// <summary>The end of a label file's name after the stem shared with its image (null: the preset's).</summary>
+    public string? LabelSuffix { get; init; }
+
+    /// <summary>How stored label values become classes: preset, none or cityscapes (label ids to the 19 train ids).</summary>
+    public string LabelMap { get; init; } = "preset";
+
+    /// <summary>ADE20K's label convention (0 ignored, v to v - 1): preset, true or false.</summary>
+    public string ReduceZeroLabel { get; init; } = "preset";
+
+    /// <summary>The split names that replace "{split}" for training and testing (empty: the preset's, train/val or training/validation).</summary>
+    public string TrainSplit { get; init; } = string.Empty;
+
+    /// <summary>The test split's name (empty: the preset's).</summary>
+    public string TestSplit { get; init; } = string.Empty;
+
+    /// <summary>Segmentation training: random rescaling by a ratio in [min, max] first (empty: none).</summary>
+    public IReadOnlyList<double> ScaleRange { get; init; } = [];
+
+    /// <summary>Segmentation training: a random crop of this size, images smaller than it padded (masks with 255); 0: none.</summary>
+    public int CropSize { get; init; }
+
+    /// <summary>Segmentation training: redraw a crop in which one class covers more than this fraction (mmseg's cat_max_ratio); 1: never.</summary>
+    public double CatMaxRatio { get; init; } = 1;
+
+    /// <summary>Images per test batch (0: 256, or 1 for a segmentation folder, whose images may differ in size).</summary>
+    public int TestBatchSize { get; init; }
 }
 
 /// <summary>A model by registry name, optionally with weights.</summary>

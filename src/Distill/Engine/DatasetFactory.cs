@@ -2,6 +2,7 @@ using Distill.Configs;
 using Distill.Models;
 using Distill.NN.Data;
 using Distill.NN.Data.Scenes;
+using Distill.NN.Data.Segmentation;
 using Distill.Torch;
 
 namespace Distill.Engine;
@@ -73,26 +74,40 @@ public static class DatasetFactory
                 normalize = new Normalize([SegmentationSceneSet.Mean], [SegmentationSceneSet.Std]);
                 padding = train.Height / 8;
                 break;
+            case "segmentation-folder":
+                var segRoot = data.Root ?? throw MissingRoot(data.Dataset);
+                var layout = FolderLayout(data);
+                var (trainSplit, testSplit) = Splits(data);
+                train = SegmentationSplit(segRoot, layout, trainSplit);
+                test = SegmentationSplit(segRoot, layout, testSplit);
+                normalize = layout.Channels == 1 ? new Normalize([SegmentationSceneSet.Mean], [SegmentationSceneSet.Std]) : Normalize.ImageNet;
+                padding = 0;
+                break;
             default:
                 throw new DataFormatException($"data.dataset '{data.Dataset}' is not supported by `distill train` ({string.Join(", ", DatasetCatalog.Names)})");
         }
 
-        CheckSplitsAgree(train, test, data.ImageSize > 0);
+        // Segmentation folders hold images of several sizes (the models take any size); every other set has one.
+        var sizesVary = data.Dataset == "segmentation-folder";
+        CheckSplitsAgree(train, test, data.ImageSize > 0 || sizesVary);
         var trainSet = Subset(train.Set, data.TrainSubset);
         var testSet = Subset(test.Set, data.TestSubset);
-        var (height, width) = data.ImageSize > 0 ? (data.ImageSize, data.ImageSize) : (train.Height, train.Width);
+        var (height, width) = data.ImageSize > 0 ? (data.ImageSize, data.ImageSize) : data.CropSize > 0 ? (data.CropSize, data.CropSize) : (train.Height, train.Width);
         var resize = data.ImageSize > 0 ? new Resize(data.ImageSize, data.ImageSize) : null;
         ITransform[] trainTransforms =
         [
             .. resize is null ? [] : new ITransform[] { resize },
-            .. data.Augment ? [new RandomCrop(height, width, padding)] : Array.Empty<ITransform>(),
+            .. data.ScaleRange is [var low, var high] ? [new RandomScale(low, high)] : Array.Empty<ITransform>(),
+            .. data.CropSize > 0 ? [new RandomCrop(data.CropSize) { PadIfNeeded = true, CategoryMaxRatio = data.CatMaxRatio }]
+                : data.Augment && padding > 0 ? [new RandomCrop(height, width, padding)] : Array.Empty<ITransform>(),
             .. data.Augment && data.Flip ? [new RandomHorizontalFlip()] : Array.Empty<ITransform>(),
             normalize,
         ];
         ITransform testTransform = resize is null ? normalize : new Compose(resize, normalize);
+        var testBatch = data.TestBatchSize > 0 ? data.TestBatchSize : sizesVary ? 1 : Math.Max(data.BatchSize, 256);
         return new Loaders(
             new DataLoader(trainSet, data.BatchSize, shuffle: true, seed: seed, transform: trainTransforms.Length == 1 ? normalize : new Compose(trainTransforms)) { Device = device ?? Device.Cpu },
-            new DataLoader(testSet, Math.Max(data.BatchSize, 256), transform: testTransform) { Device = device ?? Device.Cpu },
+            new DataLoader(testSet, testBatch, transform: testTransform) { Device = device ?? Device.Cpu },
             train.Channels,
             train.Set.Classes.Count,
             height,
@@ -111,6 +126,52 @@ public static class DatasetFactory
     {
         var set = SegmentationSceneSet.Load(split, directory: glyphs);
         return new Split(set, $"{glyphs} ({split.ToString().ToLowerInvariant()} scenes)", set.Options.Channels, set.Options.Height, set.Options.Width);
+    }
+
+    /// <summary>The preset's layout with the recipe's overrides.</summary>
+    private static SegmentationFolderOptions FolderLayout(DataConfig data)
+    {
+        var layout = data.Preset switch
+        {
+            "cityscapes" => SegmentationFolderOptions.Cityscapes,
+            "voc" => SegmentationFolderOptions.Voc,
+            "ade20k" => SegmentationFolderOptions.Ade20k,
+            "scenes" => SegmentationFolderOptions.Scenes,
+            _ => new SegmentationFolderOptions(),
+        };
+        return layout with
+        {
+            Classes = data.Classes > 0 ? data.Classes : layout.Classes,
+            ClassNames = data.Classes > 0 && layout.ClassNames is { } names && names.Count != data.Classes ? null : layout.ClassNames,
+            ImageDirectory = data.ImageDir ?? layout.ImageDirectory,
+            LabelDirectory = data.LabelDir ?? layout.LabelDirectory,
+            ImageSuffix = data.ImageSuffix ?? layout.ImageSuffix,
+            LabelSuffix = data.LabelSuffix ?? layout.LabelSuffix,
+            Mapping = data.LabelMap switch { "none" => LabelMapping.None, "cityscapes" => LabelMapping.Cityscapes, _ => layout.Mapping },
+            ReduceZeroLabel = data.ReduceZeroLabel switch { "true" => true, "false" => false, _ => layout.ReduceZeroLabel },
+        };
+    }
+
+    private static (string Train, string Test) Splits(DataConfig data)
+    {
+        var ade = data.Preset == "ade20k";
+        return (data.TrainSplit.Length > 0 ? data.TrainSplit : ade ? "training" : "train", data.TestSplit.Length > 0 ? data.TestSplit : ade ? "validation" : "val");
+    }
+
+    private static Split SegmentationSplit(string root, SegmentationFolderOptions layout, string split)
+    {
+        SegmentationFolder set;
+        try
+        {
+            set = SegmentationFolder.Open(root, layout, split);
+        }
+        catch (ArgumentException e)
+        {
+            throw new DataFormatException($"data (dataset segmentation-folder, preset options): {e.Message}");
+        }
+
+        var first = set.Count > 0 ? set.Get(0).Image : null;
+        return new Split(set, $"{root} ({split})", layout.Channels, first?.Height ?? 0, first?.Width ?? 0);
     }
 
     private static string FolderSplit(string root, string split)
