@@ -276,6 +276,10 @@ def main():
     out["backbone"] = {"file": "segmentation_backbone.safetensors", "model": "deeplab_tiny", "input_shape": [1, 3, 65, 65],
                        "keys": [[k, list(v.shape)] for k, v in imagenet.state_dict().items()],
                        "taps": {k: summary(v) for k, v in taps.items()}}
+    # Dropout2d's draws: one Bernoulli(1 - p) per sample and channel from the seeded global generator.
+    torch.manual_seed(7)
+    x = rule_input((2, 8, 3, 3))
+    out["dropout2d"] = {"seed": 7, "p": 0.3, "input_shape": [2, 8, 3, 3], "output": enc(F.dropout2d(x, 0.3, training=True))}
     write_fixture("segmentation_models.json", out)
 
 

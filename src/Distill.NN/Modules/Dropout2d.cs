@@ -33,9 +33,10 @@ public sealed class Dropout2d : Module<Tensor, Tensor>
         }
 
         var shape = input.Shape;
-        if (shape.Length is not (3 or 4))
+        // PyTorch 1.13 reads a 3-d input as an unbatched [C, H, W] one or not depending on the call; only [N, C, H, W] here.
+        if (shape.Length != 4)
         {
-            throw new ArgumentException($"Dropout2d expects a 3-d or 4-d input; got shape {Tensor.FormatShape(shape)}");
+            throw new ArgumentException($"Dropout2d expects an [N, C, H, W] input; got shape {Tensor.FormatShape(shape)}");
         }
 
         if (P == 1)
@@ -43,9 +44,7 @@ public sealed class Dropout2d : Module<Tensor, Tensor>
             return input * 0.0;
         }
 
-        // The noise has the input's leading dimensions and ones elsewhere: [N, C, 1, 1], or [C, 1, 1] unbatched.
-        var noiseShape = shape.Select((size, d) => d < shape.Length - 2 ? size : 1).ToArray();
-        using var noise = Tensor.Empty(noiseShape, input.DType, input.Device).BernoulliInPlace(1 - P).DivInPlace(1 - P);
+        using var noise = Tensor.Empty([shape[0], shape[1], 1, 1], input.DType, input.Device).BernoulliInPlace(1 - P).DivInPlace(1 - P);
         return input * noise;
     }
 
