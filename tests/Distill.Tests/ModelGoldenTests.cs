@@ -101,7 +101,7 @@ public sealed class ModelGoldenTests
     /// (|v| summed is at most sqrt(N * sum of squares)): |d sum| &lt;= N (atol + scaleRtol rms) + rtol sqrt(N S2) and
     /// |d S2| &lt;= sum 2 |v| b + b^2. eng/golden/compare_fixtures.py applies the same formulas.
     /// </summary>
-    private static void AssertSummary(JsonElement expected, Tensor actual, string what, GoldenTolerance tolerance)
+    internal static void AssertSummary(JsonElement expected, Tensor actual, string what, GoldenTolerance tolerance)
     {
         Assert.Equal(expected.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()), actual.Shape);
         var values = actual.To(DType.Float64).Reshape(-1).ToArray<double>();

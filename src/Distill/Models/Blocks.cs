@@ -6,8 +6,8 @@ namespace Distill.Models;
 internal static class Blocks
 {
     /// <summary>A bias-free convolution.</summary>
-    public static Conv2d Conv(long input, long output, long kernel, long stride = 1, long padding = 0, long groups = 1) =>
-        new(input, output, kernel, stride, padding, groups: groups, bias: false);
+    public static Conv2d Conv(long input, long output, long kernel, long stride = 1, long padding = 0, long groups = 1, long dilation = 1) =>
+        new(input, output, kernel, stride, padding, dilation, groups, bias: false);
 
     /// <summary>
     /// The initialisation mdistiller's WRN, VGG and MobileNetV2 use: conv weights N(0, sqrt(2 / (k·k·out))),

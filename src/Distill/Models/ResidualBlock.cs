@@ -9,6 +9,9 @@ namespace Distill.Models;
 /// 1x1 x4), with a 1x1 conv + BN projection when the stride or width changes. Parameter names follow
 /// mdistiller and torchvision (conv1, bn1, ..., and "downsample" or "shortcut" for the projection). The
 /// residual sum passes through the parameterless module "preact" before the final ReLU, so it can be tapped.
+/// A dilation (segmentation backbones) dilates the bottleneck's 3x3 conv, as torchvision's Bottleneck does, or both
+/// 3x3 convs of a basic block, as the basic block of the Structured KD official code does (torchvision's basic
+/// block takes no dilation); each dilated 3x3 conv is padded by its dilation, so the size is kept.
 /// </summary>
 public sealed class ResidualBlock : Module<Tensor, Tensor>
 {
@@ -28,23 +31,25 @@ public sealed class ResidualBlock : Module<Tensor, Tensor>
     /// <param name="stride">Stride of the 3x3 conv.</param>
     /// <param name="bottleneck">Bottleneck (expansion 4) or basic block.</param>
     /// <param name="projectionName">The projection's name: "downsample" (resnet.py, torchvision) or "shortcut" (resnetv2.py).</param>
-    public ResidualBlock(long inPlanes, long planes, long stride, bool bottleneck, string projectionName = "downsample")
+    /// <param name="dilation">Dilation of the 3x3 conv(s); 1 for the classifiers.</param>
+    public ResidualBlock(long inPlanes, long planes, long stride, bool bottleneck, string projectionName = "downsample", long dilation = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dilation, 1);
         OutPlanes = bottleneck ? planes * 4 : planes;
         if (bottleneck)
         {
             _conv1 = RegisterModule("conv1", Blocks.Conv(inPlanes, planes, 1));
             _bn1 = RegisterModule("bn1", new BatchNorm2d(planes));
-            _conv2 = RegisterModule("conv2", Blocks.Conv(planes, planes, 3, stride, 1));
+            _conv2 = RegisterModule("conv2", Blocks.Conv(planes, planes, 3, stride, dilation, dilation: dilation));
             _bn2 = RegisterModule("bn2", new BatchNorm2d(planes));
             _conv3 = RegisterModule("conv3", Blocks.Conv(planes, OutPlanes, 1));
             _bn3 = RegisterModule("bn3", new BatchNorm2d(OutPlanes));
         }
         else
         {
-            _conv1 = RegisterModule("conv1", Blocks.Conv(inPlanes, planes, 3, stride, 1));
+            _conv1 = RegisterModule("conv1", Blocks.Conv(inPlanes, planes, 3, stride, dilation, dilation: dilation));
             _bn1 = RegisterModule("bn1", new BatchNorm2d(planes));
-            _conv2 = RegisterModule("conv2", Blocks.Conv(planes, planes, 3, 1, 1));
+            _conv2 = RegisterModule("conv2", Blocks.Conv(planes, planes, 3, 1, dilation, dilation: dilation));
             _bn2 = RegisterModule("bn2", new BatchNorm2d(planes));
         }
 

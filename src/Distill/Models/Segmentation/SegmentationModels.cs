@@ -1,63 +1,73 @@
-using Distill.NN;
-using Distill.Torch;
+namespace Distill.Models.Segmentation;
 
-namespace Distill.Models;
-
-/// <summary>Segmentation models by name (placeholder until the real zoo lands).</summary>
+/// <summary>
+/// The segmentation networks by name, each built from <see cref="ModelOptions"/> (classes, image channels; height
+/// and width only size dry runs): the papers' pairs at output stride 8 (DeepLabV3 and PSPNet on ResNet-101 teachers,
+/// ResNet-18 students; "_os16" for output stride 16), and the CPU-sized pair for the 64x64 scene set.
+/// </summary>
 public static class SegmentationModels
 {
-    /// <summary>Every name with its description.</summary>
-    public static IEnumerable<(string Name, string Description)> Names => [("scene_student", "tiny"), ("scene_teacher", "tiny")];
+    // The scene pair's ASPP: the 1x1 branch plus 3x3 branches at 2, 3, 4 (rates 1 to 4, the 1x1 counting as rate 1).
+    private static readonly int[] SceneRates = [2, 3, 4];
 
-    /// <summary>Builds a model.</summary>
-    public static SegmentationModel Create(string name, ModelOptions? options = null)
+    private static readonly SortedDictionary<string, (string Description, Func<ModelOptions, SegmentationModel> Create)> Entries = Build();
+
+    /// <summary>Every registered name with its description.</summary>
+    public static IEnumerable<(string Name, string Description)> Names => Entries.Select(e => (e.Key, e.Value.Description));
+
+    /// <summary>The options a name is built with when none are given: 11 classes of 1-channel 64x64 images for the scene pair, 19 classes (Cityscapes) of 3-channel 512x512 crops otherwise.</summary>
+    /// <exception cref="KeyNotFoundException">No such network; the message lists the registered names.</exception>
+    public static ModelOptions DefaultOptions(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        options ??= new ModelOptions(11, 1, 64);
-        return name switch
-        {
-            "scene_student" => new Tiny(options, 8),
-            "scene_teacher" => new Tiny(options, 16),
-            _ => throw new KeyNotFoundException($"no segmentation model named '{name}'"),
-        };
+        _ = Entry(name);
+        return name.StartsWith("scene_", StringComparison.Ordinal) ? new ModelOptions(11, 1, 64) : new ModelOptions(19, 3, 512);
     }
 
-    private sealed class Tiny : SegmentationModel
+    /// <summary>Builds the network called <paramref name="name"/>.</summary>
+    /// <param name="name">A registered name (<see cref="Names"/>).</param>
+    /// <param name="options">Classes and image channels; <see cref="DefaultOptions"/> when null.</param>
+    /// <exception cref="KeyNotFoundException">No such network; the message lists the registered names.</exception>
+    public static SegmentationModel Create(string name, ModelOptions? options = null)
     {
-        private readonly Sequential _stem;
-        private readonly Sequential _layer1;
-        private readonly Sequential _layer2;
-        private readonly Sequential _layer3;
-        private readonly Sequential _layer4;
-        private readonly Conv2d _aux;
-        private readonly Sequential _context;
-        private readonly Conv2d _cls;
-
-        public Tiny(ModelOptions o, long w)
-        {
-            _stem = RegisterModule("stem", Blocks.ConvBnRelu(o.InChannels, w, 3, 2, 1));
-            _layer1 = RegisterModule("layer1", Blocks.ConvBnRelu(w, w, 3, 1, 1));
-            _layer2 = RegisterModule("layer2", Blocks.ConvBnRelu(w, 2 * w, 3, 2, 1));
-            _layer3 = RegisterModule("layer3", Blocks.ConvBnRelu(2 * w, 4 * w, 3, 2, 1));
-            _layer4 = RegisterModule("layer4", Blocks.ConvBnRelu(4 * w, 4 * w, 3, 1, 1));
-            _aux = RegisterModule("aux", new Conv2d(4 * w, o.NumClasses, 1));
-            _context = RegisterModule("context", Blocks.ConvBnRelu(4 * w, 4 * w, 3, 1, 1));
-            _cls = RegisterModule("cls", new Conv2d(4 * w, o.NumClasses, 1));
-            AddTap("stem", "stem");
-            AddTap("stage1", "layer1");
-            AddTap("stage2", "layer2");
-            AddTap("stage3", "layer3");
-            AddTap("stage4", "layer4");
-            AddTap(ContextTap, "context");
-            AddTap(LogitsTap, "cls");
-            AddTap(AuxLogitsTap, "aux");
-        }
-
-        protected override Tensor ForwardCore(Tensor input)
-        {
-            var x3 = _layer3.Forward(_layer2.Forward(_layer1.Forward(_stem.Forward(input))));
-            _aux.Forward(x3);
-            return _cls.Forward(_context.Forward(_layer4.Forward(x3)));
-        }
+        var entry = Entry(name);
+        return entry.Create(options ?? DefaultOptions(name));
     }
+
+    private static (string Description, Func<ModelOptions, SegmentationModel> Create) Entry(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Entries.TryGetValue(name, out var entry)
+            ? entry
+            : throw new KeyNotFoundException($"no segmentation network named '{name}'; networks: {string.Join(", ", Entries.Keys)}");
+    }
+
+    private static SortedDictionary<string, (string, Func<ModelOptions, SegmentationModel>)> Build()
+    {
+        var entries = new SortedDictionary<string, (string, Func<ModelOptions, SegmentationModel>)>(StringComparer.Ordinal);
+        foreach (var depth in new[] { 18, 50, 101 })
+        {
+            foreach (var stride in new[] { 8, 16 })
+            {
+                var suffix = stride == 8 ? string.Empty : "_os16";
+                entries[$"deeplabv3_resnet{depth}{suffix}"] = ($"DeepLabV3 (torchvision layout: ASPP 12/24/36, 256 wide, FCN aux head) on a dilated ResNet-{depth}, output stride {stride}",
+                    o => DeepLabV3.OnResNet(depth, o.NumClasses, o.InChannels, stride));
+                if (depth != 50)
+                {
+                    entries[$"pspnet_resnet{depth}{suffix}"] = ($"PSPNet (Structured KD official head: pools 1/2/3/6, {(depth == 18 ? 128 : 512)} wide, dsn aux head) on a dilated torchvision ResNet-{depth}, output stride {stride}",
+                        o => PspNet.OnResNet(depth, o.NumClasses, o.InChannels, stride));
+                }
+            }
+        }
+
+        entries["scene_teacher"] = ("scene-set teacher: DeepLabV3-style, 3x3 stem, basic blocks 2 per stage at 16/32/64/128, last stage dilated 2, ASPP rates 1-4 64 wide, output stride 8",
+            o => Scene(o, [16, 16, 32, 64, 128], 2, 64));
+        entries["scene_student"] = ("scene-set student: DeepLabV3-style, 3x3 stem, basic blocks 1 per stage at 8/16/32/64, last stage dilated 2, ASPP rates 1-4 32 wide, output stride 8",
+            o => Scene(o, [8, 8, 16, 32, 64], 1, 32));
+        return entries;
+    }
+
+    private static DeepLabV3 Scene(ModelOptions options, long[] widths, int blocks, long head) =>
+        new(new DilatedResNet(options.InChannels, ResNetStem.Conv3x3, widths[0], widths[1..], [blocks, blocks, blocks, blocks], bottleneck: false, outputStride: 8, dilateEveryBlock: true),
+            options.NumClasses, SceneRates, head);
 }
