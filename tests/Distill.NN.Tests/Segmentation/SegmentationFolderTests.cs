@@ -224,6 +224,19 @@ public sealed class SegmentationFolderTests : IDisposable
         Assert.StartsWith($"{At("labels/a.png")}: label value 9", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void LayoutAndMappingNames_GiveThePresets_AndAnUnknownNameListsTheKnownOnes()
+    {
+        Assert.Equal(SegmentationFolderOptions.Cityscapes.LabelSuffix, SegmentationFolderOptions.ForLayout("Cityscapes").LabelSuffix);
+        Assert.True(SegmentationFolderOptions.ForLayout("ade20k").ReduceZeroLabel);
+        Assert.Equal(new SegmentationFolderOptions(), SegmentationFolderOptions.ForLayout("custom"));
+        var e = Assert.Throws<ArgumentException>(() => SegmentationFolderOptions.ForLayout("coco"));
+        Assert.StartsWith("unknown segmentation folder layout 'coco'; known: custom, cityscapes, voc, ade20k, scenes", e.Message, StringComparison.Ordinal);
+        Assert.Same(LabelMapping.Cityscapes, LabelMapping.FromName("cityscapes"));
+        Assert.Same(LabelMapping.None, LabelMapping.FromName("None"));
+        Assert.Throws<ArgumentException>(() => LabelMapping.FromName("voc"));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

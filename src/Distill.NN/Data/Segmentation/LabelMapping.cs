@@ -23,6 +23,19 @@ public sealed class LabelMapping
     /// <summary>"none", "cityscapes" or "table".</summary>
     public string Name { get; }
 
+    /// <summary>The mapping of a name: "none" or "cityscapes" (case-insensitive); tables are given with <see cref="FromTable"/>.</summary>
+    /// <exception cref="ArgumentException">Another name.</exception>
+    public static LabelMapping FromName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.ToLowerInvariant() switch
+        {
+            "none" => None,
+            "cityscapes" => Cityscapes,
+            _ => throw new ArgumentException($"unknown label mapping '{name}'; known: none, cityscapes (or an explicit table of stored value -> class index)", nameof(name)),
+        };
+    }
+
     /// <summary>An explicit table: stored value -> class index (0-255; 255 ignores); unlisted values become 255.</summary>
     /// <exception cref="ArgumentException">A key or value outside 0-255.</exception>
     public static LabelMapping FromTable(IReadOnlyDictionary<int, int> table)

@@ -44,6 +44,25 @@ public sealed record SegmentationFolderOptions
     /// <summary>Image channels: 3 (RGB) or 1 (grey).</summary>
     public int Channels { get; init; } = 3;
 
+    /// <summary>The names <see cref="ForLayout"/> knows: custom (the defaults), cityscapes, voc, ade20k, scenes.</summary>
+    public static IReadOnlyList<string> Layouts { get; } = ["custom", "cityscapes", "voc", "ade20k", "scenes"];
+
+    /// <summary>The preset of a layout name (case-insensitive; "custom" gives the defaults), for recipes that name one.</summary>
+    /// <exception cref="ArgumentException">An unknown name; the message lists the known ones.</exception>
+    public static SegmentationFolderOptions ForLayout(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.ToLowerInvariant() switch
+        {
+            "custom" => new SegmentationFolderOptions(),
+            "cityscapes" => Cityscapes,
+            "voc" => Voc,
+            "ade20k" => Ade20k,
+            "scenes" => Scenes,
+            _ => throw new ArgumentException($"unknown segmentation folder layout '{name}'; known: {string.Join(", ", Layouts)}", nameof(name)),
+        };
+    }
+
     /// <summary>Cityscapes: leftImg8bit/{split}/city/*_leftImg8bit.png with gtFine/{split}/city/*_gtFine_labelIds.png, label ids mapped to the 19 train ids.</summary>
     public static SegmentationFolderOptions Cityscapes => new()
     {
