@@ -42,7 +42,7 @@ internal static class RecipeSchema
         Data("test_batch_size", RecipeKeyKind.Integer, "images per test batch (0: at least 256, or 1 for a segmentation folder, whose images may differ in size)",
             d => d.TestBatchSize, (d, v) => d with { TestBatchSize = v }) with { Minimum = 0 },
         Data("preset", RecipeKeyKind.Choice, "a segmentation folder's layout and label conventions: cityscapes (leftImg8bit/gtFine, label ids to 19 train ids), voc (JPEGImages/SegmentationClass palette PNGs, ImageSets split files), ade20k (reduce_zero_label), scenes (`distill data` exports) or custom (images/ and labels/, .png)",
-            d => d.Preset, (d, v) => d with { Preset = v }) with { AllowedValues = () => ["custom", "cityscapes", "voc", "ade20k", "scenes"], AppliesWhen = SegmentationFolder("preset") },
+            d => d.Preset, (d, v) => d with { Preset = v }) with { AllowedValues = () => Distill.NN.Data.Segmentation.SegmentationFolderOptions.Layouts, AppliesWhen = SegmentationFolder("preset") },
         Data("classes", RecipeKeyKind.Integer, "a segmentation folder's class count (0: the preset's)",
             d => d.Classes, (d, v) => d with { Classes = v }) with { Minimum = 0, AppliesWhen = SegmentationFolder("classes") },
         Data("img_dir", RecipeKeyKind.Text, "the images' folder under root, {split} replaced by the split (default: the preset's)",

@@ -131,14 +131,7 @@ public static class DatasetFactory
     /// <summary>The preset's layout with the recipe's overrides.</summary>
     private static SegmentationFolderOptions FolderLayout(DataConfig data)
     {
-        var layout = data.Preset switch
-        {
-            "cityscapes" => SegmentationFolderOptions.Cityscapes,
-            "voc" => SegmentationFolderOptions.Voc,
-            "ade20k" => SegmentationFolderOptions.Ade20k,
-            "scenes" => SegmentationFolderOptions.Scenes,
-            _ => new SegmentationFolderOptions(),
-        };
+        var layout = SegmentationFolderOptions.ForLayout(data.Preset);
         return layout with
         {
             Classes = data.Classes > 0 ? data.Classes : layout.Classes,
@@ -147,7 +140,7 @@ public static class DatasetFactory
             LabelDirectory = data.LabelDir ?? layout.LabelDirectory,
             ImageSuffix = data.ImageSuffix ?? layout.ImageSuffix,
             LabelSuffix = data.LabelSuffix ?? layout.LabelSuffix,
-            Mapping = data.LabelMap switch { "none" => LabelMapping.None, "cityscapes" => LabelMapping.Cityscapes, _ => layout.Mapping },
+            Mapping = data.LabelMap == "preset" ? layout.Mapping : LabelMapping.FromName(data.LabelMap),
             ReduceZeroLabel = data.ReduceZeroLabel switch { "true" => true, "false" => false, _ => layout.ReduceZeroLabel },
         };
     }

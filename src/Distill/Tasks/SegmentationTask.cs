@@ -1,6 +1,7 @@
 using System.Globalization;
 using Distill.Methods;
 using Distill.Models;
+using Distill.Models.Segmentation;
 using Distill.NN.Data;
 using Distill.Torch;
 using F = Distill.Torch.Functional;

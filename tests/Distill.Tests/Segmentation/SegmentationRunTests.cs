@@ -3,6 +3,7 @@ using Distill.Engine;
 using Distill.Engine.Comparison;
 using Distill.Methods;
 using Distill.Models;
+using Distill.Models.Segmentation;
 using Distill.NN.Data;
 using Distill.Tasks;
 using Distill.Torch;
