@@ -99,6 +99,31 @@ public sealed class SegmentationReportTests
     }
 
     [Fact]
+    public void PredictionFigure_OfImagesLargerThan512Pixels_IsDrawnAtAnIntegerFraction_TakingTheNearestPixel()
+    {
+        // 1030 rows (row y is class y mod 11) of 4 columns: shrink 3 draws 343 x 1, output row y showing source row 3y.
+        var labels = new byte[1030 * 4];
+        for (var y = 0; y < 1030; y++)
+        {
+            Array.Fill(labels, (byte)(y % 11), y * 4, 4);
+        }
+
+        var mask = new Mask(1030, 4, labels);
+        var section = new PredictionExamplesSection([new PredictionExample(new Image(3, 1030, 4, new float[3 * 1030 * 4]), mask, null, mask)], Classes);
+        Assert.Equal((1, 3), (section.Scale, section.Shrink));
+        var images = Parse(Render(section)).Descendants(Xhtml + "img").ToArray();
+        Assert.All(images, i => Assert.Equal(("1", "343"), ((string)i.Attribute("width")!, (string)i.Attribute("height")!)));
+
+        using var scope = DisposeScope.Enter();
+        var truth = ImageCodec.Decode(Convert.FromBase64String(((string)images[1].Attribute("src")!)["data:image/png;base64,".Length..]), 3);
+        Assert.Equal(new long[] { 343, 1, 3 }, truth.Shape);
+        var rgb = truth.ToArray<byte>();
+        Assert.All(Enumerable.Range(0, 343), y => Assert.Equal(SegmentationPalette.ColorOf(3 * y % 11), (rgb[3 * y], rgb[(3 * y) + 1], rgb[(3 * y) + 2])));
+        Assert.Equal((4, 1), (PredictionExamplesSection.AutoShrink(2048), PredictionExamplesSection.AutoShrink(512)));
+        Assert.Equal((3, 1), (PredictionExamplesSection.AutoScale(64), PredictionExamplesSection.AutoScale(512)));
+    }
+
+    [Fact]
     public void Palette_IsThePascalVocColourMap_WithDistinctColours_AndWhiteForIgnore()
     {
         Assert.Equal(((byte)0, (byte)0, (byte)0), SegmentationPalette.ColorOf(0));

@@ -8,14 +8,16 @@ namespace Distill.Engine.Reporting;
 /// <summary>
 /// The example-predictions figure: one row per test image (input, ground truth, teacher prediction when there is one,
 /// student prediction), masks in <see cref="SegmentationPalette"/> colours, every picture upscaled by one integer factor
-/// (nearest) and embedded as a PNG data URI; then a legend of the class colours with their names.
+/// (nearest) and embedded as a PNG data URI; then a legend of the class colours with their names. Without a given scale,
+/// small images (64 x 64 scenes) are drawn about 200 pixels wide and images larger than 512 pixels are drawn at an integer
+/// fraction of their size (every k-th pixel), so a report on Cityscapes-sized images stays a few megabytes.
 /// </summary>
 public sealed class PredictionExamplesSection : IReportSection
 {
     /// <summary>Creates the section.</summary>
     /// <param name="examples">The rows (<see cref="SegmentationExamples.Collect(Models.TappedModel{Torch.Tensor}, Models.TappedModel{Torch.Tensor}?, DataLoader, IReadOnlyList{double}, IReadOnlyList{double}, int, Tasks.SegmentationTask?)"/>).</param>
     /// <param name="classNames">The class names, in label order (the legend).</param>
-    /// <param name="scale">The integer upscaling factor; null picks <see cref="AutoScale"/> of the largest image.</param>
+    /// <param name="scale">The integer upscaling factor; null picks <see cref="AutoScale"/> and <see cref="AutoShrink"/> of the largest image.</param>
     /// <exception cref="ArgumentOutOfRangeException">The scale is below 1.</exception>
     public PredictionExamplesSection(IReadOnlyList<PredictionExample> examples, IReadOnlyList<string> classNames, int? scale = null)
     {
@@ -28,7 +30,9 @@ public sealed class PredictionExamplesSection : IReportSection
 
         Examples = examples;
         ClassNames = classNames;
-        Scale = scale ?? AutoScale(examples.Select(e => Math.Max(e.Truth.Height, e.Truth.Width)).DefaultIfEmpty(1).Max());
+        var side = examples.Select(e => Math.Max(e.Truth.Height, e.Truth.Width)).DefaultIfEmpty(1).Max();
+        Scale = scale ?? AutoScale(side);
+        Shrink = scale is null ? AutoShrink(side) : 1;
     }
 
     /// <summary>The rows.</summary>
@@ -40,8 +44,14 @@ public sealed class PredictionExamplesSection : IReportSection
     /// <summary>The upscaling factor every picture is drawn with.</summary>
     public int Scale { get; }
 
+    /// <summary>The downscaling factor every picture is drawn with (1: none): a picture is drawn at <see cref="Scale"/> / <see cref="Shrink"/> of its size.</summary>
+    public int Shrink { get; }
+
     /// <summary>The factor that draws an image of <paramref name="side"/> pixels at about 200 pixels (never below 1): 3 for 64x64 scenes.</summary>
     public static int AutoScale(int side) => Math.Max(1, 200 / Math.Max(1, side));
+
+    /// <summary>The factor that draws an image of <paramref name="side"/> pixels at no more than 512 (1 up to 512 pixels; 4 for 2048).</summary>
+    public static int AutoShrink(int side) => Math.Max(1, (side + 511) / 512);
 
     /// <inheritdoc />
     public void AppendTo(StringBuilder xhtml)
@@ -49,7 +59,8 @@ public sealed class PredictionExamplesSection : IReportSection
         ArgumentNullException.ThrowIfNull(xhtml);
         var teacher = Examples.Any(e => e.Teacher is not null);
         xhtml.Append("<h2>Example predictions</h2>\n<p>").Append(Count(Examples.Count, "test image"))
-            .Append(string.Create(CultureInfo.InvariantCulture, $", drawn {Scale}x (nearest); masks in the class colours below, ignored pixels white.</p>\n"));
+            .Append(Shrink > 1 ? string.Create(CultureInfo.InvariantCulture, $", drawn at 1/{Shrink} size (nearest)") : string.Create(CultureInfo.InvariantCulture, $", drawn {Scale}x (nearest)"))
+            .Append("; masks in the class colours below, ignored pixels white.</p>\n");
         xhtml.Append("<table class=\"examples\"><tr><th>image</th><th>input</th><th>ground truth</th>")
             .Append(teacher ? "<th>teacher</th>" : string.Empty).Append("<th>student</th></tr>\n");
         for (var i = 0; i < Examples.Count; i++)
@@ -57,13 +68,13 @@ public sealed class PredictionExamplesSection : IReportSection
             var example = Examples[i];
             var id = i.ToString(CultureInfo.InvariantCulture);
             xhtml.Append("<tr><td>").Append(id).Append("</td>");
-            Cell(xhtml, ReportImages.Input(example.Input, Scale), example.Input.Height, example.Input.Width, $"input {id}");
-            Cell(xhtml, ReportImages.Mask(example.Truth, Scale), example.Truth.Height, example.Truth.Width, $"ground truth {id}");
+            Cell(xhtml, ReportImages.Input(example.Input, Scale, Shrink), example.Input.Height, example.Input.Width, $"input {id}");
+            Cell(xhtml, ReportImages.Mask(example.Truth, Scale, Shrink), example.Truth.Height, example.Truth.Width, $"ground truth {id}");
             if (teacher)
             {
                 if (example.Teacher is { } t)
                 {
-                    Cell(xhtml, ReportImages.Mask(t, Scale), t.Height, t.Width, $"teacher prediction {id}");
+                    Cell(xhtml, ReportImages.Mask(t, Scale, Shrink), t.Height, t.Width, $"teacher prediction {id}");
                 }
                 else
                 {
@@ -71,7 +82,7 @@ public sealed class PredictionExamplesSection : IReportSection
                 }
             }
 
-            Cell(xhtml, ReportImages.Mask(example.Student, Scale), example.Student.Height, example.Student.Width, $"student prediction {id}");
+            Cell(xhtml, ReportImages.Mask(example.Student, Scale, Shrink), example.Student.Height, example.Student.Width, $"student prediction {id}");
             xhtml.Append("</tr>\n");
         }
 
@@ -100,7 +111,7 @@ public sealed class PredictionExamplesSection : IReportSection
             .Append(color).Append("\"></span> ").Append(WebUtility.HtmlEncode(label)).Append("</span>");
 
     private void Cell(StringBuilder xhtml, string uri, int height, int width, string alt) =>
-        xhtml.Append("<td><img src=\"").Append(uri).Append(string.Create(CultureInfo.InvariantCulture, $"\" width=\"{width * Scale}\" height=\"{height * Scale}\" alt=\""))
+        xhtml.Append("<td><img src=\"").Append(uri).Append(string.Create(CultureInfo.InvariantCulture, $"\" width=\"{ReportImages.Drawn(width, Scale, Shrink)}\" height=\"{ReportImages.Drawn(height, Scale, Shrink)}\" alt=\""))
             .Append(WebUtility.HtmlEncode(alt)).Append("\"/></td>");
 
     private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n.ToString(CultureInfo.InvariantCulture)} {noun}s";
