@@ -4,13 +4,17 @@ using Distill.Configs;
 using Distill.Engine;
 using Distill.Models;
 using Distill.NN.Checkpoints;
+using Distill.NN.Data;
 using Distill.Tasks;
 using Distill.Torch;
 using Spectre.Console;
 
 namespace Distill.Cli;
 
-/// <summary>`distill eval`: the classification task's metrics (top-1, top-5) and per-class accuracy of a saved model, through the one evaluator.</summary>
+/// <summary>
+/// `distill eval`: a saved model's metrics on a test set through the one evaluator: classification's top-1, top-5 and
+/// per-class accuracy, or, for a test set labelled with masks, segmentation's mIoU, pixel accuracy and per-class IoU.
+/// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
@@ -38,18 +42,66 @@ internal static class EvalCommand
             using var file = SafeTensors.Load(path);
             net.To(on);
             CheckpointMismatch.Load(net, TrainingCheckpoint.ModelState(file), path, "--model", modelName);
-            var evaluation = Evaluator.Evaluate(net, loaders.Test, task, breakdown: true);
-            AnsiConsole.MarkupLine(Markup.Escape($"{r.GetValue(model)} on {r.GetValue(dataset)} ({evaluation.Samples} images): {task.Describe(evaluation)}"));
-            var table = new Table().AddColumns("class", "accuracy");
-            var perClass = evaluation.Breakdown;
-            for (var c = 0; c < perClass.Count; c++)
+            var test = loaders.Test.Dataset;
+            var masks = test.Count > 0 && test.Get(0).Target is Mask;
+            if (masks != task is SegmentationTask)
             {
-                table.AddRow(c.ToString(CultureInfo.InvariantCulture), perClass[c].ToString("P2", CultureInfo.InvariantCulture));
+                throw new ConfigException($"--model {modelName} is a {task.Name} model, but --dataset {r.GetValue(dataset)} is labelled with {(masks ? "masks (segmentation)" : "classes (classification)")}");
             }
 
-            AnsiConsole.Write(table);
+            var evaluation = Evaluator.Evaluate(net, loaders.Test, task, breakdown: true);
+            var console = ModelCommands.ConsoleFor(r.InvocationConfiguration.Output);
+            var header = $"{r.GetValue(model)} on {r.GetValue(dataset)} ({evaluation.Samples} images)";
+            if (masks)
+            {
+                PrintSegmentation(console, header, evaluation, test.Classes);
+            }
+            else
+            {
+                PrintClassification(console, header, task, evaluation);
+            }
+
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The header with top-1 and top-5, then a table of each class's accuracy.</summary>
+    internal static void PrintClassification(IAnsiConsole console, string header, ITrainingTask task, TaskEvaluation evaluation)
+    {
+        console.MarkupLine(Markup.Escape($"{header}: {task.Describe(evaluation)}"));
+        var table = new Table().AddColumns("class", "accuracy");
+        var perClass = evaluation.Breakdown;
+        for (var c = 0; c < perClass.Count; c++)
+        {
+            table.AddRow(c.ToString(CultureInfo.InvariantCulture), perClass[c].ToString("P2", CultureInfo.InvariantCulture));
+        }
+
+        console.Write(table);
+    }
+
+    /// <summary>
+    /// The header with mIoU and pixel accuracy (and over how many classes the mean ran), then a table of each class's
+    /// index, name and IoU; "—" for a class absent from both ground truth and prediction (it does not enter the mIoU).
+    /// </summary>
+    /// <param name="console">Where to print.</param>
+    /// <param name="header">E.g. "pspnet_resnet18_scenes on scenes (2000 images)".</param>
+    /// <param name="evaluation">The segmentation task's evaluation with its per-class breakdown.</param>
+    /// <param name="classNames">The class names in label order (a class past their end prints without a name).</param>
+    internal static void PrintSegmentation(IAnsiConsole console, string header, TaskEvaluation evaluation, IReadOnlyList<string> classNames)
+    {
+        var perClass = evaluation.Breakdown;
+        var used = evaluation.Metrics.TryGetValue(SegmentationTask.ClassesUsed, out var n) ? (int)n : perClass.Count(double.IsFinite);
+        var over = perClass.Count > 0 ? $" (mean over the {used} of {perClass.Count} classes present)" : string.Empty;
+        console.MarkupLine(Markup.Escape($"{header}: {SegmentationTask.Default.Describe(evaluation)}{over}"));
+        var table = new Table().AddColumns("class", "name", "IoU");
+        table.Columns[2].RightAligned();
+        for (var c = 0; c < perClass.Count; c++)
+        {
+            var iou = double.IsFinite(perClass[c]) ? perClass[c].ToString("P2", CultureInfo.InvariantCulture).Replace(" %", "%", StringComparison.Ordinal) : "—";
+            table.AddRow(c.ToString(CultureInfo.InvariantCulture), Markup.Escape(c < classNames.Count ? classNames[c] : string.Empty), iou);
+        }
+
+        console.Write(table);
     }
 }

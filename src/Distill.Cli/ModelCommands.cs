@@ -101,7 +101,7 @@ internal static class ModelCommands
     }
 
     // The process's console as it is; any other writer (tests) gets plain text.
-    private static IAnsiConsole ConsoleFor(TextWriter output) =>
+    internal static IAnsiConsole ConsoleFor(TextWriter output) =>
         ReferenceEquals(output, Console.Out)
             ? AnsiConsole.Console
             : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });

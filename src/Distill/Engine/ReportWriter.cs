@@ -1,17 +1,20 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Distill.Engine.Reporting;
 
 namespace Distill.Engine;
 
 /// <summary>
 /// A self-contained report.html (no scripts, no external files; opens offline): test accuracy and total
 /// loss curves per epoch as inline SVG, and a results table with mean +/- std over seeds. The markup is
-/// well-formed XML (XHTML), so tests can parse it.
+/// well-formed XML (XHTML), so tests can parse it. A task may add sections below them (<see cref="IReportSection"/>:
+/// segmentation's per-class IoU and example predictions); without sections the markup is what it always was.
 /// </summary>
 public static class ReportWriter
 {
-    private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"];
+    /// <summary>The curves' colours, in series order (sections colour their runs alike).</summary>
+    internal static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"];
 
     /// <summary>One curve: a label and its epochs.</summary>
     /// <param name="Label">e.g. "resnet8 kd seed 0".</param>
@@ -44,16 +47,19 @@ public static class ReportWriter
     /// <param name="series">The curves.</param>
     /// <param name="rows">The results table's rows.</param>
     /// <param name="metric">How the task labels its primary metric (<see cref="Tasks.ITrainingTask.PrimaryMetricLabel"/>).</param>
-    public static void Write(string path, string title, IReadOnlyList<Series> series, IReadOnlyList<ResultRow> rows, string metric = "top-1")
+    /// <param name="sections">Sections below the curves, in order (<see cref="PerClassIoUSection"/>, <see cref="PredictionExamplesSection"/>); none when null.</param>
+    public static void Write(string path, string title, IReadOnlyList<Series> series, IReadOnlyList<ResultRow> rows, string metric = "top-1",
+        IReadOnlyList<IReportSection>? sections = null)
     {
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(rows);
-        var html = Render(title, series, rows, metric);
+        var html = Render(title, series, rows, metric, sections);
         NN.Checkpoints.SafeTensors.WriteAtomically(path, s => s.Write(Encoding.UTF8.GetBytes(html)));
     }
 
-    /// <summary>The report's markup; <paramref name="metric"/> labels the task's primary metric in the table and the chart.</summary>
-    public static string Render(string title, IReadOnlyList<Series> series, IReadOnlyList<ResultRow> rows, string metric = "top-1")
+    /// <summary>The report's markup; <paramref name="metric"/> labels the task's primary metric in the table and the chart, <paramref name="sections"/> follow the curves.</summary>
+    public static string Render(string title, IReadOnlyList<Series> series, IReadOnlyList<ResultRow> rows, string metric = "top-1",
+        IReadOnlyList<IReportSection>? sections = null)
     {
         ArgumentNullException.ThrowIfNull(metric);
         var sb = new StringBuilder();
@@ -73,7 +79,13 @@ public static class ReportWriter
         sb.Append("</table>\n<div class=\"charts\">\n");
         sb.Append(Chart($"Test {metric} (%)", series, e => e.TestAccuracy * 100));
         sb.Append(Chart("Training loss (sum of the student's weighted terms)", series, e => e.StudentLoss));
-        sb.Append("</div>\n</body></html>\n");
+        sb.Append("</div>\n");
+        foreach (var section in sections ?? [])
+        {
+            section.AppendTo(sb);
+        }
+
+        sb.Append("</body></html>\n");
         return sb.ToString();
     }
 
