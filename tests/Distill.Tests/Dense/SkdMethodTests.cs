@@ -73,7 +73,7 @@ public sealed class SkdMethodTests
     public void WeightZero_SwitchesATermOff_AndHolisticZeroBuildsNoDiscriminatorAndNoOwnStep()
     {
         using var scope = DisposeScope.Enter();
-        var context = Context();
+        var context = SegmentationContext();
         using var none = new StructuredKnowledgeDistillation(new StructuredKnowledgeDistillation.Options { PairWeight = 0, HolisticWeight = 0 }, context);
         Assert.Null(none.Discriminator);
         Assert.Empty(none.OwnParameters);
@@ -143,7 +143,8 @@ public sealed class SkdMethodTests
         Assert.Contains(method.Discriminator.Parameters().Zip(before), p => !p.First.ToBytes().SequenceEqual(p.Second));
     }
 
-    private static MethodContext Context() => new(
+    /// <summary>Tap shapes of a scene-sized segmenter pair: 3 classes on 8x8 logit maps, context maps of 4 and 8 channels.</summary>
+    internal static MethodContext SegmentationContext() => new(
         new Dictionary<string, long[]> { ["logits"] = [1, 3, 8, 8], ["context"] = [1, 4, 8, 8] },
         new Dictionary<string, long[]> { ["logits"] = [1, 3, 8, 8], ["context"] = [1, 8, 8, 8] });
 
