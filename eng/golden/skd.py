@@ -17,6 +17,7 @@ method in float64 for the comparison). Writes tests/Fixtures/skd.safetensors:
             holistic) and their gradients, u and v after the G step's D forward, the D step's terms (wgan-gp: d_adv,
             d_gp, d_real, d_fake), the D parameters' gradients, u and v after the D step, and D's weights after
             torch.optim.SGD(lr 4e-4, momentum 0.9, weight decay 5e-4) steps once
+  init.*    that discriminator as torch.manual_seed(8) initialises it (before the BN and gamma are perturbed)
   hinge.*   the same start with adv_loss hinge: the holistic term, d_adv and the D parameters' gradients
 
 Run: /usr/bin/python3 eng/golden/skd.py
@@ -217,6 +218,7 @@ def main():
     alpha = torch.rand(b, 1, 1, 1, generator=g).to(torch.float32)
     torch.manual_seed(8)
     d = Discriminator(k, 8, 16)
+    out.update(state(d, "init."))
     perturb(d, g)
     start = state(d, "")
     out.update({"step.student": logits_s, "step.teacher": logits_t, "step.student_context": ctx_s, "step.teacher_context": ctx_t,

@@ -53,6 +53,24 @@ public sealed class SkdGoldenTests : IDisposable
     }
 
     [Fact]
+    public void Discriminator_FromTheSameSeed_IsInitialisedAsTheOfficialOne()
+    {
+        // Created in the official order (convs with their u and v, the last conv, the attention, the batch norm) from
+        // PyTorch's generator: the same draws, so one float32 op's tolerance (the kaiming bound's rounding).
+        using var scope = DisposeScope.Enter();
+        TorchRuntime.ManualSeed(8);
+        using var d = new ScoreMapDiscriminator(11, 8, 8, convDim: 16);
+        var expected = State("init.");
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), d.StateDict().Keys.Order(StringComparer.Ordinal));
+        foreach (var (name, value) in d.StateDict())
+        {
+            var e = expected[name];
+            var golden = new GoldenTensor(e.DType == DType.Int64 ? "int64" : "float32", e.Shape, e.To(DType.Float64, Device.Cpu, copy: true).ToArray<double>());
+            golden.AssertMatches(value, $"init.{name}");
+        }
+    }
+
+    [Fact]
     public void Step_WganGp_StudentTermsGradientsDiscriminatorLossDoubleBackwardAndSgdStep_MatchTheOfficialCode()
     {
         using var scope = DisposeScope.Enter();
