@@ -116,7 +116,7 @@ public sealed class SkdMethodTests
     }
 
     [Fact]
-    public void Training_AToySegmenterWithAllThreeTerms_RunsOwnStepsWithoutNaN_LogsTheDiscriminatorMeans_AndMovesTheDiscriminator()
+    public void Training_AToySegmenterWithAllThreeTerms_RunsOwnStepsWithoutNaN_LogsTheDiscriminatorMeans_MovesTheDiscriminatorOnThePolySchedule()
     {
         var data = new SquaresDataset(24);
         TorchRuntime.ManualSeed(2);
@@ -131,6 +131,10 @@ public sealed class SkdMethodTests
             Assert.Equal(5e-4, trainer.MethodOptimizer!.Groups.Single().WeightDecay);
             Assert.Equal(4e-4, trainer.MethodOptimizer.Groups.Single().LearningRate, 12);
             results = trainer.Fit(new DataLoader(data, 8, shuffle: true, seed: 1), new DataLoader(data, 24));
+
+            // The discriminator's rate follows the recipe's poly schedule, as the student's.
+            Assert.True(trainer.MethodOptimizer.Groups.Single().LearningRate < 4e-4);
+            Assert.Equal(trainer.Optimizer.Groups[0].LearningRate / 0.01, trainer.MethodOptimizer.Groups.Single().LearningRate / 4e-4, 9);
         }
 
         foreach (var result in results)
