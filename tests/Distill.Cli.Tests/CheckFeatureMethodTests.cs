@@ -15,7 +15,8 @@ public sealed class CheckFeatureMethodTests : IDisposable
 
     public static TheoryData<string> Cases => Fixture.Names();
 
-    public static TheoryData<string> Methods => [.. Distill.Methods.MethodFactory.Descriptors.Select(d => d.Name)];
+    // skd reads logit maps [B, K, h, w] and a "context" map, which this classification example does not have (SkdGoldenTests cover it).
+    public static TheoryData<string> Methods => [.. Distill.Methods.MethodFactory.Descriptors.Select(d => d.Name).Where(n => n != "skd")];
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 

@@ -19,7 +19,8 @@ public sealed class DevicePlumbingTests
     public static TheoryData<string, string[]> Methods()
     {
         var data = new TheoryData<string, string[]>();
-        foreach (var d in MethodFactory.Descriptors)
+        // skd reads logit maps and a "context" map that these classifiers do not have (SkdMethodTests trains it on a toy segmenter).
+        foreach (var d in MethodFactory.Descriptors.Where(d => d.Name != "skd"))
         {
             data.Add(d.Name, d.Name switch
             {

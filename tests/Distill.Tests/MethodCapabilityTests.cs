@@ -16,7 +16,8 @@ public sealed class MethodCapabilityTests
         foreach (var descriptor in MethodFactory.Descriptors)
         {
             using var scope = DisposeScope.Enter();
-            using var method = MethodCheck.Create(MethodCheck.Options(descriptor.Name, []), context);
+            // skd reads logit maps and a "context" map: a segmentation-shaped context.
+            using var method = MethodCheck.Create(MethodCheck.Options(descriptor.Name, []), descriptor.Name == "skd" ? SkdMethodTests.SegmentationContext() : context);
             string[] capabilities =
             [
                 .. method is IUsesClassifierHeads ? ["heads"] : Array.Empty<string>(),
@@ -37,6 +38,7 @@ public sealed class MethodCapabilityTests
             ["crd"] = ["indices"],
             ["ofd"] = ["teacher-bn"],
             ["matching"] = ["teacher-bn", "calibration"],
+            ["skd"] = ["own-optimizer"],
         }, found);
     }
 

@@ -15,7 +15,8 @@ public sealed class MethodLifetimeTests
     [MemberData(nameof(Methods))]
     public void CreateAndDispose_LeavesNoTensorBehind(string method)
     {
-        var context = MethodCheck.ExampleContext();
+        // skd reads logit maps and a "context" map: a segmentation-shaped context.
+        var context = method == "skd" ? SkdMethodTests.SegmentationContext() : MethodCheck.ExampleContext();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         var live = TensorTracking.LiveCount;

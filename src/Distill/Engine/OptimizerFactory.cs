@@ -69,10 +69,11 @@ public static class OptimizerFactory
     }
 
     /// <summary>
-    /// A method's own optimizer (<see cref="IHasOwnOptimizer.OwnOptimizer"/>) over its own parameters, in one group.
+    /// A method's own optimizer (<see cref="IHasOwnOptimizer.OwnOptimizer"/>) over its own parameters, in one group;
+    /// <paramref name="recipeWeightDecay"/> where its settings' weight decay is null (the recipe's).
     /// </summary>
     /// <exception cref="ArgumentException">The method declares no own parameters, one that is not its registered parameter, or an unknown optimizer.</exception>
-    public static Optimizer CreateOwn(Module method, IHasOwnOptimizer own)
+    public static Optimizer CreateOwn(Module method, IHasOwnOptimizer own, double recipeWeightDecay = 0)
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(own);
@@ -90,7 +91,7 @@ public static class OptimizerFactory
         }
 
         var s = own.OwnOptimizer;
-        return Build([new ParameterGroup(parameters)], s.Optimizer, s.LearningRate, s.Momentum, s.Nesterov, s.Betas, s.Eps, s.WeightDecay, $"method '{name}': own optimizer");
+        return Build([new ParameterGroup(parameters)], s.Optimizer, s.LearningRate, s.Momentum, s.Nesterov, s.Betas, s.Eps, s.WeightDecay ?? recipeWeightDecay, $"method '{name}': own optimizer");
     }
 
     /// <summary>The optimizer over <paramref name="groups"/>: SGD (momentum, Nesterov, L2 decay), Adam (L2 decay) or AdamW (decoupled decay).</summary>

@@ -68,10 +68,11 @@ public sealed class Trainer : IDisposable
         _parameters = groups.SelectMany(g => g.Parameters).ToArray();
         _optimizer = OptimizerFactory.Create(groups, options);
         _scheduler = OptimizerFactory.CreateSchedule(_optimizer, options);
-        if (distiller is IHasOwnOptimizer own)
+        // A method whose own part is switched off (SKD without its holistic term) has no own parameters and no own step.
+        if (distiller is IHasOwnOptimizer { OwnParameters.Count: > 0 } own)
         {
             _own = own;
-            _methodOptimizer = OptimizerFactory.CreateOwn(distiller, own);
+            _methodOptimizer = OptimizerFactory.CreateOwn(distiller, own, options.WeightDecay);
             _methodScheduler = own.OwnOptimizer.FollowSchedule ? OptimizerFactory.CreateSchedule(_methodOptimizer, options) : new LambdaLR(_methodOptimizer, _ => 1.0);
         }
 

@@ -124,7 +124,7 @@ public static class MethodCheck
             sb.Append("  none\n");
         }
 
-        if (distiller is IHasOwnOptimizer own)
+        if (distiller is IHasOwnOptimizer { OwnParameters.Count: > 0 } own)
         {
             var owned = new HashSet<Tensor>(own.OwnParameters, ReferenceEqualityComparer.Instance);
             var settings = own.OwnOptimizer;
@@ -268,7 +268,7 @@ public static class MethodCheck
             output.Add(new($"grad.method.{name}", p.Grad ?? p.ZerosLike()));
         }
 
-        if (distiller is IHasOwnOptimizer own)
+        if (distiller is IHasOwnOptimizer { OwnParameters.Count: > 0 } own)
         {
             OwnLoss(distiller, own, stepInputs, terms, output, values, inputsPath);
         }

@@ -16,7 +16,8 @@ namespace Distill.Methods;
 /// gradients are cleared (what step 1 left on them is dropped, as the official D_solver.zero_grad()); (3)
 /// <see cref="ComputeOwnLoss"/> on the same step's inputs with the student side detached is back-propagated and the
 /// own optimizer steps (no clipping); (4) a per-iteration schedule advances both optimizers. The own terms are
-/// logged beside the others but are not part of the student's total.
+/// logged beside the others but are not part of the student's total. A method whose own part is switched off by its
+/// options declares no own parameters and then has no own optimizer and no own step.
 /// </para>
 /// </summary>
 public interface IHasOwnOptimizer

@@ -26,8 +26,8 @@ public sealed record MethodOptimizerSettings
     /// <summary>Adam's ε.</summary>
     public double Eps { get; init; } = 1e-8;
 
-    /// <summary>Weight decay: L2 (sgd, adam) or decoupled (adamw).</summary>
-    public double WeightDecay { get; init; }
+    /// <summary>Weight decay: L2 (sgd, adam) or decoupled (adamw); null: the recipe's (the student's), as Structured KD's discriminator.</summary>
+    public double? WeightDecay { get; init; } = 0;
 
     /// <summary>
     /// Whether the recipe's schedule (warm-up included, stepped per epoch or per iteration like the main one) scales this

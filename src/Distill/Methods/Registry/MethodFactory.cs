@@ -26,6 +26,7 @@ public static class MethodFactory
         MethodDescriptor.For<MaskedGenerativeDistillation.Options>("mgd", "Masked generative distillation", "Yang et al., ECCV 2022 (arXiv 2205.01529)", (o, c) => new MaskedGenerativeDistillation(o, c)),
         MethodDescriptor.For<OverhaulFeatureDistillation.Options>("ofd", "Overhaul of feature distillation", "Heo et al., ICCV 2019 (arXiv 1904.01866)", (o, c) => new OverhaulFeatureDistillation(o, c)),
         MethodDescriptor.For<MatchingGuidedDistillation.Options>("matching", "Matching guided distillation", "Yue, Deng and Zhou, ECCV 2020 (arXiv 2008.09958)", (o, c) => new MatchingGuidedDistillation(o, c)),
+        MethodDescriptor.For<StructuredKnowledgeDistillation.Options>("skd", "Structured knowledge distillation (pixel-wise, pair-wise, holistic adversarial with its own discriminator)", "Liu et al., CVPR 2019 (arXiv 1903.04197)", (o, c) => new StructuredKnowledgeDistillation(o, c)),
     ];
 
     /// <summary>The name of the method that adds no distillation term.</summary>
