@@ -25,6 +25,9 @@ public static class DatasetFactory
     {
         /// <summary>The options a model for these images is built and dry-run with.</summary>
         public ModelOptions ModelOptions => new(Classes, Channels, Height, Width);
+
+        /// <summary>The normalisation both loaders apply last (reports draw inputs back with it).</summary>
+        public Normalize? Normalization { get; init; }
     }
 
     /// <summary>Reads the data set and builds the loaders (order seeded by <paramref name="seed"/>).</summary>
@@ -111,7 +114,10 @@ public static class DatasetFactory
             train.Channels,
             train.Set.Classes.Count,
             height,
-            width);
+            width)
+        {
+            Normalization = normalize,
+        };
     }
 
     private static DataFormatException MissingRoot(string dataset) => new(DatasetCatalog.MissingRoot(dataset));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Distill.Configs;
+using Distill.Engine.Reporting;
 using Distill.Methods;
 using Distill.Models;
 using Distill.Tasks;
@@ -26,7 +27,17 @@ public static class TrainingRun
     /// <param name="Directory">The run folder.</param>
     /// <param name="Epochs">The epochs run now (not those before a resume).</param>
     /// <param name="BestAccuracy">The best test value of the task's primary metric (classification: top-1) over all epochs.</param>
-    public sealed record Summary(string Directory, IReadOnlyList<EpochResult> Epochs, double BestAccuracy);
+    public sealed record Summary(string Directory, IReadOnlyList<EpochResult> Epochs, double BestAccuracy)
+    {
+        /// <summary>The final model's evaluation with the per-class breakdown, for tasks whose report shows it (segmentation); else null.</summary>
+        public TaskEvaluation? FinalEvaluation { get; init; }
+
+        /// <summary>The final model's (and the teacher's) predictions on the first test images (segmentation); else empty.</summary>
+        public IReadOnlyList<PredictionExample> Examples { get; init; } = [];
+
+        /// <summary>The class names of the data set, in label order.</summary>
+        public IReadOnlyList<string> ClassNames { get; init; } = [];
+    }
 
     /// <summary>Trains as the recipe says.</summary>
     /// <param name="config">The recipe.</param>
@@ -148,6 +159,9 @@ public static class TrainingRun
             File.AppendAllText(stepsPath, JsonSerializer.Serialize(p, RunLogJson.Options) + "\n");
             progress?.Report(p);
         });
+        TaskEvaluation? finalEvaluation = null;
+        IReadOnlyList<PredictionExample> examples = [];
+        var classNames = loaders.Train.Dataset.Classes;
         var results = trainer.Fit(loaders.Train, loaders.Test, stepLog, r =>
         {
             File.AppendAllText(logPath, JsonSerializer.Serialize(r, RunLogJson.Options) + "\n");
@@ -165,12 +179,28 @@ public static class TrainingRun
                 new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) }, distiller, trainer.MethodOptimizer, trainer.MethodScheduler);
             var alone = ReferenceEquals(descriptor, MethodFactory.None);
             var label = alone ? $"{config.Student.Model} alone" : teacher is null ? $"{config.Student.Model} {config.Method.Name}" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
+            if (r.Epoch == config.Train.Epochs && task is SegmentationTask segmentation)
+            {
+                // After the last epoch: the per-class IoU and example predictions the segmentation report shows.
+                finalEvaluation = segmentation.Evaluate(student, loaders.Test, breakdown: true);
+                var normalization = loaders.Normalization;
+                examples = SegmentationExamples.Collect(student, teacher, loaders.Test, normalization?.Mean ?? [0.0], normalization?.Std ?? [1.0], ExampleCount, segmentation);
+            }
+
+            IReadOnlyList<IReportSection> sections = finalEvaluation is null ? [] :
+            [
+                new PerClassIoUSection(classNames, [new PerClassIoURun(alone ? "alone" : config.Method.Name, [finalEvaluation.Breakdown])]),
+                new PredictionExamplesSection(examples, classNames),
+            ];
             ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history)],
-                [new ReportWriter.ResultRow(config.Student.Model, alone ? "alone" : config.Method.Name, [history[^1].TestAccuracy])], trainer.Task.PrimaryMetricLabel);
+                [new ReportWriter.ResultRow(config.Student.Model, alone ? "alone" : config.Method.Name, [history[^1].TestAccuracy])], trainer.Task.PrimaryMetricLabel, sections);
             onEpoch?.Invoke(r);
         }, startEpoch);
-        return new Summary(directory, results, best);
+        return new Summary(directory, results, best) { FinalEvaluation = finalEvaluation, Examples = examples, ClassNames = classNames };
     }
+
+    /// <summary>How many test images a segmentation report shows predictions for.</summary>
+    public const int ExampleCount = 4;
 
     /// <summary>Refuses to resume with a recipe that changes the result, naming each differing key with both values.</summary>
     private static void CheckResumable(RunConfig config, string lastPath)

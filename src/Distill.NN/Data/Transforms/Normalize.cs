@@ -21,6 +21,12 @@ public sealed class Normalize : ITransform
         _std = std.Select(s => (float)s).ToArray();
     }
 
+    /// <summary>The per-channel means subtracted.</summary>
+    public IReadOnlyList<double> Mean => [.. _mean.Select(m => (double)m)];
+
+    /// <summary>The per-channel standard deviations divided by.</summary>
+    public IReadOnlyList<double> Std => [.. _std.Select(s => (double)s)];
+
     /// <summary>CIFAR-100's statistics as the CIFAR recipes use them.</summary>
     public static Normalize Cifar100 => new([0.5071, 0.4865, 0.4409], [0.2673, 0.2564, 0.2762]);
 

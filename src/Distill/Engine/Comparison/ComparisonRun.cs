@@ -78,17 +78,32 @@ public static class ComparisonRun
         {
             var finals = new List<double>();
             var speeds = new List<double>();
+            var breakdowns = new List<IReadOnlyList<double>>();
+            IReadOnlyList<Reporting.PredictionExample> examples = [];
+            IReadOnlyList<string> classNames = [];
             double seconds = 0;
             foreach (var run in entry.Runs)
             {
                 var (summary, time) = Train(entry.Method.Label, run, display, teacher);
                 finals.Add(summary.Epochs[^1].TestAccuracy);
+                if (summary.FinalEvaluation is { } evaluation)
+                {
+                    breakdowns.Add(evaluation.Breakdown);
+                    examples = examples.Count == 0 ? summary.Examples : examples;
+                    classNames = summary.ClassNames;
+                }
+
                 speeds.AddRange(summary.Epochs.Select(e => e.ImagesPerSecond));
                 seconds += time;
                 series.Add(new ReportWriter.Series($"{run.Student.Model} {entry.Method.Label} seed {run.Train.Seed.ToString(CultureInfo.InvariantCulture)}", summary.Epochs));
             }
 
-            rows.Add(new ComparisonRow(entry.Runs[0].Student.Model, entry.Method.Label, finals, seconds, speeds.Count == 0 ? double.NaN : speeds.Average()));
+            rows.Add(new ComparisonRow(entry.Runs[0].Student.Model, entry.Method.Label, finals, seconds, speeds.Count == 0 ? double.NaN : speeds.Average())
+            {
+                Breakdowns = breakdowns,
+                Examples = examples,
+                ClassNames = classNames,
+            });
         }
 
         return new ComparisonResult(rows, series) { Metric = Metric(entries) };
@@ -146,7 +161,7 @@ public static class ComparisonRun
 
         var paths = (Path.Combine(folder, "results.md"), Path.Combine(folder, "report.html"), Path.Combine(folder, "results.json"));
         File.WriteAllText(paths.Item1, markdown.ToString());
-        ReportWriter.Write(paths.Item2, title, result.Series, [.. result.Rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Label, r.FinalAccuracies))], result.Metric);
+        ReportWriter.Write(paths.Item2, title, result.Series, [.. result.Rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Label, r.FinalAccuracies))], result.Metric, Sections(result.Rows));
         if (settings is null)
         {
             File.WriteAllText(paths.Item3, JsonSerializer.Serialize(result.Rows.Select(r => new { method = r.Label, final_accuracies = r.FinalAccuracies, images_per_second = r.ImagesPerSecond }), RunLogJson.Options));
@@ -158,6 +173,26 @@ public static class ComparisonRun
         }
 
         return paths;
+    }
+
+    /// <summary>
+    /// The report's task sections: per-class values of every row that has them (mean ± std over its seeds) and each row's example
+    /// predictions (its first seed); none for a task without them.
+    /// </summary>
+    private static IReadOnlyList<Reporting.IReportSection> Sections(IReadOnlyList<ComparisonRow> rows)
+    {
+        var broken = rows.Where(r => r.Breakdowns.Count > 0).ToArray();
+        if (broken.Length == 0)
+        {
+            return [];
+        }
+
+        var names = broken[0].ClassNames;
+        return
+        [
+            new Reporting.PerClassIoUSection(names, [.. broken.Select(r => new Reporting.PerClassIoURun(r.Label, r.Breakdowns))]),
+            .. rows.Where(r => r.Examples.Count > 0).Select(r => new Reporting.PredictionExamplesSection(r.Examples, names, title: $"Example predictions: {r.Model} {r.Label}")),
+        ];
     }
 
     /// <summary>A label as a folder name: letters, digits, '+' and '-' kept, anything else '_'.</summary>

@@ -19,8 +19,11 @@ public sealed class PredictionExamplesSection : IReportSection
     /// <param name="classNames">The class names, in label order (the legend).</param>
     /// <param name="scale">The integer upscaling factor; null picks <see cref="AutoScale"/> and <see cref="AutoShrink"/> of the largest image.</param>
     /// <exception cref="ArgumentOutOfRangeException">The scale is below 1.</exception>
-    public PredictionExamplesSection(IReadOnlyList<PredictionExample> examples, IReadOnlyList<string> classNames, int? scale = null)
+    /// <param name="title">The section's heading (several sections, one per method, tell theirs apart by it).</param>
+    public PredictionExamplesSection(IReadOnlyList<PredictionExample> examples, IReadOnlyList<string> classNames, int? scale = null, string title = "Example predictions")
     {
+        ArgumentNullException.ThrowIfNull(title);
+        Title = title;
         ArgumentNullException.ThrowIfNull(examples);
         ArgumentNullException.ThrowIfNull(classNames);
         if (scale is { } s)
@@ -34,6 +37,9 @@ public sealed class PredictionExamplesSection : IReportSection
         Scale = scale ?? AutoScale(side);
         Shrink = scale is null ? AutoShrink(side) : 1;
     }
+
+    /// <summary>The heading.</summary>
+    public string Title { get; }
 
     /// <summary>The rows.</summary>
     public IReadOnlyList<PredictionExample> Examples { get; }
@@ -58,7 +64,7 @@ public sealed class PredictionExamplesSection : IReportSection
     {
         ArgumentNullException.ThrowIfNull(xhtml);
         var teacher = Examples.Any(e => e.Teacher is not null);
-        xhtml.Append("<h2>Example predictions</h2>\n<p>").Append(Count(Examples.Count, "test image"))
+        xhtml.Append("<h2>").Append(System.Security.SecurityElement.Escape(Title)).Append("</h2>\n<p>").Append(Count(Examples.Count, "test image"))
             .Append(Shrink > 1 ? string.Create(CultureInfo.InvariantCulture, $", drawn at 1/{Shrink} size (nearest)") : string.Create(CultureInfo.InvariantCulture, $", drawn {Scale}x (nearest)"))
             .Append("; masks in the class colours below, ignored pixels white.</p>\n");
         xhtml.Append("<table class=\"examples\"><tr><th>image</th><th>input</th><th>ground truth</th>")
