@@ -16,7 +16,7 @@ internal static class CheckCommand
         var set = new Option<string[]>("--set") { Description = "A method option, e.g. --set temperature=2 (repeatable)." };
         var epoch = new Option<int>("--epoch") { Description = "The 1-based epoch (warm-ups and curricula).", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Seed for parameters the inputs do not give.", DefaultValueFactory = _ => 0 };
-        var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, labels, teacher.logits, student.<tap> / teacher.<tap> feature maps, optional method.<param> and random.<draw> tensors (see --describe)." };
+        var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, labels, teacher.logits (or logit maps [B, K, h, w] with masks [B, H, W]), student.<tap> / teacher.<tap> feature maps, optional method.<param> and random.<draw> tensors (see --describe)." };
         var output = new Option<FileInfo?>("--output") { Description = "Where loss.* and grad.* tensors go." };
         var describe = new Option<bool>("--describe") { Description = "List the inputs, parameters, random draws and options the method takes (for the shapes in --inputs when given)." };
         var device = DeviceOption.Create();

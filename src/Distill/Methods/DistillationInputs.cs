@@ -34,6 +34,9 @@ public sealed record DistillationInputs(Tensor StudentLogits, Tensor? TeacherLog
     public Tensor Labels => Targets is ClassLabelBatch labels ? labels.Labels
         : throw new InvalidOperationException($"this step carries {Targets.Kind}, not class labels");
 
+    /// <summary>The 1-based iteration of the whole run (the trainer's step count; warm-ups in iterations), 0 when not known.</summary>
+    public int Iteration { get; init; }
+
     /// <summary>The student's own classifier applied to [.., C] features (recording gradients); SDD's regions.</summary>
     public Func<Tensor, Tensor>? StudentHead { get; init; }
 
