@@ -140,9 +140,10 @@ def mgd(p, epoch, alpha=2e-5, logit_weight=3.0):
     return terms
 
 
-def tfd(p, epoch, stages, with_kd=False, l_intra=0.0008, l_inter=0.0005, warmup=20, kd_w=1.0, T=4.0):
+def tfd(p, epoch, stages, with_kd=False, l_intra=0.0008, l_inter=0.0005, warmup=20, kd_w=1.0, T=4.0, iteration=None, warmup_iters=None):
     maps = [p[f"student.{s}"] for s in stages]
-    factor = min(1.0, epoch / warmup)
+    # train_kd.py's min(1, epoch / 20); with a warm-up in iterations (ours, for segmentation schedules) the same ramp.
+    factor = min(1.0, epoch / warmup) if warmup_iters is None else min(1.0, iteration / warmup_iters)
     pairs = [inter_fd(maps[i], maps[j]) for i in range(len(maps)) for j in range(i + 1, len(maps))]
     terms = {"ce": seg_ce(p),
              "tfd_intra": sum(intra_fd(f) for f in maps) / len(maps) * factor * l_intra,
@@ -187,6 +188,9 @@ def build_cases():
     def case(name, method, options, epoch, inputs, fn, **kw):
         cases.append((name, method, options, epoch, inputs, fn, kw))
 
+    # The iteration of a case whose warm-up counts iterations (`distill check --iteration`).
+    iterations = {"tfd_seg_warmup_iters_30_of_120": 30}
+
     logit_taps = {"student_tap": "logits", "teacher_tap": "logits"}
 
     # CWD on the logit maps: the official segmentation default (channel, kl, tau 4, weight 3) on scene-sized maps
@@ -229,6 +233,7 @@ def build_cases():
     p = seg_inputs(2, 5, 8, 16, teacher=False)
     p.update({f"student.{s}": rand(2, c, 8, 8).relu() for s, c in zip(stages, (4, 6, 9))})
     case("tfd_seg_epoch5", "tfd", {"stages": stages}, 5, p, tfd, stages=stages)
+    case("tfd_seg_warmup_iters_30_of_120", "tfd", {"stages": stages, "warmup_iters": 120}, 1, p, tfd, stages=stages, iteration=30, warmup_iters=120)
     p = seg_inputs(2, 5, 8, 16)
     p.update({f"student.{s}": rand(2, c, 8, 8).relu() for s, c in zip(stages, (4, 6, 8))})
     case("tfdplus_seg_epoch25", "tfd+", {"stages": stages}, 25, p, tfd, stages=stages, with_kd=True)
@@ -236,13 +241,16 @@ def build_cases():
     # KD on pixels: CIRKD's recipe (T 1, task and KD weight 1) and our classification defaults on maps.
     case("kd_seg_cirkd", "kd", {"temperature": 1, "ce_weight": 1, "kd_weight": 1}, 1, seg_inputs(2, 11, 8, 32), kd, T=1.0, ce=1.0, w=1.0)
     case("kd_seg_default", "kd", {}, 1, seg_inputs(3, 7, 5, 20), kd)
-    return cases
+    return cases, iterations
 
 
 def main():
     fixture = {}
-    for name, method, options, epoch, inputs, fn, kw in build_cases():
+    cases, iterations = build_cases()
+    for name, method, options, epoch, inputs, fn, kw in cases:
         fixture[name] = method_case(method, options, epoch, inputs)
+        if name in iterations:
+            fixture[name]["iteration"] = iterations[name]
         fixture[name]["expected"] = method_reference(fn, inputs, epoch, kw, torch.float64)
     write_fixture("dense_methods.json", fixture)
 

@@ -82,7 +82,7 @@ public static class MethodCheck
     /// What the method expects, for the shapes of <paramref name="inputsPath"/>'s tensors (or, without a file, of
     /// student resnet8 and teacher resnet20 on 3×32×32 images with 100 classes): every input with its shape and dtype,
     /// the parameters and buffers that follow from them, the random draws and the options. Feeding exactly the
-    /// listed inputs to <see cref="Run(MethodConfig, string, string, int, Device?)"/> succeeds.
+    /// listed inputs to <see cref="Run(MethodConfig, string, string, int, Device?, int)"/> succeeds.
     /// </summary>
     /// <exception cref="CheckpointFormatException">The file is unreadable or its tensors do not fit the method.</exception>
     /// <exception cref="ConfigException">The method or an option is unknown.</exception>
@@ -157,9 +157,10 @@ public static class MethodCheck
     /// <param name="outputPath">Where the terms and gradients go.</param>
     /// <param name="epoch">The 1-based epoch, as the trainer counts (warm-ups and curricula).</param>
     /// <param name="device">Where the inputs and the method live (the CPU when null).</param>
+    /// <param name="iteration">The 1-based iteration of the run (warm-ups in iterations), 0 when not known.</param>
     /// <exception cref="CheckpointFormatException">An input tensor is missing, unexpected, or has the wrong shape, dtype or values; the message names it and the expected shape.</exception>
-    /// <exception cref="ConfigException">The method, an option or the epoch is invalid.</exception>
-    public static IReadOnlyDictionary<string, double> Run(MethodConfig method, string inputsPath, string outputPath, int epoch = 1, Device? device = null)
+    /// <exception cref="ConfigException">The method, an option, the epoch or the iteration is invalid.</exception>
+    public static IReadOnlyDictionary<string, double> Run(MethodConfig method, string inputsPath, string outputPath, int epoch = 1, Device? device = null, int iteration = 0)
     {
         ArgumentNullException.ThrowIfNull(method);
         if (epoch < 1)
@@ -167,12 +168,17 @@ public static class MethodCheck
             throw new ConfigException($"--epoch is {epoch}; epochs count from 1, as in training");
         }
 
+        if (iteration < 0)
+        {
+            throw new ConfigException($"--iteration is {iteration}; iterations count from 1 (0: not known)");
+        }
+
         using var scope = DisposeScope.Enter();
         using var inputs = SafeTensors.Load(inputsPath, device);
         var context = CheckInputs(inputs, inputsPath);
         using var distiller = Build(method, context, inputsPath);
         distiller.To(device ?? Device.Cpu);
-        return Run(distiller, context, inputs, inputsPath, outputPath, epoch);
+        return Run(distiller, context, inputs, inputsPath, outputPath, epoch, iteration);
     }
 
     /// <summary>Builds the method from the file's shapes; a configuration error names the file (and, for a missing tap, how taps are given).</summary>
@@ -200,7 +206,7 @@ public static class MethodCheck
         }
     }
 
-    private static Dictionary<string, double> Run(Distiller distiller, CheckContext context, SafeTensorsFile inputs, string inputsPath, string outputPath, int epoch)
+    private static Dictionary<string, double> Run(Distiller distiller, CheckContext context, SafeTensorsFile inputs, string inputsPath, string outputPath, int epoch, int iteration)
     {
         var expected = Expected(distiller, context, inputsPath);
         CheckAgainst(expected, distiller, inputs, inputsPath);
@@ -251,6 +257,7 @@ public static class MethodCheck
         {
             StudentHead = studentHead,
             TeacherHead = teacherHead,
+            Iteration = iteration,
         };
         try
         {

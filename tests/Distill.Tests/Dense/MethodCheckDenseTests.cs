@@ -29,7 +29,8 @@ public sealed class MethodCheckDenseTests : IDisposable
         var inputs = WriteInputs(golden, name);
         var output = Path.Combine(_directory, name + ".out.safetensors");
         var method = MethodCheck.Options(golden.GetProperty("method").GetString()!, golden.GetProperty("options").EnumerateArray().Select(o => o.GetString()!));
-        MethodCheck.Run(method, inputs, output, golden.GetProperty("epoch").GetInt32());
+        var iteration = golden.TryGetProperty("iteration", out var it) ? it.GetInt32() : 0;
+        MethodCheck.Run(method, inputs, output, golden.GetProperty("epoch").GetInt32(), iteration: iteration);
         using var scope = DisposeScope.Enter();
         using var file = SafeTensors.Load(output);
         var expected = golden.GetProperty("expected").EnumerateObject().ToDictionary(p => p.Name, p => GoldenTensor.Parse(p.Value));
