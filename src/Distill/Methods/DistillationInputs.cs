@@ -5,8 +5,8 @@ using Distill.Torch;
 namespace Distill.Methods;
 
 /// <summary>What a distiller sees at one step.</summary>
-/// <param name="StudentLogits">Student logits [B, K] (recording gradients).</param>
-/// <param name="TeacherLogits">Teacher logits [B, K] (no gradients), or null for teacher-free methods.</param>
+/// <param name="StudentLogits">Student logits [B, K], or logit maps [B, K, h, w] for segmentation (recording gradients).</param>
+/// <param name="TeacherLogits">Teacher logits of the student's shape (no gradients), or null for teacher-free methods.</param>
 /// <param name="Targets">The batch's targets (<see cref="ClassLabelBatch"/> for classification, <see cref="MaskBatch"/>, ...).</param>
 /// <param name="Indices">Data-set indices [B] (memory-bank methods).</param>
 /// <param name="StudentFeatures">The student taps the distiller asked for.</param>
