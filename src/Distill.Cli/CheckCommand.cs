@@ -15,17 +15,19 @@ internal static class CheckCommand
         var method = new Option<string>("--method") { Description = "The method's short name (see `distill methods`).", Required = true };
         var set = new Option<string[]>("--set") { Description = "A method option, e.g. --set temperature=2 (repeatable)." };
         var epoch = new Option<int>("--epoch") { Description = "The 1-based epoch (warm-ups and curricula).", DefaultValueFactory = _ => 1 };
+        var iteration = new Option<int>("--iteration") { Description = "The 1-based iteration of the run (warm-ups in iterations, e.g. tfd's warmup_iters); 0: not known.", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Seed for parameters the inputs do not give.", DefaultValueFactory = _ => 0 };
-        var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, labels, teacher.logits, student.<tap> / teacher.<tap> feature maps, optional method.<param> and random.<draw> tensors (see --describe)." };
+        var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, labels, teacher.logits (or logit maps [B, K, h, w] with masks [B, H, W]), student.<tap> / teacher.<tap> feature maps, optional method.<param> and random.<draw> tensors (see --describe)." };
         var output = new Option<FileInfo?>("--output") { Description = "Where loss.* and grad.* tensors go." };
         var describe = new Option<bool>("--describe") { Description = "List the inputs, parameters, random draws and options the method takes (for the shapes in --inputs when given)." };
         var device = DeviceOption.Create();
-        foreach (var o in new Option[] { method, set, epoch, seed, inputs, output, describe, device })
+        foreach (var o in new Option[] { method, set, epoch, iteration, seed, inputs, output, describe, device })
         {
             command.Options.Add(o);
         }
 
         CliChecks.AtLeast(epoch, 1);
+        CliChecks.AtLeast(iteration, 0);
         command.SetAction(r =>
         {
             TorchRuntime.ManualSeed((ulong)r.GetValue(seed));
@@ -42,7 +44,7 @@ internal static class CheckCommand
             }
 
             var on = Distill.Engine.RunDevice.Resolve(r.GetValue(device) ?? "cpu", "--device");
-            var values = MethodCheck.Run(options, inputFile.FullName, outputFile.FullName, r.GetValue(epoch), on);
+            var values = MethodCheck.Run(options, inputFile.FullName, outputFile.FullName, r.GetValue(epoch), on, r.GetValue(iteration));
             foreach (var (name, value) in values)
             {
                 r.InvocationConfiguration.Output.WriteLine($"loss.{name} = {value:R}");

@@ -18,16 +18,17 @@ internal static class TrainCommands
         var command = new Command("methods", "List the distillation methods with their defaults and papers.");
         command.SetAction(_ =>
         {
-            var table = new Table().AddColumns("name", "method", "defaults", "paper");
+            // One task per line, never wrapped ("classification" is the column's width).
+            var table = new Table().AddColumns(new TableColumn("name"), new TableColumn("method"), new TableColumn("tasks").NoWrap(), new TableColumn("defaults"), new TableColumn("paper"));
             var none = Distill.Methods.MethodFactory.None;
-            table.AddRow(none.Name, Markup.Escape(none.Title), "-", none.Paper);
+            table.AddRow(none.Name, Markup.Escape(none.Title), Markup.Escape(string.Join('\n', none.AppliesTo)), "-", none.Paper);
             foreach (var d in Distill.Methods.MethodFactory.Descriptors)
             {
-                table.AddRow(Markup.Escape(d.Name), Markup.Escape(d.NeedsTeacher ? d.Title : d.Title + " [no teacher]"), Markup.Escape(d.Defaults), Markup.Escape(d.Paper));
+                table.AddRow(Markup.Escape(d.Name), Markup.Escape(d.NeedsTeacher ? d.Title : d.Title + " [no teacher]"), Markup.Escape(string.Join('\n', d.AppliesTo)), Markup.Escape(d.Defaults), Markup.Escape(d.Paper));
             }
 
-            table.AddRow("+ ce_weight", "the classification task's cross-entropy weight (gt_weight for ofa): the trainer adds that term, a method returns only its distillation terms", "per method", "-");
-            table.AddRow("+ logit_standardization", "z-score both logit vectors first (a switch on kd, dkd, ctkd and sdd)", "recipe: temperature 2, kd_weight 9", "Sun et al., CVPR 2024 (arXiv 2403.01427)");
+            table.AddRow("+ ce_weight", "the task's loss weight (cross-entropy; gt_weight for ofa): the trainer adds that term, a method returns only its distillation terms", "-", "per method", "-");
+            table.AddRow("+ logit_standardization", "z-score both logit vectors first (a switch on kd, dkd, ctkd and sdd)", "-", "recipe: temperature 2, kd_weight 9", "Sun et al., CVPR 2024 (arXiv 2403.01427)");
             AnsiConsole.Write(table);
             return 0;
         });

@@ -135,6 +135,12 @@ public static class ConfigLoader
         }
 
         config = Read(root, root, string.Empty, config);
+        if (spec?.Tasks is { } tasks && !tasks.Contains(config.Task))
+        {
+            var message = $"method.name: '{config.Method.Name}' applies to {string.Join(" and ", tasks)}, not to task '{config.Task}' (`distill methods` lists each method's tasks)";
+            throw root.Child("method", null) is { } section ? section.Error("name", message) : root.Error("task", message);
+        }
+
         if (spec is { NeedsTeacher: true } && config.Teacher?.Checkpoint is null)
         {
             throw root.Error("method", $"method '{config.Method.Name}' needs teacher.model and teacher.checkpoint (train one with `distill teacher`)");

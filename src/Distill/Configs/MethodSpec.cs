@@ -6,6 +6,9 @@ namespace Distill.Configs;
 /// <param name="NeedsTeacher">Whether the recipe must give teacher.model and teacher.checkpoint.</param>
 public sealed record MethodSpec(string Name, IReadOnlyList<OptionSpec> Options, bool NeedsTeacher)
 {
+    /// <summary>The tasks (recipe task names) the method applies to; null: every task.</summary>
+    public IReadOnlyList<string>? Tasks { get; init; }
+
     /// <summary>Every key the method section may use: each option's key and aliases.</summary>
     public IEnumerable<string> Keys => Options.SelectMany(o => o.Keys);
 }

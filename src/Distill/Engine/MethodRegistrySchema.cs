@@ -27,7 +27,7 @@ public sealed class MethodRegistrySchema : IMethodSchema
     public static MethodSpec Spec(MethodDescriptor descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return new MethodSpec(descriptor.Name, [.. descriptor.Options.Select(Spec)], descriptor.NeedsTeacher);
+        return new MethodSpec(descriptor.Name, [.. descriptor.Options.Select(Spec)], descriptor.NeedsTeacher) { Tasks = descriptor.AppliesTo };
     }
 
     private static OptionSpec Spec(MethodOption option) =>

@@ -5,8 +5,8 @@ using Distill.Torch;
 namespace Distill.Methods;
 
 /// <summary>What a distiller sees at one step.</summary>
-/// <param name="StudentLogits">Student logits [B, K] (recording gradients).</param>
-/// <param name="TeacherLogits">Teacher logits [B, K] (no gradients), or null for teacher-free methods.</param>
+/// <param name="StudentLogits">Student logits [B, K], or logit maps [B, K, h, w] for segmentation (recording gradients).</param>
+/// <param name="TeacherLogits">Teacher logits of the student's shape (no gradients), or null for teacher-free methods.</param>
 /// <param name="Targets">The batch's targets (<see cref="ClassLabelBatch"/> for classification, <see cref="MaskBatch"/>, ...).</param>
 /// <param name="Indices">Data-set indices [B] (memory-bank methods).</param>
 /// <param name="StudentFeatures">The student taps the distiller asked for.</param>
@@ -33,6 +33,9 @@ public sealed record DistillationInputs(Tensor StudentLogits, Tensor? TeacherLog
     /// <exception cref="InvalidOperationException">The step's targets are not class labels.</exception>
     public Tensor Labels => Targets is ClassLabelBatch labels ? labels.Labels
         : throw new InvalidOperationException($"this step carries {Targets.Kind}, not class labels");
+
+    /// <summary>The 1-based iteration of the whole run (the trainer's step count; warm-ups in iterations), 0 when not known.</summary>
+    public int Iteration { get; init; }
 
     /// <summary>The student's own classifier applied to [.., C] features (recording gradients); SDD's regions.</summary>
     public Func<Tensor, Tensor>? StudentHead { get; init; }

@@ -5,6 +5,7 @@ using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Checkpoints;
+using Distill.NN.Data;
 using Distill.Tasks;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
@@ -15,7 +16,10 @@ namespace Distill.Parity;
 /// The parity harness behind `distill check`: runs one method on tensors from a safetensors file and writes
 /// every weighted term, the total and their gradients, so a PyTorch port can be compared number by number.
 /// <para>
-/// Inputs: student.logits [B, K] Float32, labels [B] Int64, teacher.logits [B, K] (methods with a teacher),
+/// Inputs: student.logits [B, K] Float32, labels [B] Int64, teacher.logits [B, K] (methods with a teacher); for a
+/// segmentation step logit maps [B, K, h, w] and masks [B, H, W] Int64 (class indices or 255, ignored) instead of labels
+/// (the segmentation task's pixel cross-entropy then, the logits resized to H×W as in training, and the tap "logits" is
+/// student.logits / teacher.logits),
 /// feature maps student.&lt;tap&gt; / teacher.&lt;tap&gt; (tap names as the models publish them: stage1,
 /// stage2.preact, ...), the classifiers student.head.weight / .bias and teacher.head.weight / .bias (SDD),
 /// the teacher's BN before a stage's ReLU as teacher.&lt;stage&gt;.bn.weight / .bias (OFD margins), the training
@@ -78,7 +82,7 @@ public static class MethodCheck
     /// What the method expects, for the shapes of <paramref name="inputsPath"/>'s tensors (or, without a file, of
     /// student resnet8 and teacher resnet20 on 3×32×32 images with 100 classes): every input with its shape and dtype,
     /// the parameters and buffers that follow from them, the random draws and the options. Feeding exactly the
-    /// listed inputs to <see cref="Run(MethodConfig, string, string, int, Device?)"/> succeeds.
+    /// listed inputs to <see cref="Run(MethodConfig, string, string, int, Device?, int)"/> succeeds.
     /// </summary>
     /// <exception cref="CheckpointFormatException">The file is unreadable or its tensors do not fit the method.</exception>
     /// <exception cref="ConfigException">The method or an option is unknown.</exception>
@@ -153,9 +157,10 @@ public static class MethodCheck
     /// <param name="outputPath">Where the terms and gradients go.</param>
     /// <param name="epoch">The 1-based epoch, as the trainer counts (warm-ups and curricula).</param>
     /// <param name="device">Where the inputs and the method live (the CPU when null).</param>
+    /// <param name="iteration">The 1-based iteration of the run (warm-ups in iterations), 0 when not known.</param>
     /// <exception cref="CheckpointFormatException">An input tensor is missing, unexpected, or has the wrong shape, dtype or values; the message names it and the expected shape.</exception>
-    /// <exception cref="ConfigException">The method, an option or the epoch is invalid.</exception>
-    public static IReadOnlyDictionary<string, double> Run(MethodConfig method, string inputsPath, string outputPath, int epoch = 1, Device? device = null)
+    /// <exception cref="ConfigException">The method, an option, the epoch or the iteration is invalid.</exception>
+    public static IReadOnlyDictionary<string, double> Run(MethodConfig method, string inputsPath, string outputPath, int epoch = 1, Device? device = null, int iteration = 0)
     {
         ArgumentNullException.ThrowIfNull(method);
         if (epoch < 1)
@@ -163,17 +168,27 @@ public static class MethodCheck
             throw new ConfigException($"--epoch is {epoch}; epochs count from 1, as in training");
         }
 
+        if (iteration < 0)
+        {
+            throw new ConfigException($"--iteration is {iteration}; iterations count from 1 (0: not known)");
+        }
+
         using var scope = DisposeScope.Enter();
         using var inputs = SafeTensors.Load(inputsPath, device);
         var context = CheckInputs(inputs, inputsPath);
         using var distiller = Build(method, context, inputsPath);
         distiller.To(device ?? Device.Cpu);
-        return Run(distiller, context, inputs, inputsPath, outputPath, epoch);
+        return Run(distiller, context, inputs, inputsPath, outputPath, epoch, iteration);
     }
 
     /// <summary>Builds the method from the file's shapes; a configuration error names the file (and, for a missing tap, how taps are given).</summary>
     private static Distiller Build(MethodConfig method, CheckContext context, string inputsPath)
     {
+        if (context.Dense && MethodFactory.Find(method.Name) is { } descriptor && !descriptor.AppliesTo.Contains(MethodDescriptor.Segmentation))
+        {
+            throw new CheckpointFormatException($"{inputsPath}: student.logits {Tensor.FormatShape(context.Student.Shapes["logits"])} are logit maps (a segmentation step), and {method.Name} applies to {string.Join(" and ", descriptor.AppliesTo)} only (`distill methods` lists each method's tasks)");
+        }
+
         try
         {
             return Create(method, context.Context);
@@ -191,14 +206,15 @@ public static class MethodCheck
         }
     }
 
-    private static Dictionary<string, double> Run(Distiller distiller, CheckContext context, SafeTensorsFile inputs, string inputsPath, string outputPath, int epoch)
+    private static Dictionary<string, double> Run(Distiller distiller, CheckContext context, SafeTensorsFile inputs, string inputsPath, string outputPath, int epoch, int iteration)
     {
         var expected = Expected(distiller, context, inputsPath);
         CheckAgainst(expected, distiller, inputs, inputsPath);
         var student = inputs.Tensors["student.logits"];
         var teacher = distiller.NeedsTeacher ? inputs.Tensors["teacher.logits"] : null;
-        var labels = inputs.Tensors["labels"];
-        var indices = distiller is IUsesSampleIndices ? inputs.Tensors["indices"] : labels;
+        var dense = context.Dense;
+        IBatchTargets targets = dense ? new MaskBatch(inputs.Tensors["masks"]) : new ClassLabelBatch(inputs.Tensors["labels"]);
+        var indices = distiller is IUsesSampleIndices ? inputs.Tensors["indices"] : dense ? Tensor.Zeros([student.Size(0)], DType.Int64, student.Device) : inputs.Tensors["labels"];
         LoadParameters(distiller, inputs, inputsPath);
         LoadDraws(distiller, inputs, inputsPath);
         distiller.RecordRandomDraws();
@@ -206,6 +222,13 @@ public static class MethodCheck
         var studentMaps = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var tap in distiller.StudentTaps)
         {
+            if (tap == "logits")
+            {
+                // A segmenter's logit maps as a tap: the same leaf as student.logits (one gradient, grad.student.logits).
+                studentMaps[tap] = studentInputs[0].Value;
+                continue;
+            }
+
             var map = inputs.Tensors[$"student.{tap}"].Detach().RequireGrad();
             studentMaps[tap] = map;
             studentInputs.Add((tap, map));
@@ -229,16 +252,17 @@ public static class MethodCheck
         distiller.OnEpochStart(epoch, epoch);
         distiller.ZeroGrad();
         LossTerms terms;
-        var stepInputs = new DistillationInputs(studentInputs[0].Value, teacher, labels, indices,
+        var stepInputs = new DistillationInputs(studentInputs[0].Value, teacher, targets, indices,
             new FeatureMaps(studentMaps, "student"), new FeatureMaps(teacherMaps, "teacher"), epoch)
         {
             StudentHead = studentHead,
             TeacherHead = teacherHead,
+            Iteration = iteration,
         };
         try
         {
-            // As in training: the classification task's term ("ce") first, then the method's distillation terms.
-            terms = ClassificationTask.Default.StepLoss(distiller, stepInputs);
+            // As in training: the task's term ("ce") first, then the method's distillation terms.
+            terms = dense ? SegmentationTask.Default.StepLoss(distiller, stepInputs) : ClassificationTask.Default.StepLoss(distiller, stepInputs);
         }
         catch (Exception e) when (e is TorchException or ArgumentException)
         {
@@ -396,10 +420,21 @@ public static class MethodCheck
         }
 
         var logits = inputs.Tensors.GetValueOrDefault("student.logits")
-            ?? throw new CheckpointFormatException($"{path}: tensor 'student.logits' is missing (expected [B, K] Float32)");
-        if (logits.DType != DType.Float32 || logits.Dim != 2)
+            ?? throw new CheckpointFormatException($"{path}: tensor 'student.logits' is missing (expected [B, K] Float32, or logit maps [B, K, h, w])");
+        if (logits.DType != DType.Float32 || logits.Dim is not (2 or 4))
         {
-            Fail("student.logits", logits, "[B, K] Float32");
+            Fail("student.logits", logits, "[B, K] Float32 (class logits) or [B, K, h, w] Float32 (logit maps)");
+        }
+
+        var dense = logits.Dim == 4;
+        if (dense && inputs.Tensors.ContainsKey("labels"))
+        {
+            throw new CheckpointFormatException($"{path}: tensor 'labels' is given with logit maps {Tensor.FormatShape(logits.Shape)}; a segmentation step takes masks [B, H, W] Int64 instead");
+        }
+
+        if (!dense && inputs.Tensors.TryGetValue("masks", out var stray))
+        {
+            throw new CheckpointFormatException($"{path}: tensor 'masks' {Tensor.FormatShape(stray.Shape)} needs logit maps, but student.logits is {Tensor.FormatShape(logits.Shape)}; give logit maps [B, K, h, w], or labels [B] for class logits");
         }
 
         var (batch, classes) = (logits.Size(0), logits.Size(1));
@@ -422,6 +457,26 @@ public static class MethodCheck
                     throw new CheckpointFormatException($"{path}: tensor '{name}' holds values from {min} to {max}; expected {what} in [0, {bound})");
                 }
             }
+            else if (name == "masks")
+            {
+                if (t.DType != DType.Int64 || t.Dim != 3 || t.Size(0) != batch)
+                {
+                    Fail(name, t, $"[{batch}, H, W] Int64 (B = {batch} from student.logits)");
+                }
+
+                var bad = t.To(DType.Int64, Device.Cpu, copy: true).ToArray<long>().Where(v => v != Mask.Ignore && (v < 0 || v >= classes)).Distinct().Order().Take(3).ToArray();
+                if (bad.Length > 0)
+                {
+                    throw new CheckpointFormatException($"{path}: tensor 'masks' holds {string.Join(", ", bad)}; expected class indices in [0, {classes}) or {Mask.Ignore} (ignored)");
+                }
+            }
+            else if (tap == "logits")
+            {
+                if (t.DType != DType.Float32 || !t.Shape.SequenceEqual(logits.Shape))
+                {
+                    Fail(name, t, $"{Tensor.FormatShape(logits.Shape)} Float32 (the shape of student.logits)");
+                }
+            }
             else if (tap is not null && tap.StartsWith(Head, StringComparison.Ordinal))
             {
                 var bias = tap == "head.bias";
@@ -442,15 +497,10 @@ public static class MethodCheck
             else if (tap is not null)
             {
                 // Vectors are [B, C]; feature maps [B, C, H, W] (convolutional) or [B, tokens, C] (transformers).
-                var vector = tap is "logits" or "pooled";
+                var vector = tap == "pooled";
                 if (t.DType != DType.Float32 || (vector ? t.Dim != 2 : t.Dim is not (3 or 4)) || t.Size(0) != batch)
                 {
                     Fail(name, t, vector ? $"[{batch}, C] Float32 (B = {batch} from student.logits)" : $"[{batch}, C, H, W] or [{batch}, tokens, C] Float32 (a feature map; B = {batch} from student.logits)");
-                }
-
-                if (tap == "logits" && t.Size(1) != classes)
-                {
-                    Fail(name, t, $"[{batch}, {classes}] Float32 (the shape of student.logits)");
                 }
             }
         }
@@ -487,17 +537,21 @@ public static class MethodCheck
     /// <exception cref="CheckpointFormatException">A tap the method reads is not in <paramref name="path"/>.</exception>
     private static List<ExpectedInput> Expected(Distiller distiller, CheckContext context, string path)
     {
-        var classes = context.Student.Shapes["logits"][1];
+        var logits = context.Student.Shapes["logits"];
+        var classes = logits[1];
+        long[] logitShape = [-1, .. logits.Skip(1)];
         var list = new List<ExpectedInput>
         {
-            new("student.logits", [-1, classes], DType.Float32, null),
+            new("student.logits", logitShape, DType.Float32, context.Dense ? "logit maps" : null),
         };
         if (distiller.NeedsTeacher)
         {
-            list.Add(new("teacher.logits", [-1, classes], DType.Float32, null));
+            list.Add(new("teacher.logits", logitShape, DType.Float32, null));
         }
 
-        list.Add(new("labels", [-1], DType.Int64, $"class indices in [0, {classes})"));
+        list.Add(context.Dense
+            ? new("masks", context.MaskShape is { } masks ? [-1, .. masks.Skip(1)] : [-1, -2, -3], DType.Int64, $"class indices in [0, {classes}), or {Mask.Ignore} (ignored)")
+            : new("labels", [-1], DType.Int64, $"class indices in [0, {classes})"));
 
         // A tap the method reads (chosen by its options, or a stage of the other network) may be absent from the file.
         long[] Shape(string side, string tap) =>
@@ -541,7 +595,7 @@ public static class MethodCheck
     }
 
     private static string FormatShape(long[] shape) =>
-        "[" + string.Join(", ", shape.Select(d => d < 0 ? "B" : d.ToString(CultureInfo.InvariantCulture))) + "]";
+        "[" + string.Join(", ", shape.Select(d => d switch { -1 => "B", -2 => "H", -3 => "W", _ => d.ToString(CultureInfo.InvariantCulture) })) + "]";
 
     /// <summary>An input of the check: its name, shape (-1 for the batch), dtype and what it is.</summary>
     private sealed record ExpectedInput(string Name, long[] Shape, DType DType, string? Note);
@@ -575,8 +629,14 @@ public static class MethodCheck
     }
 
     /// <summary>A method context together with the shape tables it was built from.</summary>
-    private sealed class CheckContext(ShapeTable student, ShapeTable? teacher, List<(double[], double[])> norms, int[]? datasetLabels)
+    private sealed class CheckContext(ShapeTable student, ShapeTable? teacher, List<(double[], double[])> norms, int[]? datasetLabels, long[]? maskShape = null)
     {
+        /// <summary>Whether the step is a segmentation step (logit maps, masks).</summary>
+        public bool Dense => Student.Shapes.TryGetValue("logits", out var logits) && logits.Length > 2;
+
+        /// <summary>The shape of the file's masks, when given.</summary>
+        public long[]? MaskShape { get; } = maskShape;
+
         public ShapeTable Student { get; } = student;
 
         public ShapeTable? Teacher { get; } = teacher;
@@ -619,7 +679,7 @@ public static class MethodCheck
 
             var teacher = Taps("teacher");
             var labels = inputs.Tensors.TryGetValue("dataset.labels", out var all) ? all.To(DType.Int64).ToArray<long>().Select(l => (int)l).ToArray() : null;
-            return new CheckContext(Taps("student"), teacher.Count > 0 ? teacher : null, norms, labels);
+            return new CheckContext(Taps("student"), teacher.Count > 0 ? teacher : null, norms, labels, inputs.Tensors.GetValueOrDefault("masks")?.Shape);
         }
     }
 }

@@ -9,19 +9,25 @@ namespace Distill.Methods;
 /// distribution over spatial positions, p = softmax(T_c/τ), q = softmax(S_c/τ). Each mode follows one official
 /// code exactly:
 /// <list type="bullet">
-/// <item>Equal channel counts (logit maps): the authors' segmentation code (irfanICMLL/TorchDistiller,
-/// SemSeg-distill CriterionCWD, norm 'channel', divergence 'kl'): L_cwd = τ² / (N·C) Σ_{n,c} KL(p ‖ q).</item>
-/// <item>Different channel counts: mmdetection-distiller's ChannelWiseDivergence: a 1×1 align conv (with bias)
-/// maps the student's C_s channels to the teacher's, and L_cwd = τ² / (N·C_s) Σ_{n,c} Σ_i −p_i log q_i (the
+/// <item>Equal channel counts (logit maps, the tap "logits" of a segmenter): the authors' segmentation code
+/// (irfanICMLL/TorchDistiller, SemSeg-distill CriterionCWD, norm 'channel', divergence 'kl'):
+/// L_cwd = τ² / (N·C) Σ_{n,c} KL(p ‖ q). The criterion's other normalisations are options: 'spatial' (softmax over
+/// channels, / (N·H·W)) and 'channel_mean' (each channel's spatial mean, with divergence 'mse' only); with 'mse' the
+/// temperature is 1, as there.</item>
+/// <item>Different channel counts, <c>align: conv</c>: mmdetection-distiller's ChannelWiseDivergence: a 1×1 align conv
+/// (with bias) maps the student's C_s channels to the teacher's, and L_cwd = τ² / (N·C_s) Σ_{n,c} Σ_i −p_i log q_i (the
 /// cross-entropy form, divided by the student's channel count before alignment).</item>
+/// <item><c>align: conv_bn_relu</c>: TorchDistiller's feature mode (--cwd-feat): the student map goes through
+/// conv 1×1 (no bias) → BN → LeakyReLU(0.01) → ReLU to the teacher's channels, then the segmentation code's
+/// criterion as above.</item>
 /// </list>
 /// L = w_ce CE + w L_cwd; the maps must share H×W. With several tap pairs (<c>student_taps</c>, <c>teacher_taps</c>)
-/// each has its own align conv ("aligns.i"; one pair keeps "align") and L_cwd = Σ_i L_cwd,i. Defaults τ = 4, w = 3 (the official segmentation recipe;
-/// mmdetection-distiller's RetinaNet recipe uses τ = 1, w = 5), last stage output. Terms (the classification task adds "ce"): "cwd".
+/// each has its own align ("aligns.i"; one pair keeps "align") and L_cwd = Σ_i L_cwd,i. Defaults τ = 4, w = 3 (the official segmentation recipe;
+/// mmdetection-distiller's RetinaNet recipe uses τ = 1, w = 5), last stage output. Terms (the task adds "ce"): "cwd".
 /// </summary>
 public sealed class ChannelWiseDistillation : FeaturePairDistiller
 {
-    private readonly Conv2d?[] _aligns;
+    private readonly Module<Tensor, Tensor>?[] _aligns;
 
     /// <summary>
     /// Creates the method from its options: their tap pairs (<c>student_taps</c>/<c>teacher_taps</c>, else
@@ -41,6 +47,17 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
     {
         var (tau, weight) = (options.Tau, options.Weight);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tau);
+        if (options.Norm == "channel_mean" && options.Divergence == "kl")
+        {
+            throw new ArgumentException("cwd: norm channel_mean needs divergence mse (a channel's spatial mean is not a distribution)", nameof(options));
+        }
+
+        var bnRelu = options.Align == "conv_bn_relu";
+        if (!bnRelu && (options.Norm != "channel" || options.Divergence != "kl") && pairs.FirstOrDefault(p => p.StudentShape[1] != p.TeacherShape[1]) is { } differ)
+        {
+            throw new ArgumentException($"cwd: norm {options.Norm} with divergence {options.Divergence} is the segmentation criterion's; the student's {differ.StudentTap} has {differ.StudentShape[1]} channels and the teacher's {differ.TeacherTap} {differ.TeacherShape[1]}: use align=conv_bn_relu (or norm=channel, divergence=kl)", nameof(options));
+        }
+
         foreach (var (studentTap, studentShape, teacherTap, teacherShape) in pairs)
         {
             if (studentShape[2] != teacherShape[2] || studentShape[3] != teacherShape[3])
@@ -51,7 +68,10 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
 
         Tau = tau;
         Weight = weight;
-        _aligns = [.. pairs.Select(p => AlignConv.Between(p.StudentShape[1], p.TeacherShape[1]))];
+        Norm = options.Norm;
+        Divergence = options.Divergence;
+        AlignKind = options.Align;
+        _aligns = [.. pairs.Select(p => bnRelu ? BnReluAlign(p.StudentShape[1], p.TeacherShape[1]) : (Module<Tensor, Tensor>?)AlignConv.Between(p.StudentShape[1], p.TeacherShape[1]))];
         RegisterPerPair("align", "aligns", _aligns);
     }
 
@@ -64,8 +84,59 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
     /// <summary>The CWD weight.</summary>
     public double Weight { get; }
 
-    /// <summary>Whether an align conv maps the student's channels of the first pair (mmdetection-distiller's form) or not (the segmentation code's).</summary>
+    /// <summary>The criterion's normalisation: "channel", "spatial" or "channel_mean".</summary>
+    public string Norm { get; }
+
+    /// <summary>The criterion's divergence: "kl" or "mse".</summary>
+    public string Divergence { get; }
+
+    /// <summary>The align: "conv" (mmdetection-distiller's, when channels differ) or "conv_bn_relu" (TorchDistiller's feature mode, always).</summary>
+    public string AlignKind { get; }
+
+    /// <summary>Whether an align maps the student's channels of the first pair (an align conv or TorchDistiller's conv-BN-ReLU) or not.</summary>
     public bool Aligned => _aligns[0] is not null;
+
+    /// <summary>TorchDistiller's feature align: conv 1×1 without bias → BN (InPlaceABN's BN) → LeakyReLU(0.01) (its activation) → ReLU.</summary>
+    public static Sequential BnReluAlign(long studentChannels, long teacherChannels) =>
+        new(new Conv2d(studentChannels, teacherChannels, 1, bias: false), new BatchNorm2d(teacherChannels), new LeakyReLU(0.01), new ReLU());
+
+    /// <summary>
+    /// The segmentation code's criterion with any of its normalisations: "channel" (softmax over each channel's H·W
+    /// positions, / (N·C)), "spatial" (softmax over channels at each position, / (N·H·W)), "channel_mean" (each channel's
+    /// spatial mean, / (N·C)); divergence "kl" (Σ KL(p_T ‖ p_S), student log-probabilities by log-softmax, × τ²) or "mse"
+    /// (summed squares, τ = 1 as there). Teacher maps are constants; both maps [N, C, H, W] of equal shape.
+    /// </summary>
+    public static Tensor Loss(Tensor student, Tensor teacher, double tau, string norm, string divergence)
+    {
+        ArgumentNullException.ThrowIfNull(student);
+        ArgumentNullException.ThrowIfNull(teacher);
+        if (norm == "channel" && divergence == "kl")
+        {
+            return Loss(student, teacher, tau);
+        }
+
+        var kl = divergence switch
+        {
+            "kl" => true,
+            "mse" => false,
+            _ => throw new ArgumentException($"cwd: divergence '{divergence}' is not kl or mse", nameof(divergence)),
+        };
+        var t = kl ? tau : 1;
+        var (n, c) = (student.Size(0), student.Size(1));
+        var spatial = student.Shape.Skip(2).Aggregate(1L, (a, d) => a * d);
+        var (s, te, divisor) = norm switch
+        {
+            "channel" => (student.Reshape([n, c, -1]) / t, teacher.Detach().Reshape([n, c, -1]) / t, n * c),
+            "spatial" => (student / t, teacher.Detach() / t, n * spatial),
+            "channel_mean" => (student.Reshape([n, c, -1]).Mean([2]) / t, teacher.Detach().Reshape([n, c, -1]).Mean([2]) / t, n * c),
+            _ => throw new ArgumentException($"cwd: norm '{norm}' is not channel, spatial or channel_mean", nameof(norm)),
+        };
+        var dim = norm == "channel" ? 2 : 1;
+        var loss = !kl ? F.MseLoss(norm == "channel_mean" ? s : F.Softmax(s, dim), norm == "channel_mean" ? te : F.Softmax(te, dim), Reduction.Sum)
+            : norm == "channel_mean" ? throw new ArgumentException("cwd: norm channel_mean needs divergence mse", nameof(norm))
+            : F.KlDiv(F.LogSoftmax(s, dim), F.Softmax(te, dim), Reduction.Sum);
+        return loss * (t * t / divisor);
+    }
 
     /// <summary>The segmentation code's form: τ² / (N·C) Σ_{n,c} KL(softmax_hw(t/τ) ‖ softmax_hw(s/τ)) of two maps of equal shape.</summary>
     public static Tensor Loss(Tensor student, Tensor teacher, double tau)
@@ -111,7 +182,12 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
     {
         var student = inputs.Student(StudentTaps[i]);
         var teacher = inputs.Teacher(TeacherTaps[i]);
-        return _aligns[i] is { } align ? AlignedLoss(align.Forward(student), teacher, Tau, student.Size(1)) : Loss(student, teacher, Tau);
+        return _aligns[i] switch
+        {
+            null => Loss(student, teacher, Tau, Norm, Divergence),
+            Conv2d align => AlignedLoss(align.Forward(student), teacher, Tau, student.Size(1)),
+            { } align => Loss(align.Forward(student), teacher, Tau, Norm, Divergence),
+        };
     }
 
     /// <summary>The options of <c>cwd</c> (recipe keys, defaults: the authors' segmentation recipe's tau, our CIFAR weight).</summary>
@@ -140,6 +216,18 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
         /// <summary>The CWD weight.</summary>
         [OptionInfo("CWD weight (detection: 5 or 10)", Aliases = ["lambda_cwd"])]
         public double Weight { get; init; } = 3;
+
+        /// <summary>The criterion's normalisation.</summary>
+        [OptionInfo("how a map becomes a distribution: channel (softmax over each channel's positions), spatial (softmax over channels), channel_mean (each channel's mean; divergence mse)", Choices = ["channel", "spatial", "channel_mean"])]
+        public string Norm { get; init; } = "channel";
+
+        /// <summary>The criterion's divergence.</summary>
+        [OptionInfo("kl (times tau^2) or mse (summed squares, tau 1)", Choices = ["kl", "mse"])]
+        public string Divergence { get; init; } = "kl";
+
+        /// <summary>The student-side align.</summary>
+        [OptionInfo("conv: a 1x1 conv with bias when channels differ (mmdetection-distiller's form); conv_bn_relu: 1x1 conv, BN, ReLU always (TorchDistiller's feature mode)", Choices = ["conv", "conv_bn_relu"])]
+        public string Align { get; init; } = "conv";
 
         /// <summary>The task-loss weight.</summary>
         [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]

@@ -12,8 +12,10 @@ namespace Distill.Methods;
 /// λ 0.65 / 0.75, α 2e-5). Masks come from the run's seeded generator; `distill check` can fix them as
 /// random.mask. With several tap pairs (<c>student_taps</c>, <c>teacher_taps</c>) each has its own align conv,
 /// generator and mask ("aligns.i", "generations.i", random.mask.i; one pair keeps "align", "generation",
-/// random.mask) and the term is the sum over pairs. Terms (the classification task adds "ce"): "mgd".
-/// See docs/methods/mgd.md.
+/// random.mask) and the term is the sum over pairs. The segmentation distiller of the official code adds CWD on the
+/// logit maps (τ 4, weight 3, KL form / (N·K)): "MGD seg = MGD + CWD logits", term "cwd_logits", on by default when the
+/// step's logits are maps [B, K, h, w] (<c>logit_cwd_weight</c>; class logits have no such term).
+/// Terms (the task adds "ce"): "mgd" (and "cwd_logits"). See docs/methods/mgd.md.
 /// </summary>
 public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
 {
@@ -28,13 +30,13 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
     /// </summary>
     /// <exception cref="ArgumentException">A tap is not a feature map, or the maps do not fit (the message says why).</exception>
     public MaskedGenerativeDistillation(Options options, MethodContext context)
-        : this(options, Pairs((options ?? throw new ArgumentNullException(nameof(options))).StudentTaps, options.TeacherTaps, options.StudentTap, options.TeacherTap, context, "mgd"))
+        : this(options, Pairs((options ?? throw new ArgumentNullException(nameof(options))).StudentTaps, options.TeacherTaps, options.StudentTap, options.TeacherTap, context, "mgd"), context)
     {
     }
 
     /// <summary>Creates the method for tap pairs whose maps have the given shapes [B, C, H, W].</summary>
     /// <exception cref="ArgumentException">The spatial sizes of a pair differ or the mask kind is unknown.</exception>
-    private MaskedGenerativeDistillation(Options options, TapPair[] pairs)
+    private MaskedGenerativeDistillation(Options options, TapPair[] pairs, MethodContext context)
         : base(pairs, options.CeWeight)
     {
         var (alpha, maskRatio, mask) = (options.Alpha, options.MaskRatio, options.Mask);
@@ -51,8 +53,14 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
             throw new ArgumentException($"mgd: mask '{mask}' is not channel or spatial", nameof(options));
         }
 
+        if (options.LogitCwdWeight is < 0 or > 0 && LogitRank(context) == 2)
+        {
+            throw new ArgumentException($"mgd: logit_cwd_weight {MethodOption.Format(options.LogitCwdWeight.Value)} needs logit maps [B, K, h, w] (segmentation); this student's logits are [B, K]", nameof(options));
+        }
+
         Alpha = alpha;
         MaskRatio = maskRatio;
+        LogitCwdWeight = options.LogitCwdWeight;
         Mask = mask;
         _channels = [.. pairs.Select(p => p.TeacherShape[1])];
 
@@ -81,6 +89,15 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
     /// <summary>"channel" (classification) or "spatial" (detection, segmentation).</summary>
     public string Mask { get; }
 
+    /// <summary>The weight of the CWD term on logit maps (null: <see cref="SegmentationLogitCwdWeight"/> on logit maps, none on class logits).</summary>
+    public double? LogitCwdWeight { get; }
+
+    /// <summary>The official segmentation distiller's weight of its CWD logit term (hard-coded there, as its τ = 4).</summary>
+    public const double SegmentationLogitCwdWeight = 3;
+
+    /// <summary>The official segmentation distiller's temperature of its CWD logit term.</summary>
+    public const double LogitCwdTau = 4;
+
     /// <inheritdoc />
     public override IReadOnlyList<string> RandomDraws =>
         [.. Enumerable.Range(0, PairCount).Select(i => PairDrawName("mask", i) + (Mask == "channel" ? " [B, C_t, 1, 1] (1 keeps, 0 drops)" : " [B, 1, H, W] (1 keeps, 0 drops)"))];
@@ -95,8 +112,35 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
             loss += PairLoss(inputs, i);
         }
 
-        return new LossTerms()
+        var terms = new LossTerms()
             .Add("mgd", loss);
+        var dense = inputs.StudentLogits.Dim > 2;
+        if (!dense && LogitCwdWeight is < 0 or > 0)
+        {
+            throw new ArgumentException($"mgd: logit_cwd_weight needs logit maps [B, K, h, w]; the step's logits are {Tensor.FormatShape(inputs.StudentLogits.Shape)}");
+        }
+
+        var weight = LogitCwdWeight ?? (dense ? SegmentationLogitCwdWeight : 0);
+        if (weight != 0)
+        {
+            var teacher = inputs.TeacherLogits ?? throw new InvalidOperationException("mgd's logit term needs teacher logits");
+            terms.Add("cwd_logits", ChannelWiseDistillation.Loss(inputs.StudentLogits, teacher, LogitCwdTau) * weight);
+        }
+
+        return terms;
+    }
+
+    // The rank of the student's logits as the context knows them (the tap "logits"), or 0 when it does not.
+    private static int LogitRank(MethodContext context)
+    {
+        try
+        {
+            return context.StudentShape("logits").Length;
+        }
+        catch (KeyNotFoundException)
+        {
+            return 0;
+        }
     }
 
     // Pair i's α Σ (G_i(A_i(S_i) ⊙ M_i) − T_i)² / B, its mask drawn as "mask" (one pair) or "mask.i".
@@ -151,6 +195,13 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
         /// <summary>"channel" or "spatial" masks.</summary>
         [OptionInfo("channel masks (classification) or spatial masks (detection, segmentation)", Choices = ["channel", "spatial"])]
         public string Mask { get; init; } = "channel";
+
+        /// <summary>The weight of the official segmentation distiller's CWD term on the logit maps (τ 4); null: 3 on logit maps, none on class logits.</summary>
+        [OptionInfo("weight of the segmentation distiller's CWD term on the logit maps (tau 4; MGD seg = MGD + CWD logits; unless given: 3 on logit maps, none on class logits; 0 turns it off)", ResolvedBy = nameof(ShownLogitCwdWeight))]
+        public double? LogitCwdWeight { get; init; }
+
+        /// <summary>The default <c>distill methods</c> shows for <see cref="LogitCwdWeight"/>: the segmentation distiller's 3 (class logits get no term unless it is given).</summary>
+        public double ShownLogitCwdWeight => SegmentationLogitCwdWeight;
 
         /// <summary>The task-loss weight.</summary>
         [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]

@@ -12,7 +12,9 @@ namespace Distill.Methods;
 /// deeper map) averaged over the pairs. L = CE + min(1, epoch / warmup) (λ_inter L_inter + λ_intra L_intra),
 /// λ_intra = 0.0008, λ_inter = 0.0005, warm-up 20 epochs; λ_inter weighs the inter term (the seed's README
 /// multiplies it by λ_intra, a bug not copied). `tfd` needs no teacher; `tfd+` adds the warmed-up logit KD
-/// term λ_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)) at T = 4. Any channel counts work. Terms (the classification task adds "ce"):
+/// term λ_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)) at T = 4. Any channel counts work; maps of equal H×W (a dilated
+/// backbone's stages) skip the pooling, only the channel slicing remains. <c>warmup_iters</c> counts the warm-up in
+/// iterations instead of epochs (segmentation schedules). Terms (the task adds "ce"):
 /// "tfd_intra", "tfd_inter" (and "kd" for tfd+).
 /// See docs/methods/tfd.md.
 /// </summary>
@@ -39,6 +41,7 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
         LambdaIntra = options.LambdaIntra;
         LambdaInter = options.LambdaInter;
         WarmupEpochs = options.Warmup;
+        WarmupIterations = options.WarmupIters;
         WithKd = plus is not null;
         KdWeight = plus?.KdWeight ?? 0;
         Temperature = plus?.Temperature ?? 0;
@@ -62,6 +65,9 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
 
     /// <summary>Epochs of the linear warm-up of the whole Tf-FD (and KD) term.</summary>
     public int WarmupEpochs { get; }
+
+    /// <summary>Iterations of the linear warm-up instead (0: the warm-up counts epochs).</summary>
+    public int WarmupIterations { get; }
 
     /// <summary>Whether logit KD from a teacher is added (tfd+).</summary>
     public bool WithKd { get; }
@@ -116,7 +122,7 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
         ArgumentNullException.ThrowIfNull(inputs);
         var maps = _taps.Select(inputs.Student).ToArray();
         var intra = maps.Select(Intra).Aggregate((x, y) => x + y) / maps.Length;
-        var warmup = DecoupledKnowledgeDistillation.WarmupFactor(inputs.Epoch, WarmupEpochs);
+        var warmup = WarmupFactor(inputs);
         var terms = new LossTerms()
             .Add("tfd_intra", intra * (warmup * LambdaIntra));
         if (maps.Length > 1)
@@ -142,6 +148,21 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
         return terms;
     }
 
+    /// <summary>min(iteration / warmup_iters, 1) with a warm-up in iterations, else min(epoch / warmup, 1).</summary>
+    /// <exception cref="ArgumentException">The warm-up counts iterations and the step does not say which it is.</exception>
+    public double WarmupFactor(DistillationInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (WarmupIterations == 0)
+        {
+            return DecoupledKnowledgeDistillation.WarmupFactor(inputs.Epoch, WarmupEpochs);
+        }
+
+        return inputs.Iteration < 1
+            ? throw new ArgumentException($"{Name}: warmup_iters {WarmupIterations} needs the step's iteration (1-based), and this step does not carry one", nameof(inputs))
+            : Math.Min((double)inputs.Iteration / WarmupIterations, 1.0);
+    }
+
     /// <summary>The options tfd and tfd+ share (recipe keys, defaults: the author's CIFAR recipe).</summary>
     public abstract record CommonOptions : MethodOptions
     {
@@ -160,6 +181,10 @@ public sealed class TeacherFreeFeatureDistillation : Distiller
         /// <summary>Epochs of linear warm-up of the whole term.</summary>
         [OptionInfo("epochs of linear warm-up of the whole term", Aliases = ["kd_warm_up"])]
         public int Warmup { get; init; } = 20;
+
+        /// <summary>Iterations of linear warm-up instead of epochs; 0: <see cref="Warmup"/> epochs.</summary>
+        [OptionInfo("iterations of linear warm-up instead (segmentation: 1/12 of the schedule); 0: warmup counts epochs", Minimum = 0)]
+        public int WarmupIters { get; init; }
 
         /// <summary>The task-loss weight.</summary>
         [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]

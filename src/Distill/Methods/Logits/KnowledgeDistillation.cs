@@ -7,7 +7,8 @@ namespace Distill.Methods;
 /// Hinton et al.'s knowledge distillation (as mdistiller): L = w_ce CE(z_s, y) + w_kd T² KL(softmax(z_t/T) ‖ softmax(z_s/T)),
 /// the KL summed over classes and averaged over the batch. CIFAR defaults: T = 4, w_ce = 0.1, w_kd = 0.9.
 /// With logit standardisation (docs/methods/kd.md) the KD term sees z-scored logits; the LS recipe is T = 2, w_kd = 9
-/// (<see cref="WithLogitStandardization"/>). Terms (the classification task adds "ce"): "kd".
+/// (<see cref="WithLogitStandardization"/>). On logit maps [B, K, h, w] (segmentation) each pixel is one row, as CIRKD's
+/// CriterionKD: the KL is summed over classes and averaged over the B·h·w pixels. Terms (the task adds "ce"): "kd".
 /// See docs/methods/kd.md.
 /// </summary>
 public sealed class KnowledgeDistillation : Distiller
@@ -48,14 +49,30 @@ public sealed class KnowledgeDistillation : Distiller
     public static KnowledgeDistillation WithLogitStandardization() =>
         new(new Options { Temperature = 2, KdWeight = 9, LogitStandardization = true });
 
-    /// <summary>T² · KL(softmax(t/T) ‖ softmax(s/T)), summed over classes and averaged over the batch.</summary>
+    /// <summary>
+    /// T² · KL(softmax(t/T) ‖ softmax(s/T)), summed over classes and averaged over the rows: the batch of logits [B, K],
+    /// or the B·h·w pixels of logit maps [B, K, h, w] (each pixel's K logits one row, as CIRKD's CriterionKD).
+    /// </summary>
     public static Tensor KdLoss(Tensor studentLogits, Tensor teacherLogits, double temperature)
     {
         ArgumentNullException.ThrowIfNull(studentLogits);
         ArgumentNullException.ThrowIfNull(teacherLogits);
+        if (studentLogits.Dim > 2)
+        {
+            return KdLoss(PixelRows(studentLogits), PixelRows(teacherLogits), temperature);
+        }
+
         var logStudent = F.LogSoftmax(studentLogits / temperature, 1);
         var teacher = F.Softmax(teacherLogits / temperature, 1);
         return F.KlDiv(logStudent, teacher, Reduction.BatchMean) * (temperature * temperature);
+    }
+
+    /// <summary>Logit maps [B, K, h, w] as rows [B·h·w, K] (pixel-major, as a permute to B, h, w, K then a view).</summary>
+    public static Tensor PixelRows(Tensor maps)
+    {
+        ArgumentNullException.ThrowIfNull(maps);
+        var classes = maps.Size(1);
+        return maps.Permute([0, .. Enumerable.Range(2, maps.Dim - 2).Select(d => (long)d), 1]).Reshape([-1, classes]);
     }
 
     /// <inheritdoc />

@@ -15,6 +15,15 @@ public sealed record MethodDescriptor(string Name, string Title, string Paper, I
     /// <summary>False for teacher-free methods (the run neither loads nor runs a teacher).</summary>
     public bool NeedsTeacher { get; init; } = true;
 
+    /// <summary>The task name of classification (the recipe's task key).</summary>
+    public const string Classification = "classification";
+
+    /// <summary>The task name of semantic segmentation.</summary>
+    public const string Segmentation = "segmentation";
+
+    /// <summary>The tasks (recipe task names) the method applies to; classification unless its registration says more.</summary>
+    public IReadOnlyList<string> AppliesTo { get; init; } = [Classification];
+
     /// <summary>The option named <paramref name="key"/> (or one of its aliases), or null.</summary>
     public MethodOption? Option(string key) => Options.FirstOrDefault(o => o.Key == key || o.Aliases.Contains(key));
 

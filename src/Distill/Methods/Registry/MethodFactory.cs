@@ -9,21 +9,24 @@ namespace Distill.Methods;
 /// </summary>
 public static class MethodFactory
 {
+    // The methods that also apply to segmentation (logit maps, dense taps); before Descriptors, which reads it.
+    private static readonly string[] Dense = [MethodDescriptor.Classification, MethodDescriptor.Segmentation];
+
     /// <summary>Every registered method, in the order `distill methods` lists them.</summary>
     public static IReadOnlyList<MethodDescriptor> Descriptors { get; } =
     [
-        MethodDescriptor.For<KnowledgeDistillation.Options>("kd", "Knowledge distillation", "Hinton et al., 2015 (arXiv 1503.02531)", (o, _) => new KnowledgeDistillation(o)),
+        MethodDescriptor.For<KnowledgeDistillation.Options>("kd", "Knowledge distillation", "Hinton et al., 2015 (arXiv 1503.02531)", (o, _) => new KnowledgeDistillation(o)) with { AppliesTo = Dense },
         MethodDescriptor.For<DecoupledKnowledgeDistillation.Options>("dkd", "Decoupled knowledge distillation", "Zhao et al., CVPR 2022 (arXiv 2203.08679)", (o, _) => new DecoupledKnowledgeDistillation(o)),
         MethodDescriptor.For<CurriculumTemperatureDistillation.Options>("ctkd", "Curriculum temperature KD", "Li et al., AAAI 2023 (arXiv 2211.16231)", (o, c) => new CurriculumTemperatureDistillation(o, c)),
         MethodDescriptor.For<ScaleDecoupledDistillation.Options>("sdd", "Scale decoupled distillation", "Wei et al., CVPR 2024 (arXiv 2403.13512)", (o, c) => new ScaleDecoupledDistillation(o, c)),
         MethodDescriptor.For<OneForAllDistillation.Options>("ofa", "One-for-All heterogeneous KD (teacher logits only)", "Hao et al., NeurIPS 2023 (arXiv 2310.19444)", (o, c) => new OneForAllDistillation(o, c)),
         MethodDescriptor.For<ContrastiveRepresentationDistillation.Options>("crd", "Contrastive representation distillation", "Tian et al., ICLR 2020 (arXiv 1910.10699)", (o, c) => new ContrastiveRepresentationDistillation(o, c)),
-        MethodDescriptor.For<TeacherFreeFeatureDistillation.Options>("tfd", "Teacher-free feature distillation (no teacher)", "Lujun Li, ECCV 2022", (o, c) => new TeacherFreeFeatureDistillation(o, c)),
-        MethodDescriptor.For<TeacherFreeFeatureDistillation.PlusOptions>("tfd+", "Teacher-free feature distillation + logit KD", "Lujun Li, ECCV 2022", (o, c) => new TeacherFreeFeatureDistillation(o, c)),
+        MethodDescriptor.For<TeacherFreeFeatureDistillation.Options>("tfd", "Teacher-free feature distillation (no teacher)", "Lujun Li, ECCV 2022", (o, c) => new TeacherFreeFeatureDistillation(o, c)) with { AppliesTo = Dense },
+        MethodDescriptor.For<TeacherFreeFeatureDistillation.PlusOptions>("tfd+", "Teacher-free feature distillation + logit KD", "Lujun Li, ECCV 2022", (o, c) => new TeacherFreeFeatureDistillation(o, c)) with { AppliesTo = Dense },
         MethodDescriptor.For<FitNet.Options>("fitnet", "FitNets hints", "Romero et al., ICLR 2015 (arXiv 1412.6550)", (o, c) => new FitNet(o, c)),
         MethodDescriptor.For<AttentionTransfer.Options>("at", "Attention transfer", "Zagoruyko and Komodakis, ICLR 2017 (arXiv 1612.03928)", (o, c) => new AttentionTransfer(o, c)),
-        MethodDescriptor.For<ChannelWiseDistillation.Options>("cwd", "Channel-wise distillation (equal channel counts: the authors' segmentation code, KL / N*C; different ones: mmdetection-distiller's, 1x1 align conv, cross-entropy / N*C_student)", "Shu et al., ICCV 2021 (arXiv 2011.13256)", (o, c) => new ChannelWiseDistillation(o, c)),
-        MethodDescriptor.For<MaskedGenerativeDistillation.Options>("mgd", "Masked generative distillation", "Yang et al., ECCV 2022 (arXiv 2205.01529)", (o, c) => new MaskedGenerativeDistillation(o, c)),
+        MethodDescriptor.For<ChannelWiseDistillation.Options>("cwd", "Channel-wise distillation (equal channel counts: the authors' segmentation code, KL / N*C; different ones: mmdetection-distiller's, 1x1 align conv, cross-entropy / N*C_student)", "Shu et al., ICCV 2021 (arXiv 2011.13256)", (o, c) => new ChannelWiseDistillation(o, c)) with { AppliesTo = Dense },
+        MethodDescriptor.For<MaskedGenerativeDistillation.Options>("mgd", "Masked generative distillation", "Yang et al., ECCV 2022 (arXiv 2205.01529)", (o, c) => new MaskedGenerativeDistillation(o, c)) with { AppliesTo = Dense },
         MethodDescriptor.For<OverhaulFeatureDistillation.Options>("ofd", "Overhaul of feature distillation", "Heo et al., ICCV 2019 (arXiv 1904.01866)", (o, c) => new OverhaulFeatureDistillation(o, c)),
         MethodDescriptor.For<MatchingGuidedDistillation.Options>("matching", "Matching guided distillation", "Yue, Deng and Zhou, ECCV 2020 (arXiv 2008.09958)", (o, c) => new MatchingGuidedDistillation(o, c)),
         MethodDescriptor.For<StructuredKnowledgeDistillation.Options>("skd", "Structured knowledge distillation (pixel-wise, pair-wise, holistic adversarial with its own discriminator)", "Liu et al., CVPR 2019 (arXiv 1903.04197)", (o, c) => new StructuredKnowledgeDistillation(o, c)),
@@ -33,7 +36,7 @@ public static class MethodFactory
     public const string NoneName = "none";
 
     /// <summary>The method "none": the student trains on its task's loss alone (a teacher or a baseline student); not among <see cref="Descriptors"/>.</summary>
-    public static MethodDescriptor None { get; } = new(NoneName, "cross-entropy only (train a teacher or a baseline student)", "-", [], (_, _) => new NoDistillation()) { NeedsTeacher = false };
+    public static MethodDescriptor None { get; } = new(NoneName, "cross-entropy only (train a teacher or a baseline student)", "-", [], (_, _) => new NoDistillation()) { NeedsTeacher = false, AppliesTo = Dense };
 
     private static readonly Lock RegisteredLock = new();
     private static readonly List<MethodDescriptor> RegisteredMethods = [];
