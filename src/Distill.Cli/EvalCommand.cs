@@ -19,13 +19,19 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var command = new Command("eval", "Evaluate a saved model on a test set: top-1, top-5 and per-class accuracy.");
+        var command = new Command("eval", "Evaluate a saved model on a test set: top-1, top-5 and per-class accuracy, or for a segmenter mIoU, pixel accuracy and per-class IoU.");
         var model = new Option<string>("--model") { Description = "A name from `distill models`.", Required = true };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A state dict (best.safetensors) or a training checkpoint (last.safetensors).", Required = true };
         var dataset = new Option<string>("--dataset") { Description = $"{string.Join(", ", DatasetCatalog.Names)} (as a recipe's data.dataset).", DefaultValueFactory = _ => "fashion-mnist" };
         var root = new Option<string?>("--root") { Description = "The data set's folder (defaults per data set)." };
+        var preset = new Option<string>("--preset")
+        {
+            Description = "A segmentation-folder's layout, as a recipe's data.preset (its test split: val, ade20k: validation).",
+            DefaultValueFactory = _ => "custom",
+        };
+        preset.AcceptOnlyFromAmong([.. Distill.NN.Data.Segmentation.SegmentationFolderOptions.Layouts]);
         var device = DeviceOption.Create();
-        foreach (var o in new Option[] { model, checkpoint, dataset, root, device })
+        foreach (var o in new Option[] { model, checkpoint, dataset, root, preset, device })
         {
             command.Options.Add(o);
         }
@@ -35,7 +41,7 @@ internal static class EvalCommand
             var modelName = CliChecks.Model("--model", r.GetValue(model)!);
             var path = CliChecks.ExistingFile("--checkpoint", r.GetValue(checkpoint)!.FullName);
             var on = RunDevice.Resolve(r.GetValue(device) ?? "cpu", "--device");
-            var loaders = DatasetFactory.Create(new DataConfig { Dataset = r.GetValue(dataset)!, Root = r.GetValue(root), BatchSize = 256, Augment = false }, 0, on);
+            var loaders = DatasetFactory.Create(new DataConfig { Dataset = r.GetValue(dataset)!, Root = r.GetValue(root), Preset = r.GetValue(preset)!, BatchSize = 256, Augment = false }, 0, on);
             using var scope = DisposeScope.Enter();
             var task = TrainingTasks.OwnerOf(modelName)!;
             using var net = TrainingRun.NewModel(task, "--model", modelName, loaders.ModelOptions);

@@ -27,6 +27,10 @@ public sealed class RecipeSchemaTests : IDisposable
     /// (null: read by <see cref="TrainingRun"/> itself, named in the reason). Train keys are probed through the trainer's
     /// options the run builds, data keys through the loaders <see cref="DatasetFactory"/> builds.
     /// </summary>
+    // The segmentation folder keys: read by DatasetFactory (SegmentationRunTests builds loaders from them on exported scenes).
+    private const string Folder = "data.dataset=segmentation-folder";
+    private const string Reads = "DatasetFactory reads it: SegmentationRunTests.SegmentationFolderRecipe_ReadsItsPresetFoldersSplitsAndTrainingCropsScales";
+
     private Dictionary<string, (string Setting, string[] Context, Func<RunConfig, string>? Probe, string? ReadBy)> Samples()
     {
         var other = Path.Combine(_root, "other");
@@ -42,6 +46,21 @@ public sealed class RecipeSchemaTests : IDisposable
             ["data.batch_size"] = ("8", [], c => Loaders(c, l => l.Train.BatchCount.ToString(CultureInfo.InvariantCulture)), null),
             ["data.augment"] = ("crop", [], c => Loaders(c, FirstImages), null),
             ["data.image_size"] = ("16", [], c => Loaders(c, l => $"{l.Height}x{l.Width}"), null),
+            ["data.test_batch_size"] = ("7", [], c => Loaders(c, l => l.Test.BatchSize.ToString(CultureInfo.InvariantCulture)), null),
+            ["data.preset"] = ("cityscapes", [Folder], null, Reads),
+            ["data.classes"] = ("5", [Folder], null, Reads),
+            ["data.img_dir"] = ("x/{split}", [Folder], null, Reads),
+            ["data.ann_dir"] = ("y/{split}", [Folder], null, Reads),
+            ["data.img_suffix"] = (".jpg", [Folder], null, Reads),
+            ["data.seg_map_suffix"] = ("_mask.png", [Folder], null, Reads),
+            ["data.label_map"] = ("cityscapes", [Folder], null, Reads),
+            ["data.reduce_zero_label"] = ("true", [Folder], null, Reads),
+            ["data.train_split"] = ("training", [Folder], null, Reads),
+            ["data.test_split"] = ("validation", [Folder], null, Reads),
+            ["data.scale_range"] = ("[0.5, 2.0]", [Folder], null, Reads),
+            ["data.crop_size"] = ("32", [Folder], null, Reads),
+            ["data.cat_max_ratio"] = ("0.75", [Folder], null, Reads),
+            ["student.backbone_weights"] = ("r18.safetensors", [], null, "TrainingRun loads it into a segmenter's backbone: BackboneWeights_StartTheSegmentersBackbone"),
             ["student.model"] = ("resnet20", [], null, "TrainingRun creates it (TrainingRunTests)"),
             ["student.checkpoint"] = ("s.safetensors", [], null, "TrainingRun starts from it: StudentCheckpoint_IsWhereTheStudentStarts"),
             ["teacher.model"] = ("resnet20", [], null, "TrainingRun loads it for a method with a teacher (TrainingRunTests' KD run)"),

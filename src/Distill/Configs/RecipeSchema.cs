@@ -79,6 +79,8 @@ internal static class RecipeSchema
         },
         Student("checkpoint", "a safetensors state dict of student.model the student starts from (default: initialised from train.seed)",
             m => m.Checkpoint, (m, v) => m with { Checkpoint = v }),
+        Student("backbone_weights", "a segmenter's backbone starts from a torchvision ResNet's ImageNet state dict (safetensors; keys conv1.weight, layer1.0.conv1.weight, ...; fc.* skipped); the heads keep their initialisation",
+            m => m.BackboneWeights, (m, v) => m with { BackboneWeights = v }),
 
         Teacher("model", "the teacher (read only by methods that use one)", m => m.Model, (m, v) => m with { Model = v }) with
         {

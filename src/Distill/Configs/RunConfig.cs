@@ -106,6 +106,9 @@ public sealed record ModelConfig
 
     /// <summary>A safetensors file with the model's state dict (required for a teacher).</summary>
     public string? Checkpoint { get; init; }
+
+    /// <summary>A torchvision ResNet's ImageNet state dict (safetensors) a segmenter's backbone starts from (student only).</summary>
+    public string? BackboneWeights { get; init; }
 }
 
 /// <summary>The distillation method: "none" trains the student alone.</summary>

@@ -267,6 +267,7 @@ public sealed class Trainer : IDisposable
                 {
                     StudentHead = _studentHead,
                     TeacherHead = _teacherHead,
+                    Iteration = ((epoch - 1) * steps) + step + 1,
                 };
                 var terms = _task.StepLoss(_distiller, inputs);
 

@@ -5,6 +5,7 @@ using Distill.Configs;
 using Distill.Engine.Reporting;
 using Distill.Methods;
 using Distill.Models;
+using Distill.Models.Segmentation;
 using Distill.Tasks;
 using Distill.NN.Checkpoints;
 using Distill.Torch;
@@ -110,13 +111,17 @@ public static class TrainingRun
             // The student starts from these weights instead of the seed's (a resume takes its weights from last.safetensors).
             LoadWeights(student, start, "student", config.Student.Model, "a state dict of student.model");
         }
+        else if (config.Student.BackboneWeights is { } backbone && !(resume && hasCheckpoint))
+        {
+            LoadBackbone(student, backbone, config.Student.Model);
+        }
 
         var descriptor = MethodFactory.Find(config.Method.Name);
         var needsTeacher = descriptor is { NeedsTeacher: true };
         using var ownTeacher = !needsTeacher || config.Teacher is null || loadedTeacher is not null ? null : LoadTeacher(task, config.Teacher, options);
         var teacher = needsTeacher ? loadedTeacher ?? ownTeacher : null;
         using var distiller = MethodBuilder.Create(config.Method, MethodContext.FromModels(student, teacher, options,
-            task is ClassificationTask ? Enumerable.Range(0, loaders.Train.Dataset.Count).Select(loaders.Train.Dataset.LabelOf).ToArray() : null));
+            task is ClassificationTask ? Enumerable.Range(0, loaders.Train.Dataset.Count).Select(loaders.Train.Dataset.LabelOf).ToArray() : null), config.Task);
         // Built on the host (the seed gives the same weights everywhere), then moved with their buffers.
         student.To(device);
         teacher?.To(device);
@@ -168,7 +173,8 @@ public static class TrainingRun
             File.AppendAllText(csvPath, string.Create(CultureInfo.InvariantCulture,
                 $"{r.Epoch},{r.LearningRate:R},{r.TrainAccuracy:R},{r.TestAccuracy:R},{r.ImagesPerSecond:F1},{r.Seconds:F2},{string.Join(';', r.LossTerms.Select(t => $"{t.Key}={t.Value:R}"))}\n"));
             history.Add(r);
-            if (r.TestAccuracy > best)
+            // The first epoch always writes best.safetensors (a metric of 0 is a result too); later ones only when they beat it.
+            if (r.TestAccuracy > best || !File.Exists(bestPath))
             {
                 best = r.TestAccuracy;
                 using var scope = DisposeScope.Enter();
@@ -292,6 +298,29 @@ public static class TrainingRun
         {
             model.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Loads student.backbone_weights into a segmenter's backbone; a missing file or another network's weights is an error naming the key.</summary>
+    private static void LoadBackbone(TappedModel<Tensor> model, string path, string modelName)
+    {
+        if (model is not SegmentationModel segmenter)
+        {
+            throw new ConfigException($"student.backbone_weights: {modelName} is not a segmenter with a ResNet backbone");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new ConfigException($"student.backbone_weights {path} does not exist (a torchvision ResNet state dict saved as safetensors)");
+        }
+
+        try
+        {
+            segmenter.LoadImageNetBackbone(path);
+        }
+        catch (Exception e) when (e is Distill.NN.StateDictMismatchException or CheckpointFormatException)
+        {
+            throw new ConfigException($"student.backbone_weights: {e.Message}", e);
         }
     }
 

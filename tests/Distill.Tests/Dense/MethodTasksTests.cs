@@ -25,11 +25,12 @@ public sealed class MethodTasksTests
     [Fact]
     public void TheDenseMethods_ApplyToSegmentation_TheOthersToClassificationOnly()
     {
-        string[] dense = ["none", "kd", "tfd", "tfd+", "cwd", "mgd"];
+        string[] dense = ["none", "kd", "tfd", "tfd+", "cwd", "mgd", "skd"];
+        string[] segmentationOnly = ["skd"];
         foreach (var name in MethodFactory.Names)
         {
             var tasks = MethodFactory.Find(name)!.AppliesTo;
-            Assert.Contains(MethodDescriptor.Classification, tasks);
+            Assert.Equal(!segmentationOnly.Contains(name), tasks.Contains(MethodDescriptor.Classification));
             Assert.Equal(dense.Contains(name), tasks.Contains(MethodDescriptor.Segmentation));
         }
     }

@@ -1,10 +1,12 @@
 using Distill.Configs;
 using Distill.Engine;
+using Distill.NN.Checkpoints;
 using Distill.Engine.Comparison;
 using Distill.Methods;
 using Distill.Models;
 using Distill.Models.Segmentation;
 using Distill.NN.Data;
+using Distill.NN.Data.Scenes;
 using Distill.Tasks;
 using Distill.Torch;
 using Xunit;
@@ -80,6 +82,120 @@ public sealed class SegmentationRunTests : IDisposable
         Assert.Empty(new SegmentationTask(auxiliaryWeight: 0).StudentTaps(model));
     }
 
+    /// <summary>Exports a few scenes as image and label PNG folders, as SceneExporter writes them, under root/{split}/.</summary>
+    private string ExportedScenes()
+    {
+        var root = Path.Combine(_root, "exported");
+        var scenes = SegmentationSceneSet.Load(SceneSplit.Test);
+        SceneExporter.Export(scenes, Path.Combine(root, "train"), 6);
+        SceneExporter.Export(scenes, Path.Combine(root, "val"), 3);
+        return root;
+    }
+
+    [Fact]
+    public void SegmentationFolderRecipe_ReadsItsPresetFoldersSplitsAndTrainingCropsScales()
+    {
+        var root = ExportedScenes();
+        var recipe = Recipes.Parse($$"""
+            task: segmentation
+            data:
+              dataset: segmentation-folder
+              root: {{root}}
+              preset: scenes
+              img_dir: "{split}/images"
+              ann_dir: "{split}/labels"
+              scale_range: [1.25, 1.5]
+              crop_size: 48
+              cat_max_ratio: 0.99
+              batch_size: 2
+              augment: none
+            student:
+              model: scene_student
+            """, "folder.yaml");
+        var loaders = DatasetFactory.Create(recipe.Data, 3);
+        Assert.Equal((6, 3, 11, 1), (loaders.Train.Dataset.Count, loaders.Test.Dataset.Count, loaders.Classes, loaders.Channels));
+        Assert.Equal((48, 48), (loaders.Height, loaders.Width));
+        using var scope = DisposeScope.Enter();
+        var batch = loaders.Train.Epoch(0).First();
+        Assert.Equal([2L, 1, 48, 48], batch.Images.Shape);
+        Assert.Equal([2L, 48, 48], ((MaskBatch)batch.Targets).Masks.Shape);
+
+        // The test split is read whole, one image per batch (a folder's images may differ in size).
+        var test = loaders.Test.Epoch(0).First();
+        Assert.Equal([1L, 1, 64, 64], test.Images.Shape);
+        Assert.Equal(1, loaders.Test.BatchSize);
+
+        // Another split name, and the custom preset's folders, are read from the same keys.
+        var renamed = recipe.Data with { TestSplit = "train" };
+        Assert.Equal(6, DatasetFactory.Create(renamed, 3).Test.Dataset.Count);
+        var custom = recipe.Data with { Preset = "custom", Classes = 11, ImageDir = null, LabelDir = null };
+        var e = Assert.Throws<DataFormatException>(() => DatasetFactory.Create(custom, 3));
+        Assert.Contains(Path.Combine(root, "images"), e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BackboneWeights_StartTheSegmentersBackbone_AndAClassifiersHeadIsSkipped()
+    {
+        var weights = Path.Combine(_root, "r18.safetensors");
+        float[] expected;
+        using (DisposeScope.Enter())
+        {
+            TorchRuntime.ManualSeed(11);
+            using var resnet = ModelRegistry.Create("resnet18", new ModelOptions(10, 1, 64));
+            var state = resnet.StateDict();
+            SafeTensors.Save(weights, state);
+            expected = state["layer2.0.conv1.weight"].ToArray<float>();
+        }
+
+        // Learning rate 0: the convolutions keep the weights they started from.
+        var recipe = Recipes.Parse($"""
+            task: segmentation
+            data:
+              dataset: scenes
+              train_subset: 4
+              test_subset: 2
+              batch_size: 4
+            student:
+              model: deeplabv3_resnet18
+              backbone_weights: {weights}
+            train:
+              epochs: 1
+              lr: 0
+            output: {Path.Combine(_root, "backbone")}
+            """, "backbone.yaml");
+        TrainingRun.Execute(recipe);
+        using (DisposeScope.Enter())
+        {
+            using var last = SafeTensors.Load(Path.Combine(recipe.Output, "last.safetensors"));
+            Assert.Equal(expected, TrainingCheckpoint.ModelState(last)["backbone.layer2.0.conv1.weight"].ToArray<float>());
+        }
+
+        var missing = recipe with { Student = recipe.Student with { BackboneWeights = Path.Combine(_root, "none.safetensors") }, Output = Path.Combine(_root, "missing") };
+        var e = Assert.Throws<ConfigException>(() => TrainingRun.Execute(missing));
+        Assert.Contains("student.backbone_weights", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SegmentationMethods_TakeTheirSegmentationPresets_UnlessTheRecipeGivesAValue()
+    {
+        var cwd = MethodFactory.Find("cwd")!;
+        var preset = cwd.WithPreset("segmentation", new Dictionary<string, object>());
+        Assert.Equal("logits", preset["student_tap"]);
+        Assert.Equal("logits", preset["teacher_tap"]);
+        var given = cwd.WithPreset("segmentation", new Dictionary<string, object> { ["student_tap"] = "stage4", ["temperature"] = 2.0 });
+        Assert.Equal("stage4", given["student_tap"]);
+        Assert.Equal(2.0, given["temperature"]);
+        Assert.Equal("logits", given["teacher_tap"]);
+
+        // Classification keeps the method's own defaults.
+        Assert.Empty(cwd.WithPreset("classification", new Dictionary<string, object>()));
+
+        // An alias of a preset key counts as the recipe's value: the preset's mgd alpha yields to alpha_mgd.
+        var mgd = MethodFactory.Find("mgd")!.WithPreset("segmentation", new Dictionary<string, object> { ["alpha_mgd"] = 1e-4 });
+        Assert.False(mgd.ContainsKey("alpha"));
+        Assert.Equal(1e-4, mgd["alpha_mgd"]);
+    }
+
     [Fact]
     public void SegmentationQuickstart_PlansTheSceneRecipes_WithTheFastSubsets()
     {
@@ -89,7 +205,7 @@ public sealed class SegmentationRunTests : IDisposable
             Fast = true,
             Output = _root,
             RunDirectory = Path.Combine(_root, "qs"),
-            Methods = [new ComparisonMethod("fitnet", "fitnet", [])],
+            Methods = [new ComparisonMethod("cwd", "cwd", [])],
         });
         Assert.Equal("segmentation", plan.Teacher.Task);
         Assert.Equal("scenes", plan.Teacher.Data.Dataset);

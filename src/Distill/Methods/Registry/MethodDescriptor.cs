@@ -24,6 +24,42 @@ public sealed record MethodDescriptor(string Name, string Title, string Paper, I
     /// <summary>The tasks (recipe task names) the method applies to; classification unless its registration says more.</summary>
     public IReadOnlyList<string> AppliesTo { get; init; } = [Classification];
 
+    /// <summary>
+    /// Per task, the option values that replace the method's defaults there: the official code's values for that task
+    /// (segmentation: CWD on the logit maps, MGD on the last stage with spatial masks, ...). A recipe's own values win.
+    /// Typed as the recipe loader types them (numbers double, lists of names string lists).
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, object>> TaskPresets { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, object>>(StringComparer.Ordinal);
+
+    /// <summary>The recipe's options over <paramref name="task"/>'s preset: what the method is built with on that task.</summary>
+    public IReadOnlyDictionary<string, object> WithPreset(string task, IReadOnlyDictionary<string, object> given)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(given);
+        if (!TaskPresets.TryGetValue(task, out var preset))
+        {
+            return given;
+        }
+
+        var merged = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (key, value) in preset)
+        {
+            // A value the recipe gives under this key or one of its aliases replaces the preset's.
+            if (Option(key) is not { } option || !given.Keys.Any(k => option.Keys.Contains(k)))
+            {
+                merged[key] = value;
+            }
+        }
+
+        foreach (var (key, value) in given)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
+    }
+
     /// <summary>The option named <paramref name="key"/> (or one of its aliases), or null.</summary>
     public MethodOption? Option(string key) => Options.FirstOrDefault(o => o.Key == key || o.Aliases.Contains(key));
 

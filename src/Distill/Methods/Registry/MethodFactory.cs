@@ -12,24 +12,49 @@ public static class MethodFactory
     // The methods that also apply to segmentation (logit maps, dense taps); before Descriptors, which reads it.
     private static readonly string[] Dense = [MethodDescriptor.Classification, MethodDescriptor.Segmentation];
 
+    // Methods born on segmentation apply to it alone.
+    private static readonly string[] SegmentationOnly = [MethodDescriptor.Segmentation];
+
+    // The segmentation values of the official code where they differ from the classification defaults (a recipe's own win).
+    private static Dictionary<string, IReadOnlyDictionary<string, object>> OnSegmentation(params (string Key, object Value)[] values) =>
+        new(StringComparer.Ordinal) { [MethodDescriptor.Segmentation] = values.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal) };
+
     /// <summary>Every registered method, in the order `distill methods` lists them.</summary>
     public static IReadOnlyList<MethodDescriptor> Descriptors { get; } =
     [
-        MethodDescriptor.For<KnowledgeDistillation.Options>("kd", "Knowledge distillation", "Hinton et al., 2015 (arXiv 1503.02531)", (o, _) => new KnowledgeDistillation(o)) with { AppliesTo = Dense },
+        MethodDescriptor.For<KnowledgeDistillation.Options>("kd", "Knowledge distillation", "Hinton et al., 2015 (arXiv 1503.02531)", (o, _) => new KnowledgeDistillation(o)) with
+        {
+            // CIRKD's pixel KD: temperature 1, cross-entropy and KD at weight 1.
+            AppliesTo = Dense, TaskPresets = OnSegmentation(("temperature", 1.0), ("ce_weight", 1.0), ("kd_weight", 1.0)),
+        },
         MethodDescriptor.For<DecoupledKnowledgeDistillation.Options>("dkd", "Decoupled knowledge distillation", "Zhao et al., CVPR 2022 (arXiv 2203.08679)", (o, _) => new DecoupledKnowledgeDistillation(o)),
         MethodDescriptor.For<CurriculumTemperatureDistillation.Options>("ctkd", "Curriculum temperature KD", "Li et al., AAAI 2023 (arXiv 2211.16231)", (o, c) => new CurriculumTemperatureDistillation(o, c)),
         MethodDescriptor.For<ScaleDecoupledDistillation.Options>("sdd", "Scale decoupled distillation", "Wei et al., CVPR 2024 (arXiv 2403.13512)", (o, c) => new ScaleDecoupledDistillation(o, c)),
         MethodDescriptor.For<OneForAllDistillation.Options>("ofa", "One-for-All heterogeneous KD (teacher logits only)", "Hao et al., NeurIPS 2023 (arXiv 2310.19444)", (o, c) => new OneForAllDistillation(o, c)),
         MethodDescriptor.For<ContrastiveRepresentationDistillation.Options>("crd", "Contrastive representation distillation", "Tian et al., ICLR 2020 (arXiv 1910.10699)", (o, c) => new ContrastiveRepresentationDistillation(o, c)),
-        MethodDescriptor.For<TeacherFreeFeatureDistillation.Options>("tfd", "Teacher-free feature distillation (no teacher)", "Lujun Li, ECCV 2022", (o, c) => new TeacherFreeFeatureDistillation(o, c)) with { AppliesTo = Dense },
+        MethodDescriptor.For<TeacherFreeFeatureDistillation.Options>("tfd", "Teacher-free feature distillation (no teacher)", "Lujun Li, ECCV 2022", (o, c) => new TeacherFreeFeatureDistillation(o, c)) with
+        {
+            // The dilated stages of a segmenter (one size, so only the channel slicing of the inter-layer term remains); the
+            // CIFAR recipe's 20-epoch warm-up has no counterpart in a short dense schedule (recipes may set warmup_iters).
+            AppliesTo = Dense, TaskPresets = OnSegmentation(("stages", new[] { "stage2", "stage3", "stage4" }), ("warmup", 0.0)),
+        },
         MethodDescriptor.For<TeacherFreeFeatureDistillation.PlusOptions>("tfd+", "Teacher-free feature distillation + logit KD", "Lujun Li, ECCV 2022", (o, c) => new TeacherFreeFeatureDistillation(o, c)) with { AppliesTo = Dense },
         MethodDescriptor.For<FitNet.Options>("fitnet", "FitNets hints", "Romero et al., ICLR 2015 (arXiv 1412.6550)", (o, c) => new FitNet(o, c)),
         MethodDescriptor.For<AttentionTransfer.Options>("at", "Attention transfer", "Zagoruyko and Komodakis, ICLR 2017 (arXiv 1612.03928)", (o, c) => new AttentionTransfer(o, c)),
-        MethodDescriptor.For<ChannelWiseDistillation.Options>("cwd", "Channel-wise distillation (equal channel counts: the authors' segmentation code, KL / N*C; different ones: mmdetection-distiller's, 1x1 align conv, cross-entropy / N*C_student)", "Shu et al., ICCV 2021 (arXiv 2011.13256)", (o, c) => new ChannelWiseDistillation(o, c)) with { AppliesTo = Dense },
-        MethodDescriptor.For<MaskedGenerativeDistillation.Options>("mgd", "Masked generative distillation", "Yang et al., ECCV 2022 (arXiv 2205.01529)", (o, c) => new MaskedGenerativeDistillation(o, c)) with { AppliesTo = Dense },
+        MethodDescriptor.For<ChannelWiseDistillation.Options>("cwd", "Channel-wise distillation (equal channel counts: the authors' segmentation code, KL / N*C; different ones: mmdetection-distiller's, 1x1 align conv, cross-entropy / N*C_student)", "Shu et al., ICCV 2021 (arXiv 2011.13256)", (o, c) => new ChannelWiseDistillation(o, c)) with
+        {
+            // The authors' segmentation code distils the final logit maps (tau 4, weight 3, the defaults).
+            AppliesTo = Dense, TaskPresets = OnSegmentation(("student_tap", "logits"), ("teacher_tap", "logits")),
+        },
+        MethodDescriptor.For<MaskedGenerativeDistillation.Options>("mgd", "Masked generative distillation", "Yang et al., ECCV 2022 (arXiv 2205.01529)", (o, c) => new MaskedGenerativeDistillation(o, c)) with
+        {
+            // MGD's segmentation distiller: the last backbone stage, spatial masks of ratio 0.75, alpha 2e-5 (plus its CWD logit term).
+            AppliesTo = Dense,
+            TaskPresets = OnSegmentation(("student_tap", "stage4"), ("teacher_tap", "stage4"), ("alpha", 2e-5), ("mask_ratio", 0.75), ("mask", "spatial")),
+        },
         MethodDescriptor.For<OverhaulFeatureDistillation.Options>("ofd", "Overhaul of feature distillation", "Heo et al., ICCV 2019 (arXiv 1904.01866)", (o, c) => new OverhaulFeatureDistillation(o, c)),
         MethodDescriptor.For<MatchingGuidedDistillation.Options>("matching", "Matching guided distillation", "Yue, Deng and Zhou, ECCV 2020 (arXiv 2008.09958)", (o, c) => new MatchingGuidedDistillation(o, c)),
-        MethodDescriptor.For<StructuredKnowledgeDistillation.Options>("skd", "Structured knowledge distillation (pixel-wise, pair-wise, holistic adversarial with its own discriminator)", "Liu et al., CVPR 2019 (arXiv 1903.04197)", (o, c) => new StructuredKnowledgeDistillation(o, c)),
+        MethodDescriptor.For<StructuredKnowledgeDistillation.Options>("skd", "Structured knowledge distillation (pixel-wise, pair-wise, holistic adversarial with its own discriminator)", "Liu et al., CVPR 2019 (arXiv 1903.04197)", (o, c) => new StructuredKnowledgeDistillation(o, c)) with { AppliesTo = SegmentationOnly },
     ];
 
     /// <summary>The name of the method that adds no distillation term.</summary>
