@@ -35,7 +35,7 @@ public sealed class DenseTrainingTests
         teacher.Eval();
         var method = Parity.MethodCheck.Options(name, options);
         using var distiller = MethodBuilder.Create(method, MethodContext.FromModels(student, teacher, new ModelOptions(3, 3, 16)));
-        var data = new Blobs(16);
+        var data = new SquareMasks(16);
         IReadOnlyList<EpochResult> results;
         using (var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 1, LearningRate = 0.01 }, SegmentationTask.Default))
         {
@@ -44,41 +44,6 @@ public sealed class DenseTrainingTests
 
         Assert.Equal(terms.Order(), results[0].LossTerms.Keys.Order());
         Assert.All(results[0].LossTerms.Values, v => Assert.True(double.IsFinite(v)));
-    }
-
-    /// <summary>Random rectangles of classes 1-2 on background 0 in 16 x 16 images (the class shown as the channel).</summary>
-    private sealed class Blobs(int count) : IImageDataset
-    {
-        private const int Side = 16;
-
-        public int Count => count;
-
-        public IReadOnlyList<string> Classes { get; } = ["background", "a", "b"];
-
-        public Sample Get(int index)
-        {
-            var random = new Random(index);
-            var mask = new byte[Side * Side];
-            var (y0, x0) = (random.Next(0, 8), random.Next(0, 8));
-            for (var y = y0; y < y0 + 6; y++)
-            {
-                for (var x = x0; x < x0 + 6; x++)
-                {
-                    mask[(y * Side) + x] = (byte)(1 + (index % 2));
-                }
-            }
-
-            var pixels = new float[3 * Side * Side];
-            for (var i = 0; i < mask.Length; i++)
-            {
-                pixels[(mask[i] * Side * Side) + i] = 1;
-            }
-
-            mask[0] = Mask.Ignore;
-            return new Sample(new Image(3, Side, Side, pixels), new Mask(Side, Side, mask), index);
-        }
-
-        public int LabelOf(int index) => throw new NotSupportedException("masks only");
     }
 
     /// <summary>A stride-2 conv-BN-ReLU stem ("stem"), a second conv stage ("stage4") and a 1x1 classifier ("logits"): logits at half size.</summary>
