@@ -62,7 +62,11 @@ public sealed class TeacherStage : IDisposable
 
             if (summary.Epochs.Count > 0)
             {
-                row = new ComparisonRow(model, "teacher", [summary.Epochs[^1].TestAccuracy], seconds, summary.Epochs.Average(e => e.ImagesPerSecond));
+                row = new ComparisonRow(model, "teacher", [summary.Epochs[^1].TestAccuracy], seconds, summary.Epochs.Average(e => e.ImagesPerSecond))
+                {
+                    Breakdowns = summary.FinalEvaluation is { } evaluation ? [evaluation.Breakdown] : [],
+                    ClassNames = summary.ClassNames,
+                };
                 series = new ReportWriter.Series($"{model} teacher", summary.Epochs);
             }
         }
@@ -81,7 +85,18 @@ public sealed class TeacherStage : IDisposable
 
             teacher.To(device);
             var cached = row is null;
-            row ??= new ComparisonRow(model, "teacher (cached)", [Evaluator.Evaluate(teacher, data.Test, task).Primary], 0, double.NaN);
+            if (row is null)
+            {
+                // The per-class values go to the report for a task that shows them (segmentation's per-class IoU).
+                var breakdown = task is Tasks.SegmentationTask;
+                var evaluation = Evaluator.Evaluate(teacher, data.Test, task, breakdown);
+                row = new ComparisonRow(model, "teacher (cached)", [evaluation.Primary], 0, double.NaN)
+                {
+                    Breakdowns = breakdown ? [evaluation.Breakdown] : [],
+                    ClassNames = data.Train.Dataset.Classes,
+                };
+            }
+
             return new TeacherStage(teacher, row, series, cached, checkpoint);
         }
         catch
