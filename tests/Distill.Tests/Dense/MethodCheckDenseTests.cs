@@ -45,6 +45,32 @@ public sealed class MethodCheckDenseTests : IDisposable
         }
     }
 
+    /// <summary>skd's check input files (eng/golden/skd.py) with the options they were written for.</summary>
+    public static TheoryData<string, string, string[]> SkdCases => new()
+    {
+        { "skd_check_8x8.safetensors", "check8.", ["d_conv_dim=16"] },
+        { "skd_check_65x65.safetensors", "check65.", ["d_conv_dim=8"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(SkdCases))]
+    public void Check_Skd_StudentTermsGradientsAndTheDiscriminatorsStepWithItsGradientPenalty_MatchTheOfficialCode(string file, string prefix, string[] options)
+    {
+        // 8x8: the small-map discriminator (one stride-2 conv); 65x65: the official layout (four, two attention blocks).
+        var inputs = FixtureFiles.PathOf(file);
+        var output = Path.Combine(_directory, "skd.out.safetensors");
+        var values = MethodCheck.Run(MethodCheck.Options("skd", options), inputs, output);
+        Assert.Equal(["ce", "pixel", "pair", "holistic", "total", "d_adv", "d_gp", "d_real", "d_fake"], values.Keys);
+        using var scope = DisposeScope.Enter();
+        using var golden = SafeTensors.Load(FixtureFiles.PathOf("skd.safetensors"));
+        using var given = SafeTensors.Load(inputs);
+        using var written = SafeTensors.Load(output);
+        CheckOutputGolden.AssertMatches(golden.Tensors, prefix, written.Tensors, file);
+
+        // The given alpha is the one the gradient penalty used, written back as the step's draw.
+        Assert.Equal(given.Tensors["random.alpha"].ToArray<float>(), written.Tensors["random.alpha"].ToArray<float>());
+    }
+
     [Fact]
     public void Check_TheTapLogits_IsStudentLogits_OneLeafWithOneGradient()
     {
