@@ -72,6 +72,30 @@ public sealed class MethodCheckDenseTests : IDisposable
     }
 
     [Fact]
+    public void Describe_Skd_WithoutInputs_ListsSegmentationShapedInputs()
+    {
+        // skd applies to segmentation only: its example is the scene networks (logit maps, masks), not resnet8 on images.
+        var text = MethodCheck.Describe(MethodCheck.Options("skd", []));
+        Assert.Contains("inputs (shapes for student scene_student, teacher scene_teacher, 1x64x64 scenes with 11 classes; B is the batch size)", text, StringComparison.Ordinal);
+        Assert.Contains("student.logits [B, 11, 8, 8] Float32 (logit maps)", text, StringComparison.Ordinal);
+        Assert.Contains("masks [B, 64, 64] Int64 (class indices in [0, 11), or 255 (ignored))", text, StringComparison.Ordinal);
+        Assert.Contains("student.context [B, 32, 8, 8] Float32", text, StringComparison.Ordinal);
+        Assert.Contains("discriminator.l1.0.weight_u [64] Float32", text, StringComparison.Ordinal);
+        Assert.Contains("alpha [B, 1, 1, 1]", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("labels", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ExampleContext_OfEachTask_HasItsNetworksShapes()
+    {
+        Assert.Equal([1L, 100], MethodCheck.ExampleContext().StudentShape("logits"));
+        Assert.Equal([1L, 11, 8, 8], MethodCheck.ExampleContext(Methods.MethodDescriptor.Segmentation).StudentShape("logits"));
+        Assert.Equal([1L, 64, 8, 8], MethodCheck.ExampleContext(Methods.MethodDescriptor.Segmentation).TeacherShape("context"));
+        var e = Assert.Throws<ArgumentException>(() => MethodCheck.ExampleContext("detection"));
+        Assert.StartsWith("no example networks for the task 'detection' (tasks: classification, segmentation)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Check_TheTapLogits_IsStudentLogits_OneLeafWithOneGradient()
     {
         var golden = Fixture.Root.GetProperty("cwd_logits_channel");
