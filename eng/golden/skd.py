@@ -19,6 +19,16 @@ method in float64 for the comparison). Writes tests/Fixtures/skd.safetensors:
             torch.optim.SGD(lr 4e-4, momentum 0.9, weight decay 5e-4) steps once
   init.*    that discriminator as torch.manual_seed(8) initialises it (before the BN and gamma are perturbed)
   hinge.*   the same start with adv_loss hinge: the holistic term, d_adv and the D parameters' gradients
+  check8.*, check65.*  what `distill check --method skd` must write (float32 values of the float64 reference) for the
+            input files tests/Fixtures/skd_check_8x8.safetensors (the step.* maps, D and alpha plus masks [3, 32, 32]; --set
+            d_conv_dim=16) and skd_check_65x65.safetensors (the official 65x65 layout, K 2, B 2, masks [2, 33, 33] to keep the
+            file small; --set d_conv_dim=8):
+            loss.ce (the segmentation task's term) and the three student terms, loss.total, the gradients of the total
+            for the student's inputs (grad.student.logits, grad.student.context) and for D's parameters
+            (grad.method.discriminator.*, from the holistic term), the D step's terms (loss.d_adv, loss.d_gp, loss.d_real,
+            loss.d_fake) and the gradients of its loss (grad.own.discriminator.*). check*.rel32.<key> is the same
+            reference run in float32: its largest deviation from float64 relative to the largest magnitude of the key,
+            the float32 rounding the check's tolerance is reasoned from.
 
 Run: /usr/bin/python3 eng/golden/skd.py
 """
@@ -31,6 +41,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dense_methods import seg_ce  # noqa: E402
 from golden_common import fixtures_dir  # noqa: E402
 from safetensors_io import write_safetensors  # noqa: E402
 
@@ -187,6 +198,70 @@ def f32rand(g, *shape, scale=1.0):
     return (torch.randn(*shape, generator=g, dtype=torch.float64) * scale).to(torch.float32)
 
 
+def seg_masks(g, b, k, size):
+    """Masks [b, size, size] of class indices with about 10% ignored pixels (255)."""
+    masks = torch.randint(0, k, (b, size, size), generator=g)
+    return torch.where(torch.rand(b, size, size, generator=g) < 0.1, torch.full_like(masks, 255), masks)
+
+
+def write_check_input(name, inputs):
+    path = os.path.join(fixtures_dir(), name)
+    write_safetensors(path, {key: v.contiguous() for key, v in inputs.items()}, {"generator": "eng/golden/skd.py", "torch": torch.__version__})
+    print(f"{len(inputs)} tensors -> {path} ({os.path.getsize(path)} bytes)")
+
+
+def check_step(inputs, k, size, conv_dim, dtype):
+    """One `distill check` step of skd at the defaults (ce 1, pixel 10, pair 0.5, holistic 0.1, wgan-gp, lambda_gp 10) in
+    dtype: the task term and the student's terms, one backward (which also reaches D's parameters, as the official G
+    backward does), then D's zero_grad and its step's loss on the detached maps, backward."""
+    d = Discriminator(k, size, conv_dim)
+    prefix = "method.discriminator."
+    d.load_state_dict({theirs(key[len(prefix):]): v for key, v in inputs.items() if key.startswith(prefix)})
+    d = d.to(dtype)
+    d.train()
+    s = inputs["student.logits"].to(dtype).requires_grad_(True)
+    t = inputs["teacher.logits"].to(dtype)
+    cs = inputs["student.context"].to(dtype).requires_grad_(True)
+    ct = inputs["teacher.context"].to(dtype)
+    terms = {"ce": seg_ce({"student.logits": s, "masks": inputs["masks"]}), "pixel": 10.0 * pixel_wise(s, t), "pair": 0.5 * pair_wise(cs, ct),
+             "holistic": 0.1 * (-d(s)[0].mean())}
+    total = sum(terms.values())
+    total.backward()
+    out = {f"loss.{name}": v.detach().reshape(()) for name, v in terms.items()}
+    out["loss.total"] = total.detach().reshape(())
+    out["grad.student.logits"] = s.grad
+    out["grad.student.context"] = cs.grad
+    params = [(name, p) for name, p in d.named_parameters() if p.requires_grad]
+    out.update({"grad.method.discriminator." + ours(name): p.grad.detach().clone() for name, p in params})
+    for _, p in params:
+        p.grad = None
+    d_out_t = d(t.detach())
+    d_out_s = d(s.detach())
+    d_adv = 0.1 * adv_d(d_out_s, d_out_t, "wgan-gp")
+    d_gp = 0.1 * gradient_penalty(d, s, t, inputs["random.alpha"].to(dtype), 10.0)
+    (d_adv + d_gp).backward()
+    out.update({"loss.d_adv": d_adv.detach().reshape(()), "loss.d_gp": d_gp.detach().reshape(()),
+                "loss.d_real": d_out_t[0].mean().detach().reshape(()), "loss.d_fake": d_out_s[0].mean().detach().reshape(())})
+    out.update({"grad.own.discriminator." + ours(name): p.grad.detach().clone() for name, p in params})
+    return out
+
+
+def check_reference(inputs, k, size, conv_dim, prefix):
+    """The expected `distill check` output (float32 values of the float64 reference) under prefix, and per key the
+    float32 run's largest deviation relative to the largest magnitude (prefix + "rel32." + key)."""
+    expected = check_step(inputs, k, size, conv_dim, torch.float64)
+    single = check_step(inputs, k, size, conv_dim, torch.float32)
+    out = {}
+    for key, v in expected.items():
+        scale = v.abs().max().clamp_min(1e-30)
+        out[prefix + key] = v.to(torch.float32)
+        out[prefix + "rel32." + key] = ((single[key].double() - v).abs().max() / scale).reshape(()).to(torch.float32)
+    # (gradients that are zero analytically, as a key conv's bias under the softmax, are left out: noise over nothing)
+    worst = max(((key, r) for key, r in out.items() if ".rel32." in key and out[key.replace("rel32.", "")].abs().max() > 1e-10), key=lambda e: e[1].item())
+    print(f"{prefix}: {len(expected)} outputs, float32 vs float64 at most {worst[1].item():.2e} of the scale ({worst[0]})")
+    return out
+
+
 def main():
     out = {}
     g = torch.Generator().manual_seed(13)
@@ -269,6 +344,26 @@ def main():
             for name, p in d.named_parameters():
                 if p.requires_grad:
                     out["step.after_sgd." + ours(name)] = p.detach().clone()
+
+    # `distill check` cases: the 8x8 step above with masks, and the official 65x65 layout. A generator of their own, so
+    # every value above stays as it was.
+    gc = torch.Generator().manual_seed(1965)
+    masks8 = seg_masks(gc, b, k, 32)
+    inputs8 = {"student.logits": logits_s, "teacher.logits": logits_t, "masks": masks8, "student.context": ctx_s, "teacher.context": ctx_t,
+               "random.alpha": alpha}
+    inputs8.update({"method.discriminator." + key: v for key, v in start.items()})
+    write_check_input("skd_check_8x8.safetensors", inputs8)
+    out.update(check_reference(inputs8, k, 8, 16, "check8."))
+
+    torch.manual_seed(1965)
+    d = Discriminator(2, 65, 8)
+    perturb(d, gc)
+    inputs65 = {"student.logits": f32rand(gc, 2, 2, 65, 65, scale=2.0), "teacher.logits": f32rand(gc, 2, 2, 65, 65, scale=3.0),
+                "masks": seg_masks(gc, 2, 2, 33), "student.context": f32rand(gc, 2, 3, 9, 9), "teacher.context": f32rand(gc, 2, 5, 9, 9),
+                "random.alpha": torch.rand(2, 1, 1, 1, generator=gc).to(torch.float32)}
+    inputs65.update(state(d, "method.discriminator."))
+    write_check_input("skd_check_65x65.safetensors", inputs65)
+    out.update(check_reference(inputs65, 2, 65, 8, "check65."))
 
     path = os.path.join(fixtures_dir(), "skd.safetensors")
     write_safetensors(path, {key: v.contiguous() for key, v in out.items()}, {"generator": "eng/golden/skd.py", "torch": torch.__version__})

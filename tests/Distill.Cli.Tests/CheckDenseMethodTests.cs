@@ -52,6 +52,25 @@ public sealed class CheckDenseMethodTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("skd_check_8x8.safetensors", "check8.", 16)]
+    [InlineData("skd_check_65x65.safetensors", "check65.", 8)]
+    public void DistillCheck_Skd_WritesTheStudentTermsAndTheDiscriminatorStepOfTheOfficialCode(string file, string prefix, int convDim)
+    {
+        // The committed input files as they are (eng/golden/skd.py), as docs/methods/skd.md shows the command.
+        var output = Path.Combine(_directory, "skd.out.safetensors");
+        string[] args = ["check", "--method", "skd", "--set", $"d_conv_dim={convDim}", "--inputs", FixtureFiles.PathOf(file), "--output", output];
+        var stdout = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(CliRunner.Run(args, stdout, error, _ => null) == 0, error.ToString());
+        Assert.Contains("loss.total = ", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("loss.d_gp = ", stdout.ToString(), StringComparison.Ordinal);
+        using var scope = DisposeScope.Enter();
+        using var golden = SafeTensors.Load(FixtureFiles.PathOf("skd.safetensors"));
+        using var written = SafeTensors.Load(output);
+        CheckOutputGolden.AssertMatches(golden.Tensors, prefix, written.Tensors, file);
+    }
+
     [Fact]
     public void DistillCheck_ABadMaskValue_ExitsWithOneLineNamingTheFile()
     {

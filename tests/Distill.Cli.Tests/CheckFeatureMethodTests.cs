@@ -15,8 +15,9 @@ public sealed class CheckFeatureMethodTests : IDisposable
 
     public static TheoryData<string> Cases => Fixture.Names();
 
-    // skd reads logit maps [B, K, h, w] and a "context" map, which this classification example does not have (SkdGoldenTests cover it).
-    public static TheoryData<string> Methods => [.. Distill.Methods.MethodFactory.Descriptors.Select(d => d.Name).Where(n => n != "skd")];
+    // Every method, described (without --inputs) on the example networks of the first task it applies to: a
+    // segmentation-only method such as skd on logit maps [B, K, h, w] with masks.
+    public static TheoryData<string> Methods => [.. Distill.Methods.MethodFactory.Descriptors.Select(d => d.Name)];
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 

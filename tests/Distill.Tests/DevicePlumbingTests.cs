@@ -4,6 +4,7 @@ using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Data;
 using Distill.Parity;
+using Distill.Tasks;
 using Distill.Torch;
 using Xunit;
 
@@ -19,13 +20,14 @@ public sealed class DevicePlumbingTests
     public static TheoryData<string, string[]> Methods()
     {
         var data = new TheoryData<string, string[]>();
-        // skd reads logit maps and a "context" map that these classifiers do not have (SkdMethodTests trains it on a toy segmenter).
-        foreach (var d in MethodFactory.Descriptors.Where(d => d.Name != "skd"))
+        // Each on the first task it applies to: classifiers on stripes, or (segmentation-only methods) toy segmenters on squares.
+        foreach (var d in MethodFactory.Descriptors)
         {
             data.Add(d.Name, d.Name switch
             {
                 "crd" => ["nce_k=16"],
                 "matching" => ["match_images=32", "update_freq=1"],
+                "skd" => ["d_conv_dim=8"],
                 _ => [],
             });
         }
@@ -38,24 +40,27 @@ public sealed class DevicePlumbingTests
     public void TrainingEpoch_OnAnExplicitDevice_PutsEveryParameterBufferAndStateTensorThere(string method, string[] options)
     {
         var device = Device.Parse("cpu");
-        var data = TrainerTests.StripesDataset(32);
+        var segmentation = MethodFactory.Find(method)!.AppliesTo[0] == MethodDescriptor.Segmentation;
+        var stripes = TrainerTests.StripesDataset(32);
+        IImageDataset data = segmentation ? SkdMethodTests.Squares(32) : stripes;
         var train = new DataLoader(data, 16, shuffle: true, seed: 1) { Device = device };
         var test = new DataLoader(data, 32) { Device = device };
-        var modelOptions = new ModelOptions(2, 1, 16);
+        var modelOptions = segmentation ? new ModelOptions(3, 3, 16) : new ModelOptions(2, 1, 16);
         TorchRuntime.ManualSeed(3);
-        using var teacher = ModelRegistry.Create("resnet8x4", modelOptions);
-        using var student = ModelRegistry.Create("resnet8", modelOptions);
-        using var distiller = MethodBuilder.Create(MethodCheck.Options(method, options), MethodContext.FromModels(student, teacher, modelOptions, data.Labels))!;
+        using var teacher = segmentation ? SkdMethodTests.Segmenter(3, 8) : ModelRegistry.Create("resnet8x4", modelOptions);
+        using var student = segmentation ? SkdMethodTests.Segmenter(3, 4) : ModelRegistry.Create("resnet8", modelOptions);
+        using var distiller = MethodBuilder.Create(MethodCheck.Options(method, options), MethodContext.FromModels(student, teacher, modelOptions, segmentation ? null : stripes.Labels))!;
         student.To(device);
         teacher.To(device);
         distiller.To(device);
         using var trainer = new Trainer(student, distiller.NeedsTeacher ? teacher : null, distiller,
-            new TrainerOptions { Epochs = 1, Schedule = "cosine", LearningRate = 0.01, Device = device });
+            new TrainerOptions { Epochs = 1, Schedule = "cosine", LearningRate = 0.01, Device = device }, segmentation ? SegmentationTask.Default : null);
         var results = trainer.Fit(train, test);
 
         Assert.All(results.SelectMany(r => r.LossTerms), t => Assert.True(double.IsFinite(t.Value), $"{method}: {t.Key} = {t.Value}"));
         var tensors = Named("student", student).Concat(Named("teacher", teacher)).Concat(Named("method", distiller))
-            .Concat(trainer.Optimizer.StateTensors().Select(s => (Name: $"optimizer.{s.Key}", Tensor: s.Value))).ToList();
+            .Concat(trainer.Optimizer.StateTensors().Select(s => (Name: $"optimizer.{s.Key}", Tensor: s.Value)))
+            .Concat(trainer.MethodOptimizer?.StateTensors().Select(s => (Name: $"method_optimizer.{s.Key}", Tensor: s.Value)) ?? []).ToList();
         Assert.NotEmpty(trainer.Optimizer.StateTensors());
         Assert.All(tensors, t => Assert.True(t.Tensor.Device == device, $"{method}: {t.Name} is on {t.Tensor.Device}, not {device}"));
     }

@@ -11,13 +11,15 @@ public sealed class MethodCapabilityTests
     [Fact]
     public void EveryRegisteredMethod_ImplementsExactlyTheCapabilitiesItNeeds()
     {
-        var context = MethodCheck.ExampleContext();
+        // Each method on the example networks of the first task it applies to (segmentation-only ones on logit maps).
+        var contexts = new Dictionary<string, MethodContext>(StringComparer.Ordinal);
         var found = new Dictionary<string, string[]>(StringComparer.Ordinal);
         foreach (var descriptor in MethodFactory.Descriptors)
         {
             using var scope = DisposeScope.Enter();
-            // skd reads logit maps and a "context" map: a segmentation-shaped context.
-            using var method = MethodCheck.Create(MethodCheck.Options(descriptor.Name, []), descriptor.Name == "skd" ? SkdMethodTests.SegmentationContext() : context);
+            var task = descriptor.AppliesTo[0];
+            var context = contexts.TryGetValue(task, out var known) ? known : contexts[task] = MethodCheck.ExampleContext(task);
+            using var method = MethodCheck.Create(MethodCheck.Options(descriptor.Name, []), context);
             string[] capabilities =
             [
                 .. method is IUsesClassifierHeads ? ["heads"] : Array.Empty<string>(),

@@ -15,8 +15,8 @@ public sealed class MethodLifetimeTests
     [MemberData(nameof(Methods))]
     public void CreateAndDispose_LeavesNoTensorBehind(string method)
     {
-        // skd reads logit maps and a "context" map: a segmentation-shaped context.
-        var context = method == "skd" ? SkdMethodTests.SegmentationContext() : MethodCheck.ExampleContext();
+        // Built on the first task the method applies to (segmentation-only methods on the scene networks' shapes).
+        var context = MethodCheck.ExampleContext(MethodFactory.Find(method)!.AppliesTo[0]);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         var live = TensorTracking.LiveCount;

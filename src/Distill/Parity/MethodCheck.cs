@@ -4,6 +4,7 @@ using Distill.Configs;
 using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
+using Distill.Models.Segmentation;
 using Distill.NN.Checkpoints;
 using Distill.NN.Data;
 using Distill.Tasks;
@@ -60,15 +61,44 @@ public static class MethodCheck
     }
 
     /// <summary>
-    /// The context `--describe` shows shapes for when no inputs are given: student resnet8 and teacher resnet20
-    /// on 3×32×32 images with 100 classes, a CIFAR-100-sized training set (50,000 samples).
+    /// The context `--describe` shows shapes for when no inputs are given and the method applies to classification:
+    /// student resnet8 and teacher resnet20 on 3×32×32 images with 100 classes, a CIFAR-100-sized training set (50,000 samples).
     /// </summary>
-    public static MethodContext ExampleContext()
+    public static MethodContext ExampleContext() => ExampleContext(MethodDescriptor.Classification);
+
+    /// <summary>
+    /// The context `--describe` shows shapes for on <paramref name="task"/> (a method's first task,
+    /// <see cref="MethodDescriptor.AppliesTo"/>): <see cref="ExampleContext()"/> for classification; for segmentation
+    /// student scene_student and teacher scene_teacher on 1×64×64 scenes with 11 classes (8×8 logit maps).
+    /// </summary>
+    /// <exception cref="ArgumentException">The task is neither classification nor segmentation.</exception>
+    public static MethodContext ExampleContext(string task)
     {
+        var (options, student, teacher, labels) = ExampleModels(task);
+        using (student)
+        using (teacher)
+        {
+            return MethodContext.FromModels(student, teacher, options, labels);
+        }
+    }
+
+    /// <summary>The example networks of <see cref="ExampleContext(string)"/> (the caller disposes them).</summary>
+    private static (ModelOptions Options, TappedModel<Tensor> Student, TappedModel<Tensor> Teacher, int[]? DatasetLabels) ExampleModels(string task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (task == MethodDescriptor.Segmentation)
+        {
+            var scenes = SegmentationModels.DefaultOptions("scene_student");
+            return (scenes, SegmentationModels.Create("scene_student", scenes), SegmentationModels.Create("scene_teacher", scenes), null);
+        }
+
+        if (task != MethodDescriptor.Classification)
+        {
+            throw new ArgumentException($"no example networks for the task '{task}' (tasks: {MethodDescriptor.Classification}, {MethodDescriptor.Segmentation})", nameof(task));
+        }
+
         var options = new ModelOptions(100, 3, 32);
-        using var student = ModelRegistry.Create("resnet8", options);
-        using var teacher = ModelRegistry.Create("resnet20", options);
-        return MethodContext.FromModels(student, teacher, options, Enumerable.Range(0, 50000).Select(i => i % 100).ToArray());
+        return (options, ModelRegistry.Create("resnet8", options), ModelRegistry.Create("resnet20", options), [.. Enumerable.Range(0, 50000).Select(i => i % 100)]);
     }
 
     /// <summary>The context that the tensors of a check input file describe (tap shapes, teacher BN, the training set's labels).</summary>
@@ -79,8 +109,8 @@ public static class MethodCheck
     public static Distiller Create(MethodConfig method, MethodContext context) => MethodBuilder.Create(method, context);
 
     /// <summary>
-    /// What the method expects, for the shapes of <paramref name="inputsPath"/>'s tensors (or, without a file, of
-    /// student resnet8 and teacher resnet20 on 3×32×32 images with 100 classes): every input with its shape and dtype,
+    /// What the method expects, for the shapes of <paramref name="inputsPath"/>'s tensors (or, without a file, of the
+    /// example networks of the method's first task, <see cref="ExampleContext(string)"/>): every input with its shape and dtype,
     /// the parameters and buffers that follow from them, the random draws and the options. Feeding exactly the
     /// listed inputs to <see cref="Run(MethodConfig, string, string, int, Device?, int)"/> succeeds.
     /// </summary>
@@ -92,9 +122,11 @@ public static class MethodCheck
         using var scope = DisposeScope.Enter();
         if (inputsPath is null)
         {
-            var example = CheckContext.Example();
+            // The method's first task: segmentation-only methods are described on logit maps and masks.
+            var task = MethodFactory.Find(method.Name)?.AppliesTo.FirstOrDefault() ?? MethodDescriptor.Classification;
+            var example = CheckContext.Example(task);
             using var distiller = Create(method, example.Context);
-            return Describe(distiller, example, "(example)", "inputs (shapes for student resnet8, teacher resnet20, 3x32x32 images; B is the batch size):\n");
+            return Describe(distiller, example, "(example)", $"inputs (shapes for {CheckContext.ExampleText(task)}; B is the batch size):\n");
         }
 
         using var inputs = SafeTensors.Load(inputsPath);
@@ -645,17 +677,28 @@ public static class MethodCheck
 
         public MethodContext Context { get; } = new(student, teacher, norms) { DatasetLabels = datasetLabels };
 
-        /// <summary>Student resnet8 and teacher resnet20 on 3×32×32 images, 100 classes, a CIFAR-100-sized training set.</summary>
-        public static CheckContext Example()
+        /// <summary>What <see cref="Example"/> builds for <paramref name="task"/>, in words.</summary>
+        public static string ExampleText(string task) => task == MethodDescriptor.Segmentation
+            ? "student scene_student, teacher scene_teacher, 1x64x64 scenes with 11 classes"
+            : "student resnet8, teacher resnet20, 3x32x32 images";
+
+        /// <summary>
+        /// Classification: student resnet8 and teacher resnet20 on 3×32×32 images, 100 classes, a CIFAR-100-sized
+        /// training set. Segmentation: scene_student and scene_teacher on 1×64×64 scenes, 11 classes, masks [B, 64, 64].
+        /// </summary>
+        public static CheckContext Example(string task = MethodDescriptor.Classification)
         {
-            var options = new ModelOptions(100, 3, 32);
-            using var studentModel = ModelRegistry.Create("resnet8", options);
-            using var teacherModel = ModelRegistry.Create("resnet20", options);
-            var example = ExampleContext();
-            var norms = teacherModel.BnBeforeRelu.Select((_, i) => example.TeacherBatchNorm(i)).ToList();
-            ShapeTable Shapes(ClassificationModel m) =>
-                new(m.DryRun(options).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal));
-            return new CheckContext(Shapes(studentModel), Shapes(teacherModel), norms, example.DatasetLabels!.ToArray());
+            var (options, studentModel, teacherModel, labels) = ExampleModels(task);
+            using (studentModel)
+            using (teacherModel)
+            {
+                var example = MethodContext.FromModels(studentModel, teacherModel, options, labels);
+                var norms = teacherModel.BnBeforeRelu.Select((_, i) => example.TeacherBatchNorm(i)).ToList();
+                ShapeTable Shapes(TappedModel<Tensor> m) =>
+                    new(m.DryRun(options).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal));
+                long[]? masks = task == MethodDescriptor.Segmentation ? [1, options.Height, options.Width] : null;
+                return new CheckContext(Shapes(studentModel), Shapes(teacherModel), norms, labels, masks);
+            }
         }
 
         public static CheckContext From(SafeTensorsFile inputs)

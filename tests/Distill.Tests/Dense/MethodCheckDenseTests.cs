@@ -45,6 +45,56 @@ public sealed class MethodCheckDenseTests : IDisposable
         }
     }
 
+    /// <summary>skd's check input files (eng/golden/skd.py) with the options they were written for.</summary>
+    public static TheoryData<string, string, string[]> SkdCases => new()
+    {
+        { "skd_check_8x8.safetensors", "check8.", ["d_conv_dim=16"] },
+        { "skd_check_65x65.safetensors", "check65.", ["d_conv_dim=8"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(SkdCases))]
+    public void Check_Skd_StudentTermsGradientsAndTheDiscriminatorsStepWithItsGradientPenalty_MatchTheOfficialCode(string file, string prefix, string[] options)
+    {
+        // 8x8: the small-map discriminator (one stride-2 conv); 65x65: the official layout (four, two attention blocks).
+        var inputs = FixtureFiles.PathOf(file);
+        var output = Path.Combine(_directory, "skd.out.safetensors");
+        var values = MethodCheck.Run(MethodCheck.Options("skd", options), inputs, output);
+        Assert.Equal(["ce", "pixel", "pair", "holistic", "total", "d_adv", "d_gp", "d_real", "d_fake"], values.Keys);
+        using var scope = DisposeScope.Enter();
+        using var golden = SafeTensors.Load(FixtureFiles.PathOf("skd.safetensors"));
+        using var given = SafeTensors.Load(inputs);
+        using var written = SafeTensors.Load(output);
+        CheckOutputGolden.AssertMatches(golden.Tensors, prefix, written.Tensors, file);
+
+        // The given alpha is the one the gradient penalty used, written back as the step's draw.
+        Assert.Equal(given.Tensors["random.alpha"].ToArray<float>(), written.Tensors["random.alpha"].ToArray<float>());
+    }
+
+    [Fact]
+    public void Describe_Skd_WithoutInputs_ListsSegmentationShapedInputs()
+    {
+        // skd applies to segmentation only: its example is the scene networks (logit maps, masks), not resnet8 on images.
+        var text = MethodCheck.Describe(MethodCheck.Options("skd", []));
+        Assert.Contains("inputs (shapes for student scene_student, teacher scene_teacher, 1x64x64 scenes with 11 classes; B is the batch size)", text, StringComparison.Ordinal);
+        Assert.Contains("student.logits [B, 11, 8, 8] Float32 (logit maps)", text, StringComparison.Ordinal);
+        Assert.Contains("masks [B, 64, 64] Int64 (class indices in [0, 11), or 255 (ignored))", text, StringComparison.Ordinal);
+        Assert.Contains("student.context [B, 32, 8, 8] Float32", text, StringComparison.Ordinal);
+        Assert.Contains("discriminator.l1.0.weight_u [64] Float32", text, StringComparison.Ordinal);
+        Assert.Contains("alpha [B, 1, 1, 1]", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("labels", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ExampleContext_OfEachTask_HasItsNetworksShapes()
+    {
+        Assert.Equal([1L, 100], MethodCheck.ExampleContext().StudentShape("logits"));
+        Assert.Equal([1L, 11, 8, 8], MethodCheck.ExampleContext(Methods.MethodDescriptor.Segmentation).StudentShape("logits"));
+        Assert.Equal([1L, 64, 8, 8], MethodCheck.ExampleContext(Methods.MethodDescriptor.Segmentation).TeacherShape("context"));
+        var e = Assert.Throws<ArgumentException>(() => MethodCheck.ExampleContext("detection"));
+        Assert.StartsWith("no example networks for the task 'detection' (tasks: classification, segmentation)", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Check_TheTapLogits_IsStudentLogits_OneLeafWithOneGradient()
     {

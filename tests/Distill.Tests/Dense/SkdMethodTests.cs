@@ -149,6 +149,12 @@ public sealed class SkdMethodTests
     }
 
     /// <summary>Tap shapes of a scene-sized segmenter pair: 3 classes on 8x8 logit maps, context maps of 4 and 8 channels.</summary>
+    /// <summary>A toy segmenter publishing "context" and 8x8 "logits" on 16x16 images (for tests that train any method on its task).</summary>
+    internal static ClassificationModel Segmenter(int classes, int width) => new ToySegmenter(classes, width);
+
+    /// <summary>16×16 3-channel images with one square of class 1 or 2 on background 0, with their masks.</summary>
+    internal static IImageDataset Squares(int count) => new SquaresDataset(count);
+
     internal static MethodContext SegmentationContext() => new(
         new Dictionary<string, long[]> { ["logits"] = [1, 3, 8, 8], ["context"] = [1, 4, 8, 8] },
         new Dictionary<string, long[]> { ["logits"] = [1, 3, 8, 8], ["context"] = [1, 8, 8, 8] });
