@@ -153,7 +153,7 @@ public sealed class SkdMethodTests
     internal static ClassificationModel Segmenter(int classes, int width) => new ToySegmenter(classes, width);
 
     /// <summary>16×16 3-channel images with one square of class 1 or 2 on background 0, with their masks.</summary>
-    internal static IImageDataset Squares(int count) => new SquaresDataset(count);
+    internal static IImageDataset Squares(int count) => new SquareMasks(count);
 
     internal static MethodContext SegmentationContext() => new(
         new Dictionary<string, long[]> { ["logits"] = [1, 3, 8, 8], ["context"] = [1, 4, 8, 8] },
