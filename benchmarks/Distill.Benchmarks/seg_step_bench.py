@@ -21,7 +21,8 @@ inter_fd directly with the factor 1 of the segmentation preset (warmup 0).
 Modes: `STEPS --rounds R` times R rounds and prints one JSON object; `STEPS --serve` builds everything, prints
 {"ready": ...}, then for each line "round" on stdin times one round and prints a JSON line, and for "end" prints the
 peak RSS and exits (SegmentationBench.cs interleaves its rounds with this process's that way). A round times every row
-in ROWS order: one untimed step, then STEPS timed steps; images/s = STEPS x 32 / seconds.
+in ROWS order: one untimed step, then STEPS timed steps; images/s = STEPS x 32 / seconds, of wall time and (key
+ROW/cpu) of the process's CPU time.
 
 Usage: seg_step_bench.py STEPS [--threads N] (--rounds R | --serve)
 """
@@ -145,14 +146,16 @@ class Bench:
         return step
 
     def round(self, steps):
+        """Per row: images/s of wall time, and images per second of the process's CPU time (every thread's)."""
         rates = {}
         for row in ROWS:
             step = self.steps[row]
             step()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for _ in range(steps):
                 step()
             rates[row] = steps * BATCH / (time.perf_counter() - start)
+            rates[row + "/cpu"] = steps * BATCH / (time.process_time() - cpu)
         return rates
 
 
