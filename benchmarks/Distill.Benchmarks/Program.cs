@@ -10,6 +10,12 @@ using Distill.Torch;
 // `-- --e2e [--steps N]` runs the end-to-end KD step benchmark instead (in its own process, for peak RSS).
 // `-- --assignment [--rounds N]` times the linear sum assignment at 512, 1024 and 2048 beside scipy.
 // `-- --methods [--rounds N] [--steps N]` times a training step of every method through the trainer.
+// `-- --seg [--steps N] [--rounds R] [--threads T]` times the segmentation training steps (scene pair, dense methods) beside PyTorch.
+if (args.Contains("--seg"))
+{
+    return SegmentationBench.Run(ReadOption(args, "--steps", 8), ReadOption(args, "--rounds", 5), ReadOption(args, "--threads", Environment.ProcessorCount));
+}
+
 if (args.Contains("--methods"))
 {
     return MethodBench.Run(ReadOption(args, "--rounds", 3), ReadOption(args, "--steps", 10));

@@ -8,14 +8,7 @@ internal static class PythonScript
 {
     public static JsonDocument Run(string script, params IEnumerable<string> arguments)
     {
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, script));
-        foreach (var a in arguments)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
+        using var process = Start(script, arguments, redirectInput: false);
         var stderrTask = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
@@ -25,5 +18,20 @@ internal static class PythonScript
         }
 
         return JsonDocument.Parse(stdout);
+    }
+
+    /// <summary>Starts <paramref name="script"/> as a server that answers each line written to it with one JSON line (see <see cref="PythonSession"/>).</summary>
+    public static PythonSession Serve(string script, params IEnumerable<string> arguments) => new(script, Start(script, arguments, redirectInput: true));
+
+    private static Process Start(string script, IEnumerable<string> arguments, bool redirectInput)
+    {
+        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, script));
+        foreach (var a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
     }
 }
