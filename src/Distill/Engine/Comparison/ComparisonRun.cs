@@ -119,7 +119,7 @@ public static class ComparisonRun
     }
 
     /// <summary>
-    /// The table's cells per row (<see cref="TableHeader"/>): label, mean ± sample std of the final top-1 in percent, runs,
+    /// The table's cells per row (<see cref="TableHeader"/>): label, mean ± sample std of the final primary metric in percent (no ± for one run), runs,
     /// images/s, and the step time against the row labelled "kd" ("-" without one, or for a row that trained nothing).
     /// </summary>
     public static IReadOnlyList<string[]> Table(IReadOnlyList<ComparisonRow> rows)
@@ -133,7 +133,9 @@ public static class ComparisonRun
             return new[]
             {
                 row.Label,
-                string.Create(CultureInfo.InvariantCulture, $"{mean * 100:F2} ± {std * 100:F2} %"),
+                // One run has no spread to show.
+                row.FinalAccuracies.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $"{mean * 100:F2} ± {std * 100:F2} %")
+                    : string.Create(CultureInfo.InvariantCulture, $"{mean * 100:F2} %"),
                 row.FinalAccuracies.Count.ToString(CultureInfo.InvariantCulture),
                 trained ? row.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture) : "-",
                 kd is null || !trained ? "-" : string.Create(CultureInfo.InvariantCulture, $"{((kd.ImagesPerSecond / row.ImagesPerSecond) - 1) * 100:+0;-0} %"),
