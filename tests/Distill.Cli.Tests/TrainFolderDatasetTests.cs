@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Distill.Torch;
 using Xunit;
 
@@ -46,19 +45,8 @@ public sealed class TrainFolderDatasetTests : IDisposable
             output: {output}
             """);
 
-        // Its own process: training seeds the process-wide generator, which other test classes here use in parallel.
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Distill.Cli.dll"), "train", "--config", recipe })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stderr}{await stdout}");
+        var (exit, stdout, stderr) = await CliProcess.Run("train", "--config", recipe);
+        Assert.True(exit == 0, $"exit {exit}: {stderr}{stdout}");
         Assert.Single(File.ReadAllLines(Path.Combine(output, "log.jsonl")));
         Assert.True(File.Exists(Path.Combine(output, "last.safetensors")));
         Assert.Contains("  dataset: \"folder\"\n", File.ReadAllText(Path.Combine(output, "config.yaml")), StringComparison.Ordinal);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Distill.NN.Data.Segmentation;
 using Distill.Torch;
 using Xunit;
@@ -70,18 +69,7 @@ public sealed class TrainSegmentationFolderTests : IDisposable
               seed: 1
             output: {{output}}
             """);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Distill.Cli.dll"), "train", "--config", recipe })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, stderr);
+        return await CliProcess.Run("train", "--config", recipe);
     }
 
     [Fact]
