@@ -21,6 +21,9 @@ public sealed record MethodDescriptor(string Name, string Title, string Paper, I
     /// <summary>The task name of semantic segmentation.</summary>
     public const string Segmentation = "segmentation";
 
+    /// <summary>The task name of object detection.</summary>
+    public const string Detection = "detection";
+
     /// <summary>The tasks (recipe task names) the method applies to; classification unless its registration says more.</summary>
     public IReadOnlyList<string> AppliesTo { get; init; } = [Classification];
 
