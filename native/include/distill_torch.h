@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /* Bump when any signature or enum value below changes; the managed loader refuses a mismatch. */
-#define DT_ABI_VERSION 6
+#define DT_ABI_VERSION 7
 
 #define DT_OK 0
 #define DT_ERROR 1
@@ -49,6 +49,13 @@ DT_API int32_t dt_torch_version(const char** version);
 DT_API int32_t dt_last_error(const char** message);
 DT_API int32_t dt_get_num_threads(int32_t* threads);
 DT_API int32_t dt_set_num_threads(int32_t threads);
+/* The C allocator's policy for large blocks (glibc's mallopt): blocks of at least mmap_threshold bytes are mapped
+   fresh from the kernel and unmapped on free, and the heap's free top is given back once it exceeds
+   trim_threshold bytes. Tensors are large, short-lived and of recurring sizes: the defaults (a threshold that grows
+   only as blocks are freed, a trim threshold of twice it) make every training step fault its activations' pages in
+   again. A value <= 0 leaves that setting alone. *applied is 1 when the C library took both (glibc), 0 when it has no
+   such settings. */
+DT_API int32_t dt_set_allocator_policy(int64_t mmap_threshold, int64_t trim_threshold, int32_t* applied);
 DT_API int32_t dt_cuda_is_available(int32_t* available);
 DT_API int32_t dt_cuda_device_count(int32_t* count);
 /* Facts about CUDA device `index` from the CUDA driver (libcuda.so.1, opened at run time, so a CPU-only

@@ -5,6 +5,9 @@
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 
 #include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cstring>
 #include <mutex>
@@ -138,6 +141,25 @@ int32_t dt_last_error(const char** message) {
 
 int32_t dt_get_num_threads(int32_t* threads) { return dt::guard("get_num_threads", [&] { *threads = at::get_num_threads(); }); }
 int32_t dt_set_num_threads(int32_t threads) { return dt::guard("set_num_threads", [&] { at::set_num_threads(threads); }); }
+
+int32_t dt_set_allocator_policy(int64_t mmap_threshold, int64_t trim_threshold, int32_t* applied) {
+  return dt::guard("set_allocator_policy", [&] {
+    *applied = 0;
+#if defined(__GLIBC__)
+    auto ok = true;
+    if (mmap_threshold > 0) {
+      if (mmap_threshold > INT32_MAX) throw std::invalid_argument("mmap_threshold " + std::to_string(mmap_threshold) + " does not fit mallopt's int");
+      ok = mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_threshold)) == 1 && ok;
+    }
+    if (trim_threshold > 0) {
+      if (trim_threshold > INT32_MAX) throw std::invalid_argument("trim_threshold " + std::to_string(trim_threshold) + " does not fit mallopt's int");
+      ok = mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim_threshold)) == 1 && ok;
+    }
+    if (!ok) throw std::runtime_error("mallopt refused the allocator policy (mmap_threshold " + std::to_string(mmap_threshold) + ", trim_threshold " + std::to_string(trim_threshold) + ")");
+    *applied = 1;
+#endif
+  });
+}
 
 
 int32_t dt_cuda_is_available(int32_t* available) {

@@ -72,7 +72,7 @@ internal static class CliRunner
         {
             TrainingDivergedException => (ExitCodes.Diverged, $"error: {e.Message}"),
             OperationCanceledException => (ExitCodes.Interrupted, "interrupted"),
-            ConfigException or CheckpointFormatException or DataFormatException => (ExitCodes.BadInput, $"error: {OneLine(e.Message)}"),
+            ConfigException or CheckpointFormatException or DataFormatException or EnvironmentSettingException => (ExitCodes.BadInput, $"error: {OneLine(e.Message)}"),
             StateDictMismatchException m => (ExitCodes.BadInput, $"error: {CheckpointMismatch.Summary(m)}"),
             FileNotFoundException f => (ExitCodes.BadInput, $"error: {f.FileName ?? OneLine(f.Message)}: no such file"),
             DirectoryNotFoundException => (ExitCodes.BadInput, $"error: {OneLine(e.Message)} (a folder on the path does not exist)"),

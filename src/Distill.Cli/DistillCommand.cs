@@ -41,6 +41,9 @@ internal static class DistillCommand
         {
             Console.WriteLine(VersionLine());
             Console.WriteLine($"threads: {TorchRuntime.Threads}");
+            Console.WriteLine(TorchRuntime.AllocatorPolicy == "tuned"
+                ? "allocator: tuned (large blocks stay on the heap between steps; DISTILL_ALLOCATOR=system for the C library's defaults)"
+                : "allocator: system (the C library's defaults)");
             if (!TorchRuntime.CudaIsAvailable)
             {
                 Console.WriteLine($"cuda: not available (libtorch {TorchRuntime.LibTorchVersion} has no CUDA support or sees no GPU); --device cpu only");

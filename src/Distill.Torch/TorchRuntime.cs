@@ -31,6 +31,20 @@ public static unsafe class TorchRuntime
     public static string Version =>
         typeof(TorchRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>
+    /// The C allocator policy in force: "tuned" (large blocks kept on the heap between training steps, the default) or
+    /// "system" (the C library's defaults, chosen with DISTILL_ALLOCATOR=system or where the C library has no such
+    /// settings). Loads the shim.
+    /// </summary>
+    public static string AllocatorPolicy
+    {
+        get
+        {
+            NativeLibraryLoader.Load();
+            return Interop.AllocatorPolicy.Tuned ? "tuned" : "system";
+        }
+    }
+
     /// <summary>Threads libtorch uses for intra-op parallelism (torch.get_num_threads / set_num_threads).</summary>
     public static int Threads
     {

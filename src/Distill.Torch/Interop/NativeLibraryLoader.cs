@@ -12,7 +12,7 @@ namespace Distill.Torch.Interop;
 internal static unsafe class NativeLibraryLoader
 {
     /// <summary>The DT_ABI_VERSION this assembly's P/Invoke declarations match.</summary>
-    internal const int ExpectedAbiVersion = 6;
+    internal const int ExpectedAbiVersion = 7;
 
     /// <summary>Environment variable naming the shim's full path, tried first.</summary>
     internal const string PathVariable = "DISTILL_NATIVE_PATH";
@@ -60,7 +60,12 @@ internal static unsafe class NativeLibraryLoader
         }
     }
 
-    private static IntPtr LoadAndVerify() => LoadFirst(CandidatePaths());
+    private static IntPtr LoadAndVerify()
+    {
+        var handle = LoadFirst(CandidatePaths());
+        AllocatorPolicy.Apply(handle);
+        return handle;
+    }
 
     /// <summary>Loads the first path that holds a shim of the expected ABI; else throws, naming each path and why it failed.</summary>
     internal static IntPtr LoadFirst(IEnumerable<string> paths)
