@@ -106,6 +106,20 @@ public sealed class CocoEvaluatorTests
     }
 
     [Fact]
+    public void DetectionMatchedToACountedObject_DoesNotMoveToABetterIgnoredOne()
+    {
+        // IoU 0.62 with the object, 1 with the crowd region around it. Up to threshold 0.60 the object is matched first
+        // and the search stops at the ignored region (a true positive); from 0.65 only the region is left (ignored).
+        var e = new CocoEvaluator([1]);
+        e.AddImage(1, [Gt(0, 0, 100, 100, crowd: true), Gt(0, 0, 10, 10)]);
+        e.AddDetection(Det(1, 0, 0, 10, 6.2, 0.9));
+        var s = e.Evaluate();
+        Assert.Equal(1.0, s.Ap50, 1e-12);
+        Assert.Equal(0.3, s.Ap, 1e-12);
+        Assert.Equal(0.3, s.Ar100, 1e-12);
+    }
+
+    [Fact]
     public void AreaRanges_UseTheAnnotationArea_WithInclusiveBoundaries_AndIgnoreUnmatchedDetectionsOutsideTheRange()
     {
         // A: area exactly 32² (small and medium), B: exactly 96² (medium and large), C: 100 (small), never detected.
