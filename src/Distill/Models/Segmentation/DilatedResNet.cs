@@ -162,4 +162,32 @@ public sealed class DilatedResNet : Module
 
         return outputs;
     }
+
+    /// <summary>
+    /// Loads a torchvision ResNet's state dict (conv1.weight, bn1.*, layer1.0.conv1.weight, ..., fc.*) key for key,
+    /// fc.* skipped: every key of this backbone must be given (num_batches_tracked may be absent; it stays 0) and
+    /// every other given key must be one of its keys; <paramref name="what"/> names the load in errors.
+    /// </summary>
+    internal StateDictLoadResult LoadTorchVisionState(IReadOnlyDictionary<string, Tensor> state, string what)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var kept = state.Where(kv => !kv.Key.StartsWith("fc.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        StateDictLoadResult result;
+        try
+        {
+            result = CheckStateDict(kept, strict: false);
+        }
+        catch (StateDictMismatchException e)
+        {
+            throw new StateDictMismatchException(what, e.Result);
+        }
+
+        var missing = result.MissingKeys.Where(k => !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal)).ToArray();
+        if (missing.Length > 0 || result.UnexpectedKeys.Count > 0)
+        {
+            throw new StateDictMismatchException(what, new StateDictLoadResult(missing, result.UnexpectedKeys, result.ShapeMismatches));
+        }
+
+        return LoadStateDict(kept, strict: false);
+    }
 }

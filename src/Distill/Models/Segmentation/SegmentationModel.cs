@@ -101,25 +101,7 @@ public abstract class SegmentationModel : TappedModel<Tensor>
     public StateDictLoadResult LoadImageNetBackbone(IReadOnlyDictionary<string, Tensor> state, string source = "the state dict")
     {
         ArgumentNullException.ThrowIfNull(state);
-        var kept = state.Where(kv => !kv.Key.StartsWith("fc.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        var what = $"{GetType().Name}'s backbone from {source} (torchvision ResNet keys, fc.* skipped)";
-        StateDictLoadResult result;
-        try
-        {
-            result = Backbone.CheckStateDict(kept, strict: false);
-        }
-        catch (StateDictMismatchException e)
-        {
-            throw new StateDictMismatchException(what, e.Result);
-        }
-
-        var missing = result.MissingKeys.Where(k => !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal)).ToArray();
-        if (missing.Length > 0 || result.UnexpectedKeys.Count > 0)
-        {
-            throw new StateDictMismatchException(what, new StateDictLoadResult(missing, result.UnexpectedKeys, result.ShapeMismatches));
-        }
-
-        return Backbone.LoadStateDict(kept, strict: false);
+        return Backbone.LoadTorchVisionState(state, $"{GetType().Name}'s backbone from {source} (torchvision ResNet keys, fc.* skipped)");
     }
 
     /// <summary>
