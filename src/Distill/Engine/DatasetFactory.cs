@@ -92,7 +92,7 @@ public static class DatasetFactory
                 var detectionGlyphs = data.Root ?? IdxReader.FashionMnistDirectory;
                 train = DetectionScenes(SceneSplit.Train, detectionGlyphs);
                 test = DetectionScenes(SceneSplit.Test, detectionGlyphs);
-                normalize = new Normalize([SegmentationSceneSet.Mean], [SegmentationSceneSet.Std]);
+                normalize = new Normalize([DetectionSceneSet.Mean], [DetectionSceneSet.Std]);
                 padding = 0;
                 break;
             case "coco":

@@ -14,6 +14,12 @@ public sealed class DetectionSceneSet : IImageDataset
     /// <summary>... or under this many pixels.</summary>
     public const int CrowdMinArea = 20;
 
+    /// <summary>Normalisation mean of the detection scenes (docs/data/detection.md, measured over 500 test scenes).</summary>
+    public const float Mean = 0.16f;
+
+    /// <summary>Normalisation standard deviation of the detection scenes (docs/data/detection.md).</summary>
+    public const float Std = 0.22f;
+
     /// <summary>Creates the set.</summary>
     /// <param name="glyphs">The split's glyph pool.</param>
     /// <param name="split">The split (its id enters the seed).</param>
