@@ -25,7 +25,7 @@ public sealed class DetectionReaderTests : IDisposable
     /// <summary>The COCO fixture in a temp folder with its three images (20x30, 16x16, 24x20), optionally edited first.</summary>
     private string Coco(Action<JsonObject>? edit = null)
     {
-        var json = JsonNode.Parse(File.ReadAllText(FixtureFiles.PathOf("detection/coco_instances.json")))!.AsObject();
+        var json = JsonNode.Parse(File.ReadAllText(FixtureFiles.PathOf("detection_coco_instances.json")))!.AsObject();
         edit?.Invoke(json);
         var file = Path.Combine(_root, "instances.json");
         File.WriteAllText(file, json.ToJsonString());
@@ -127,7 +127,7 @@ public sealed class DetectionReaderTests : IDisposable
         var voc = Path.Combine(_root, "VOC2007");
         Directory.CreateDirectory(Path.Combine(voc, "Annotations"));
         Directory.CreateDirectory(Path.Combine(voc, "ImageSets", "Main"));
-        var xml = File.ReadAllText(FixtureFiles.PathOf("detection/voc_000005.xml"));
+        var xml = File.ReadAllText(FixtureFiles.PathOf("detection_voc_000005.xml"));
         File.WriteAllText(Path.Combine(voc, "Annotations", "000005.xml"), edit is null ? xml : edit(xml));
         File.WriteAllText(Path.Combine(voc, "ImageSets", "Main", "trainval.txt"), list);
         WritePng(Path.Combine(voc, "JPEGImages", "000005.jpg"), 40, 50);
