@@ -31,6 +31,12 @@ def iou(a, b):
 
 
 def scene(glyphs, labels, seed, h=64, w=64, kmin=1, kmax=4, smin=20, smax=40):
+    canvas, mask, _, _, _ = render(glyphs, labels, seed, h, w, kmin, kmax, smin, smax)
+    return canvas, mask
+
+
+def render(glyphs, labels, seed, h=64, w=64, kmin=1, kmax=4, smin=20, smax=40):
+    """canvas, class mask, instance map (object number + 1), per object its alpha pixel count, accepted (glyph, s, y, x)."""
     g = torch.Generator().manual_seed(seed)
     level = np.float32(0.15) * torch.rand(1, generator=g).numpy()[0]
     noise = torch.randn(h, w, generator=g).numpy()
@@ -47,13 +53,17 @@ def scene(glyphs, labels, seed, h=64, w=64, kmin=1, kmax=4, smin=20, smax=40):
                 objects.append((gi, s, y, x))
                 break
     mask = np.zeros((h, w), np.uint8)
-    for gi, s, y, x in objects:
+    instances = np.zeros((h, w), np.uint8)
+    alpha_areas = []
+    for n, (gi, s, y, x) in enumerate(objects):
         glyph = torch.from_numpy(glyphs[gi].astype(np.float32) / np.float32(255)).view(1, 1, 28, 28)
         v = F.interpolate(glyph, size=(s, s), mode="bilinear", align_corners=False)[0, 0].numpy()
         alpha = v > np.float32(0.125)
         canvas[y:y + s, x:x + s][alpha] = v[alpha]
         mask[y:y + s, x:x + s][alpha] = labels[gi] + 1
-    return canvas, mask
+        instances[y:y + s, x:x + s][alpha] = n + 1
+        alpha_areas.append(int(alpha.sum()))
+    return canvas, mask, instances, alpha_areas, objects
 
 
 def main():

@@ -51,6 +51,7 @@ public sealed class RecipeSchemaTests : IDisposable
             ["data.classes"] = ("5", [Folder], null, Reads),
             ["data.img_dir"] = ("x/{split}", [Folder], null, Reads),
             ["data.ann_dir"] = ("y/{split}", [Folder], null, Reads),
+            ["data.ann_file"] = ("ann/{split}.json", ["data.dataset=coco"], null, "DatasetFactory reads it: DetectionDataTests.CocoRecipe_ReadsItsAnnFileImgDirAndSplits_AndResizesBoxesToImageSize"),
             ["data.img_suffix"] = (".jpg", [Folder], null, Reads),
             ["data.seg_map_suffix"] = ("_mask.png", [Folder], null, Reads),
             ["data.label_map"] = ("cityscapes", [Folder], null, Reads),

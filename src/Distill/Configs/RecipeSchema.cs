@@ -20,9 +20,9 @@ internal static class RecipeSchema
     /// <summary>Every key, section by section.</summary>
     public static IReadOnlyList<RecipeKey> Keys { get; } =
     [
-        Data("dataset", RecipeKeyKind.Choice, "fashion-mnist, cifar10, cifar100, idx (the MNIST file layout), folder (root/train/<class>/ and root/test/<class>/ images, read as RGB; val/ when test/ is absent) scenes (the synthetic segmentation scenes: Fashion-MNIST glyphs on 64x64 canvases with exact masks, 11 classes with background) or segmentation-folder (images and label PNGs as Cityscapes, VOC, ADE20K or mmsegmentation lay them out; see preset); the last two with task: segmentation",
+        Data("dataset", RecipeKeyKind.Choice, "fashion-mnist, cifar10, cifar100, idx (the MNIST file layout), folder (root/train/<class>/ and root/test/<class>/ images, read as RGB; val/ when test/ is absent) scenes (the synthetic segmentation scenes: Fashion-MNIST glyphs on 64x64 canvases with exact masks, 11 classes with background), segmentation-folder (images and label PNGs as Cityscapes, VOC, ADE20K or mmsegmentation lay them out; see preset), both with task: segmentation, or detection-scenes (the synthetic detection scenes: 96x96 canvases with boxes of 10 classes), coco (a COCO instances file and its images) or voc-detection (a Pascal VOC year folder), with task: detection",
             d => d.Dataset, (d, v) => d with { Dataset = v }) with { AllowedValues = () => DatasetCatalog.Names, WrittenAtDefault = true },
-        Data("root", RecipeKeyKind.Text, "the folder holding the files (required except for fashion-mnist and scenes, which default to the installed Fashion-MNIST copy)",
+        Data("root", RecipeKeyKind.Text, "the folder holding the files (required except for fashion-mnist, scenes and detection-scenes, which default to the installed Fashion-MNIST copy)",
             d => d.Root, (d, v) => d with { Root = v }),
         Data("train_subset", RecipeKeyKind.Integer, "use only N training samples (0: all; the first N, or N spread over a folder's classes)",
             d => d.TrainSubset, (d, v) => d with { TrainSubset = v }) with { Minimum = 0, WrittenAtDefault = true },
@@ -37,7 +37,7 @@ internal static class RecipeSchema
             Values = "`crop+flip` (or `true`) \\| `crop` \\| `none` (or `false`)",
             WrittenAtDefault = true,
         },
-        Data("image_size", RecipeKeyKind.Integer, "resize every image (train and test) to this height and width first (0: keep the data set's size)",
+        Data("image_size", RecipeKeyKind.Integer, "resize every image (train and test) to this height and width first (0: keep the data set's size; required by coco and voc-detection, as a batch holds images of one size)",
             d => d.ImageSize, (d, v) => d with { ImageSize = v }) with { Minimum = 0 },
         Data("test_batch_size", RecipeKeyKind.Integer, "images per test batch (0: at least 256, or 1 for a segmentation folder, whose images may differ in size)",
             d => d.TestBatchSize, (d, v) => d with { TestBatchSize = v }) with { Minimum = 0 },
@@ -45,8 +45,10 @@ internal static class RecipeSchema
             d => d.Preset, (d, v) => d with { Preset = v }) with { AllowedValues = () => Distill.NN.Data.Segmentation.SegmentationFolderOptions.Layouts, AppliesWhen = SegmentationFolder("preset") },
         Data("classes", RecipeKeyKind.Integer, "a segmentation folder's class count (0: the preset's)",
             d => d.Classes, (d, v) => d with { Classes = v }) with { Minimum = 0, AppliesWhen = SegmentationFolder("classes") },
-        Data("img_dir", RecipeKeyKind.Text, "the images' folder under root, {split} replaced by the split (default: the preset's)",
-            d => d.ImageDir, (d, v) => d with { ImageDir = v }) with { AppliesWhen = SegmentationFolder("img_dir") },
+        Data("img_dir", RecipeKeyKind.Text, "the images' folder under root, {split} replaced by the split (default: the preset's; coco: {split})",
+            d => d.ImageDir, (d, v) => d with { ImageDir = v }) with { AppliesWhen = FolderData("img_dir", "segmentation-folder", "coco") },
+        Data("ann_file", RecipeKeyKind.Text, "coco: the instances file under root, {split} replaced by the split (default: annotations/instances_{split}.json)",
+            d => d.AnnFile, (d, v) => d with { AnnFile = v }) with { AppliesWhen = FolderData("ann_file", "coco") },
         Data("ann_dir", RecipeKeyKind.Text, "the label PNGs' folder under root (default: the preset's)",
             d => d.LabelDir, (d, v) => d with { LabelDir = v }) with { AppliesWhen = SegmentationFolder("ann_dir") },
         Data("img_suffix", RecipeKeyKind.Text, "the end of an image file's name (default: the preset's)",
@@ -57,10 +59,10 @@ internal static class RecipeSchema
             d => d.LabelMap, (d, v) => d with { LabelMap = v }) with { AllowedValues = () => ["preset", "none", "cityscapes"], AppliesWhen = SegmentationFolder("label_map") },
         Data("reduce_zero_label", RecipeKeyKind.Choice, "ADE20K's convention, 0 ignored and v read as v - 1: preset, true or false",
             d => d.ReduceZeroLabel, (d, v) => d with { ReduceZeroLabel = v }) with { AllowedValues = () => ["preset", "true", "false"], AppliesWhen = SegmentationFolder("reduce_zero_label") },
-        Data("train_split", RecipeKeyKind.Text, "the training split's name in {split} (default: train, ade20k: training)",
-            d => d.TrainSplit, (d, v) => d with { TrainSplit = v }) with { AppliesWhen = SegmentationFolder("train_split") },
-        Data("test_split", RecipeKeyKind.Text, "the test split's name in {split} (default: val, ade20k: validation)",
-            d => d.TestSplit, (d, v) => d with { TestSplit = v }) with { AppliesWhen = SegmentationFolder("test_split") },
+        Data("train_split", RecipeKeyKind.Text, "the training split's name in {split} (default: train, ade20k: training, coco: train2017, voc-detection: trainval, the list ImageSets/Main/<split>.txt)",
+            d => d.TrainSplit, (d, v) => d with { TrainSplit = v }) with { AppliesWhen = FolderData("train_split", "segmentation-folder", "coco", "voc-detection") },
+        Data("test_split", RecipeKeyKind.Text, "the test split's name in {split} (default: val, ade20k: validation, coco: val2017, voc-detection: test)",
+            d => d.TestSplit, (d, v) => d with { TestSplit = v }) with { AppliesWhen = FolderData("test_split", "segmentation-folder", "coco", "voc-detection") },
         Data("scale_range", RecipeKeyKind.NumberList, "segmentation training: rescale each image and mask by a ratio drawn uniformly in [min, max] first (mmseg's ratio_range, e.g. [0.5, 2.0]; empty: none)",
             d => d.ScaleRange, (d, v) => d with { ScaleRange = v }) with
         {
@@ -211,6 +213,10 @@ internal static class RecipeSchema
     /// <summary>A key of segmentation folders (refused with the other data sets).</summary>
     private static RecipeCondition SegmentationFolder(string key) =>
         new(c => c.Data.Dataset == "segmentation-folder", c => $"data.{key} belongs to dataset segmentation-folder, but data.dataset is {c.Data.Dataset}");
+
+    /// <summary>A key of some file-backed data sets (refused with the others).</summary>
+    private static RecipeCondition FolderData(string key, params string[] datasets) =>
+        new(c => datasets.Contains(c.Data.Dataset), c => $"data.{key} belongs to dataset {string.Join(" and ", datasets)}, but data.dataset is {c.Data.Dataset}");
 
     /// <summary>A key of segmentation data (refused with the classification data sets).</summary>
     private static RecipeCondition SegmentationData(string key) =>

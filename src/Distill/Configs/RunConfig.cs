@@ -61,8 +61,11 @@ public sealed record DataConfig
     /// <summary>A segmentation folder's class count (0: the preset's).</summary>
     public int Classes { get; init; }
 
-    /// <summary>A segmentation folder's image folder under the root, "{split}" replaced (null: the preset's).</summary>
+    /// <summary>A segmentation folder's or COCO data set's image folder under the root, "{split}" replaced (null: the preset's, or {split} for COCO).</summary>
     public string? ImageDir { get; init; }
+
+    /// <summary>A COCO data set's instances file under the root, "{split}" replaced (null: annotations/instances_{split}.json).</summary>
+    public string? AnnFile { get; init; }
 
     /// <summary>A segmentation folder's label folder under the root (null: the preset's).</summary>
     public string? LabelDir { get; init; }

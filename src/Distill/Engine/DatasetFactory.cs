@@ -1,6 +1,7 @@
 using Distill.Configs;
 using Distill.Models;
 using Distill.NN.Data;
+using Distill.NN.Data.Detection;
 using Distill.NN.Data.Scenes;
 using Distill.NN.Data.Segmentation;
 using Distill.Torch;
@@ -86,6 +87,31 @@ public static class DatasetFactory
                 normalize = layout.Channels == 1 ? new Normalize([SegmentationSceneSet.Mean], [SegmentationSceneSet.Std]) : Normalize.ImageNet;
                 padding = 0;
                 break;
+            case "detection-scenes":
+                // The synthetic detection scenes: the same glyphs on a 96x96 canvas, boxes of the visible pixels, made lazily.
+                var detectionGlyphs = data.Root ?? IdxReader.FashionMnistDirectory;
+                train = DetectionScenes(SceneSplit.Train, detectionGlyphs);
+                test = DetectionScenes(SceneSplit.Test, detectionGlyphs);
+                normalize = new Normalize([DetectionSceneSet.Mean], [DetectionSceneSet.Std]);
+                padding = 0;
+                break;
+            case "coco":
+            case "voc-detection":
+                // Real detection data: images of many sizes, and the loader stacks one size, so data.image_size resizes them all.
+                var detectionRoot = data.Root ?? throw MissingRoot(data.Dataset);
+                if (data.ImageSize <= 0)
+                {
+                    throw new DataFormatException($"data.image_size is required for dataset {data.Dataset}: its images differ in size and a batch holds images of one size, so every image (and its boxes) is resized to image_size x image_size");
+                }
+
+                var coco = data.Dataset == "coco";
+                var trainName = data.TrainSplit.Length > 0 ? data.TrainSplit : coco ? "train2017" : "trainval";
+                var testName = data.TestSplit.Length > 0 ? data.TestSplit : coco ? "val2017" : "test";
+                train = coco ? Coco(detectionRoot, data, trainName) : Voc(detectionRoot, trainName, data.ImageSize);
+                test = coco ? Coco(detectionRoot, data, testName) : Voc(detectionRoot, testName, data.ImageSize);
+                normalize = Normalize.ImageNet;
+                padding = 0;
+                break;
             default:
                 throw new DataFormatException($"data.dataset '{data.Dataset}' is not supported by `distill train` ({string.Join(", ", DatasetCatalog.Names)})");
         }
@@ -133,6 +159,23 @@ public static class DatasetFactory
         var set = SegmentationSceneSet.Load(split, directory: glyphs);
         return new Split(set, $"{glyphs} ({split.ToString().ToLowerInvariant()} scenes)", set.Options.Channels, set.Options.Height, set.Options.Width);
     }
+
+    private static Split DetectionScenes(SceneSplit split, string glyphs)
+    {
+        var set = DetectionSceneSet.Load(split, directory: glyphs);
+        return new Split(set, $"{glyphs} ({split.ToString().ToLowerInvariant()} detection scenes)", set.Options.Channels, set.Options.Height, set.Options.Width);
+    }
+
+    /// <summary>A COCO split: data.ann_file and data.img_dir under the root with {split} replaced (sizes are data.image_size's).</summary>
+    private static Split Coco(string root, DataConfig data, string split)
+    {
+        var annotations = Path.Combine(root, (data.AnnFile ?? "annotations/instances_{split}.json").Replace("{split}", split, StringComparison.Ordinal));
+        var images = Path.Combine(root, (data.ImageDir ?? "{split}").Replace("{split}", split, StringComparison.Ordinal));
+        return new Split(CocoDetection.Open(annotations, images), $"{annotations} with images in {images}", 3, data.ImageSize, data.ImageSize);
+    }
+
+    private static Split Voc(string root, string split, int size) =>
+        new(VocDetection.Open(root, split), $"{root} ({split})", 3, size, size);
 
     /// <summary>The preset's layout with the recipe's overrides.</summary>
     private static SegmentationFolderOptions FolderLayout(DataConfig data)

@@ -3,13 +3,14 @@ namespace Distill.NN.Data.Scenes;
 /// <summary>A generated scene: grey image, class mask, instance map and the accepted objects in paste order.</summary>
 public sealed class Scene
 {
-    internal Scene(Image image, Mask mask, byte[] instances, IReadOnlyList<SceneObject> objects, int requested)
+    internal Scene(Image image, Mask mask, byte[] instances, IReadOnlyList<SceneObject> objects, int requested, IReadOnlyList<int> alphaAreas)
     {
         Image = image;
         Mask = mask;
         Instances = instances;
         Objects = objects;
         Requested = requested;
+        AlphaAreas = alphaAreas;
     }
 
     /// <summary>The 1×H×W image in [0, 1].</summary>
@@ -26,4 +27,7 @@ public sealed class Scene
 
     /// <summary>The object count k drawn before the overlap rule (an upper bound of <see cref="Objects"/>' count).</summary>
     public int Requested { get; }
+
+    /// <summary>Per object (paste order) its alpha pixel count before any later object covered it: the unoccluded area.</summary>
+    public IReadOnlyList<int> AlphaAreas { get; }
 }

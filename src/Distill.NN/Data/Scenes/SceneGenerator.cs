@@ -58,6 +58,7 @@ public static class SceneGenerator
 
         var mask = new byte[h * w];
         var instances = new byte[h * w];
+        var alphaAreas = new int[objects.Count];
         for (var n = 0; n < objects.Count; n++)
         {
             var o = objects[n];
@@ -73,6 +74,7 @@ public static class SceneGenerator
                         canvas[p] = v;
                         mask[p] = (byte)(o.Class + 1);
                         instances[p] = (byte)(n + 1);
+                        alphaAreas[n]++;
                     }
                 }
             }
@@ -93,7 +95,7 @@ public static class SceneGenerator
             }
         }
 
-        return new Scene(new Image(options.Channels, h, w, pixels), new Mask(h, w, mask), instances, objects, requested);
+        return new Scene(new Image(options.Channels, h, w, pixels), new Mask(h, w, mask), instances, objects, requested, alphaAreas);
     }
 
     /// <summary>IoU of two axis-aligned squares given by top, left and side.</summary>

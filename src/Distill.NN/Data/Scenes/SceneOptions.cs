@@ -42,6 +42,9 @@ public sealed record SceneOptions
     /// <summary>Marks the 1-px rim of each visible object 255 (ignore) in the mask: its pixels with a 4-neighbour of another instance or background.</summary>
     public bool IgnoreRim { get; init; }
 
+    /// <summary>The detection scenes' knobs: a 96x96 grey canvas, 1-5 objects of 16-48 pixels, the rest as the segmentation scenes.</summary>
+    public static SceneOptions Detection { get; } = new() { Height = 96, Width = 96, MaxObjects = 5, MinSide = 16, MaxSide = 48 };
+
     /// <summary>Validates the knobs; throws naming the first bad one.</summary>
     public void Validate()
     {
