@@ -77,7 +77,7 @@ public sealed class TrainingTaskTests
         Assert.Equal("classification", Recipes.Parse("student:\n  model: resnet8\n").Task);
         Assert.Equal("classification", Recipes.Parse("student:\n  model: resnet8\ntask: classification\n").Task);
         Assert.DoesNotContain("task", ConfigWriter.ToYaml(Recipes.Parse("student:\n  model: resnet8\n")), StringComparison.Ordinal);
-        var e = Assert.Throws<ConfigException>(() => Recipes.Parse("student:\n  model: resnet8\ntask: detection\n", "recipe.yaml"));
+        var e = Assert.Throws<ConfigException>(() => Recipes.Parse("student:\n  model: resnet8\ntask: tracking\n", "recipe.yaml"));
         Assert.StartsWith("recipe.yaml:3:", e.Message, StringComparison.Ordinal);
         Assert.Contains("classification", e.Message, StringComparison.Ordinal);
         Assert.IsType<ClassificationTask>(TrainingTasks.Create("classification"));
@@ -147,6 +147,8 @@ public sealed class TrainingTaskTests
         public IReadOnlyList<(string Name, string Description)> Models => [];
 
         public TappedModel<Tensor> CreateModel(string name, ModelOptions options) => throw new KeyNotFoundException(name);
+
+        public ITrainingTask ForModel(TappedModel<Tensor> model) => this;
 
         public IReadOnlyList<string> StudentTaps(TappedModel<Tensor> student) => [];
 

@@ -61,7 +61,7 @@ public sealed class Trainer : IDisposable
         _student = student;
         _teacher = distiller is { NeedsTeacher: false } ? null : teacher;
         _distiller = distiller;
-        _task = task ?? TrainingTasks.Default;
+        _task = (task ?? TrainingTasks.Default).ForModel(student);
         _taskTaps = _task.StudentTaps(student);
         _options = options;
         var groups = OptimizerFactory.Groups(student, distiller, options);

@@ -69,6 +69,10 @@ public sealed class ClassificationTask : ITrainingTask
     public TappedModel<Tensor> CreateModel(string name, ModelOptions options) => ModelRegistry.Create(name, options);
 
     /// <inheritdoc />
+    /// <remarks>The task itself: its loss needs nothing of the model beyond its output.</remarks>
+    public ITrainingTask ForModel(TappedModel<Tensor> model) => this;
+
+    /// <inheritdoc />
     public IReadOnlyList<string> StudentTaps(TappedModel<Tensor> student) => [];
 
     /// <summary>The task with weight 1 and no label smoothing (what a run without a method trains on).</summary>

@@ -32,6 +32,13 @@ public interface ITrainingTask
     TappedModel<Tensor> CreateModel(string name, ModelOptions options);
 
     /// <summary>
+    /// The task as it trains <paramref name="model"/>: this task itself, or (detection) one bound to what the loss must
+    /// know of the network beyond its output, such as the detector's levels. The trainer calls it for its student.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model is not one of this task's kind.</exception>
+    ITrainingTask ForModel(TappedModel<Tensor> model);
+
+    /// <summary>
     /// The student taps the task's loss reads beside the model's output (none for classification; a segmenter's auxiliary
     /// logits when it has an auxiliary head): the trainer records them with the method's and hands them over in
     /// <see cref="DistillationInputs.StudentFeatures"/>.

@@ -95,6 +95,10 @@ public sealed class SegmentationTask : ITrainingTask
     public TappedModel<Tensor> CreateModel(string name, ModelOptions options) => SegmentationModels.Create(name, options);
 
     /// <inheritdoc />
+    /// <remarks>The task itself: its loss needs nothing of the model beyond its output.</remarks>
+    public ITrainingTask ForModel(TappedModel<Tensor> model) => this;
+
+    /// <inheritdoc />
     /// <remarks>The auxiliary logits when the model publishes them and <see cref="AuxiliaryWeight"/> is not 0.</remarks>
     public IReadOnlyList<string> StudentTaps(TappedModel<Tensor> student)
     {

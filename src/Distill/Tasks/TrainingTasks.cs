@@ -7,6 +7,7 @@ public static class TrainingTasks
     {
         ["classification"] = () => ClassificationTask.Default,
         ["segmentation"] = () => SegmentationTask.Default,
+        ["detection"] = () => Detection.DetectionTask.Default,
     };
 
     /// <summary>The task of a recipe that names none, and of a trainer given none: classification.</summary>

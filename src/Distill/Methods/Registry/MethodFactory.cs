@@ -61,7 +61,7 @@ public static class MethodFactory
     public const string NoneName = "none";
 
     /// <summary>The method "none": the student trains on its task's loss alone (a teacher or a baseline student); not among <see cref="Descriptors"/>.</summary>
-    public static MethodDescriptor None { get; } = new(NoneName, "cross-entropy only (train a teacher or a baseline student)", "-", [], (_, _) => new NoDistillation()) { NeedsTeacher = false, AppliesTo = Dense };
+    public static MethodDescriptor None { get; } = new(NoneName, "cross-entropy only (train a teacher or a baseline student)", "-", [], (_, _) => new NoDistillation()) { NeedsTeacher = false, AppliesTo = [MethodDescriptor.Classification, MethodDescriptor.Segmentation, MethodDescriptor.Detection] };
 
     private static readonly Lock RegisteredLock = new();
     private static readonly List<MethodDescriptor> RegisteredMethods = [];

@@ -63,7 +63,7 @@ public static class FcosLoss
 
         var target = assigned.Regression.To(output.DType).MaskedSelect(positive.Unsqueeze(2).Expand(b, l, 4)).Reshape(-1, 4);
         var ctrTarget = FcosTargets.Centerness(target);
-        var ctrSum = ctrTarget.Sum().Item<double>();
+        var ctrSum = ctrTarget.Sum().To(DType.Float64).Item<double>();
         var reg = (IouLoss(predicted, target, options.IouLoss) * ctrTarget).Sum() / ctrSum;
         var ctrLoss = F.BinaryCrossEntropyWithLogits(ctr, ctrTarget, reduction: Reduction.Sum) / normaliser;
         return new FcosLosses(classification, reg, ctrLoss, positives, ctrSum);
