@@ -36,7 +36,7 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
     /// </summary>
     /// <exception cref="ArgumentException">A tap is not a feature map, or the maps do not fit (the message says why).</exception>
     public ChannelWiseDistillation(Options options, MethodContext context)
-        : this(options, Pairs((options ?? throw new ArgumentNullException(nameof(options))).StudentTaps, options.TeacherTaps, options.StudentTap, options.TeacherTap, context, "cwd"))
+        : this(options, Pairs(TapsOrFpnLevels((options ?? throw new ArgumentNullException(nameof(options))).FpnLevels, options.StudentTaps, context, "cwd"), TapsOrFpnLevels(options.FpnLevels, options.TeacherTaps, context, "cwd"), options.StudentTap, options.TeacherTap, context, "cwd"))
     {
     }
 
@@ -228,6 +228,10 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
         /// <summary>The student-side align.</summary>
         [OptionInfo("conv: a 1x1 conv with bias when channels differ (mmdetection-distiller's form); conv_bn_relu: 1x1 conv, BN, ReLU always (TorchDistiller's feature mode)", Choices = ["conv", "conv_bn_relu"])]
         public string Align { get; init; } = "conv";
+
+        /// <summary>Pair every FPN level of the student with the teacher's of the same name (unless taps are named).</summary>
+        [OptionInfo("pair every FPN level (fpn.p3, ...) of the student with the teacher's of the same name, unless student_taps are given (detection: on)")]
+        public bool FpnLevels { get; init; }
 
         /// <summary>The task-loss weight.</summary>
         [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]
