@@ -66,8 +66,14 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
             }
         }
 
+        if (options.Form == "ce" && (bnRelu || options.Norm != "channel" || options.Divergence != "kl"))
+        {
+            throw new ArgumentException($"cwd: form ce is mmdetection-distiller's criterion (norm channel, divergence kl, align conv); it does not combine with norm {options.Norm}, divergence {options.Divergence} and align {options.Align}", nameof(options));
+        }
+
         Tau = tau;
         Weight = weight;
+        Form = options.Form;
         Norm = options.Norm;
         Divergence = options.Divergence;
         AlignKind = options.Align;
@@ -83,6 +89,9 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
 
     /// <summary>The CWD weight.</summary>
     public double Weight { get; }
+
+    /// <summary>"kl" (Σ KL(p ‖ q) / (N·C), the segmentation code's) or "ce" (Σ −p log q / (N·C_s), mmdetection-distiller's, also without an align conv).</summary>
+    public string Form { get; }
 
     /// <summary>The criterion's normalisation: "channel", "spatial" or "channel_mean".</summary>
     public string Norm { get; }
@@ -184,6 +193,7 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
         var teacher = inputs.Teacher(TeacherTaps[i]);
         return _aligns[i] switch
         {
+            null when Form == "ce" => AlignedLoss(student, teacher, Tau, student.Size(1)),
             null => Loss(student, teacher, Tau, Norm, Divergence),
             Conv2d align => AlignedLoss(align.Forward(student), teacher, Tau, student.Size(1)),
             { } align => Loss(align.Forward(student), teacher, Tau, Norm, Divergence),
@@ -224,6 +234,10 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
         /// <summary>The criterion's divergence.</summary>
         [OptionInfo("kl (times tau^2) or mse (summed squares, tau 1)", Choices = ["kl", "mse"])]
         public string Divergence { get; init; } = "kl";
+
+        /// <summary>The criterion's form on equal channel counts.</summary>
+        [OptionInfo("kl: sum of KL(p_T || p_S) / (N*C) (the segmentation code's); ce: sum of -p_T log p_S / (N*C_student) (mmdetection-distiller's, the same gradient; always so with an align conv)", Choices = ["kl", "ce"])]
+        public string Form { get; init; } = "kl";
 
         /// <summary>The student-side align.</summary>
         [OptionInfo("conv: a 1x1 conv with bias when channels differ (mmdetection-distiller's form); conv_bn_relu: 1x1 conv, BN, ReLU always (TorchDistiller's feature mode)", Choices = ["conv", "conv_bn_relu"])]

@@ -58,7 +58,7 @@ public static class MethodFactory
             AppliesTo = DenseAndDetection,
             TaskPresets = Presets(
                 (MethodDescriptor.Segmentation, [("student_tap", "logits"), ("teacher_tap", "logits")]),
-                (MethodDescriptor.Detection, [("tau", 1.0), ("weight", 5.0), ("fpn_levels", true)])),
+                (MethodDescriptor.Detection, [("tau", 1.0), ("weight", 5.0), ("form", "ce"), ("fpn_levels", true)])),
         },
         MethodDescriptor.For<MaskedGenerativeDistillation.Options>("mgd", "Masked generative distillation", "Yang et al., ECCV 2022 (arXiv 2205.01529)", (o, c) => new MaskedGenerativeDistillation(o, c)) with
         {
