@@ -75,15 +75,51 @@ public static class MethodCheck
     /// <see cref="MethodDescriptor.AppliesTo"/>): <see cref="ExampleContext()"/> for classification; for segmentation
     /// student scene_student and teacher scene_teacher on 1×64×64 scenes with 11 classes (8×8 logit maps).
     /// </summary>
-    /// <exception cref="ArgumentException">The task is neither classification nor segmentation.</exception>
+    /// <exception cref="ArgumentException">The task is not classification, segmentation or detection.</exception>
     public static MethodContext ExampleContext(string task)
     {
+        if (task == MethodDescriptor.Detection)
+        {
+            return new MethodContext(DetectionExampleShapes(student: true), DetectionExampleShapes(student: false));
+        }
+
         var (options, student, teacher, labels) = ExampleModels(task);
         using (student)
         using (teacher)
         {
             return MethodContext.FromModels(student, teacher, options, labels);
         }
+    }
+
+    /// <summary>
+    /// The tap shapes of the CPU-sized FCOS pair on one 1×96×96 scene with 10 classes (student widths 8/16/32/64, teacher
+    /// 16/32/64/128, both with a 32-channel FPN P2–P4 at strides 4, 8, 16): what a detection step's methods are described
+    /// and built for without an inputs file. Outputs [1, L, K + 5] with L = 24² + 12² + 6² = 756.
+    /// </summary>
+    private static Dictionary<string, long[]> DetectionExampleShapes(bool student)
+    {
+        long[] widths = student ? [8, 16, 32, 64] : [16, 32, 64, 128];
+        const long Classes = 10;
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal)
+        {
+            ["logits"] = [1, (24 * 24) + (12 * 12) + (6 * 6), Classes + 5],
+            ["stem"] = [1, widths[0], 24, 24],
+        };
+        for (var i = 0; i < 4; i++)
+        {
+            var size = 24 >> i;
+            shapes[$"stage{i + 1}"] = [1, widths[i], size, size];
+            shapes[$"stage{i + 1}.preact"] = [1, widths[i], size, size];
+        }
+
+        for (var level = 2; level <= 4; level++)
+        {
+            var size = 96 >> level;
+            shapes[$"fpn.p{level}"] = [1, 32, size, size];
+            shapes[$"cls_logits.p{level}"] = [1, Classes, size, size];
+        }
+
+        return shapes;
     }
 
     /// <summary>The example networks of <see cref="ExampleContext(string)"/> (the caller disposes them).</summary>
@@ -98,7 +134,7 @@ public static class MethodCheck
 
         if (task != MethodDescriptor.Classification)
         {
-            throw new ArgumentException($"no example networks for the task '{task}' (tasks: {MethodDescriptor.Classification}, {MethodDescriptor.Segmentation})", nameof(task));
+            throw new ArgumentException($"no example networks for the task '{task}' (tasks: {MethodDescriptor.Classification}, {MethodDescriptor.Segmentation}, {MethodDescriptor.Detection})", nameof(task));
         }
 
         var options = new ModelOptions(100, 3, 32);
@@ -128,11 +164,6 @@ public static class MethodCheck
         {
             // The method's first task: segmentation-only methods are described on logit maps and masks.
             var task = MethodFactory.Find(method.Name)?.AppliesTo.FirstOrDefault() ?? MethodDescriptor.Classification;
-            if (task == MethodDescriptor.Detection)
-            {
-                throw new ConfigException($"{method.Name} applies to detection; --describe lists its inputs for the shapes of an --inputs file (student.logits [B, L, K + 5], FPN maps student.fpn.pN / teacher.fpn.pN, boxes [B, M, 4], box_labels [B, M], box_crowd [B, M], box_counts [B], image_sizes [B, 2])");
-            }
-
             var example = CheckContext.Example(task);
             using var distiller = Create(method, example.Context);
             return Describe(distiller, example, "(example)", $"inputs (shapes for {CheckContext.ExampleText(task)}; B is the batch size):\n");
@@ -803,6 +834,7 @@ public static class MethodCheck
         /// <summary>What <see cref="Example"/> builds for <paramref name="task"/>, in words.</summary>
         public static string ExampleText(string task) => task == MethodDescriptor.Segmentation
             ? "student scene_student, teacher scene_teacher, 1x64x64 scenes with 11 classes"
+            : task == MethodDescriptor.Detection ? "the CPU-sized FCOS student and teacher, 1x96x96 scenes with 10 classes, FPN P2-P4, up to 5 boxes"
             : "student resnet8, teacher resnet20, 3x32x32 images";
 
         /// <summary>
@@ -811,6 +843,11 @@ public static class MethodCheck
         /// </summary>
         public static CheckContext Example(string task = MethodDescriptor.Classification)
         {
+            if (task == MethodDescriptor.Detection)
+            {
+                return new CheckContext(new ShapeTable(DetectionExampleShapes(student: true)), new ShapeTable(DetectionExampleShapes(student: false)), [], null, null, boxSlots: 5);
+            }
+
             var (options, studentModel, teacherModel, labels) = ExampleModels(task);
             using (studentModel)
             using (teacherModel)
