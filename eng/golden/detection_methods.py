@@ -10,6 +10,10 @@ box_crowd, box_counts, image_sizes). Each reference follows the official code of
   gt_bboxes_ignore), so crowd boxes are dropped before the masks are built.
 * mgd: yzd-v/MGD det/mmdet/distillation/losses/mgd.py (get_dis_loss with the spatial mask where(u > 1 - lambda, 0, 1),
   align 1x1 with bias, generation conv3x3-ReLU-conv3x3), one module per FPN level; no logit term on detection.
+* skd_det: the Structured KD authors' FCOS extension (irfanICMLL/structure_knowledge_distillation issue #27): the
+  pair-wise CriterionSDcos_no of the cvpr_19 branch's utils/criterion.py (Cos_Attn_no: the HW x HW cosine matrix
+  energy / (|q_i| |q_j|), no epsilon; MSELoss mean) on every FPN level, and CriterionKD on each level's class logits
+  (softmax over the classes at each location, KLDivLoss with its default element mean, times T^2), levels summed.
 * cwd: pppppM/mmdetection-distiller mmdet/distillation/losses/cwd.py (ChannelWiseDivergence: softmax over H*W of
   teacher / tau, sum of -p_T log_softmax(student / tau) * tau^2, times the weight, / (C * N), C the student's
   channels before its align conv), one per FPN level.
@@ -168,6 +172,24 @@ def cwd(p, epoch, levels, tau=1.0, weight=5.0):
     return {"cwd": total}
 
 
+def cos_attn_no(x):
+    """Cos_Attn_no.forward: [B, HW, HW] = bmm(x^T, x) / bmm(|x_i|, |x_j|)."""
+    m_batchsize, c, width, height = x.size()
+    proj_query = x.view(m_batchsize, -1, width * height).permute(0, 2, 1)
+    proj_key = x.view(m_batchsize, -1, width * height)
+    q_norm = proj_query.norm(2, dim=2)
+    nm = torch.bmm(q_norm.view(m_batchsize, width * height, 1), q_norm.view(m_batchsize, 1, width * height))
+    energy = torch.bmm(proj_query, proj_key)
+    return energy / nm
+
+
+def skd_det(p, epoch, pair_taps, logit_taps, temperature=1.0):
+    pair = sum(F.mse_loss(cos_attn_no(p["student." + t]), cos_attn_no(p["teacher." + t])) for t in pair_taps)
+    pixel = sum(F.kl_div(F.log_softmax(p["student." + t] / temperature, dim=1), F.softmax(p["teacher." + t] / temperature, dim=1))
+                * temperature * temperature for t in logit_taps)
+    return {"pair": pair, "pixel": pixel}
+
+
 # ---------------------------------------------------------------------------------------------- cases
 
 
@@ -262,6 +284,18 @@ def build_cases():
             p |= conv_params(f"aligns.{i}", cs, 6, 1)
     opts = {"student_taps": levels, "teacher_taps": levels, "tau": 1, "weight": 5, "form": "ce"}
     cases.append(("cwd_fpn_levels_ce", "cwd", opts, p, cwd, {"levels": levels}))
+
+    # SKD on FCOS with its defaults (every FPN level the file gives, cls_logits.pN of the same levels): student maps of
+    # 6 channels against the teacher's 8 (the similarity matrices need the same H x W only), 3 classes.
+    p = det_inputs(2, 3, 80, [[[2.0, 2.0, 10.0, 10.0]], [[5.0, 5.0, 20.0, 30.0]]], [[0], [0]], [(32, 32), (32, 32)])
+    for tap, h in (("p2", 4), ("p3", 2)):
+        p[f"student.fpn.{tap}"] = rand(2, 6, h, h)
+        p[f"teacher.fpn.{tap}"] = rand(2, 8, h, h, scale=1.5)
+        p[f"student.cls_logits.{tap}"] = rand(2, 3, h, h, scale=2.0)
+        p[f"teacher.cls_logits.{tap}"] = rand(2, 3, h, h, scale=3.0)
+    cases.append(("skd_det_fcos_defaults", "skd_det", {}, p, skd_det, {"pair_taps": levels, "logit_taps": ["cls_logits.p2", "cls_logits.p3"]}))
+    cases.append(("skd_det_temperature_2_pair_weight_0_5", "skd_det", {"temperature": 2, "pair_weight": 0.5}, p,
+                  lambda q, e: {"pair": skd_det(q, e, levels, [])["pair"] * 0.5, "pixel": skd_det(q, e, [], ["cls_logits.p2", "cls_logits.p3"], 2.0)["pixel"]}, {}))
     return cases
 
 

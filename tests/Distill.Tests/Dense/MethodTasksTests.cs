@@ -27,8 +27,8 @@ public sealed class MethodTasksTests
     {
         string[] dense = ["none", "kd", "tfd", "tfd+", "cwd", "mgd", "skd"];
         string[] segmentationOnly = ["skd"];
-        string[] detection = ["cwd", "mgd", "fgd"];
-        string[] detectionOnly = ["fgd"];
+        string[] detection = ["cwd", "mgd", "fgd", "skd_det"];
+        string[] detectionOnly = ["fgd", "skd_det"];
         foreach (var name in MethodFactory.Names)
         {
             var tasks = MethodFactory.Find(name)!.AppliesTo;

@@ -73,6 +73,7 @@ public static class MethodFactory
         MethodDescriptor.For<MatchingGuidedDistillation.Options>("matching", "Matching guided distillation", "Yue, Deng and Zhou, ECCV 2020 (arXiv 2008.09958)", (o, c) => new MatchingGuidedDistillation(o, c)),
         MethodDescriptor.For<FocalGlobalDistillation.Options>("fgd", "Focal and global distillation (foreground/background masks from the boxes, attention, GcBlock relation; every FPN level)", "Yang et al., CVPR 2022 (arXiv 2111.11837)", (o, c) => new FocalGlobalDistillation(o, c)) with { AppliesTo = DetectionOnly },
         MethodDescriptor.For<StructuredKnowledgeDistillation.Options>("skd", "Structured knowledge distillation (pixel-wise, pair-wise, holistic adversarial with its own discriminator)", "Liu et al., CVPR 2019 (arXiv 1903.04197)", (o, c) => new StructuredKnowledgeDistillation(o, c)) with { AppliesTo = SegmentationOnly },
+        MethodDescriptor.For<StructuredDetectionDistillation.Options>("skd_det", "Structured knowledge distillation on a detector (pair-wise on FPN levels, pixel-wise on the class logits)", "Liu et al., CVPR 2019 (arXiv 1903.04197); FCOS: the authors' extension", (o, c) => new StructuredDetectionDistillation(o, c)) with { AppliesTo = DetectionOnly },
     ];
 
     /// <summary>The name of the method that adds no distillation term.</summary>
