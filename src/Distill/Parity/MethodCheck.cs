@@ -531,7 +531,7 @@ public static class MethodCheck
 
         if (!detection && inputs.Tensors.Keys.FirstOrDefault(k => k is "boxes" or "box_labels" or "box_crowd" or "box_counts" or "image_sizes") is { } box)
         {
-            throw new CheckpointFormatException($"{path}: tensor '{box}' needs a detector's outputs [B, L, K + 5], but student.logits is {Tensor.FormatShape(logits.Shape)}");
+            throw new CheckpointFormatException($"{path}: tensor '{box}' needs a detector's outputs [B, L, K + 5], but tensor 'student.logits' is {Tensor.FormatShape(logits.Shape)}");
         }
         if (dense && inputs.Tensors.ContainsKey("labels"))
         {
