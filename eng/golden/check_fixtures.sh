@@ -99,7 +99,7 @@ done
 if ((tests)); then
   echo
   echo "C# golden tests against the regenerated fixtures (DISTILL_FIXTURES=$out):"
-  filter="FullyQualifiedName~Golden|FullyQualifiedName~MatchingStep|FullyQualifiedName~LinearSumAssignment|FullyQualifiedName~Checkpoint|FullyQualifiedName~CheckCommand|FullyQualifiedName~CheckFeatureMethod"
+  filter="FullyQualifiedName~Golden|FullyQualifiedName~MatchingStep|FullyQualifiedName~LinearSumAssignment|FullyQualifiedName~Checkpoint|FullyQualifiedName~CheckCommand|FullyQualifiedName~CheckFeatureMethod|FullyQualifiedName~DetectionMethodCheck"
   for project in tests/*.Tests/*.csproj; do
     name="$(basename "$project" .csproj)"
     if DISTILL_FIXTURES="$out" dotnet test "$project" -c Release --no-build -nologo --filter "$filter" >"$work/logs/$name.log" 2>&1; then

@@ -17,7 +17,7 @@ internal static class CheckCommand
         var epoch = new Option<int>("--epoch") { Description = "The 1-based epoch (warm-ups and curricula).", DefaultValueFactory = _ => 1 };
         var iteration = new Option<int>("--iteration") { Description = "The 1-based iteration of the run (warm-ups in iterations, e.g. tfd's warmup_iters); 0: not known.", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Seed for parameters the inputs do not give.", DefaultValueFactory = _ => 0 };
-        var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, labels, teacher.logits (or logit maps [B, K, h, w] with masks [B, H, W]), student.<tap> / teacher.<tap> feature maps, optional method.<param> and random.<draw> tensors (see --describe)." };
+        var inputs = new Option<FileInfo?>("--inputs") { Description = "student.logits, labels, teacher.logits (or logit maps [B, K, h, w] with masks [B, H, W], or a detector's outputs [B, L, K+5] with boxes [B, M, 4], box_labels, box_crowd [B, M], box_counts [B], image_sizes [B, 2]), student.<tap> / teacher.<tap> feature maps, optional method.<param> and random.<draw> tensors (see --describe)." };
         var output = new Option<FileInfo?>("--output") { Description = "Where loss.* and grad.* tensors go." };
         var describe = new Option<bool>("--describe") { Description = "List the inputs, parameters, random draws and options the method takes (for the shapes in --inputs when given)." };
         var device = DeviceOption.Create();

@@ -250,7 +250,15 @@ public sealed partial class CheckInputValidationTests : IDisposable
             Assert.True(m.Success, $"{method}: unparsable input line '{line}'");
             var shape = m.Groups[2].Value.Split(", ").Select(d => d == "B" ? 2 : long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
             var count = shape.Aggregate(1L, (a, b) => a * b);
-            var t = m.Groups[3].Value switch
+            // A detection step's boxes must be real boxes inside real images: one box (1, 1, 5, 5) per image in 96x96.
+            var t = m.Groups[1].Value switch
+            {
+                "boxes" => Tensor.From(Enumerable.Range(0, (int)count).Select(i => i % 4 < 2 ? 1f : 5f).ToArray(), shape),
+                "box_counts" => Tensor.Ones(shape, DType.Int64),
+                "image_sizes" => Tensor.Full(shape, 96, DType.Int64),
+                "box_crowd" => Tensor.Zeros(shape, DType.Int64),
+                _ => null,
+            } ?? m.Groups[3].Value switch
             {
                 "Float32" => Tensor.Randn(shape),
                 "Int64" => Tensor.From(Enumerable.Range(0, (int)count).Select(i => (long)i % long.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture)).ToArray(), shape),

@@ -45,6 +45,10 @@ public sealed class MethodContext
     /// <summary>The teacher's stage taps in order.</summary>
     public IReadOnlyList<string> TeacherStages => _teacher is null ? [] : Stages(_teacher);
 
+    /// <summary>The student's FPN level taps (those named fpn.p&lt;n&gt;: "fpn.p3", "fpn.p4", ...), lowest level first; empty when it has none.</summary>
+    public IReadOnlyList<string> StudentFpnLevels =>
+        [.. _student.Keys.Where(k => k.StartsWith("fpn.p", StringComparison.Ordinal) && int.TryParse(k.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)).OrderBy(k => int.Parse(k.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture))];
+
     /// <summary>The shape of a student tap (a published name, or a module path when built from models).</summary>
     /// <exception cref="KeyNotFoundException">The tap is unknown; the message lists the known ones.</exception>
     public long[] StudentShape(string tap) => Lookup(_student, _studentModules, "student", tap);

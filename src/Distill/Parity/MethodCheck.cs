@@ -20,7 +20,11 @@ namespace Distill.Parity;
 /// Inputs: student.logits [B, K] Float32, labels [B] Int64, teacher.logits [B, K] (methods with a teacher); for a
 /// segmentation step logit maps [B, K, h, w] and masks [B, H, W] Int64 (class indices or 255, ignored) instead of labels
 /// (the segmentation task's pixel cross-entropy then, the logits resized to H×W as in training, and the tap "logits" is
-/// student.logits / teacher.logits),
+/// student.logits / teacher.logits); for a detection step a detector's outputs [B, L, K + 5] and the ground-truth boxes
+/// as padded tensors instead of labels: boxes [B, M, 4] Float32 (x1, y1, x2, y2 in input pixels), box_labels [B, M] Int64,
+/// box_crowd [B, M] Int64 (1: a crowd / ignore region), box_counts [B] Int64 (image i's boxes are its first counts[i]
+/// rows) and image_sizes [B, 2] Int64 (height, width before padding); no task term is added on a detection step (the
+/// method's terms alone),
 /// feature maps student.&lt;tap&gt; / teacher.&lt;tap&gt; (tap names as the models publish them: stage1,
 /// stage2.preact, ...), the classifiers student.head.weight / .bias and teacher.head.weight / .bias (SDD),
 /// the teacher's BN before a stage's ReLU as teacher.&lt;stage&gt;.bn.weight / .bias (OFD margins), the training
@@ -71,15 +75,51 @@ public static class MethodCheck
     /// <see cref="MethodDescriptor.AppliesTo"/>): <see cref="ExampleContext()"/> for classification; for segmentation
     /// student scene_student and teacher scene_teacher on 1×64×64 scenes with 11 classes (8×8 logit maps).
     /// </summary>
-    /// <exception cref="ArgumentException">The task is neither classification nor segmentation.</exception>
+    /// <exception cref="ArgumentException">The task is not classification, segmentation or detection.</exception>
     public static MethodContext ExampleContext(string task)
     {
+        if (task == MethodDescriptor.Detection)
+        {
+            return new MethodContext(DetectionExampleShapes(student: true), DetectionExampleShapes(student: false));
+        }
+
         var (options, student, teacher, labels) = ExampleModels(task);
         using (student)
         using (teacher)
         {
             return MethodContext.FromModels(student, teacher, options, labels);
         }
+    }
+
+    /// <summary>
+    /// The tap shapes of the CPU-sized FCOS pair on one 1×96×96 scene with 10 classes (student widths 8/16/32/64, teacher
+    /// 16/32/64/128, both with a 32-channel FPN P2–P4 at strides 4, 8, 16): what a detection step's methods are described
+    /// and built for without an inputs file. Outputs [1, L, K + 5] with L = 24² + 12² + 6² = 756.
+    /// </summary>
+    private static Dictionary<string, long[]> DetectionExampleShapes(bool student)
+    {
+        long[] widths = student ? [8, 16, 32, 64] : [16, 32, 64, 128];
+        const long Classes = 10;
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal)
+        {
+            ["logits"] = [1, (24 * 24) + (12 * 12) + (6 * 6), Classes + 5],
+            ["stem"] = [1, widths[0], 24, 24],
+        };
+        for (var i = 0; i < 4; i++)
+        {
+            var size = 24 >> i;
+            shapes[$"stage{i + 1}"] = [1, widths[i], size, size];
+            shapes[$"stage{i + 1}.preact"] = [1, widths[i], size, size];
+        }
+
+        for (var level = 2; level <= 4; level++)
+        {
+            var size = 96 >> level;
+            shapes[$"fpn.p{level}"] = [1, 32, size, size];
+            shapes[$"cls_logits.p{level}"] = [1, Classes, size, size];
+        }
+
+        return shapes;
     }
 
     /// <summary>The example networks of <see cref="ExampleContext(string)"/> (the caller disposes them).</summary>
@@ -94,7 +134,7 @@ public static class MethodCheck
 
         if (task != MethodDescriptor.Classification)
         {
-            throw new ArgumentException($"no example networks for the task '{task}' (tasks: {MethodDescriptor.Classification}, {MethodDescriptor.Segmentation})", nameof(task));
+            throw new ArgumentException($"no example networks for the task '{task}' (tasks: {MethodDescriptor.Classification}, {MethodDescriptor.Segmentation}, {MethodDescriptor.Detection})", nameof(task));
         }
 
         var options = new ModelOptions(100, 3, 32);
@@ -221,6 +261,11 @@ public static class MethodCheck
             throw new CheckpointFormatException($"{inputsPath}: student.logits {Tensor.FormatShape(context.Student.Shapes["logits"])} are logit maps (a segmentation step), and {method.Name} applies to {string.Join(" and ", descriptor.AppliesTo)} only (`distill methods` lists each method's tasks)");
         }
 
+        if (context.Detection && MethodFactory.Find(method.Name) is { } detector && !detector.AppliesTo.Contains(MethodDescriptor.Detection))
+        {
+            throw new CheckpointFormatException($"{inputsPath}: student.logits {Tensor.FormatShape(context.Student.Shapes["logits"])} are a detector's outputs [B, L, K + 5] (a detection step), and {method.Name} applies to {string.Join(" and ", detector.AppliesTo)} only (`distill methods` lists each method's tasks)");
+        }
+
         try
         {
             return Create(method, context.Context);
@@ -245,8 +290,9 @@ public static class MethodCheck
         var student = inputs.Tensors["student.logits"];
         var teacher = distiller.NeedsTeacher ? inputs.Tensors["teacher.logits"] : null;
         var dense = context.Dense;
-        IBatchTargets targets = dense ? new MaskBatch(inputs.Tensors["masks"]) : new ClassLabelBatch(inputs.Tensors["labels"]);
-        var indices = distiller is IUsesSampleIndices ? inputs.Tensors["indices"] : dense ? Tensor.Zeros([student.Size(0)], DType.Int64, student.Device) : inputs.Tensors["labels"];
+        var detection = context.Detection;
+        IBatchTargets targets = detection ? Boxes(inputs) : dense ? new MaskBatch(inputs.Tensors["masks"]) : new ClassLabelBatch(inputs.Tensors["labels"]);
+        var indices = distiller is IUsesSampleIndices ? inputs.Tensors["indices"] : dense || detection ? Tensor.Zeros([student.Size(0)], DType.Int64, student.Device) : inputs.Tensors["labels"];
         LoadParameters(distiller, inputs, inputsPath);
         LoadDraws(distiller, inputs, inputsPath);
         distiller.RecordRandomDraws();
@@ -294,7 +340,9 @@ public static class MethodCheck
         try
         {
             // As in training: the task's term ("ce") first, then the method's distillation terms.
-            terms = dense ? SegmentationTask.Default.StepLoss(distiller, stepInputs) : ClassificationTask.Default.StepLoss(distiller, stepInputs);
+            // A detection step has the method's terms alone (the detection task's loss is not part of the check).
+            terms = detection ? distiller.ComputeLoss(stepInputs)
+                : dense ? SegmentationTask.Default.StepLoss(distiller, stepInputs) : ClassificationTask.Default.StepLoss(distiller, stepInputs);
         }
         catch (Exception e) when (e is TorchException or ArgumentException)
         {
@@ -345,6 +393,22 @@ public static class MethodCheck
         }
 
         return values;
+    }
+
+    /// <summary>The step's <see cref="BoxBatch"/> from the padded tensors boxes, box_labels, box_crowd, box_counts and image_sizes (checked by CheckInputs).</summary>
+    private static BoxBatch Boxes(SafeTensorsFile inputs)
+    {
+        var (boxes, labels, crowd) = (inputs.Tensors["boxes"], inputs.Tensors["box_labels"], inputs.Tensors["box_crowd"]);
+        var counts = inputs.Tensors["box_counts"].To(DType.Int64, Device.Cpu, copy: true).ToArray<long>();
+        var sizes = inputs.Tensors["image_sizes"].To(DType.Int64, Device.Cpu, copy: true).ToArray<long>();
+        var b = counts.Length;
+        var perImage = Enumerable.Range(0, b).Select(i => (Boxes: boxes.Select(0, i).Narrow(0, 0, counts[i]), Labels: labels.Select(0, i).Narrow(0, 0, counts[i]), Crowd: crowd.Select(0, i).Narrow(0, 0, counts[i]).Ne(0))).ToArray();
+        return new BoxBatch(
+            [.. perImage.Select(p => p.Boxes)],
+            [.. perImage.Select(p => p.Labels)],
+            [.. perImage.Select(p => p.Crowd)],
+            [.. perImage.Select(p => (p.Boxes.Select(1, 2) - p.Boxes.Select(1, 0)) * (p.Boxes.Select(1, 3) - p.Boxes.Select(1, 1)))],
+            [.. Enumerable.Range(0, b).Select(i => ((int)sizes[2 * i], (int)sizes[(2 * i) + 1]))]);
     }
 
     /// <summary>
@@ -453,12 +517,22 @@ public static class MethodCheck
 
         var logits = inputs.Tensors.GetValueOrDefault("student.logits")
             ?? throw new CheckpointFormatException($"{path}: tensor 'student.logits' is missing (expected [B, K] Float32, or logit maps [B, K, h, w])");
-        if (logits.DType != DType.Float32 || logits.Dim is not (2 or 4))
+        if (logits.DType != DType.Float32 || logits.Dim is not (2 or 3 or 4) || (logits.Dim == 3 && logits.Size(2) < 6))
         {
-            Fail("student.logits", logits, "[B, K] Float32 (class logits) or [B, K, h, w] Float32 (logit maps)");
+            Fail("student.logits", logits, "[B, K] Float32 (class logits), [B, K, h, w] Float32 (logit maps) or [B, L, K + 5] Float32 (a detector's outputs, K at least 1)");
         }
 
         var dense = logits.Dim == 4;
+        var detection = logits.Dim == 3;
+        if (detection && inputs.Tensors.Keys.FirstOrDefault(k => k is "labels" or "masks") is { } wrong)
+        {
+            throw new CheckpointFormatException($"{path}: tensor '{wrong}' is given with a detector's outputs {Tensor.FormatShape(logits.Shape)}; a detection step takes boxes [B, M, 4], box_labels [B, M], box_crowd [B, M], box_counts [B] and image_sizes [B, 2] instead");
+        }
+
+        if (!detection && inputs.Tensors.Keys.FirstOrDefault(k => k is "boxes" or "box_labels" or "box_crowd" or "box_counts" or "image_sizes") is { } box)
+        {
+            throw new CheckpointFormatException($"{path}: tensor '{box}' needs a detector's outputs [B, L, K + 5], but tensor 'student.logits' is {Tensor.FormatShape(logits.Shape)}");
+        }
         if (dense && inputs.Tensors.ContainsKey("labels"))
         {
             throw new CheckpointFormatException($"{path}: tensor 'labels' is given with logit maps {Tensor.FormatShape(logits.Shape)}; a segmentation step takes masks [B, H, W] Int64 instead");
@@ -469,7 +543,12 @@ public static class MethodCheck
             throw new CheckpointFormatException($"{path}: tensor 'masks' {Tensor.FormatShape(stray.Shape)} needs logit maps, but student.logits is {Tensor.FormatShape(logits.Shape)}; give logit maps [B, K, h, w], or labels [B] for class logits");
         }
 
-        var (batch, classes) = (logits.Size(0), logits.Size(1));
+        var (batch, classes) = (logits.Size(0), detection ? logits.Size(2) - 5 : logits.Size(1));
+        if (detection)
+        {
+            CheckBoxes(inputs, path, batch, classes);
+        }
+
         var n = inputs.Tensors.TryGetValue("dataset.labels", out var all) ? all.Size(0) : 0;
         foreach (var (name, t) in inputs.Tensors)
         {
@@ -540,6 +619,63 @@ public static class MethodCheck
         return CheckContext.From(inputs);
     }
 
+    /// <summary>The box tensors of a detection step: present, of one padded size M, counts within M, labels in [0, K), crowd 0 or 1, positive image sizes, and each kept box inside its image with x1 &lt;= x2 and y1 &lt;= y2.</summary>
+    private static void CheckBoxes(SafeTensorsFile inputs, string path, long batch, long classes)
+    {
+        Tensor Get(string name, string expected) => inputs.Tensors.GetValueOrDefault(name)
+            ?? throw new CheckpointFormatException($"{path}: tensor '{name}' is missing (a detection step needs {expected})");
+
+        var boxes = Get("boxes", "boxes [B, M, 4] Float32, x1 y1 x2 y2 in input pixels");
+        if (boxes.DType != DType.Float32 || boxes.Dim != 3 || boxes.Size(0) != batch || boxes.Size(2) != 4)
+        {
+            throw new CheckpointFormatException($"{path}: tensor 'boxes' is {Tensor.FormatShape(boxes.Shape)} {boxes.DType}, expected [{batch}, M, 4] Float32 (B = {batch} from student.logits)");
+        }
+
+        var m = boxes.Size(1);
+        foreach (var (name, shape) in new[] { ("box_labels", new[] { batch, m }), ("box_crowd", [batch, m]), ("box_counts", [batch]), ("image_sizes", [batch, 2]) })
+        {
+            var t = Get(name, $"{name} {Tensor.FormatShape(shape)} Int64");
+            if (t.DType != DType.Int64 || !t.Shape.SequenceEqual(shape))
+            {
+                throw new CheckpointFormatException($"{path}: tensor '{name}' is {Tensor.FormatShape(t.Shape)} {t.DType}, expected {Tensor.FormatShape(shape)} Int64 (B and M from student.logits and boxes)");
+            }
+        }
+
+        var counts = inputs.Tensors["box_counts"].To(DType.Int64, Device.Cpu, copy: true).ToArray<long>();
+        var sizes = inputs.Tensors["image_sizes"].To(DType.Int64, Device.Cpu, copy: true).ToArray<long>();
+        var labels = inputs.Tensors["box_labels"].To(DType.Int64, Device.Cpu, copy: true).ToArray<long>();
+        var crowd = inputs.Tensors["box_crowd"].To(DType.Int64, Device.Cpu, copy: true).ToArray<long>();
+        var xy = boxes.To(DType.Float32, Device.Cpu, copy: true).ToArray<float>();
+        for (var i = 0; i < batch; i++)
+        {
+            if (counts[i] < 0 || counts[i] > m)
+            {
+                throw new CheckpointFormatException($"{path}: tensor 'box_counts' holds {counts[i]} for image {i}; expected 0 to M = {m} (the rows of boxes)");
+            }
+
+            var (h, w) = (sizes[2 * i], sizes[(2 * i) + 1]);
+            if (h < 1 || w < 1)
+            {
+                throw new CheckpointFormatException($"{path}: tensor 'image_sizes' holds ({h}, {w}) for image {i}; expected a height and width of at least 1");
+            }
+
+            for (var j = 0; j < counts[i]; j++)
+            {
+                var k = (i * m) + j;
+                if (labels[k] < 0 || labels[k] >= classes || crowd[k] is not (0 or 1))
+                {
+                    throw new CheckpointFormatException($"{path}: box {j} of image {i} has label {labels[k]} and crowd {crowd[k]}; expected a label in [0, {classes}) (K from student.logits) and crowd 0 or 1");
+                }
+
+                var (x1, y1, x2, y2) = (xy[4 * k], xy[(4 * k) + 1], xy[(4 * k) + 2], xy[(4 * k) + 3]);
+                if (x1 < 0 || y1 < 0 || x2 < x1 || y2 < y1 || x2 > w || y2 > h)
+                {
+                    throw new CheckpointFormatException(string.Create(CultureInfo.InvariantCulture, $"{path}: box {j} of image {i} is ({x1}, {y1}, {x2}, {y2}); expected 0 <= x1 <= x2 <= {w} and 0 <= y1 <= y2 <= {h} (image_sizes)"));
+                }
+            }
+        }
+    }
+
     /// <summary>After the method is built: every input it reads is present with the shape it was built for, and the file holds nothing else.</summary>
     private static void CheckAgainst(IReadOnlyList<ExpectedInput> expected, Distiller distiller, SafeTensorsFile inputs, string path)
     {
@@ -570,20 +706,32 @@ public static class MethodCheck
     private static List<ExpectedInput> Expected(Distiller distiller, CheckContext context, string path)
     {
         var logits = context.Student.Shapes["logits"];
-        var classes = logits[1];
+        var classes = context.Detection ? logits[2] - 5 : logits[1];
         long[] logitShape = [-1, .. logits.Skip(1)];
         var list = new List<ExpectedInput>
         {
-            new("student.logits", logitShape, DType.Float32, context.Dense ? "logit maps" : null),
+            new("student.logits", logitShape, DType.Float32, context.Dense ? "logit maps" : context.Detection ? "a detector's outputs: K class logits, 4 box distances, centerness" : null),
         };
         if (distiller.NeedsTeacher)
         {
             list.Add(new("teacher.logits", logitShape, DType.Float32, null));
         }
 
-        list.Add(context.Dense
+        if (context.Detection)
+        {
+            var m = context.BoxSlots;
+            list.Add(new("boxes", [-1, m, 4], DType.Float32, "x1, y1, x2, y2 in input pixels; image i's first box_counts[i] rows"));
+            list.Add(new("box_labels", [-1, m], DType.Int64, $"class indices in [0, {classes})"));
+            list.Add(new("box_crowd", [-1, m], DType.Int64, "1: a crowd / ignore region"));
+            list.Add(new("box_counts", [-1], DType.Int64, "each image's number of boxes"));
+            list.Add(new("image_sizes", [-1, 2], DType.Int64, "height, width before padding"));
+        }
+        else
+        {
+            list.Add(context.Dense
             ? new("masks", context.MaskShape is { } masks ? [-1, .. masks.Skip(1)] : [-1, -2, -3], DType.Int64, $"class indices in [0, {classes}), or {Mask.Ignore} (ignored)")
             : new("labels", [-1], DType.Int64, $"class indices in [0, {classes})"));
+        }
 
         // A tap the method reads (chosen by its options, or a stage of the other network) may be absent from the file.
         long[] Shape(string side, string tap) =>
@@ -661,10 +809,16 @@ public static class MethodCheck
     }
 
     /// <summary>A method context together with the shape tables it was built from.</summary>
-    private sealed class CheckContext(ShapeTable student, ShapeTable? teacher, List<(double[], double[])> norms, int[]? datasetLabels, long[]? maskShape = null)
+    private sealed class CheckContext(ShapeTable student, ShapeTable? teacher, List<(double[], double[])> norms, int[]? datasetLabels, long[]? maskShape = null, long boxSlots = 0)
     {
         /// <summary>Whether the step is a segmentation step (logit maps, masks).</summary>
-        public bool Dense => Student.Shapes.TryGetValue("logits", out var logits) && logits.Length > 2;
+        public bool Dense => Student.Shapes.TryGetValue("logits", out var logits) && logits.Length == 4;
+
+        /// <summary>Whether the step is a detection step (a detector's outputs [B, L, K + 5], boxes).</summary>
+        public bool Detection => Student.Shapes.TryGetValue("logits", out var logits) && logits.Length == 3;
+
+        /// <summary>M, the padded number of boxes per image of the file's boxes [B, M, 4].</summary>
+        public long BoxSlots { get; } = boxSlots;
 
         /// <summary>The shape of the file's masks, when given.</summary>
         public long[]? MaskShape { get; } = maskShape;
@@ -680,6 +834,7 @@ public static class MethodCheck
         /// <summary>What <see cref="Example"/> builds for <paramref name="task"/>, in words.</summary>
         public static string ExampleText(string task) => task == MethodDescriptor.Segmentation
             ? "student scene_student, teacher scene_teacher, 1x64x64 scenes with 11 classes"
+            : task == MethodDescriptor.Detection ? "the CPU-sized FCOS student and teacher, 1x96x96 scenes with 10 classes, FPN P2-P4, up to 5 boxes"
             : "student resnet8, teacher resnet20, 3x32x32 images";
 
         /// <summary>
@@ -688,6 +843,11 @@ public static class MethodCheck
         /// </summary>
         public static CheckContext Example(string task = MethodDescriptor.Classification)
         {
+            if (task == MethodDescriptor.Detection)
+            {
+                return new CheckContext(new ShapeTable(DetectionExampleShapes(student: true)), new ShapeTable(DetectionExampleShapes(student: false)), [], null, null, boxSlots: 5);
+            }
+
             var (options, studentModel, teacherModel, labels) = ExampleModels(task);
             using (studentModel)
             using (teacherModel)
@@ -722,7 +882,8 @@ public static class MethodCheck
 
             var teacher = Taps("teacher");
             var labels = inputs.Tensors.TryGetValue("dataset.labels", out var all) ? all.To(DType.Int64).ToArray<long>().Select(l => (int)l).ToArray() : null;
-            return new CheckContext(Taps("student"), teacher.Count > 0 ? teacher : null, norms, labels, inputs.Tensors.GetValueOrDefault("masks")?.Shape);
+            return new CheckContext(Taps("student"), teacher.Count > 0 ? teacher : null, norms, labels, inputs.Tensors.GetValueOrDefault("masks")?.Shape,
+                inputs.Tensors.GetValueOrDefault("boxes") is { Dim: 3 } boxes ? boxes.Size(1) : 0);
         }
     }
 }

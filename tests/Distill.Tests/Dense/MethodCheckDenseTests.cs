@@ -91,8 +91,9 @@ public sealed class MethodCheckDenseTests : IDisposable
         Assert.Equal([1L, 100], MethodCheck.ExampleContext().StudentShape("logits"));
         Assert.Equal([1L, 11, 8, 8], MethodCheck.ExampleContext(Methods.MethodDescriptor.Segmentation).StudentShape("logits"));
         Assert.Equal([1L, 64, 8, 8], MethodCheck.ExampleContext(Methods.MethodDescriptor.Segmentation).TeacherShape("context"));
-        var e = Assert.Throws<ArgumentException>(() => MethodCheck.ExampleContext("detection"));
-        Assert.StartsWith("no example networks for the task 'detection' (tasks: classification, segmentation)", e.Message, StringComparison.Ordinal);
+        Assert.Equal([1L, 756, 15], MethodCheck.ExampleContext(Methods.MethodDescriptor.Detection).StudentShape("logits"));
+        var e = Assert.Throws<ArgumentException>(() => MethodCheck.ExampleContext("pose"));
+        Assert.StartsWith("no example networks for the task 'pose' (tasks: classification, segmentation, detection)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

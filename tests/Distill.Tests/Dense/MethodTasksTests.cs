@@ -27,11 +27,14 @@ public sealed class MethodTasksTests
     {
         string[] dense = ["none", "kd", "tfd", "tfd+", "cwd", "mgd", "skd"];
         string[] segmentationOnly = ["skd"];
+        string[] detection = ["cwd", "mgd", "fgd", "skd_det"];
+        string[] detectionOnly = ["fgd", "skd_det"];
         foreach (var name in MethodFactory.Names)
         {
             var tasks = MethodFactory.Find(name)!.AppliesTo;
-            Assert.Equal(!segmentationOnly.Contains(name), tasks.Contains(MethodDescriptor.Classification));
+            Assert.Equal(!segmentationOnly.Contains(name) && !detectionOnly.Contains(name), tasks.Contains(MethodDescriptor.Classification));
             Assert.Equal(dense.Contains(name), tasks.Contains(MethodDescriptor.Segmentation));
+            Assert.Equal(detection.Contains(name), tasks.Contains(MethodDescriptor.Detection));
         }
     }
 

@@ -36,7 +36,7 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
     /// </summary>
     /// <exception cref="ArgumentException">A tap is not a feature map, or the maps do not fit (the message says why).</exception>
     public ChannelWiseDistillation(Options options, MethodContext context)
-        : this(options, Pairs((options ?? throw new ArgumentNullException(nameof(options))).StudentTaps, options.TeacherTaps, options.StudentTap, options.TeacherTap, context, "cwd"))
+        : this(options, Pairs(TapsOrFpnLevels((options ?? throw new ArgumentNullException(nameof(options))).FpnLevels, options.StudentTaps, context, "cwd"), TapsOrFpnLevels(options.FpnLevels, options.TeacherTaps, context, "cwd"), options.StudentTap, options.TeacherTap, context, "cwd"))
     {
     }
 
@@ -66,8 +66,14 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
             }
         }
 
+        if (options.Form == "ce" && (bnRelu || options.Norm != "channel" || options.Divergence != "kl"))
+        {
+            throw new ArgumentException($"cwd: form ce is mmdetection-distiller's criterion (norm channel, divergence kl, align conv); it does not combine with norm {options.Norm}, divergence {options.Divergence} and align {options.Align}", nameof(options));
+        }
+
         Tau = tau;
         Weight = weight;
+        Form = options.Form;
         Norm = options.Norm;
         Divergence = options.Divergence;
         AlignKind = options.Align;
@@ -83,6 +89,9 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
 
     /// <summary>The CWD weight.</summary>
     public double Weight { get; }
+
+    /// <summary>"kl" (Σ KL(p ‖ q) / (N·C), the segmentation code's) or "ce" (Σ −p log q / (N·C_s), mmdetection-distiller's, also without an align conv).</summary>
+    public string Form { get; }
 
     /// <summary>The criterion's normalisation: "channel", "spatial" or "channel_mean".</summary>
     public string Norm { get; }
@@ -184,6 +193,7 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
         var teacher = inputs.Teacher(TeacherTaps[i]);
         return _aligns[i] switch
         {
+            null when Form == "ce" => AlignedLoss(student, teacher, Tau, student.Size(1)),
             null => Loss(student, teacher, Tau, Norm, Divergence),
             Conv2d align => AlignedLoss(align.Forward(student), teacher, Tau, student.Size(1)),
             { } align => Loss(align.Forward(student), teacher, Tau, Norm, Divergence),
@@ -225,9 +235,17 @@ public sealed class ChannelWiseDistillation : FeaturePairDistiller
         [OptionInfo("kl (times tau^2) or mse (summed squares, tau 1)", Choices = ["kl", "mse"])]
         public string Divergence { get; init; } = "kl";
 
+        /// <summary>The criterion's form on equal channel counts.</summary>
+        [OptionInfo("kl: sum of KL(p_T || p_S) / (N*C) (the segmentation code's); ce: sum of -p_T log p_S / (N*C_student) (mmdetection-distiller's, the same gradient; always so with an align conv)", Choices = ["kl", "ce"])]
+        public string Form { get; init; } = "kl";
+
         /// <summary>The student-side align.</summary>
         [OptionInfo("conv: a 1x1 conv with bias when channels differ (mmdetection-distiller's form); conv_bn_relu: 1x1 conv, BN, ReLU always (TorchDistiller's feature mode)", Choices = ["conv", "conv_bn_relu"])]
         public string Align { get; init; } = "conv";
+
+        /// <summary>Pair every FPN level of the student with the teacher's of the same name (unless taps are named).</summary>
+        [OptionInfo("pair every FPN level (fpn.p3, ...) of the student with the teacher's of the same name, unless student_taps are given (detection: on)")]
+        public bool FpnLevels { get; init; }
 
         /// <summary>The task-loss weight.</summary>
         [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]

@@ -71,6 +71,20 @@ public abstract class FeaturePairDistiller : Distiller
     }
 
     /// <summary>
+    /// The taps a method's <c>fpn_levels</c> option selects: <paramref name="taps"/> when given or when the option is off,
+    /// else every FPN level of the student (fpn.p3, ...; the teacher's taps have the same names).
+    /// </summary>
+    /// <exception cref="ArgumentException">The option is on, no taps are named and the student has no FPN levels.</exception>
+    protected static IReadOnlyList<string> TapsOrFpnLevels(bool fpnLevels, IReadOnlyList<string> taps, MethodContext context, string method)
+    {
+        ArgumentNullException.ThrowIfNull(taps);
+        ArgumentNullException.ThrowIfNull(context);
+        return !fpnLevels || taps.Count > 0 ? taps
+            : context.StudentFpnLevels is { Count: > 0 } levels ? levels
+            : throw new ArgumentException($"{method}: fpn_levels is on, but the student publishes no FPN levels (taps fpn.p3, ...); name the maps with student_taps and teacher_taps");
+    }
+
+    /// <summary>
     /// Registers one part per pair (null: the pair has none): under <paramref name="name"/> when there is one pair
     /// (the single-pair state_dict keys), else as "<paramref name="listName"/>.i" for pair i.
     /// </summary>

@@ -14,7 +14,7 @@ namespace Distill.Methods;
 /// generator and mask ("aligns.i", "generations.i", random.mask.i; one pair keeps "align", "generation",
 /// random.mask) and the term is the sum over pairs. The segmentation distiller of the official code adds CWD on the
 /// logit maps (τ 4, weight 3, KL form / (N·K)): "MGD seg = MGD + CWD logits", term "cwd_logits", on by default when the
-/// step's logits are maps [B, K, h, w] (<c>logit_cwd_weight</c>; class logits have no such term).
+/// step's logits are maps [B, K, h, w] (<c>logit_cwd_weight</c>; class logits and a detector's [B, L, K + 5] outputs have no such term).
 /// Terms (the task adds "ce"): "mgd" (and "cwd_logits"). See docs/methods/mgd.md.
 /// </summary>
 public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
@@ -30,7 +30,7 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
     /// </summary>
     /// <exception cref="ArgumentException">A tap is not a feature map, or the maps do not fit (the message says why).</exception>
     public MaskedGenerativeDistillation(Options options, MethodContext context)
-        : this(options, Pairs((options ?? throw new ArgumentNullException(nameof(options))).StudentTaps, options.TeacherTaps, options.StudentTap, options.TeacherTap, context, "mgd"), context)
+        : this(options, Pairs(TapsOrFpnLevels((options ?? throw new ArgumentNullException(nameof(options))).FpnLevels, options.StudentTaps, context, "mgd"), TapsOrFpnLevels(options.FpnLevels, options.TeacherTaps, context, "mgd"), options.StudentTap, options.TeacherTap, context, "mgd"), context)
     {
     }
 
@@ -53,9 +53,9 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
             throw new ArgumentException($"mgd: mask '{mask}' is not channel or spatial", nameof(options));
         }
 
-        if (options.LogitCwdWeight is < 0 or > 0 && LogitRank(context) == 2)
+        if (options.LogitCwdWeight is < 0 or > 0 && LogitRank(context) is 2 or 3)
         {
-            throw new ArgumentException($"mgd: logit_cwd_weight {MethodOption.Format(options.LogitCwdWeight.Value)} needs logit maps [B, K, h, w] (segmentation); this student's logits are [B, K]", nameof(options));
+            throw new ArgumentException($"mgd: logit_cwd_weight {MethodOption.Format(options.LogitCwdWeight.Value)} needs logit maps [B, K, h, w] (segmentation); this student's logits are {(LogitRank(context) == 2 ? "[B, K]" : "a detector's [B, L, K + 5]")}", nameof(options));
         }
 
         Alpha = alpha;
@@ -114,7 +114,8 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
 
         var terms = new LossTerms()
             .Add("mgd", loss);
-        var dense = inputs.StudentLogits.Dim > 2;
+        // Logit maps are 4-D; a detector's [B, L, K + 5] outputs are not maps and get no logit term.
+        var dense = inputs.StudentLogits.Dim == 4;
         if (!dense && LogitCwdWeight is < 0 or > 0)
         {
             throw new ArgumentException($"mgd: logit_cwd_weight needs logit maps [B, K, h, w]; the step's logits are {Tensor.FormatShape(inputs.StudentLogits.Shape)}");
@@ -202,6 +203,10 @@ public sealed class MaskedGenerativeDistillation : FeaturePairDistiller
 
         /// <summary>The default <c>distill methods</c> shows for <see cref="LogitCwdWeight"/>: the segmentation distiller's 3 (class logits get no term unless it is given).</summary>
         public double ShownLogitCwdWeight => SegmentationLogitCwdWeight;
+
+        /// <summary>Pair every FPN level of the student with the teacher's of the same name (unless taps are named).</summary>
+        [OptionInfo("pair every FPN level (fpn.p3, ...) of the student with the teacher's of the same name, unless student_taps are given (detection: on)")]
+        public bool FpnLevels { get; init; }
 
         /// <summary>The task-loss weight.</summary>
         [OptionInfo("task-loss weight: the cross-entropy the trainer adds")]

@@ -12,12 +12,22 @@ public static class MethodFactory
     // The methods that also apply to segmentation (logit maps, dense taps); before Descriptors, which reads it.
     private static readonly string[] Dense = [MethodDescriptor.Classification, MethodDescriptor.Segmentation];
 
+    // The methods that also apply to detection (FPN maps of a detector; its logits are [B, L, K + 5], not maps).
+    private static readonly string[] DenseAndDetection = [MethodDescriptor.Classification, MethodDescriptor.Segmentation, MethodDescriptor.Detection];
+
+    // Methods born on detection apply to it alone.
+    private static readonly string[] DetectionOnly = [MethodDescriptor.Detection];
+
     // Methods born on segmentation apply to it alone.
     private static readonly string[] SegmentationOnly = [MethodDescriptor.Segmentation];
 
     // The segmentation values of the official code where they differ from the classification defaults (a recipe's own win).
     private static Dictionary<string, IReadOnlyDictionary<string, object>> OnSegmentation(params (string Key, object Value)[] values) =>
         new(StringComparer.Ordinal) { [MethodDescriptor.Segmentation] = values.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal) };
+
+    // Per task, the official code's values where they differ from the method's defaults.
+    private static Dictionary<string, IReadOnlyDictionary<string, object>> Presets(params (string Task, (string Key, object Value)[] Values)[] tasks) =>
+        tasks.ToDictionary(t => t.Task, t => (IReadOnlyDictionary<string, object>)t.Values.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal), StringComparer.Ordinal);
 
     /// <summary>Every registered method, in the order `distill methods` lists them.</summary>
     public static IReadOnlyList<MethodDescriptor> Descriptors { get; } =
@@ -44,17 +54,26 @@ public static class MethodFactory
         MethodDescriptor.For<ChannelWiseDistillation.Options>("cwd", "Channel-wise distillation (equal channel counts: the authors' segmentation code, KL / N*C; different ones: mmdetection-distiller's, 1x1 align conv, cross-entropy / N*C_student)", "Shu et al., ICCV 2021 (arXiv 2011.13256)", (o, c) => new ChannelWiseDistillation(o, c)) with
         {
             // The authors' segmentation code distils the final logit maps (tau 4, weight 3, the defaults).
-            AppliesTo = Dense, TaskPresets = OnSegmentation(("student_tap", "logits"), ("teacher_tap", "logits")),
+            // mmdetection-distiller's detection recipes: tau 1, weight 5, on the FPN levels (the detector's taps, fpn_levels).
+            AppliesTo = DenseAndDetection,
+            TaskPresets = Presets(
+                (MethodDescriptor.Segmentation, [("student_tap", "logits"), ("teacher_tap", "logits")]),
+                (MethodDescriptor.Detection, [("tau", 1.0), ("weight", 5.0), ("form", "ce"), ("fpn_levels", true)])),
         },
         MethodDescriptor.For<MaskedGenerativeDistillation.Options>("mgd", "Masked generative distillation", "Yang et al., ECCV 2022 (arXiv 2205.01529)", (o, c) => new MaskedGenerativeDistillation(o, c)) with
         {
             // MGD's segmentation distiller: the last backbone stage, spatial masks of ratio 0.75, alpha 2e-5 (plus its CWD logit term).
-            AppliesTo = Dense,
-            TaskPresets = OnSegmentation(("student_tap", "stage4"), ("teacher_tap", "stage4"), ("alpha", 2e-5), ("mask_ratio", 0.75), ("mask", "spatial")),
+            // Its detection distiller: every FPN level, spatial masks of ratio 0.65, alpha 2e-5 (no logit term).
+            AppliesTo = DenseAndDetection,
+            TaskPresets = Presets(
+                (MethodDescriptor.Segmentation, [("student_tap", "stage4"), ("teacher_tap", "stage4"), ("alpha", 2e-5), ("mask_ratio", 0.75), ("mask", "spatial")]),
+                (MethodDescriptor.Detection, [("alpha", 2e-5), ("mask_ratio", 0.65), ("mask", "spatial"), ("fpn_levels", true)])),
         },
         MethodDescriptor.For<OverhaulFeatureDistillation.Options>("ofd", "Overhaul of feature distillation", "Heo et al., ICCV 2019 (arXiv 1904.01866)", (o, c) => new OverhaulFeatureDistillation(o, c)),
         MethodDescriptor.For<MatchingGuidedDistillation.Options>("matching", "Matching guided distillation", "Yue, Deng and Zhou, ECCV 2020 (arXiv 2008.09958)", (o, c) => new MatchingGuidedDistillation(o, c)),
+        MethodDescriptor.For<FocalGlobalDistillation.Options>("fgd", "Focal and global distillation (foreground/background masks from the boxes, attention, GcBlock relation; every FPN level)", "Yang et al., CVPR 2022 (arXiv 2111.11837)", (o, c) => new FocalGlobalDistillation(o, c)) with { AppliesTo = DetectionOnly },
         MethodDescriptor.For<StructuredKnowledgeDistillation.Options>("skd", "Structured knowledge distillation (pixel-wise, pair-wise, holistic adversarial with its own discriminator)", "Liu et al., CVPR 2019 (arXiv 1903.04197)", (o, c) => new StructuredKnowledgeDistillation(o, c)) with { AppliesTo = SegmentationOnly },
+        MethodDescriptor.For<StructuredDetectionDistillation.Options>("skd_det", "Structured knowledge distillation on a detector (pair-wise on FPN levels, pixel-wise on the class logits)", "Liu et al., CVPR 2019 (arXiv 1903.04197); FCOS: the authors' extension", (o, c) => new StructuredDetectionDistillation(o, c)) with { AppliesTo = DetectionOnly },
     ];
 
     /// <summary>The name of the method that adds no distillation term.</summary>
