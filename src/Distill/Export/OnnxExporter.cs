@@ -49,14 +49,24 @@ public static class OnnxExporter
         {
             long[] input = [1, .. inputShape];
             long[] output;
-            using (Autograd.NoGrad())
-            using (var scope = DisposeScope.Enter())
+            var inputShapes = new Dictionary<Module, long[]>(ReferenceEqualityComparer.Instance);
+            var hooks = model.NamedModules().Where(m => m.Module is AdaptiveAvgPool2d)
+                .Select(m => m.Module.RegisterForwardHook((module, x, _) => inputShapes[module] = ((Tensor)x).Shape)).ToList();
+            try
             {
-                var device = model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
-                output = model.Forward(Tensor.Zeros(input, device: device)).Shape;
+                using (Autograd.NoGrad())
+                using (var scope = DisposeScope.Enter())
+                {
+                    var device = model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
+                    output = model.Forward(Tensor.Zeros(input, device: device)).Shape;
+                }
+            }
+            finally
+            {
+                hooks.ForEach(h => h.Dispose());
             }
 
-            var graph = new OnnxGraph(model, options.InputName) { InputHeight = inputShape[1] };
+            var graph = new OnnxGraph(model, options.InputName) { InputHeight = inputShape[1], InputShapes = inputShapes };
             var result = graph.Emit(model, options.InputName);
             if (options.FoldBatchNorm)
             {

@@ -32,6 +32,12 @@ internal sealed class OnnxGraph
     /// <summary>The height of the input the graph is exported for (a model whose graph depends on it reads it).</summary>
     public long InputHeight { get; init; }
 
+    /// <summary>
+    /// The input shape each module of a kind whose graph depends on it (adaptive pooling) had in a dry run at the
+    /// exported size; the file holds the graph for that image size.
+    /// </summary>
+    public IReadOnlyDictionary<Module, long[]> InputShapes { get; init; } = new Dictionary<Module, long[]>();
+
     /// <summary>The nodes in topological order (the order they were added).</summary>
     public List<NodeProto> Nodes { get; } = [];
 
@@ -97,6 +103,8 @@ internal sealed class OnnxGraph
                     Attr("ceil_mode", pool.CeilMode ? 1 : 0), Attr("count_include_pad", pool.CountIncludePad ? 1 : 0));
             case AdaptiveAvgPool2d pool when pool.OutputSize == (1, 1):
                 return Node("GlobalAveragePool", [input], path);
+            case AdaptiveAvgPool2d pool when InputShapes.TryGetValue(pool, out var shape):
+                return AdaptiveAveragePool(pool, input, shape[2], shape[3]);
             case Flatten flatten when flatten.EndDim == -1 && flatten.StartDim == 1:
                 return Node("Flatten", [input], path, Attr("axis", 1));
             case Linear linear:
@@ -150,6 +158,23 @@ internal sealed class OnnxGraph
     /// <summary>Entries [start, end) of the 1-d shape of x.</summary>
     public string ShapeSlice(string x, long start, long end, string hint) =>
         Node("Slice", [Node("Shape", [x], hint), Int64s(hint + ".starts", start), Int64s(hint + ".ends", end)], hint);
+
+    /// <summary>
+    /// x resized bilinearly to the height and width of <paramref name="like"/> at run time (F.interpolate's bilinear
+    /// mode: half-pixel centres as PyTorch computes them, or corners aligned).
+    /// </summary>
+    public string ResizeBilinear(string x, string like, bool alignCorners, string hint)
+    {
+        var sizes = Concat([ShapeSlice(x, 0, 2, hint), ShapeSlice(like, 2, 4, hint)], 0, hint);
+        return Node("Resize", [x, string.Empty, string.Empty, sizes], hint,
+            new AttributeProto { Name = "mode", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("linear") },
+            new AttributeProto
+            {
+                Name = "coordinate_transformation_mode",
+                Type = AttributeProto.Types.AttributeType.String,
+                S = ByteString.CopyFromUtf8(alignCorners ? "align_corners" : "pytorch_half_pixel"),
+            });
+    }
 
     /// <summary>A float initializer from a tensor, named <paramref name="name"/> (made unique).</summary>
     public string Weight(string name, Tensor tensor)
@@ -393,6 +418,37 @@ internal sealed class OnnxGraph
         var bias = bn.Bias is null ? Weight(path + ".bias", new float[n], [n]) : Weight(path + ".bias", bn.Bias);
         return Node("BatchNormalization", [input, scale, bias, Weight(path + ".running_mean", bn.RunningMean), Weight(path + ".running_var", bn.RunningVar)], path,
             Attr("epsilon", (float)bn.Eps));
+    }
+
+    /// <summary>
+    /// Adaptive average pooling of an H x W input: one AveragePool when the output divides the input, else the
+    /// adaptive windows [floor(i H / out), ceil((i + 1) H / out)) as a mean over rows, then over columns (exact for
+    /// rectangular windows).
+    /// </summary>
+    private string AdaptiveAveragePool(AdaptiveAvgPool2d pool, string input, long height, long width)
+    {
+        var path = PathOf(pool);
+        var (oh, ow) = pool.OutputSize;
+        if (height % oh == 0 && width % ow == 0)
+        {
+            var (kh, kw) = (height / oh, width / ow);
+            return Node("AveragePool", [input], path, Attr("kernel_shape", kh, kw), Attr("strides", kh, kw));
+        }
+
+        string Along(string x, long axis, long size, long outputs)
+        {
+            var parts = new List<string>();
+            for (var i = 0L; i < outputs; i++)
+            {
+                var start = i * size / outputs;
+                var end = ((i + 1) * size + outputs - 1) / outputs;
+                parts.Add(Node("ReduceMean", [Narrow(x, axis, start, end - start, path)], path, Attr("axes", [axis]), Attr("keepdims", 1L)));
+            }
+
+            return Concat(parts, axis, path);
+        }
+
+        return Along(Along(input, 2, height, oh), 3, width, ow);
     }
 
     private string Gemm(Linear linear, string input)

@@ -9,7 +9,7 @@ namespace Distill.Tests.Export;
 public sealed class OnnxCheckerTests
 {
     [Fact]
-    public async Task OnnxCheckerAcceptsEveryExportedZooModel()
+    public async Task OnnxCheckerAcceptsEveryExportedZooModelAndTwoSegmentationModels()
     {
         var folder = Directory.CreateTempSubdirectory("distill-onnx-check-").FullName;
         try
@@ -24,6 +24,14 @@ public sealed class OnnxCheckerTests
                     OnnxExporter.Export(model, [3, 32, 32], path, new OnnxExportOptions { FoldBatchNorm = fold });
                     files.Add(path);
                 }
+            }
+
+            foreach (var name in new[] { "pspnet_resnet18", "scene_student" })
+            {
+                using var model = Distill.Models.Segmentation.SegmentationModels.Create(name, new ModelOptions(5, 3, 64));
+                var path = Path.Combine(folder, $"{name}.folded.onnx");
+                OnnxExporter.Export(model, [3, 64, 64], path, new OnnxExportOptions { FoldBatchNorm = true });
+                files.Add(path);
             }
 
             var script = Path.Combine(AppContext.BaseDirectory, "Scripts", "onnx_check.py");

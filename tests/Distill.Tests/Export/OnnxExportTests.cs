@@ -52,6 +52,47 @@ public sealed class OnnxExportTests
         AssertClose(expected, actual, name);
     }
 
+    public static TheoryData<string, bool> SegmentationModels()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var (name, _) in Distill.Models.Segmentation.SegmentationModels.Names)
+        {
+            data.Add(name, false);
+            data.Add(name, true);
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// Segmentation networks (dilated convs, ASPP's image pooling and bilinear upsampling, PSP's adaptive bins that
+    /// do not divide the 8 x 8 map and its align-corners upsampling) on 64 x 64 inputs, same tolerance as above.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SegmentationModels))]
+    public void ExportedSegmentationModelGivesDistillsLogitsInOnnxRuntime(string name, bool foldBatchNorm)
+    {
+        TorchRuntime.ManualSeed(11);
+        using var model = Distill.Models.Segmentation.SegmentationModels.Create(name, new ModelOptions(5, 3, 64));
+        RandomizeBatchNorms(model);
+        model.Eval();
+        using var input = Tensor.Randn([Batch, 3, 64, 64]);
+        float[] expected;
+        long[] expectedShape;
+        using (Autograd.NoGrad())
+        using (var logits = model.Forward(input))
+        {
+            expected = logits.ToArray<float>();
+            expectedShape = logits.Shape;
+        }
+
+        var bytes = OnnxExporter.Export(model, [3, 64, 64], new OnnxExportOptions { FoldBatchNorm = foldBatchNorm });
+        var actual = OnnxRuntimeRun(bytes, input.ToArray<float>(), [Batch, 3, 64, 64], out var outputShape);
+
+        Assert.Equal(expectedShape, outputShape);
+        AssertClose(expected, actual, name);
+    }
+
     [Fact]
     public void FoldingRemovesEveryBatchNormThatFollowsAConvolution()
     {
