@@ -25,7 +25,7 @@ internal static class ExportCommand
         var opset = new Option<int>("--opset") { Description = "The ONNX opset (17 is the one written).", DefaultValueFactory = _ => 17 };
         var fold = new Option<bool>("--fold-bn") { Description = "Fold each batch norm that follows a convolution into it (the others stay BatchNormalization nodes)." };
         var input = new Option<string?>("--input") { Description = "The input CxHxW the graph is made for (the batch stays free); default: channels from the checkpoint's first convolution, 32x32." };
-        var classes = new Option<int?>("--classes") { Description = "Model outputs; default: from the checkpoint's classifier." };
+        var classes = new Option<int?>("--classes") { Description = "Model outputs; default: from the checkpoint's classifier (a segmentation network's last 1x1 conv)." };
         foreach (var o in new Option[] { checkpoint, model, output, opset, fold, input, classes })
         {
             command.Options.Add(o);
@@ -117,14 +117,15 @@ internal static class ExportCommand
     {
         var paths = probe.NamedModules().ToList();
         var classes = 1;
-        if (probe is ClassificationModel classifier)
+        var headPath = probe switch
         {
-            var head = classifier.Head;
-            var headPath = paths.First(p => ReferenceEquals(p.Module, head)).Path;
-            if (state.TryGetValue(headPath + ".weight", out var weight))
-            {
-                classes = (int)weight.Size(0);
-            }
+            ClassificationModel classifier => paths.First(p => ReferenceEquals(p.Module, classifier.Head)).Path,
+            TappedModel<Tensor> tapped => tapped.Taps.FirstOrDefault(t => t.Name == "logits")?.ModulePath,
+            _ => null,
+        };
+        if (headPath is not null && state.TryGetValue(headPath + ".weight", out var weight))
+        {
+            classes = (int)weight.Size(0);
         }
 
         var channels = 3;

@@ -46,6 +46,21 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportOfASegmentationCheckpointReadsTheClassesFromItsLastConvolution()
+    {
+        using var model = Distill.Models.Segmentation.SegmentationModels.Create("scene_student", new ModelOptions(6, 3, 32));
+        var checkpoint = Path.Combine(_folder, "scene.safetensors");
+        SafeTensors.Save(checkpoint, model.StateDict());
+        var onnx = Path.Combine(_folder, "scene.onnx");
+
+        var (exit, _, stderr) = await CliProcess.Run("export", "--checkpoint", checkpoint, "--model", "scene_student", "--out", onnx);
+
+        Assert.True(exit == 0, stderr);
+        var file = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx));
+        Assert.Equal([0, 6, 4, 4], file.Graph.Output[0].Type.TensorType.Shape.Dim.Select(d => d.DimValue));
+    }
+
+    [Fact]
     public async Task ExportOfAFileWithoutModelIsOneLineAndExitCode2()
     {
         var checkpoint = Path.Combine(_folder, "x.safetensors");
