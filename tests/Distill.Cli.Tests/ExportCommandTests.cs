@@ -61,6 +61,24 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportOfARunFolderTakesTheModelFromItsConfigAndTheWeightsFromBest()
+    {
+        var run = Directory.CreateDirectory(Path.Combine(_folder, "run")).FullName;
+        File.WriteAllText(Path.Combine(run, "config.yaml"), "student:\n  model: resnet8\n");
+        using (var model = ModelRegistry.Create("resnet8", new ModelOptions(10, 1, 28)))
+        {
+            SafeTensors.Save(Path.Combine(run, "best.safetensors"), model.StateDict());
+        }
+
+        var onnx = Path.Combine(_folder, "run.onnx");
+        var (exit, stdout, stderr) = await CliProcess.Run("export", "--checkpoint", run, "--out", onnx);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal($"wrote {onnx} (resnet8, input [batch, 1, 32, 32], batch norms kept)", stdout.Trim());
+        Assert.True(File.Exists(onnx));
+    }
+
+    [Fact]
     public async Task ExportOfAFileWithoutModelIsOneLineAndExitCode2()
     {
         var checkpoint = Path.Combine(_folder, "x.safetensors");
