@@ -23,6 +23,7 @@ internal static class DistillCommand
         root.Subcommands.Add(TrainCommands.Teacher());
         root.Subcommands.Add(TrainCommands.Methods());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
         return root;

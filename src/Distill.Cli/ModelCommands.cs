@@ -106,7 +106,7 @@ internal static class ModelCommands
             ? AnsiConsole.Console
             : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
 
-    private static bool TryParseInput(string? text, out (int C, int H, int W) size)
+    internal static bool TryParseInput(string? text, out (int C, int H, int W) size)
     {
         size = default;
         var parts = (text ?? string.Empty).Split('x');

@@ -14,6 +14,7 @@ public sealed class HelpSnapshotTests
     [InlineData("inspect", new string[] { "inspect", "--help" })]
     [InlineData("models", new string[] { "models", "--help" })]
     [InlineData("eval", new string[] { "eval", "--help" })]
+    [InlineData("export", new string[] { "export", "--help" })]
     [InlineData("check", new string[] { "check", "--help" })]
     [InlineData("compare", new string[] { "compare", "--help" })]
     public void Help_MatchesTheReviewedSnapshot(string name, string[] args)

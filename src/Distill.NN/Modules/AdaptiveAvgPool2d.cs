@@ -13,6 +13,9 @@ public sealed class AdaptiveAvgPool2d((long H, long W) outputSize) : Module<Tens
     {
     }
 
+    /// <summary>The output height and width.</summary>
+    public (long H, long W) OutputSize => outputSize;
+
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input) => F.AdaptiveAvgPool2d(input, outputSize);
 }

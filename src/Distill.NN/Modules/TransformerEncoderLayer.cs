@@ -42,6 +42,9 @@ public sealed class TransformerEncoderLayer : Module<Tensor, Tensor>
     /// <summary>Pre-norm (true) or post-norm.</summary>
     public bool NormFirst { get; }
 
+    /// <summary>Whether the feed-forward activation is the exact GELU (else ReLU).</summary>
+    public bool UsesGelu => _gelu;
+
     /// <summary>The norm around attention.</summary>
     public LayerNorm Norm1 { get; }
 

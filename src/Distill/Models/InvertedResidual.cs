@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 
@@ -8,7 +9,7 @@ namespace Distill.Models;
 /// CIFAR and torchvision variants differ only in that sequence. The input is added when the stride is 1
 /// and the width does not change.
 /// </summary>
-internal sealed class InvertedResidual : Module<Tensor, Tensor>
+internal sealed class InvertedResidual : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Sequential _conv;
     private readonly bool _residual;
@@ -20,4 +21,7 @@ internal sealed class InvertedResidual : Module<Tensor, Tensor>
     }
 
     protected override Tensor ForwardCore(Tensor input) => _residual ? input + _conv.Forward(input) : _conv.Forward(input);
+
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input) =>
+        _residual ? graph.Add(input, graph.Emit(_conv, input), graph.PathOf(this)) : graph.Emit(_conv, input);
 }

@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 
@@ -8,7 +9,7 @@ namespace Distill.Models;
 /// strided conv-BN-ReLU and 13 depthwise-separable blocks (conv_dw: dw 3x3-BN-ReLU, 1x1-BN-ReLU), then "fc".
 /// Stage taps are blocks 3, 5, 11 and 13 (128, 256, 512, 1024 channels); their preact is the block's last BN.
 /// </summary>
-public sealed class MobileNetV1 : ClassificationModel
+public sealed class MobileNetV1 : ClassificationModel, IOnnxExportable
 {
     private readonly Sequential _model;
     private readonly AdaptiveAvgPool2d _avgPool;
@@ -44,4 +45,8 @@ public sealed class MobileNetV1 : ClassificationModel
 
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input) => _fc.Forward(_flatten.Forward(_avgPool.Forward(_model.Forward(input))));
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input) =>
+        graph.Emit(_fc, graph.Emit(_flatten, graph.Emit(_avgPool, graph.Emit(_model, input))));
 }

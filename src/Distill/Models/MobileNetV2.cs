@@ -1,3 +1,4 @@
+using Distill.Export;
 using System.Globalization;
 using Distill.NN;
 using Distill.Torch;
@@ -10,7 +11,7 @@ namespace Distill.Models;
 /// features.18 (1x1 to 1280), classifier (dropout 0.2, linear). Stage taps are the last block at each
 /// resolution after the first (features.3, 6, 13, 17); blocks end in a BN, so preact is the stage itself.
 /// </summary>
-public sealed class MobileNetV2 : ClassificationModel
+public sealed class MobileNetV2 : ClassificationModel, IOnnxExportable
 {
     private static readonly int[][] Settings = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
     private readonly Sequential _features;
@@ -61,6 +62,10 @@ public sealed class MobileNetV2 : ClassificationModel
 
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input) => _classifier.Forward(_flatten.Forward(_avgPool.Forward(_features.Forward(input))));
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input) =>
+        graph.Emit(_classifier, graph.Emit(_flatten, graph.Emit(_avgPool, graph.Emit(_features, input))));
 
     /// <summary>torchvision's layers: [pw conv-BN-ReLU6 (expansion > 1)], dw conv-BN-ReLU6, pw conv, BN.</summary>
     private static InvertedResidual Block(long input, long output, long stride, long expansion)

@@ -1,3 +1,4 @@
+using Distill.Export;
 using System.Globalization;
 using Distill.NN;
 using Distill.Torch;
@@ -9,7 +10,7 @@ namespace Distill.Models;
 /// with its names: conv1, blocks.i.j.conv.{0..7}, conv2, classifier.0. Blocks end in a BN without ReLU
 /// (linear bottleneck), so each stage's preact tap is the stage output itself.
 /// </summary>
-public sealed class MobileNetV2Cifar : ClassificationModel
+public sealed class MobileNetV2Cifar : ClassificationModel, IOnnxExportable
 {
     private static readonly int[][] Settings = [[1, 16, 1, 1], [6, 24, 2, 1], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
     private readonly Sequential _conv1;
@@ -71,6 +72,18 @@ public sealed class MobileNetV2Cifar : ClassificationModel
         }
 
         return _classifier.Forward(_flatten.Forward(_avgPool.Forward(_conv2.Forward(x))));
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var x = graph.Emit(_conv1, input);
+        foreach (var stage in _blocks)
+        {
+            x = graph.Emit(stage, x);
+        }
+
+        return graph.Emit(_classifier, graph.Emit(_flatten, graph.Emit(_avgPool, graph.Emit(_conv2, x))));
     }
 
     /// <summary>mobilenetv2.py's layers, the 1x1 expansion kept even for t = 1: pw-BN-ReLU, dw-BN-ReLU, pw, BN.</summary>

@@ -1,3 +1,4 @@
+using Distill.Export;
 using System.Globalization;
 using Distill.NN;
 using Distill.Torch;
@@ -12,7 +13,7 @@ namespace Distill.Models;
 /// Global average pooling is adaptive, which equals the original AvgPool(8) on 32x32 inputs and also
 /// runs on 28x28 Fashion-MNIST.
 /// </summary>
-public sealed class ResNet : ClassificationModel
+public sealed class ResNet : ClassificationModel, IOnnxExportable
 {
     private readonly Conv2d _conv1;
     private readonly BatchNorm2d _bn1;
@@ -119,5 +120,22 @@ public sealed class ResNet : ClassificationModel
         }
 
         return _classifier.Forward(_flatten.Forward(_avgPool.Forward(x)));
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var x = graph.Emit(_relu, graph.Emit(_bn1, graph.Emit(_conv1, input)));
+        if (_maxPool is not null)
+        {
+            x = graph.Emit(_maxPool, x);
+        }
+
+        foreach (var stage in _stages)
+        {
+            x = graph.Emit(stage, x);
+        }
+
+        return graph.Emit(_classifier, graph.Emit(_flatten, graph.Emit(_avgPool, x)));
     }
 }

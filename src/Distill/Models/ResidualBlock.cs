@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
@@ -13,7 +14,7 @@ namespace Distill.Models;
 /// 3x3 convs of a basic block, as the basic block of the Structured KD official code does (torchvision's basic
 /// block takes no dilation); each dilated 3x3 conv is padded by its dilation, so the size is kept.
 /// </summary>
-public sealed class ResidualBlock : Module<Tensor, Tensor>
+public sealed class ResidualBlock : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Conv2d _conv1;
     private readonly BatchNorm2d _bn1;
@@ -80,5 +81,20 @@ public sealed class ResidualBlock : Module<Tensor, Tensor>
 
         var residual = _projection is null ? input : _projection.Forward(input);
         return _relu.Forward(_preact.Forward(x + residual));
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var path = graph.PathOf(this);
+        var x = graph.Relu(graph.Emit(_bn1, graph.Emit(_conv1, input)), path);
+        x = graph.Emit(_bn2, graph.Emit(_conv2, x));
+        if (_conv3 is not null)
+        {
+            x = graph.Emit(_bn3!, graph.Emit(_conv3, graph.Relu(x, path)));
+        }
+
+        var residual = _projection is null ? input : graph.Emit(_projection, input);
+        return graph.Emit(_relu, graph.Add(x, residual, path));
     }
 }

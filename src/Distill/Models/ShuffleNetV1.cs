@@ -1,3 +1,4 @@
+using Distill.Export;
 using System.Globalization;
 using Distill.NN;
 using Distill.Torch;
@@ -10,7 +11,7 @@ namespace Distill.Models;
 /// blocks 4/8/4, groups 3): a 1x1 stem without downsampling, grouped bottlenecks with channel shuffle,
 /// and a concatenated AvgPool(3, 2, 1) shortcut in each stage's first (stride-2) block.
 /// </summary>
-public sealed class ShuffleNetV1 : ClassificationModel
+public sealed class ShuffleNetV1 : ClassificationModel, IOnnxExportable
 {
     private readonly Conv2d _conv1;
     private readonly BatchNorm2d _bn1;
@@ -64,7 +65,19 @@ public sealed class ShuffleNetV1 : ClassificationModel
         return _linear.Forward(_flatten.Forward(_avgPool.Forward(x)));
     }
 
-    private sealed class Bottleneck : Module<Tensor, Tensor>
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var x = graph.Emit(_relu, graph.Emit(_bn1, graph.Emit(_conv1, input)));
+        foreach (var layer in _layers)
+        {
+            x = graph.Emit(layer, x);
+        }
+
+        return graph.Emit(_linear, graph.Emit(_flatten, graph.Emit(_avgPool, x)));
+    }
+
+    private sealed class Bottleneck : Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly Conv2d _conv1;
         private readonly BatchNorm2d _bn1;
@@ -104,6 +117,16 @@ public sealed class ShuffleNetV1 : ClassificationModel
             x = _bn3.Forward(_conv3.Forward(x));
             var pre = _shortcut is null ? x + input : Tensor.Cat([x, _shortcut.Forward(input)], 1);
             return _relu.Forward(_preact.Forward(pre));
+        }
+
+        string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+        {
+            var path = graph.PathOf(this);
+            var x = graph.Emit(_shuffle1, graph.Relu(graph.Emit(_bn1, graph.Emit(_conv1, input)), path));
+            x = graph.Relu(graph.Emit(_bn2, graph.Emit(_conv2, x)), path);
+            x = graph.Emit(_bn3, graph.Emit(_conv3, x));
+            var pre = _shortcut is null ? graph.Add(x, input, path) : graph.Concat([x, graph.Emit(_shortcut, input)], 1, path);
+            return graph.Emit(_relu, pre);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Distill.Export;
 using System.Globalization;
 using Distill.NN;
 using Distill.Torch;
@@ -10,7 +11,7 @@ namespace Distill.Models;
 /// 3/7/3 basic blocks each after a stride-2 DownBlock, conv 464 -> 1024). As in the original, a stage's
 /// preact tap is the unshuffled concatenation before the last block's ReLU.
 /// </summary>
-public sealed class ShuffleNetV2 : ClassificationModel
+public sealed class ShuffleNetV2 : ClassificationModel, IOnnxExportable
 {
     private readonly Conv2d _conv1;
     private readonly BatchNorm2d _bn1;
@@ -68,7 +69,20 @@ public sealed class ShuffleNetV2 : ClassificationModel
         return _linear.Forward(_flatten.Forward(_avgPool.Forward(x)));
     }
 
-    private sealed class BasicBlock : Module<Tensor, Tensor>
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var x = graph.Emit(_relu, graph.Emit(_bn1, graph.Emit(_conv1, input)));
+        foreach (var layer in _layers)
+        {
+            x = graph.Emit(layer, x);
+        }
+
+        x = graph.Relu(graph.Emit(_bn2, graph.Emit(_conv2, x)), graph.PathOf(this));
+        return graph.Emit(_linear, graph.Emit(_flatten, graph.Emit(_avgPool, x)));
+    }
+
+    private sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly long _half;
         private readonly Conv2d _conv1;
@@ -101,9 +115,18 @@ public sealed class ShuffleNetV2 : ClassificationModel
             _preact.Forward(Tensor.Cat([x1, branch], 1));
             return _shuffle.Forward(Tensor.Cat([x1, F.Relu(branch)], 1));
         }
+
+        string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+        {
+            var path = graph.PathOf(this);
+            var x1 = graph.Narrow(input, 1, 0, _half, path);
+            var x2 = graph.NarrowToEnd(input, 1, _half, path);
+            var branch = graph.Emit(_bn3, graph.Emit(_conv3, graph.Emit(_bn2, graph.Emit(_conv2, graph.Relu(graph.Emit(_bn1, graph.Emit(_conv1, x2)), path)))));
+            return graph.Emit(_shuffle, graph.Concat([x1, graph.Relu(branch, path)], 1, path));
+        }
     }
 
-    private sealed class DownBlock : Module<Tensor, Tensor>
+    private sealed class DownBlock : Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly Conv2d _conv1;
         private readonly BatchNorm2d _bn1;
@@ -139,6 +162,15 @@ public sealed class ShuffleNetV2 : ClassificationModel
             var right = F.Relu(_bn3.Forward(_conv3.Forward(input)));
             right = F.Relu(_bn5.Forward(_conv5.Forward(_bn4.Forward(_conv4.Forward(right)))));
             return _shuffle.Forward(Tensor.Cat([left, right], 1));
+        }
+
+        string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+        {
+            var path = graph.PathOf(this);
+            var left = graph.Relu(graph.Emit(_bn2, graph.Emit(_conv2, graph.Emit(_bn1, graph.Emit(_conv1, input)))), path);
+            var right = graph.Relu(graph.Emit(_bn3, graph.Emit(_conv3, input)), path);
+            right = graph.Relu(graph.Emit(_bn5, graph.Emit(_conv5, graph.Emit(_bn4, graph.Emit(_conv4, right)))), path);
+            return graph.Emit(_shuffle, graph.Concat([left, right], 1, path));
         }
     }
 }

@@ -1,3 +1,4 @@
+using Distill.Export;
 using System.Globalization;
 using Distill.NN;
 using Distill.Torch;
@@ -10,7 +11,7 @@ namespace Distill.Models;
 /// whose last ReLU is applied outside the block (modules relu0..relu4, so the pre-ReLU output is the
 /// stage's preact tap), max pools after blocks 0-2 (and 3 for 64x64 inputs), adaptive pool, classifier.
 /// </summary>
-public sealed class Vgg : ClassificationModel
+public sealed class Vgg : ClassificationModel, IOnnxExportable
 {
     private readonly Sequential[] _blocks = new Sequential[5];
     private readonly ReLU[] _relus = new ReLU[5];
@@ -104,5 +105,22 @@ public sealed class Vgg : ClassificationModel
 
         x = _relus[4].Forward(_blocks[4].Forward(x));
         return _classifier.Forward(_flatten.Forward(_pool4.Forward(x)));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The fourth max pool depends on the input height (64 or not), so the file holds the graph of the height it was exported for.</remarks>
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var x = input;
+        for (var b = 0; b < 5; b++)
+        {
+            x = graph.Emit(_relus[b], graph.Emit(_blocks[b], x));
+            if (b < 3 || (b == 3 && graph.InputHeight == 64))
+            {
+                x = graph.Emit(_pools[b], x);
+            }
+        }
+
+        return graph.Emit(_classifier, graph.Emit(_flatten, graph.Emit(_pool4, x)));
     }
 }

@@ -1,3 +1,4 @@
+using Distill.Export;
 using System.Globalization;
 using Distill.NN;
 using Distill.Torch;
@@ -15,7 +16,7 @@ namespace Distill.Models;
 /// refused, since the embeddings belong to that grid (a 16x64 input has as many patches as a 32x32 one, but
 /// not the same ones).
 /// </summary>
-public sealed class VisionTransformer : ClassificationModel
+public sealed class VisionTransformer : ClassificationModel, IOnnxExportable
 {
     private readonly Conv2d _patchEmbed;
     private readonly Tensor _classToken;
@@ -100,8 +101,29 @@ public sealed class VisionTransformer : ClassificationModel
         return _head.Forward(_pool.Forward(_norm.Forward(x)));
     }
 
-    private sealed class ClassTokenPool : Module<Tensor, Tensor>
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        const string Path = "tokens";
+        var dim = _classToken.Size(2);
+        var grid = graph.Emit(_patchEmbed, input);
+        var tokens = graph.Transpose(graph.Reshape(grid, Path, 0, dim, -1), Path, 0, 2, 1);
+        var batchShape = graph.Concat([graph.ShapeSlice(tokens, 0, 1, Path), graph.Int64s(Path + ".ones", 1, 1)], 0, Path);
+        var classTokens = graph.Node("Expand", [graph.Weight("cls_token", _classToken), batchShape], Path);
+        var x = graph.Add(graph.Concat([classTokens, tokens], 1, Path), graph.Weight("pos_embed", _positionEmbedding), Path);
+        foreach (var block in _blocks)
+        {
+            x = graph.Emit(block, x);
+        }
+
+        return graph.Emit(_head, graph.Emit(_pool, graph.Emit(_norm, x)));
+    }
+
+    private sealed class ClassTokenPool : Module<Tensor, Tensor>, IOnnxExportable
     {
         protected override Tensor ForwardCore(Tensor input) => input.Select(1, 0);
+
+        string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input) =>
+            graph.Node("Gather", [input, graph.Int64Scalar(graph.PathOf(this) + ".index", 0)], graph.PathOf(this), OnnxGraph.Attr("axis", 1L));
     }
 }

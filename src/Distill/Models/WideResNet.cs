@@ -1,3 +1,4 @@
+using Distill.Export;
 using System.Globalization;
 using Distill.NN;
 using Distill.Torch;
@@ -10,7 +11,7 @@ namespace Distill.Models;
 /// names: conv1, block1..3.layer.i.{bn1, conv1, bn2, conv2, convShortcut}, bn1, fc. Taps (the zoo's convention, `distill inspect`):
 /// stages are the raw group outputs; stage i's preact is the BN that the next group (or the head) applies to it.
 /// </summary>
-public sealed class WideResNet : ClassificationModel
+public sealed class WideResNet : ClassificationModel, IOnnxExportable
 {
     private readonly Conv2d _conv1;
     private readonly Sequential[] _groups;
@@ -67,6 +68,18 @@ public sealed class WideResNet : ClassificationModel
         return _fc.Forward(_flatten.Forward(_avgPool.Forward(_relu.Forward(_bn1.Forward(x)))));
     }
 
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var x = graph.Emit(_conv1, input);
+        foreach (var g in _groups)
+        {
+            x = graph.Emit(g, x);
+        }
+
+        return graph.Emit(_fc, graph.Emit(_flatten, graph.Emit(_avgPool, graph.Emit(_relu, graph.Emit(_bn1, x)))));
+    }
+
     /// <summary>wrn.py's NetworkBlock: holds the blocks as "layer".</summary>
     private sealed class GroupHolder : Module
     {
@@ -76,7 +89,7 @@ public sealed class WideResNet : ClassificationModel
     }
 
     /// <summary>wrn.py's BasicBlock.</summary>
-    private sealed class PreActBlock : Module<Tensor, Tensor>
+    private sealed class PreActBlock : Module<Tensor, Tensor>, IOnnxExportable
     {
         private readonly BatchNorm2d _bn1;
         private readonly Conv2d _conv1;
@@ -101,6 +114,14 @@ public sealed class WideResNet : ClassificationModel
             var activated = F.Relu(_bn1.Forward(input));
             var branch = _conv2.Forward(F.Relu(_bn2.Forward(_conv1.Forward(activated))));
             return (_shortcut is null ? input : _shortcut.Forward(activated)) + branch;
+        }
+
+        string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+        {
+            var path = graph.PathOf(this);
+            var activated = graph.Relu(graph.Emit(_bn1, input), path);
+            var branch = graph.Emit(_conv2, graph.Relu(graph.Emit(_bn2, graph.Emit(_conv1, activated)), path));
+            return graph.Add(_shortcut is null ? input : graph.Emit(_shortcut, activated), branch, path);
         }
     }
 }

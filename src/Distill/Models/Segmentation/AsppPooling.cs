@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
@@ -9,7 +10,7 @@ namespace Distill.Models.Segmentation;
 /// average pool, 1x1 conv, BN, ReLU (children "0".."3"), resized back to the input's height and width bilinearly
 /// with align_corners=False.
 /// </summary>
-public sealed class AsppPooling : Module<Tensor, Tensor>
+public sealed class AsppPooling : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly AdaptiveAvgPool2d _pool;
     private readonly Conv2d _conv;
@@ -30,5 +31,12 @@ public sealed class AsppPooling : Module<Tensor, Tensor>
     {
         var pooled = _relu.Forward(_bn.Forward(_conv.Forward(_pool.Forward(input))));
         return F.Interpolate(pooled, input.Size(2), input.Size(3), InterpolationMode.Bilinear, alignCorners: false);
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var pooled = graph.Emit(_relu, graph.Emit(_bn, graph.Emit(_conv, graph.Emit(_pool, input))));
+        return graph.ResizeBilinear(pooled, input, alignCorners: false, graph.PathOf(this));
     }
 }

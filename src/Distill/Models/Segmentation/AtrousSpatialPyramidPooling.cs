@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 
@@ -9,7 +10,7 @@ namespace Distill.Models.Segmentation;
 /// <see cref="AsppPooling"/> branch; their concatenation goes through "project": 1x1 conv + BN + ReLU + Dropout(0.5).
 /// Convs have no bias.
 /// </summary>
-public sealed class AtrousSpatialPyramidPooling : Module<Tensor, Tensor>
+public sealed class AtrousSpatialPyramidPooling : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly ModuleList _convs;
     private readonly Sequential _project;
@@ -49,4 +50,8 @@ public sealed class AtrousSpatialPyramidPooling : Module<Tensor, Tensor>
         var branches = _convs.Cast<Module<Tensor, Tensor>>().Select(b => b.Forward(input)).ToArray();
         return _project.Forward(Tensor.Cat(branches, 1));
     }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input) =>
+        graph.Emit(_project, graph.Concat([.. _convs.Select(b => graph.Emit(b, input))], 1, graph.PathOf(this)));
 }

@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
@@ -9,7 +10,7 @@ namespace Distill.Models.Segmentation;
 /// code gets from its in-place activated batch norm (InPlaceABNSync with the library's default activation). One
 /// module owning the BN's weight, bias and running statistics, so its keys sit where the official module's do.
 /// </summary>
-public sealed class BatchNormLeakyReLU : BatchNorm
+public sealed class BatchNormLeakyReLU : BatchNorm, IOnnxExportable
 {
     /// <summary>Creates the layer (eps 1e-5, momentum 0.1, as the official module's defaults).</summary>
     /// <param name="numFeatures">Channels.</param>
@@ -22,4 +23,8 @@ public sealed class BatchNormLeakyReLU : BatchNorm
 
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input) => F.LeakyRelu(base.ForwardCore(input), NegativeSlope);
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input) =>
+        graph.Node("LeakyRelu", [graph.BatchNorm(this, input)], graph.PathOf(this), OnnxGraph.Attr("alpha", (float)NegativeSlope));
 }

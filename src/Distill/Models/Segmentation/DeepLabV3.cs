@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 
@@ -11,7 +12,7 @@ namespace Distill.Models.Segmentation;
 /// keep PyTorch's default initialisation, as torchvision's do. Taps: "context" is classifier.3 (the head's feature
 /// before the 1x1 classifier; this head has no dropout there), "logits" classifier.4, "aux_logits" aux_classifier.4.
 /// </summary>
-public sealed class DeepLabV3 : SegmentationModel
+public sealed class DeepLabV3 : SegmentationModel, IOnnxExportable
 {
     private readonly Sequential _classifier;
     private readonly Sequential? _auxClassifier;
@@ -56,4 +57,8 @@ public sealed class DeepLabV3 : SegmentationModel
         _auxClassifier?.Forward(layers[2]);
         return _classifier.Forward(layers[3]);
     }
+
+    /// <inheritdoc />
+    /// <remarks>The auxiliary head feeds only the taps, so the file has the main output alone.</remarks>
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input) => graph.Emit(_classifier, Backbone.ExportLastLayer(graph, input));
 }

@@ -1,3 +1,4 @@
+using Distill.Export;
 using System.Globalization;
 using Distill.NN;
 using Distill.Torch;
@@ -189,5 +190,22 @@ public sealed class DilatedResNet : Module
         }
 
         return LoadStateDict(kept, strict: false);
+    }
+
+    /// <summary>The ONNX nodes of <see cref="ForwardLayers"/> up to the last layer; returns the last layer's output.</summary>
+    internal string ExportLastLayer(OnnxGraph graph, string input)
+    {
+        var x = graph.Emit(_relu, graph.Emit(_bn1, graph.Emit(_conv1, input)));
+        if (_maxPool is not null)
+        {
+            x = graph.Emit(_maxPool, x);
+        }
+
+        foreach (var layer in _layers)
+        {
+            x = graph.Emit(layer, x);
+        }
+
+        return x;
     }
 }

@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 
@@ -13,7 +14,7 @@ namespace Distill.Models.Segmentation;
 /// pyramid feature before its Dropout2d; the official forward returns it after the dropout), "logits" head,
 /// "aux_logits" dsn.3.
 /// </summary>
-public sealed class PspNet : SegmentationModel
+public sealed class PspNet : SegmentationModel, IOnnxExportable
 {
     private readonly PyramidPoolingModule _pspModule;
     private readonly Conv2d _head;
@@ -57,4 +58,8 @@ public sealed class PspNet : SegmentationModel
         _dsn?.Forward(layers[2]);
         return _head.Forward(_pspModule.Forward(layers[3]));
     }
+
+    /// <inheritdoc />
+    /// <remarks>The auxiliary head feeds only the taps, so the file has the main output alone.</remarks>
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input) => graph.Emit(_head, graph.Emit(_pspModule, Backbone.ExportLastLayer(graph, input)));
 }

@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
@@ -10,7 +11,7 @@ namespace Distill.Models.Segmentation;
 /// each is resized back bilinearly with align_corners=True and concatenated, the input last, then "bottleneck":
 /// 3x3 conv (no bias) + <see cref="BatchNormLeakyReLU"/> + Dropout2d(0.1).
 /// </summary>
-public sealed class PyramidPoolingModule : Module<Tensor, Tensor>
+public sealed class PyramidPoolingModule : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly ModuleList _stages;
     private readonly Sequential _bottleneck;
@@ -50,5 +51,13 @@ public sealed class PyramidPoolingModule : Module<Tensor, Tensor>
             .Select(s => F.Interpolate(s.Forward(input), h, w, InterpolationMode.Bilinear, alignCorners: true))
             .Append(input).ToArray();
         return _bottleneck.Forward(Tensor.Cat(priors, 1));
+    }
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
+    {
+        var path = graph.PathOf(this);
+        var priors = _stages.Select(s => graph.ResizeBilinear(graph.Emit(s, input), input, alignCorners: true, path)).Append(input);
+        return graph.Emit(_bottleneck, graph.Concat(priors, 1, path));
     }
 }
