@@ -52,17 +52,21 @@ public sealed class OnnxExportTests
         AssertClose(expected, actual, name);
     }
 
-    public static TheoryData<string, bool> SegmentationModels()
+    /// <summary>
+    /// Every kind of segmentation layer once, BN kept in some and folded in others: both heads on the basic-block
+    /// backbone at output stride 8 and 16, the bottleneck backbone, and the scene pair. The ResNet-101 networks repeat
+    /// ResNet-50's blocks (more of them) and cost a minute of the suite, so they are left out.
+    /// </summary>
+    public static TheoryData<string, bool> SegmentationModels() => new()
     {
-        var data = new TheoryData<string, bool>();
-        foreach (var (name, _) in Distill.Models.Segmentation.SegmentationModels.Names)
-        {
-            data.Add(name, false);
-            data.Add(name, true);
-        }
-
-        return data;
-    }
+        { "deeplabv3_resnet18", false },
+        { "deeplabv3_resnet18_os16", true },
+        { "pspnet_resnet18", true },
+        { "pspnet_resnet18_os16", false },
+        { "deeplabv3_resnet50", true },
+        { "scene_student", false },
+        { "scene_teacher", true },
+    };
 
     /// <summary>
     /// Segmentation networks (dilated convs, ASPP's image pooling and bilinear upsampling, PSP's adaptive bins that
