@@ -23,11 +23,11 @@ public sealed class MethodTasksTests
         """;
 
     [Fact]
-    public void TheDenseMethods_ApplyToSegmentation_TheOthersToClassificationOnly()
+    public void EachMethod_AppliesToTheTasksOfItsOfficialCode_NoneToEvery()
     {
         string[] dense = ["none", "kd", "tfd", "tfd+", "cwd", "mgd", "skd"];
         string[] segmentationOnly = ["skd"];
-        string[] detection = ["cwd", "mgd", "fgd", "skd_det"];
+        string[] detection = ["none", "cwd", "mgd", "fgd", "skd_det"];
         string[] detectionOnly = ["fgd", "skd_det"];
         foreach (var name in MethodFactory.Names)
         {
