@@ -32,14 +32,24 @@ public abstract class Module<TIn, TOut> : Module
     protected abstract TOut ForwardCore(TIn input);
 
     /// <summary>
-    /// Moves the output's tensors out of the call's scope before it closes. Handles a tensor output;
-    /// a module whose output holds several tensors overrides this.
+    /// Moves the output's tensors out of the call's scope before it closes. Handles a tensor output and a
+    /// collection of tensors (an array of maps); a module whose output holds its tensors otherwise overrides this.
     /// </summary>
     protected virtual void KeepOutput(TOut output, DisposeScope scope)
     {
-        if (output is Tensor t && t.Scope == scope)
+        ArgumentNullException.ThrowIfNull(scope);
+        switch (output)
         {
-            t.MoveToOuterScope();
+            case Tensor t when t.Scope == scope:
+                t.MoveToOuterScope();
+                break;
+            case IEnumerable<Tensor> tensors:
+                foreach (var t in tensors.Where(t => t.Scope == scope))
+                {
+                    t.MoveToOuterScope();
+                }
+
+                break;
         }
     }
 }

@@ -6,7 +6,7 @@ namespace Distill.NN.Data.Scenes;
 /// with <see cref="Boxes"/> over the 10 Fashion-MNIST classes: per visible object the tight box of its visible pixels, its
 /// visible pixel count as its area, and a crowd flag on remnants (see <see cref="BoxesOf"/>).
 /// </summary>
-public sealed class DetectionSceneSet : IImageDataset
+public sealed class DetectionSceneSet : SceneSet
 {
     /// <summary>An object is a remnant (crowd) when its visible area is under this share of its unoccluded alpha area (compared as 10 visible &lt; 3 alpha)...</summary>
     public const double CrowdVisibleFraction = 0.3;
@@ -27,35 +27,12 @@ public sealed class DetectionSceneSet : IImageDataset
     /// <param name="baseSeed">The base seed (1 for the published benchmark).</param>
     /// <param name="options">Generator knobs; <see cref="SceneOptions.Detection"/> when null.</param>
     public DetectionSceneSet(GlyphPool glyphs, SceneSplit split, int count, ulong baseSeed = 1, SceneOptions? options = null)
+        : base(glyphs, split, count, baseSeed, options ?? SceneOptions.Detection)
     {
-        ArgumentNullException.ThrowIfNull(glyphs);
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, 100_000);
-        Options = options ?? SceneOptions.Detection;
-        Options.Validate();
-        Glyphs = glyphs;
-        Split = split;
-        Count = count;
-        BaseSeed = baseSeed;
     }
 
-    /// <summary>The split.</summary>
-    public SceneSplit Split { get; }
-
-    /// <summary>The base seed.</summary>
-    public ulong BaseSeed { get; }
-
-    /// <summary>The glyph pool.</summary>
-    public GlyphPool Glyphs { get; }
-
-    /// <summary>The generator knobs.</summary>
-    public SceneOptions Options { get; }
-
-    /// <inheritdoc/>
-    public int Count { get; }
-
     /// <summary>The 10 Fashion-MNIST classes (labels 0-9; the COCO export numbers them 1-10).</summary>
-    public IReadOnlyList<string> Classes => IdxReader.FashionMnistClasses;
+    public override IReadOnlyList<string> Classes => IdxReader.FashionMnistClasses;
 
     /// <summary>The spec's split over installed Fashion-MNIST: its glyph pool and size (train 5 000, val 1 000, test 2 000).</summary>
     public static DetectionSceneSet Load(SceneSplit split, ulong baseSeed = 1, string directory = IdxReader.FashionMnistDirectory) =>
@@ -116,22 +93,10 @@ public sealed class DetectionSceneSet : IImageDataset
         return new Boxes(h, w, [.. coordinates], [.. labels], [.. crowd], [.. areas]);
     }
 
-    /// <summary>Generates scene <paramref name="index"/> with its objects and instance map.</summary>
-    public Scene Scene(int index)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-        return SceneGenerator.Generate(Glyphs, SceneGenerator.SeedOf(BaseSeed, Split, index), Options);
-    }
-
     /// <inheritdoc/>
-    public Sample Get(int index)
+    public override Sample Get(int index)
     {
         var scene = Scene(index);
         return new Sample(scene.Image, BoxesOf(scene), index);
     }
-
-    /// <summary>Scenes have no single class; stratified sampling does not apply.</summary>
-    public int LabelOf(int index) =>
-        throw new NotSupportedException("detection scenes carry boxes, not a class label; a scene set has no per-sample class");
 }

@@ -4,7 +4,7 @@ namespace Distill.NN.Data.Scenes;
 /// The segmentation scene set of docs/data/scenes.md as a lazy dataset: sample i is scene i of the split, generated on
 /// demand from its own seeded generator; its target is a <see cref="Mask"/> over 11 classes (background + 10).
 /// </summary>
-public sealed class SegmentationSceneSet : IImageDataset
+public sealed class SegmentationSceneSet : SceneSet
 {
     /// <summary>The class names: background, then the Fashion-MNIST classes.</summary>
     public static readonly IReadOnlyList<string> SceneClasses = ["background", .. IdxReader.FashionMnistClasses];
@@ -22,35 +22,12 @@ public sealed class SegmentationSceneSet : IImageDataset
     /// <param name="baseSeed">The base seed (1 for the published benchmark).</param>
     /// <param name="options">Generator knobs; the spec's defaults when null.</param>
     public SegmentationSceneSet(GlyphPool glyphs, SceneSplit split, int count, ulong baseSeed = 1, SceneOptions? options = null)
+        : base(glyphs, split, count, baseSeed, options ?? new SceneOptions())
     {
-        ArgumentNullException.ThrowIfNull(glyphs);
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, 100_000);
-        Options = options ?? new SceneOptions();
-        Options.Validate();
-        Glyphs = glyphs;
-        Split = split;
-        Count = count;
-        BaseSeed = baseSeed;
     }
 
-    /// <summary>The split.</summary>
-    public SceneSplit Split { get; }
-
-    /// <summary>The base seed.</summary>
-    public ulong BaseSeed { get; }
-
-    /// <summary>The glyph pool.</summary>
-    public GlyphPool Glyphs { get; }
-
-    /// <summary>The generator knobs.</summary>
-    public SceneOptions Options { get; }
-
     /// <inheritdoc/>
-    public int Count { get; }
-
-    /// <inheritdoc/>
-    public IReadOnlyList<string> Classes => SceneClasses;
+    public override IReadOnlyList<string> Classes => SceneClasses;
 
     /// <summary>The spec's size of a split: train 5 000, val 1 000, test 2 000.</summary>
     public static int DefaultCount(SceneSplit split) => split switch
@@ -65,22 +42,10 @@ public sealed class SegmentationSceneSet : IImageDataset
     public static SegmentationSceneSet Load(SceneSplit split, ulong baseSeed = 1, string directory = IdxReader.FashionMnistDirectory) =>
         new(GlyphPool.ForSplit(split, directory), split, DefaultCount(split), baseSeed);
 
-    /// <summary>Generates scene <paramref name="index"/> with its objects and instance map.</summary>
-    public Scene Scene(int index)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-        return SceneGenerator.Generate(Glyphs, SceneGenerator.SeedOf(BaseSeed, Split, index), Options);
-    }
-
     /// <inheritdoc/>
-    public Sample Get(int index)
+    public override Sample Get(int index)
     {
         var scene = Scene(index);
         return new Sample(scene.Image, scene.Mask, index);
     }
-
-    /// <summary>Scenes have no single class; stratified sampling does not apply.</summary>
-    public int LabelOf(int index) =>
-        throw new NotSupportedException("scenes carry a mask, not a class label; a scene set has no per-sample class");
 }

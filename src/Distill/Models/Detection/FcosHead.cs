@@ -84,17 +84,6 @@ public sealed class FcosHead : Module<Tensor[], Tensor[]>
     public static string LevelTapModule(string level, string what) => $"levels.{level}.{what}";
 
     /// <inheritdoc />
-    protected override void KeepOutput(Tensor[] output, DisposeScope scope)
-    {
-        ArgumentNullException.ThrowIfNull(output);
-        ArgumentNullException.ThrowIfNull(scope);
-        foreach (var t in output.Where(t => t.Scope == scope))
-        {
-            t.MoveToOuterScope();
-        }
-    }
-
-    /// <inheritdoc />
     protected override Tensor[] ForwardCore(Tensor[] input)
     {
         ArgumentNullException.ThrowIfNull(input);

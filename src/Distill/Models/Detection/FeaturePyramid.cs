@@ -62,17 +62,6 @@ public sealed class FeaturePyramid : Module<Tensor[], Tensor[]>
     public string LevelModule(string name) => _p6 is not null && (name == LevelNames[^1] || name == LevelNames[^2]) ? name : "output_" + name;
 
     /// <inheritdoc />
-    protected override void KeepOutput(Tensor[] output, DisposeScope scope)
-    {
-        ArgumentNullException.ThrowIfNull(output);
-        ArgumentNullException.ThrowIfNull(scope);
-        foreach (var t in output.Where(t => t.Scope == scope))
-        {
-            t.MoveToOuterScope();
-        }
-    }
-
-    /// <inheritdoc />
     protected override Tensor[] ForwardCore(Tensor[] input)
     {
         ArgumentNullException.ThrowIfNull(input);
