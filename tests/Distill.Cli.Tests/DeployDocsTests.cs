@@ -30,7 +30,7 @@ public sealed class DeployDocsTests : IDisposable
     [Fact]
     public async Task TheOnnxRuntimeSampleRunsAsWritten()
     {
-        var page = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "deploy", "onnx.md")).ReplaceLineEndings("\n");
+        var page = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "deploy", "onnx.md")).ReplaceLineEndings("\n");
         var start = page.IndexOf("```csharp\n", StringComparison.Ordinal) + "```csharp\n".Length;
         Assert.Equal(Sample.ReplaceLineEndings("\n"), page[start..page.IndexOf("\n```", start, StringComparison.Ordinal)]);
 
@@ -60,18 +60,5 @@ public sealed class DeployDocsTests : IDisposable
         {
             Environment.CurrentDirectory = previous;
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Distill.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no Distill.slnx above {AppContext.BaseDirectory}");
     }
 }

@@ -93,31 +93,58 @@ internal static unsafe class NativeLibraryLoader
             $"Distill could not load its native shim {FileName}. Paths tried:{Environment.NewLine}" +
             string.Join(Environment.NewLine, attempts) + Environment.NewLine +
             "Build it with `dotnet build` (it runs CMake over native/) or run eng/setup.sh to install libtorch; " +
+            "the packaged shim needs libtorch 1.13 and OpenCV's image codecs from the system (Debian 12: libtorch1.13, libopencv-imgcodecs406); " +
             $"set {PathVariable} to use a shim elsewhere.");
     }
 
     // In a single-file app Assembly.Location is empty and skipped; AppContext.BaseDirectory covers that case.
     [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "an empty location is skipped")]
-    private static IEnumerable<string> CandidatePaths()
+    private static IEnumerable<string> CandidatePaths() =>
+        CandidatePaths(
+            Environment.GetEnvironmentVariable(PathVariable),
+            [AppContext.BaseDirectory, Path.GetDirectoryName(typeof(NativeLibraryLoader).Assembly.Location)],
+            AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") as string);
+
+    /// <summary>
+    /// The paths tried, in order: <paramref name="fromEnvironment"/>; each of <paramref name="directories"/> and its
+    /// runtimes/linux-ARCH/native/ (where a NuGet package's native asset lands in a consumer's build and publish
+    /// output); the folders the host lists for native assets (<paramref name="nativeSearchDirectories"/>, separated
+    /// by the path separator: a package's folder in the NuGet cache when the app runs from its deps.json); last, the
+    /// bare file name for the dynamic loader's own search (LD_LIBRARY_PATH, ld.so.cache). Each folder once.
+    /// </summary>
+    internal static IEnumerable<string> CandidatePaths(string? fromEnvironment, IEnumerable<string?> directories, string? nativeSearchDirectories)
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);
         if (!string.IsNullOrEmpty(fromEnvironment))
         {
             yield return fromEnvironment;
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var directory in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(NativeLibraryLoader).Assembly.Location) })
+        var runtimeFolder = Path.Combine("runtimes", RuntimeIdentifier, "native");
+        var folders = new List<string>();
+        foreach (var directory in directories)
         {
-            if (!string.IsNullOrEmpty(directory) && seen.Add(Path.GetFullPath(directory)))
+            if (!string.IsNullOrEmpty(directory))
             {
-                yield return Path.Combine(directory, FileName);
+                folders.Add(directory);
+                folders.Add(Path.Combine(directory, runtimeFolder));
             }
         }
 
-        // Last, the dynamic loader's own search (LD_LIBRARY_PATH, ld.so.cache).
+        folders.AddRange((nativeSearchDirectories ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var folder in folders)
+        {
+            if (seen.Add(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))))
+            {
+                yield return Path.Combine(folder, FileName);
+            }
+        }
+
         yield return FileName;
     }
+
+    /// <summary>The portable runtime identifier the package's native folder is named by: linux-x64, linux-arm64.</summary>
+    internal static string RuntimeIdentifier => $"linux-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
 
     private static void VerifyAbi(IntPtr handle, string path)
     {
