@@ -76,6 +76,27 @@ public sealed class DevicePlumbingTests
     }
 
     [Fact]
+    public void Matching_OnTheDetectionScenePair_TakesTheDetectron2FactorsAndRunsAnEpochWithItsMatchingPass()
+    {
+        // The detection preset: divisors [1, 1, 0.1, 0.1] and loss factor 5e7 on the backbone stages' pre-ReLU maps.
+        var data = new DetectionSceneSet(DetectionGlyphs.Value, SceneSplit.Test, 8);
+        var normalize = new Normalize([DetectionSceneSet.Mean], [DetectionSceneSet.Std]);
+        var options = DetectionModels.DefaultOptions("det_scene_student");
+        TorchRuntime.ManualSeed(3);
+        using var teacher = DetectionModels.Create("det_scene_teacher", options);
+        using var student = DetectionModels.Create("det_scene_student", options);
+        using var distiller = (MatchingGuidedDistillation)MethodBuilder.Create(MethodCheck.Options("matching", ["match_images=8", "update_freq=1"]), MethodContext.FromModels(student, teacher, options), MethodDescriptor.Detection);
+        Assert.Equal(5e7, distiller.LossFactor);
+        Assert.Equal(["stage1.preact", "stage2.preact", "stage3.preact", "stage4.preact"], distiller.StudentTaps);
+
+        using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 1, Schedule = "cosine", LearningRate = 0.01 }, DetectionTask.Default);
+        var results = trainer.Fit(new DataLoader(data, 4, shuffle: true, seed: 1, transform: normalize), new DataLoader(data, 8, transform: normalize));
+
+        Assert.Equal([DetectionTask.FocalTerm, DetectionTask.BoxTerm, DetectionTask.CenternessTerm, "mgd_match"], results[0].LossTerms.Keys);
+        Assert.All(results[0].LossTerms, t => Assert.True(double.IsFinite(t.Value), $"{t.Key} = {t.Value}"));
+    }
+
+    [Fact]
     public void Fit_LoadersOnAnotherDeviceThanTheTrainer_IsAnErrorNamingBoth()
     {
         var data = TrainerTests.StripesDataset(8);
