@@ -18,7 +18,10 @@ box_crowd, box_counts, image_sizes). Each reference follows the official code of
   teacher / tau, sum of -p_T log_softmax(student / tau) * tau^2, times the weight, / (C * N), C the student's
   channels before its align conv), one per FPN level.
 
-No task term: a detection check returns the method's terms alone. Inputs float32; references in float64 from them.
+Every case also carries the detection task's terms as a training step sums them before the method's: FCOS's focal,
+GIoU box and centerness losses (fcos.py's reference of the official loss.py) over the CPU-sized pair's levels (strides
+4, 8, 16 and their scale ranges, centre sampling 1.5) of an input of the largest image size, the levels `distill check`
+uses when the file gives no levels.strides. Inputs float32; references in float64 from them.
 
 Run: /usr/bin/python3 eng/golden/detection_methods.py   (writes tests/Fixtures/detection_methods.json)
 """
@@ -31,6 +34,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from golden_common import enc, f32, method_case, method_reference, rand, write_fixture  # noqa: E402
+from fcos import SCENE_RANGES, assign, fcos_loss, level_sizes  # noqa: E402
+
+SCENE_STRIDES = [4, 8, 16]
 
 
 # ---------------------------------------------------------------------------------------------- FGD (fgd.py)
@@ -193,8 +199,9 @@ def skd_det(p, epoch, pair_taps, logit_taps, temperature=1.0):
 # ---------------------------------------------------------------------------------------------- cases
 
 
-def det_inputs(b, k, locations, boxes, crowd, sizes):
-    """A detector's outputs [b, L, K + 5] for both nets and the padded box tensors."""
+def det_inputs(b, k, boxes, crowd, sizes):
+    """A detector's outputs [b, L, K + 5] for both nets (L: the scene levels of the largest image size; class logits,
+    non-negative distances as the ReLU gives, centerness logits) and the padded box tensors."""
     m = max(1, max(len(x) for x in boxes))
     t = torch.zeros(b, m, 4, dtype=torch.float64)
     labels = torch.zeros(b, m, dtype=torch.int64)
@@ -204,10 +211,32 @@ def det_inputs(b, k, locations, boxes, crowd, sizes):
             t[i, :len(bx)] = torch.tensor(bx, dtype=torch.float64)
             crowds[i, :len(cr)] = torch.tensor(cr, dtype=torch.int64)
             labels[i, :len(bx)] = torch.randint(0, k, (len(bx),))
-    return {"student.logits": rand(b, locations, k + 5), "teacher.logits": rand(b, locations, k + 5, scale=2.0),
+    height, width = max(h for h, _ in sizes), max(w for _, w in sizes)
+    locations = sum(h * w for h, w in level_sizes(height, width, SCENE_STRIDES))
+
+    def outputs(scale):
+        return torch.cat([rand(b, locations, k, scale=2 * scale, shift=-1.0), f32(torch.rand(b, locations, 4, dtype=torch.float64) * 4 * scale),
+                          rand(b, locations, 1, scale=scale)], 2)
+    return {"student.logits": outputs(1.0), "teacher.logits": outputs(2.0),
             "boxes": f32(t), "box_labels": labels, "box_crowd": crowds,
             "box_counts": torch.tensor([len(x) for x in boxes], dtype=torch.int64),
             "image_sizes": torch.tensor(sizes, dtype=torch.int64)}
+
+
+def task_terms(p):
+    """The detection task's weighted terms (weight 1) on the file's outputs and boxes, as `distill check` adds them."""
+    sizes = p["image_sizes"].tolist()
+    images = [(p["boxes"][i, :n].float(), p["box_labels"][i, :n], p["box_crowd"][i, :n] != 0) for i, n in enumerate(p["box_counts"].tolist())]
+    _, labels, regs, _ = assign(images, max(h for h, _ in sizes), max(w for _, w in sizes), SCENE_STRIDES, SCENE_RANGES, 1.5)
+    focal, box, ctr, _, _ = fcos_loss(p["student.logits"], labels, regs, "giou")
+    return {"focal": focal, "box": box, "centerness": ctr}
+
+
+def with_task(fn):
+    """A method's reference preceded by the task's terms, as a training step orders them."""
+    def step(p, epoch, **kw):
+        return task_terms(p) | fn(p, epoch, **kw)
+    return step
 
 
 def conv_params(prefix, cin, cout, k, scale=1.0):
@@ -246,7 +275,7 @@ def build_cases():
     # FGD on two levels (8 x 8 and 4 x 4 of a 32 x 32 batch), equal channels: image 0 of 30 x 28 before padding (boxes
     # scaled by the un-padded size, as the official code does) with two overlapping boxes, a crowd box and one on the
     # border; image 1 with one box reaching the image's end. Defaults of the FCOS recipe, then T 0.5 and other weights.
-    p = det_inputs(2, 3, 80, [[[2.5, 3.1, 13.7, 17.2], [9.2, 6.4, 21.9, 20.3], [0.6, 21.5, 6.2, 29.4], [24.3, 1.2, 27.8, 9.6]], [[17.4, 10.8, 32.0, 32.0]]],
+    p = det_inputs(2, 3, [[[2.5, 3.1, 13.7, 17.2], [9.2, 6.4, 21.9, 20.3], [0.6, 21.5, 6.2, 29.4], [24.3, 1.2, 27.8, 9.6]], [[17.4, 10.8, 32.0, 32.0]]],
                    [[0, 0, 1, 0], [0]], [(30, 28), (32, 32)])
     for i, (h, c) in enumerate(((8, 8), (4, 8))):
         p[f"student.{levels[i]}"] = rand(2, c, h, h)
@@ -257,14 +286,14 @@ def build_cases():
                   {"levels": levels, "temp": 0.5, "alpha": 1e-3, "beta": 5e-4, "gamma": 5e-4, "lam": 5e-6}))
 
     # FGD with an align conv (4 -> 8 channels), named taps, an image without boxes (background 1 / (H W) everywhere).
-    p = det_inputs(2, 2, 40, [[[4.2, 4.7, 19.1, 12.3]], []], [[0], []], [(24, 24), (24, 20)])
+    p = det_inputs(2, 2, [[[4.2, 4.7, 19.1, 12.3]], []], [[0], []], [(24, 24), (24, 20)])
     p["student.fpn.p3"] = rand(2, 4, 6, 6)
     p["teacher.fpn.p3"] = rand(2, 8, 6, 6, scale=2.0)
     p |= fgd_level_params(0, 4, 8)
     cases.append(("fgd_align_and_an_image_without_boxes", "fgd", {"student_taps": ["fpn.p3"], "teacher_taps": ["fpn.p3"]}, p, fgd, {"levels": ["fpn.p3"]}))
 
     # MGD's detection preset on two levels (spatial masks at 0.65, alpha 2e-5), level 1 through an align conv.
-    p = det_inputs(2, 3, 80, [[[2.0, 2.0, 10.0, 10.0]], [[5.0, 5.0, 20.0, 30.0]]], [[0], [0]], [(32, 32), (32, 32)])
+    p = det_inputs(2, 3, [[[2.0, 2.0, 10.0, 10.0]], [[5.0, 5.0, 20.0, 30.0]]], [[0], [0]], [(32, 32), (32, 32)])
     for i, (h, cs) in enumerate(((8, 6), (4, 4))):
         p[f"student.{levels[i]}"] = rand(2, cs, h, h)
         p[f"teacher.{levels[i]}"] = rand(2, 6, h, h)
@@ -276,7 +305,7 @@ def build_cases():
     cases.append(("mgd_fpn_levels", "mgd", opts, p, mgd, {"levels": levels}))
 
     # CWD's detection preset (cross-entropy form, tau 1, weight 5) on two levels, level 1 through an align conv.
-    p = det_inputs(2, 3, 80, [[[2.0, 2.0, 10.0, 10.0]], [[5.0, 5.0, 20.0, 30.0]]], [[0], [0]], [(32, 32), (32, 32)])
+    p = det_inputs(2, 3, [[[2.0, 2.0, 10.0, 10.0]], [[5.0, 5.0, 20.0, 30.0]]], [[0], [0]], [(32, 32), (32, 32)])
     for i, (h, cs) in enumerate(((8, 6), (4, 4))):
         p[f"student.{levels[i]}"] = rand(2, cs, h, h, scale=2.0)
         p[f"teacher.{levels[i]}"] = rand(2, 6, h, h, scale=3.0)
@@ -287,7 +316,7 @@ def build_cases():
 
     # SKD on FCOS with its defaults (every FPN level the file gives, cls_logits.pN of the same levels): student maps of
     # 6 channels against the teacher's 8 (the similarity matrices need the same H x W only), 3 classes.
-    p = det_inputs(2, 3, 80, [[[2.0, 2.0, 10.0, 10.0]], [[5.0, 5.0, 20.0, 30.0]]], [[0], [0]], [(32, 32), (32, 32)])
+    p = det_inputs(2, 3, [[[2.0, 2.0, 10.0, 10.0]], [[5.0, 5.0, 20.0, 30.0]]], [[0], [0]], [(32, 32), (32, 32)])
     for tap, h in (("p2", 4), ("p3", 2)):
         p[f"student.fpn.{tap}"] = rand(2, 6, h, h)
         p[f"teacher.fpn.{tap}"] = rand(2, 8, h, h, scale=1.5)
@@ -304,11 +333,8 @@ def main():
     fixture = {}
     for name, method, options, inputs, fn, kw in build_cases():
         fixture[name] = method_case(method, options, 1, inputs)
-        expected = method_reference(fn, inputs, 1, kw, torch.float64)
-        # The outputs are read by none of these methods: their gradient is zero (the check writes it).
-        for key in ("grad.student.logits",):
-            expected.setdefault(key, enc(torch.zeros_like(inputs["student.logits"])))
-        fixture[name]["expected"] = expected
+        # The outputs' gradient is the task's alone (none of these methods reads them).
+        fixture[name]["expected"] = method_reference(with_task(fn), inputs, 1, kw, torch.float64)
     write_fixture("detection_methods.json", fixture)
 
 

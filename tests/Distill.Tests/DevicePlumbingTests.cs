@@ -2,9 +2,12 @@ using Distill.Configs;
 using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
+using Distill.Models.Detection;
 using Distill.NN.Data;
+using Distill.NN.Data.Scenes;
 using Distill.Parity;
 using Distill.Tasks;
+using Distill.Tasks.Detection;
 using Distill.Torch;
 using Xunit;
 
@@ -16,13 +19,15 @@ namespace Distill.Tests;
 /// </summary>
 public sealed class DevicePlumbingTests
 {
+    private static readonly Lazy<GlyphPool> DetectionGlyphs = new(() => GlyphPool.ForSplit(SceneSplit.Test));
+
     /// <summary>Every registered method, with options that keep one epoch of 32 images small.</summary>
     public static TheoryData<string, string[]> Methods()
     {
         var data = new TheoryData<string, string[]>();
-        // Each on the first task it applies to: classifiers on stripes, or (segmentation-only methods) toy segmenters on squares.
-        // Detection-only methods (fgd, skd_det) need a detector and the detection task, which join with the detection models.
-        foreach (var d in MethodFactory.Descriptors.Where(d => d.AppliesTo[0] != MethodDescriptor.Detection))
+        // Each on the first task it applies to: classifiers on stripes, (segmentation-only methods) toy segmenters on squares,
+        // or (detection-only methods) the CPU-sized FCOS pair on detection scenes with the detection task.
+        foreach (var d in MethodFactory.Descriptors)
         {
             data.Add(d.Name, d.Name switch
             {
@@ -41,21 +46,25 @@ public sealed class DevicePlumbingTests
     public void TrainingEpoch_OnAnExplicitDevice_PutsEveryParameterBufferAndStateTensorThere(string method, string[] options)
     {
         var device = Device.Parse("cpu");
-        var segmentation = MethodFactory.Find(method)!.AppliesTo[0] == MethodDescriptor.Segmentation;
+        var task = MethodFactory.Find(method)!.AppliesTo[0];
+        var segmentation = task == MethodDescriptor.Segmentation;
+        var detection = task == MethodDescriptor.Detection;
         var stripes = TrainerTests.StripesDataset(32);
-        IImageDataset data = segmentation ? SkdMethodTests.Squares(32) : stripes;
-        var train = new DataLoader(data, 16, shuffle: true, seed: 1) { Device = device };
-        var test = new DataLoader(data, 32) { Device = device };
-        var modelOptions = segmentation ? new ModelOptions(3, 3, 16) : new ModelOptions(2, 1, 16);
+        IImageDataset data = detection ? new DetectionSceneSet(DetectionGlyphs.Value, SceneSplit.Test, 8) : segmentation ? SkdMethodTests.Squares(32) : stripes;
+        ITransform? normalize = detection ? new Normalize([DetectionSceneSet.Mean], [DetectionSceneSet.Std]) : null;
+        var train = new DataLoader(data, detection ? 4 : 16, shuffle: true, seed: 1, transform: normalize) { Device = device };
+        var test = new DataLoader(data, detection ? 8 : 32, transform: normalize) { Device = device };
+        var modelOptions = detection ? DetectionModels.DefaultOptions("det_scene_student") : segmentation ? new ModelOptions(3, 3, 16) : new ModelOptions(2, 1, 16);
         TorchRuntime.ManualSeed(3);
-        using var teacher = segmentation ? SkdMethodTests.Segmenter(3, 8) : ModelRegistry.Create("resnet8x4", modelOptions);
-        using var student = segmentation ? SkdMethodTests.Segmenter(3, 4) : ModelRegistry.Create("resnet8", modelOptions);
-        using var distiller = MethodBuilder.Create(MethodCheck.Options(method, options), MethodContext.FromModels(student, teacher, modelOptions, segmentation ? null : stripes.Labels))!;
+        using TappedModel<Tensor> teacher = detection ? DetectionModels.Create("det_scene_teacher", modelOptions) : segmentation ? SkdMethodTests.Segmenter(3, 8) : ModelRegistry.Create("resnet8x4", modelOptions);
+        using TappedModel<Tensor> student = detection ? DetectionModels.Create("det_scene_student", modelOptions) : segmentation ? SkdMethodTests.Segmenter(3, 4) : ModelRegistry.Create("resnet8", modelOptions);
+        using var distiller = MethodBuilder.Create(MethodCheck.Options(method, options), MethodContext.FromModels(student, teacher, modelOptions, segmentation || detection ? null : stripes.Labels))!;
         student.To(device);
         teacher.To(device);
         distiller.To(device);
+        ITrainingTask? trainingTask = detection ? DetectionTask.Default : segmentation ? SegmentationTask.Default : null;
         using var trainer = new Trainer(student, distiller.NeedsTeacher ? teacher : null, distiller,
-            new TrainerOptions { Epochs = 1, Schedule = "cosine", LearningRate = 0.01, Device = device }, segmentation ? SegmentationTask.Default : null);
+            new TrainerOptions { Epochs = 1, Schedule = "cosine", LearningRate = 0.01, Device = device }, trainingTask);
         var results = trainer.Fit(train, test);
 
         Assert.All(results.SelectMany(r => r.LossTerms), t => Assert.True(double.IsFinite(t.Value), $"{method}: {t.Key} = {t.Value}"));
@@ -64,6 +73,27 @@ public sealed class DevicePlumbingTests
             .Concat(trainer.MethodOptimizer?.StateTensors().Select(s => (Name: $"method_optimizer.{s.Key}", Tensor: s.Value)) ?? []).ToList();
         Assert.NotEmpty(trainer.Optimizer.StateTensors());
         Assert.All(tensors, t => Assert.True(t.Tensor.Device == device, $"{method}: {t.Name} is on {t.Tensor.Device}, not {device}"));
+    }
+
+    [Fact]
+    public void Matching_OnTheDetectionScenePair_TakesTheDetectron2FactorsAndRunsAnEpochWithItsMatchingPass()
+    {
+        // The detection preset: divisors [1, 1, 0.1, 0.1] and loss factor 5e7 on the backbone stages' pre-ReLU maps.
+        var data = new DetectionSceneSet(DetectionGlyphs.Value, SceneSplit.Test, 8);
+        var normalize = new Normalize([DetectionSceneSet.Mean], [DetectionSceneSet.Std]);
+        var options = DetectionModels.DefaultOptions("det_scene_student");
+        TorchRuntime.ManualSeed(3);
+        using var teacher = DetectionModels.Create("det_scene_teacher", options);
+        using var student = DetectionModels.Create("det_scene_student", options);
+        using var distiller = (MatchingGuidedDistillation)MethodBuilder.Create(MethodCheck.Options("matching", ["match_images=8", "update_freq=1"]), MethodContext.FromModels(student, teacher, options), MethodDescriptor.Detection);
+        Assert.Equal(5e7, distiller.LossFactor);
+        Assert.Equal(["stage1.preact", "stage2.preact", "stage3.preact", "stage4.preact"], distiller.StudentTaps);
+
+        using var trainer = new Trainer(student, teacher, distiller, new TrainerOptions { Epochs = 1, Schedule = "cosine", LearningRate = 0.01 }, DetectionTask.Default);
+        var results = trainer.Fit(new DataLoader(data, 4, shuffle: true, seed: 1, transform: normalize), new DataLoader(data, 8, transform: normalize));
+
+        Assert.Equal([DetectionTask.FocalTerm, DetectionTask.BoxTerm, DetectionTask.CenternessTerm, "mgd_match"], results[0].LossTerms.Keys);
+        Assert.All(results[0].LossTerms, t => Assert.True(double.IsFinite(t.Value), $"{t.Key} = {t.Value}"));
     }
 
     [Fact]

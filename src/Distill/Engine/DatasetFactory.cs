@@ -29,6 +29,9 @@ public static class DatasetFactory
 
         /// <summary>The normalisation both loaders apply last (reports draw inputs back with it).</summary>
         public Normalize? Normalization { get; init; }
+
+        /// <summary>What reading the data set left out or repaired, one line each (a COCO file's skipped zero-size boxes), for the run to print once.</summary>
+        public IReadOnlyList<string> Notes { get; init; } = [];
     }
 
     /// <summary>Reads the data set and builds the loaders (order seeded by <paramref name="seed"/>).</summary>
@@ -143,6 +146,7 @@ public static class DatasetFactory
             width)
         {
             Normalization = normalize,
+            Notes = [.. train.Notes, .. test.Notes],
         };
     }
 
@@ -171,7 +175,11 @@ public static class DatasetFactory
     {
         var annotations = Path.Combine(root, (data.AnnFile ?? "annotations/instances_{split}.json").Replace("{split}", split, StringComparison.Ordinal));
         var images = Path.Combine(root, (data.ImageDir ?? "{split}").Replace("{split}", split, StringComparison.Ordinal));
-        return new Split(CocoDetection.Open(annotations, images), $"{annotations} with images in {images}", 3, data.ImageSize, data.ImageSize);
+        var set = CocoDetection.Open(annotations, images);
+        return new Split(set, $"{annotations} with images in {images}", 3, data.ImageSize, data.ImageSize)
+        {
+            Notes = set.SkippedEmptyBoxes == 0 ? [] : [$"{annotations}: skipped {set.SkippedEmptyBoxes} annotation{(set.SkippedEmptyBoxes == 1 ? string.Empty : "s")} whose bbox has width or height <= 0 (no extent), as mmdet and torchvision do"],
+        };
     }
 
     private static Split Voc(string root, string split, int size) =>
@@ -275,6 +283,9 @@ public static class DatasetFactory
     /// <summary>One split: its samples, where they came from (for messages) and the size of its images.</summary>
     private sealed record Split(IImageDataset Set, string Source, int Channels, int Height, int Width)
     {
+        /// <summary>What reading the split left out, one line each.</summary>
+        public IReadOnlyList<string> Notes { get; init; } = [];
+
         public static Split Of(InMemoryImageDataset set, string source) => new(set, source, set.Channels, set.Height, set.Width);
 
         public string Describe() => $"{Channels}x{Height}x{Width}";

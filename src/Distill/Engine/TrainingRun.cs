@@ -45,7 +45,7 @@ public static class TrainingRun
     /// <param name="resume">Continue from the folder's last.safetensors (refused, with nothing changed, if the recipe differs in anything that changes the result).</param>
     /// <param name="progress">Step reports.</param>
     /// <param name="onEpoch">Called after each epoch is logged and checkpointed.</param>
-    /// <param name="notices">Where repairs of the folder are announced (a stale lock taken over, leftover temporaries removed); standard error by default.</param>
+    /// <param name="notices">Where repairs of the folder are announced (a stale lock taken over, leftover temporaries removed) and the data set's notes (a COCO file's skipped zero-size boxes); standard error by default.</param>
     /// <exception cref="ConfigException">
     /// The recipe cannot run (e.g. the teacher checkpoint is missing), the folder holds a run and resume was not asked,
     /// the recipe differs from the checkpoint's, or another live process is writing the folder.
@@ -102,6 +102,10 @@ public static class TrainingRun
         SafeTensors.WriteAtomically(Path.Combine(directory, "config.yaml"), s => s.Write(Encoding.UTF8.GetBytes(configText)));
         var seed = (ulong)config.Train.Seed;
         var loaders = DatasetFactory.Create(config.Data, seed, device);
+        foreach (var note in loaders.Notes)
+        {
+            notices.WriteLine(note);
+        }
         var options = loaders.ModelOptions;
         var task = TrainingTasks.Create(config.Task);
         TorchRuntime.ManualSeed(seed);

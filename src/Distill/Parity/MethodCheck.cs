@@ -4,10 +4,12 @@ using Distill.Configs;
 using Distill.Engine;
 using Distill.Methods;
 using Distill.Models;
+using Distill.Models.Detection;
 using Distill.Models.Segmentation;
 using Distill.NN.Checkpoints;
 using Distill.NN.Data;
 using Distill.Tasks;
+using Distill.Tasks.Detection;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
 
@@ -23,8 +25,9 @@ namespace Distill.Parity;
 /// student.logits / teacher.logits); for a detection step a detector's outputs [B, L, K + 5] and the ground-truth boxes
 /// as padded tensors instead of labels: boxes [B, M, 4] Float32 (x1, y1, x2, y2 in input pixels), box_labels [B, M] Int64,
 /// box_crowd [B, M] Int64 (1: a crowd / ignore region), box_counts [B] Int64 (image i's boxes are its first counts[i]
-/// rows) and image_sizes [B, 2] Int64 (height, width before padding); no task term is added on a detection step (the
-/// method's terms alone),
+/// rows) and image_sizes [B, 2] Int64 (height, width before padding), and the detection task's terms (focal, box,
+/// centerness) are computed over the levels of an input of the largest height and width of image_sizes: those of the
+/// det_scene pair (strides 4, 8, 16) unless levels.strides [n] Int64 and levels.scale_ranges [n, 2] Float32 give others,
 /// feature maps student.&lt;tap&gt; / teacher.&lt;tap&gt; (tap names as the models publish them: stage1,
 /// stage2.preact, ...), the classifiers student.head.weight / .bias and teacher.head.weight / .bias (SDD),
 /// the teacher's BN before a stage's ReLU as teacher.&lt;stage&gt;.bn.weight / .bias (OFD margins), the training
@@ -46,6 +49,8 @@ public static class MethodCheck
 {
     private const string Head = "head.";
     private const string BatchNorm = ".bn.";
+    private const string LevelStrides = "levels.strides";
+    private const string LevelScaleRanges = "levels.scale_ranges";
 
     /// <summary>
     /// Parses a method name and options such as "temperature=2" (or "method.temperature=2"), with the recipe loader's
@@ -92,33 +97,18 @@ public static class MethodCheck
     }
 
     /// <summary>
-    /// The tap shapes of the CPU-sized FCOS pair on one 1×96×96 scene with 10 classes (student widths 8/16/32/64, teacher
-    /// 16/32/64/128, both with a 32-channel FPN P2–P4 at strides 4, 8, 16): what a detection step's methods are described
-    /// and built for without an inputs file. Outputs [1, L, K + 5] with L = 24² + 12² + 6² = 756.
+    /// The tap shapes of the CPU-sized FCOS pair (det_scene_student and det_scene_teacher, <see cref="DetectionModels"/>)
+    /// from a dry run on one image of their default options (1x96x96, 10 classes), with "logits" the detector's outputs
+    /// [1, L, K + 5] over the levels of that input: what a detection step's methods are described and built for without
+    /// an inputs file.
     /// </summary>
     private static Dictionary<string, long[]> DetectionExampleShapes(bool student)
     {
-        long[] widths = student ? [8, 16, 32, 64] : [16, 32, 64, 128];
-        const long Classes = 10;
-        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal)
-        {
-            ["logits"] = [1, (24 * 24) + (12 * 12) + (6 * 6), Classes + 5],
-            ["stem"] = [1, widths[0], 24, 24],
-        };
-        for (var i = 0; i < 4; i++)
-        {
-            var size = 24 >> i;
-            shapes[$"stage{i + 1}"] = [1, widths[i], size, size];
-            shapes[$"stage{i + 1}.preact"] = [1, widths[i], size, size];
-        }
-
-        for (var level = 2; level <= 4; level++)
-        {
-            var size = 96 >> level;
-            shapes[$"fpn.p{level}"] = [1, 32, size, size];
-            shapes[$"cls_logits.p{level}"] = [1, Classes, size, size];
-        }
-
+        var name = student ? "det_scene_student" : "det_scene_teacher";
+        var options = DetectionModels.DefaultOptions(name);
+        using var detector = DetectionModels.Create(name, options);
+        var shapes = detector.DryRun(options).ToDictionary(t => t.Tap, t => t.Shape, StringComparer.Ordinal);
+        shapes["logits"] = [1, detector.Levels(options.Height, options.Width).Count, options.NumClasses + 5];
         return shapes;
     }
 
@@ -208,6 +198,12 @@ public static class MethodCheck
             sb.Append(CultureInfo.InvariantCulture, $"  {string.Join(", ", distiller.NamedParameters().Where(p => owned.Contains(p.Parameter)).Select(p => p.Name))}\n");
         }
 
+        if (context.Detection)
+        {
+            sb.Append("the task's levels (optional; else the det_scene pair's, strides 4, 8, 16, for the largest of image_sizes):\n");
+            sb.Append("  levels.strides [n] Int64 (increasing powers of two), levels.scale_ranges [n, 2] Float32 (each level's min and max of max(l, t, r, b))\n");
+        }
+
         sb.Append("random draws (random.<name>, optional):\n");
         foreach (var draw in distiller.RandomDraws.DefaultIfEmpty("none"))
         {
@@ -286,7 +282,7 @@ public static class MethodCheck
     private static Dictionary<string, double> Run(Distiller distiller, CheckContext context, SafeTensorsFile inputs, string inputsPath, string outputPath, int epoch, int iteration)
     {
         var expected = Expected(distiller, context, inputsPath);
-        CheckAgainst(expected, distiller, inputs, inputsPath);
+        CheckAgainst(expected, distiller, context, inputs, inputsPath);
         var student = inputs.Tensors["student.logits"];
         var teacher = distiller.NeedsTeacher ? inputs.Tensors["teacher.logits"] : null;
         var dense = context.Dense;
@@ -339,9 +335,8 @@ public static class MethodCheck
         };
         try
         {
-            // As in training: the task's term ("ce") first, then the method's distillation terms.
-            // A detection step has the method's terms alone (the detection task's loss is not part of the check).
-            terms = detection ? distiller.ComputeLoss(stepInputs)
+            // As in training: the task's terms ("ce"; "focal", "box", "centerness") first, then the method's distillation terms.
+            terms = detection ? DetectionTask.Default.ForLevels(DetectionLevels(inputs, inputsPath)).StepLoss(distiller, stepInputs)
                 : dense ? SegmentationTask.Default.StepLoss(distiller, stepInputs) : ClassificationTask.Default.StepLoss(distiller, stepInputs);
         }
         catch (Exception e) when (e is TorchException or ArgumentException)
@@ -674,10 +669,76 @@ public static class MethodCheck
                 }
             }
         }
+
+        _ = DetectionLevels(inputs, path);
+    }
+
+    /// <summary>
+    /// The levels the task's loss of a detection step runs over: for an input of the largest height and width of
+    /// image_sizes (the batch tensor holds every image, padded to the largest), at levels.strides [n] Int64 with
+    /// levels.scale_ranges [n, 2] Float32 when the file gives them, else the det_scene pair's levels. Their locations
+    /// must be student.logits' L.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">Bad level tensors, or levels whose locations are not L.</exception>
+    private static FcosLevels DetectionLevels(SafeTensorsFile inputs, string path)
+    {
+        var sizes = inputs.Tensors["image_sizes"].To(DType.Int64, Device.Cpu, copy: true).ToArray<long>();
+        var height = (int)Enumerable.Range(0, sizes.Length / 2).Max(i => sizes[2 * i]);
+        var width = (int)Enumerable.Range(0, sizes.Length / 2).Max(i => sizes[(2 * i) + 1]);
+        var given = inputs.Tensors.GetValueOrDefault(LevelStrides);
+        var ranges = inputs.Tensors.GetValueOrDefault(LevelScaleRanges);
+        FcosLevels levels;
+        string source;
+        if (given is null && ranges is null)
+        {
+            using var scene = DetectionModels.Create("det_scene_student");
+            levels = scene.Levels(height, width);
+            source = "the det_scene pair's levels (give levels.strides [n] Int64 and levels.scale_ranges [n, 2] Float32 for others)";
+        }
+        else
+        {
+            if (given is not { DType: DType.Int64, Dim: 1 })
+            {
+                throw new CheckpointFormatException(given is null
+                    ? $"{path}: tensor '{LevelScaleRanges}' is given without '{LevelStrides}' (expected [n] Int64, the levels' strides)"
+                    : $"{path}: tensor '{LevelStrides}' is {Tensor.FormatShape(given.Shape)} {given.DType}, expected [n] Int64 (the levels' strides)");
+            }
+
+            var n = given.Size(0);
+            if (ranges is null || ranges.DType != DType.Float32 || !ranges.Shape.SequenceEqual([n, 2L]))
+            {
+                throw new CheckpointFormatException(ranges is null
+                    ? $"{path}: tensor '{LevelStrides}' is given without '{LevelScaleRanges}' (expected [{n}, 2] Float32, each level's min and max of max(l, t, r, b))"
+                    : $"{path}: tensor '{LevelScaleRanges}' is {Tensor.FormatShape(ranges.Shape)} {ranges.DType}, expected [{n}, 2] Float32 (n from {LevelStrides})");
+            }
+
+            var strides = given.To(DType.Int64, Device.Cpu, copy: true).ToArray<long>();
+            var bounds = ranges.To(DType.Float64, Device.Cpu, copy: true).ToArray<double>();
+            for (var i = 0; i < n; i++)
+            {
+                if (strides[i] < 1 || strides[i] > 1 << 20 || (strides[i] & (strides[i] - 1)) != 0 || (i > 0 && strides[i] <= strides[i - 1]))
+                {
+                    throw new CheckpointFormatException($"{path}: tensor '{LevelStrides}' holds [{string.Join(", ", strides)}]; expected increasing powers of two");
+                }
+
+                if (bounds[2 * i] > bounds[(2 * i) + 1])
+                {
+                    throw new CheckpointFormatException(string.Create(CultureInfo.InvariantCulture, $"{path}: tensor '{LevelScaleRanges}' row {i} is ({bounds[2 * i]}, {bounds[(2 * i) + 1]}); expected min <= max"));
+                }
+            }
+
+            levels = FcosLevels.ForInput(height, width, [.. strides.Select(s => $"p{long.Log2(s)}")], [.. strides.Select(s => (int)s)],
+                [.. Enumerable.Range(0, (int)n).Select(i => (bounds[2 * i], bounds[(2 * i) + 1]))]);
+            source = $"the levels of {LevelStrides}";
+        }
+
+        var locations = inputs.Tensors["student.logits"].Size(1);
+        return locations == levels.Count ? levels
+            : throw new CheckpointFormatException($"{path}: tensor 'student.logits' has L = {locations} locations, but {source} at strides {string.Join(", ", levels.Strides)} for a {height}x{width} input (the largest of image_sizes) have {levels.Count} ({string.Join(" + ", levels.Sizes.Select(z => $"{z.Height}x{z.Width}"))})");
     }
 
     /// <summary>After the method is built: every input it reads is present with the shape it was built for, and the file holds nothing else.</summary>
-    private static void CheckAgainst(IReadOnlyList<ExpectedInput> expected, Distiller distiller, SafeTensorsFile inputs, string path)
+    private static void CheckAgainst(IReadOnlyList<ExpectedInput> expected, Distiller distiller, CheckContext context, SafeTensorsFile inputs, string path)
     {
         var batch = inputs.Tensors["student.logits"].Size(0);
         foreach (var input in expected)
@@ -695,7 +756,7 @@ public static class MethodCheck
         }
 
         var known = expected.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var name in inputs.Tensors.Keys.Where(k => !known.Contains(k) && !k.StartsWith("method.", StringComparison.Ordinal) && !k.StartsWith("random.", StringComparison.Ordinal)))
+        foreach (var name in inputs.Tensors.Keys.Where(k => !known.Contains(k) && !k.StartsWith("method.", StringComparison.Ordinal) && !k.StartsWith("random.", StringComparison.Ordinal) && !(context.Detection && k is LevelStrides or LevelScaleRanges)))
         {
             throw new CheckpointFormatException($"{path}: tensor '{name}' is not an input of {distiller.Name} with these options (inputs: {string.Join(", ", expected.Select(e => e.Name))}; see --describe)");
         }

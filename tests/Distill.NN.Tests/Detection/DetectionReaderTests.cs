@@ -80,12 +80,29 @@ public sealed class DetectionReaderTests : IDisposable
     }
 
     [Fact]
-    public void Coco_BoxWithZeroOrNegativeExtent_IsRefused_NamingTheRecordAndBox()
+    public void Coco_BoxesWithZeroOrNegativeExtent_AreSkippedAndCounted_TheOtherBoxesKept()
     {
-        var e = CocoError(j => j["annotations"]![3]!["bbox"] = new JsonArray(15, 10, -2, 4));
-        Assert.Equal($"{Path.Combine(_root, "instances.json")}: annotations[3] (id 4) has bbox [15, 10, -2, 4] with width or height <= 0 (x2 <= x1 or y2 <= y1); a box must have an extent", e.Message);
-        var zero = CocoError(j => j["annotations"]![3]!["bbox"] = new JsonArray(15, 10, 3, 0));
-        Assert.Contains("annotations[3] (id 4) has bbox [15, 10, 3, 0] with width or height <= 0", zero.Message, StringComparison.Ordinal);
+        // annotations[3] is images[2]'s second box, annotations[0] images[0]'s first: one of width -2, one of height 0.
+        var file = Coco(j =>
+        {
+            j["annotations"]![3]!["bbox"] = new JsonArray(15, 10, -2, 4);
+            j["annotations"]![0]!["bbox"] = new JsonArray(2.5, 3, 10, 0);
+        });
+        var set = CocoDetection.Open(file, Path.Combine(_root, "img"));
+
+        Assert.Equal(2, set.SkippedEmptyBoxes);
+        Assert.Equal([0f, 0, 30, 20], ((Boxes)set.Get(0).Target).Coordinates);
+        Assert.Equal([4f, 6, 12, 11], ((Boxes)set.Get(2).Target).Coordinates);
+        Assert.Equal(0, CocoDetection.Open(Coco(), Path.Combine(_root, "img")).SkippedEmptyBoxes);
+    }
+
+    [Fact]
+    public void Coco_BoxWithANonFiniteValue_IsRefused_NamingTheRecord()
+    {
+        var file = Coco(j => j["annotations"]![3]!["bbox"] = new JsonArray(15, 10, 12345, 4));
+        File.WriteAllText(file, File.ReadAllText(file).Replace("12345", "1e400", StringComparison.Ordinal));
+        var e = Assert.Throws<DataFormatException>(() => CocoDetection.Open(file, Path.Combine(_root, "img")));
+        Assert.Equal($"{file}: annotations[3] (id 4) has bbox [15,10,1e400,4] with a value that is not a finite number", e.Message);
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class MethodTasksTests
     {
         string[] dense = ["none", "kd", "tfd", "tfd+", "cwd", "mgd", "skd"];
         string[] segmentationOnly = ["skd"];
-        string[] detection = ["none", "cwd", "mgd", "fgd", "skd_det"];
+        string[] detection = ["none", "cwd", "mgd", "fgd", "skd_det", "matching"];
         string[] detectionOnly = ["fgd", "skd_det"];
         foreach (var name in MethodFactory.Names)
         {

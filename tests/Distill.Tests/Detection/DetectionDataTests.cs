@@ -56,6 +56,35 @@ public sealed class DetectionDataTests : IDisposable
         Assert.StartsWith(Path.Combine(_root, "annotations", "instances_train.json") + ": cannot be read", defaults.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CocoRecipe_AnnotationsOfZeroWidth_AreSkipped_AndTheLoadersCarryOneNoteCountingThem()
+    {
+        var scenes = new DetectionSceneSet(TestGlyphs.Value, SceneSplit.Test, 3);
+        SceneExporter.ExportDetection(scenes, Path.Combine(_root, "train"));
+        SceneExporter.ExportDetection(scenes, Path.Combine(_root, "test"));
+        var file = Path.Combine(_root, "test", "annotations.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file))!;
+        var annotations = json["annotations"]!.AsArray();
+        annotations[0]!["bbox"]![2] = 0;
+        annotations[1]!["bbox"]![3] = -1.5;
+        File.WriteAllText(file, json.ToJsonString());
+        var data = Data($$"""
+              dataset: coco
+              root: {{_root}}
+              img_dir: "{split}/images"
+              ann_file: "{split}/annotations.json"
+              train_split: train
+              test_split: test
+              image_size: 96
+            """);
+
+        var loaders = DatasetFactory.Create(data, 1);
+
+        Assert.Equal([$"{file}: skipped 2 annotations whose bbox has width or height <= 0 (no extent), as mmdet and torchvision do"], loaders.Notes);
+        var kept = Enumerable.Range(0, 3).Sum(i => ((Boxes)loaders.Test.Dataset.Get(i).Target).Count);
+        Assert.Equal(annotations.Count - 2, kept);
+    }
+
     [Theory]
     [InlineData("coco")]
     [InlineData("voc-detection")]

@@ -12,8 +12,9 @@ namespace Distill.Tests.Detection;
 
 /// <summary>
 /// The goldens of eng/golden/detection_methods.py (fgd on FPN levels with boxes, crowd boxes and un-padded image sizes,
-/// with an align conv and an image without boxes; mgd and cwd on FPN levels) through the parity harness on detection
-/// steps, the harness's checks of box inputs, and FGD's hand-derived mask and attention values.
+/// with an align conv and an image without boxes; mgd, cwd and skd_det on FPN levels; each after the detection task's
+/// focal, box and centerness terms over the det_scene levels) through the parity harness on detection steps, the
+/// harness's checks of box inputs, and FGD's hand-derived mask and attention values.
 /// </summary>
 public sealed class DetectionMethodCheckTests : IDisposable
 {
@@ -163,7 +164,7 @@ public sealed class DetectionMethodCheckTests : IDisposable
         var golden = Fixture.Root.GetProperty("fgd_align_and_an_image_without_boxes");
         var path = WriteInputs(golden, "dkd");
         var e = Assert.Throws<CheckpointFormatException>(() => MethodCheck.Run(MethodCheck.Options("dkd", []), path, Path.Combine(_directory, "o.safetensors")));
-        Assert.Contains("student.logits [2, 40, 7] are a detector's outputs [B, L, K + 5] (a detection step), and dkd applies to classification only", e.Message, StringComparison.Ordinal);
+        Assert.Contains("student.logits [2, 49, 7] are a detector's outputs [B, L, K + 5] (a detection step), and dkd applies to classification only", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace Distill.NN.Data.Detection;
 /// Category ids (COCO's run 1-90 with gaps) become contiguous labels in increasing id order, the names kept as
 /// <see cref="Classes"/>; bbox [x, y, w, h] becomes (x, y, x + w, y + h); iscrowd marks an ignore region; area is kept
 /// (w x h when absent). A box reaching outside its image is clipped to it (rounding in real files puts boxes a fraction of a
-/// pixel out); a box with w or h &lt;= 0, or none left inside its image, is refused. The file is read and checked when the
+/// pixel out); an annotation with w or h &lt;= 0 is skipped, as mmdet's and torchvision's COCO readers skip it, and counted in
+/// <see cref="SkippedEmptyBoxes"/>; a bbox holding NaN or an infinity, or a box with none of it inside its image, is refused. The file is read and checked when the
 /// set is made: each error names the file and the record (images[i], annotations[j], categories[k]) and is thrown as a
 /// <see cref="DataFormatException"/>. Images are read when sampled, as RGB by default.
 /// </summary>
@@ -18,8 +19,9 @@ public sealed class CocoDetection : IImageDataset
     private readonly Boxes[] _boxes;
     private readonly int _channels;
 
-    private CocoDetection(string annotationFile, string[] paths, Boxes[] boxes, string[] classes, long[] categoryIds, long[] imageIds, int channels)
+    private CocoDetection(string annotationFile, string[] paths, Boxes[] boxes, string[] classes, long[] categoryIds, long[] imageIds, int channels, int skipped)
     {
+        SkippedEmptyBoxes = skipped;
         AnnotationFile = annotationFile;
         _paths = paths;
         _boxes = boxes;
@@ -40,6 +42,9 @@ public sealed class CocoDetection : IImageDataset
 
     /// <summary>The COCO category id of each label (results files name categories by id).</summary>
     public IReadOnlyList<long> CategoryIds { get; }
+
+    /// <summary>How many annotations had a bbox of width or height &lt;= 0 and were skipped (not in any sample's boxes).</summary>
+    public int SkippedEmptyBoxes { get; }
 
     /// <summary>The COCO image id of each sample, in the file's order of images.</summary>
     public IReadOnlyList<long> ImageIds { get; }
@@ -166,6 +171,7 @@ public sealed class CocoDetection : IImageDataset
             objects[i] = [];
         }
 
+        var skipped = 0;
         for (var j = 0; j < annotations.Count; j++)
         {
             var a = annotations[j];
@@ -193,11 +199,20 @@ public sealed class CocoDetection : IImageDataset
                 throw new DataFormatException($"{record} needs bbox as four numbers [x, y, width, height]");
             }
 
-            var b = bbox.EnumerateArray().Select(v => v.GetDouble()).ToArray();
-            var box = Show(b);
-            if (!(b[2] > 0) || !(b[3] > 0))
+            // A number beyond double's range (1e400) reads as no number rather than an infinity.
+            var b = bbox.EnumerateArray().Select(v => v.TryGetDouble(out var d) ? d : double.NaN).ToArray();
+            if (!b.All(double.IsFinite))
             {
-                throw new DataFormatException($"{record} has bbox {box} with width or height <= 0 (x2 <= x1 or y2 <= y1); a box must have an extent");
+                throw new DataFormatException($"{record} has bbox {bbox.GetRawText()} with a value that is not a finite number");
+            }
+
+            var box = Show(b);
+
+            if (b[2] <= 0 || b[3] <= 0)
+            {
+                // No extent: mmdet and torchvision drop such annotations; a caller reports the count.
+                skipped++;
+                continue;
             }
 
             var (h, w) = sizes[image];
@@ -220,7 +235,7 @@ public sealed class CocoDetection : IImageDataset
             boxes[i] = new Boxes(sizes[i].Height, sizes[i].Width, [.. o.SelectMany(x => x.Box)], [.. o.Select(x => x.Label)], [.. o.Select(x => x.Crowd)], [.. o.Select(x => x.Area)]);
         }
 
-        return new CocoDetection(file, paths, boxes, [.. byId.Values], [.. byId.Keys], imageIds, channels);
+        return new CocoDetection(file, paths, boxes, [.. byId.Values], [.. byId.Keys], imageIds, channels, skipped);
     }
 
     private static string Show(double[] b) => $"[{string.Join(", ", b.Select(v => v.ToString(CultureInfo.InvariantCulture)))}]";

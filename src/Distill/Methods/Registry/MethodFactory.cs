@@ -70,7 +70,13 @@ public static class MethodFactory
                 (MethodDescriptor.Detection, [("alpha", 2e-5), ("mask_ratio", 0.65), ("mask", "spatial"), ("fpn_levels", true)])),
         },
         MethodDescriptor.For<OverhaulFeatureDistillation.Options>("ofd", "Overhaul of feature distillation", "Heo et al., ICCV 2019 (arXiv 1904.01866)", (o, c) => new OverhaulFeatureDistillation(o, c)),
-        MethodDescriptor.For<MatchingGuidedDistillation.Options>("matching", "Matching guided distillation", "Yue, Deng and Zhou, ECCV 2020 (arXiv 2008.09958)", (o, c) => new MatchingGuidedDistillation(o, c)),
+        MethodDescriptor.For<MatchingGuidedDistillation.Options>("matching", "Matching guided distillation", "Yue, Deng and Zhou, ECCV 2020 (arXiv 2008.09958)", (o, c) => new MatchingGuidedDistillation(o, c)) with
+        {
+            // The authors' Detectron2 track: the four backbone stages' pre-ReLU maps (the default stages), each distance
+            // divided by [1, 1, 0.1, 0.1] * 5e7; the student-side norm stays BatchNorm (docs/methods/matching.md).
+            AppliesTo = [MethodDescriptor.Classification, MethodDescriptor.Detection],
+            TaskPresets = Presets((MethodDescriptor.Detection, [("divisors", new[] { 1.0, 1.0, 0.1, 0.1 }), ("loss_factor", 5e7)])),
+        },
         MethodDescriptor.For<FocalGlobalDistillation.Options>("fgd", "Focal and global distillation (foreground/background masks from the boxes, attention, GcBlock relation; every FPN level)", "Yang et al., CVPR 2022 (arXiv 2111.11837)", (o, c) => new FocalGlobalDistillation(o, c)) with { AppliesTo = DetectionOnly },
         MethodDescriptor.For<StructuredKnowledgeDistillation.Options>("skd", "Structured knowledge distillation (pixel-wise, pair-wise, holistic adversarial with its own discriminator)", "Liu et al., CVPR 2019 (arXiv 1903.04197)", (o, c) => new StructuredKnowledgeDistillation(o, c)) with { AppliesTo = SegmentationOnly },
         MethodDescriptor.For<StructuredDetectionDistillation.Options>("skd_det", "Structured knowledge distillation on a detector (pair-wise on FPN levels, pixel-wise on the class logits)", "Liu et al., CVPR 2019 (arXiv 1903.04197); FCOS: the authors' extension", (o, c) => new StructuredDetectionDistillation(o, c)) with { AppliesTo = DetectionOnly },

@@ -40,17 +40,18 @@ public sealed class DetectionTask : ITrainingTask
     // The assignment a batch's loss made, for the running training metric of the same step (one entry per live batch).
     private readonly ConditionalWeakTable<BoxBatch, FcosTargets> _assigned = new();
     private readonly FcosDetector? _model;
+    private readonly FcosLevels? _levels;
 
     /// <summary>Creates the task.</summary>
     /// <param name="lossWeight">The weight of the three FCOS terms (a method's task-loss weight sets it).</param>
     /// <param name="loss">The focal parameters, IoU loss kind and centre-sampling radius.</param>
     /// <param name="inference">Thresholds and counts of the evaluation's inference.</param>
     public DetectionTask(double lossWeight = 1, FcosLossOptions? loss = null, FcosPostProcess? inference = null)
-        : this(lossWeight, loss ?? new FcosLossOptions(), inference ?? new FcosPostProcess(), null)
+        : this(lossWeight, loss ?? new FcosLossOptions(), inference ?? new FcosPostProcess(), null, null)
     {
     }
 
-    private DetectionTask(double lossWeight, FcosLossOptions loss, FcosPostProcess inference, FcosDetector? model)
+    private DetectionTask(double lossWeight, FcosLossOptions loss, FcosPostProcess inference, FcosDetector? model, FcosLevels? levels)
     {
         if (!double.IsFinite(lossWeight))
         {
@@ -61,6 +62,7 @@ public sealed class DetectionTask : ITrainingTask
         LossOptions = loss;
         Inference = inference;
         _model = model;
+        _levels = levels;
     }
 
     /// <summary>The task with weight 1 and the official loss and inference settings, bound to no detector.</summary>
@@ -101,9 +103,19 @@ public sealed class DetectionTask : ITrainingTask
     /// <inheritdoc />
     public IReadOnlyList<string> StudentTaps(TappedModel<Tensor> student) => [];
 
+    /// <summary>
+    /// The task bound to fixed levels (one input size) instead of a detector: what `distill check` uses, where a file
+    /// gives a detector's outputs without the network. The loss then takes outputs of exactly <paramref name="levels"/>' locations.
+    /// </summary>
+    public DetectionTask ForLevels(FcosLevels levels)
+    {
+        ArgumentNullException.ThrowIfNull(levels);
+        return new DetectionTask(LossWeight, LossOptions, Inference, null, levels);
+    }
+
     /// <summary>The task a method trains with: its task-loss weight (this task's own without a method).</summary>
     public DetectionTask For(Distiller? method) =>
-        method is null || method.TaskLossWeight == LossWeight ? this : new DetectionTask(method.TaskLossWeight, LossOptions, Inference, _model);
+        method is null || method.TaskLossWeight == LossWeight ? this : new DetectionTask(method.TaskLossWeight, LossOptions, Inference, _model, _levels);
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The targets are not boxes, the output does not fit the detector's levels, or the task is bound to no detector.</exception>
@@ -216,11 +228,17 @@ public sealed class DetectionTask : ITrainingTask
     }
 
     private DetectionTask ForDetector(FcosDetector detector) =>
-        ReferenceEquals(detector, _model) ? this : new DetectionTask(LossWeight, LossOptions, Inference, detector);
+        ReferenceEquals(detector, _model) ? this : new DetectionTask(LossWeight, LossOptions, Inference, detector, null);
 
     private FcosLevels LevelsFor(Tensor outputs, BoxBatch boxes)
     {
         ArgumentNullException.ThrowIfNull(outputs);
+        if (_levels is { } fixedLevels)
+        {
+            return outputs.Dim == 3 && outputs.Size(1) == fixedLevels.Count ? fixedLevels
+                : throw new ArgumentException($"the detector's output {Tensor.FormatShape(outputs.Shape)} does not fit the levels {string.Join("/", fixedLevels.Names)} ({fixedLevels.Count} locations)");
+        }
+
         var model = _model ?? throw new ArgumentException("the detection task's loss needs the detector's levels: bind it to the student with ForModel (the trainer does)");
         if (boxes.ImageSizes.Count == 0)
         {
