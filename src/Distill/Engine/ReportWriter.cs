@@ -93,7 +93,7 @@ public static class ReportWriter
 
         sb.Append("</table>\n<div class=\"charts\" id=\"epoch-curves\">\n");
         Chart(sb, $"{metric} per epoch (%): test solid, train dashed", series, [e => e.TestAccuracy * 100, e => e.TrainAccuracy * 100], "epoch-metric");
-        Chart(sb, "Training loss per epoch (sum of the student's weighted terms)", series, [e => e.StudentLoss], "epoch-loss");
+        Chart(sb, "Training loss per epoch (the student's total)", series, [e => e.StudentLoss], "epoch-loss");
         sb.Append("</div>\n");
         if (rows.Count > 1)
         {
