@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what Distill needs on a Debian 12 machine. Idempotent; costs well under a second when
+# Installs what Distill needs on a Debian 12 machine, and the extra packages named as arguments. Idempotent; costs well under a second when
 # everything is present (one dpkg-query call). Called by ./test and ./distill when something is missing.
 set -euo pipefail
 
 TORCH_VERSION="1.13.1+dfsg-4"
 packages=(cmake g++ "libtorch-dev=${TORCH_VERSION}" "python3-torch=${TORCH_VERSION}" dataset-fashion-mnist python3-numpy python3-scipy python3-onnx
           libopencv-imgcodecs-dev)
+# Extra packages named on the command line (eng/setup.sh chromium: the browser eng/check-report.sh renders reports in).
+packages+=("$@")
 
 missing=()
 for spec in "${packages[@]}"; do

@@ -122,7 +122,7 @@ internal static class QuickstartCommand
         }
 
         var students = ComparisonRun.Execute(plan.Students, Display, stage.Model);
-        var result = new ComparisonResult([stage.Row, .. students.Rows], [.. stage.Series is { } t ? [t] : Array.Empty<ReportWriter.Series>(), .. students.Series]) { Metric = students.Metric };
+        var result = students with { Rows = [stage.Row, .. students.Rows], Series = [.. stage.Series is { } t ? [t] : Array.Empty<ReportWriter.Series>(), .. students.Series] };
         var table = new Table().Title(plan.Teacher.Data.Dataset == "scenes" ? "Scene set test mIoU" : "Fashion-MNIST test accuracy").AddColumns("model", "training", $"final {metric}", "seeds", "time");
         foreach (var row in result.Rows)
         {

@@ -17,7 +17,8 @@ public sealed class ReportWriterTests
         ], [new ReportWriter.ResultRow("resnet8", "kd", [0.70, 0.72])]);
         var document = XDocument.Parse(html.Replace("<!DOCTYPE html>", string.Empty, StringComparison.Ordinal));
         XNamespace svg = "http://www.w3.org/2000/svg";
-        Assert.Equal(4, document.Descendants(svg + "polyline").Count());
+        // Per series: test and train metric in the metric chart, and the loss.
+        Assert.Equal(6, document.Descendants(svg + "polyline").Count());
         Assert.Contains("A &lt;test&gt; run", html, StringComparison.Ordinal);
         Assert.Contains("71.00 ± 1.41 %", html, StringComparison.Ordinal);
         Assert.Contains("kd &amp; co", html, StringComparison.Ordinal);

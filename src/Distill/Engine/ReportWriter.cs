@@ -6,8 +6,10 @@ using Distill.Engine.Reporting;
 namespace Distill.Engine;
 
 /// <summary>
-/// A self-contained report.html (no scripts, no external files; opens offline): test accuracy and total
-/// loss curves per epoch as inline SVG, and a results table with mean +/- std over seeds. The markup is
+/// A self-contained report.html (no scripts, no external files; opens offline): a results table (mean ± std over seeds,
+/// the mean alone for one seed), the test and training metric and the total loss per epoch as inline SVG (a method's
+/// seeds as their mean with a band of ± std), a bar chart of the rows with error bars when there are several, and the
+/// per-step curves of every loss term and the learning rate when the series carry their step logs. The markup is
 /// well-formed XML (XHTML), so tests can parse it. A task may add sections below them (<see cref="IReportSection"/>:
 /// segmentation's per-class IoU and example predictions); without sections the markup is what it always was.
 /// </summary>
@@ -19,13 +21,25 @@ public static class ReportWriter
     /// <summary>One curve: a label and its epochs.</summary>
     /// <param name="Label">e.g. "resnet8 kd seed 0".</param>
     /// <param name="Epochs">The epoch results in order.</param>
-    public sealed record Series(string Label, IReadOnlyList<EpochResult> Epochs);
+    public sealed record Series(string Label, IReadOnlyList<EpochResult> Epochs)
+    {
+        /// <summary>The runs drawn as one curve: series of one group (a method's seeds) show their mean with a band of ± the sample std; the label by default.</summary>
+        public string Group { get; init; } = Label;
+
+        /// <summary>The run's step log (steps.jsonl: every 10 steps and each epoch's end), drawn as per-step curves; empty when not known.</summary>
+        [System.Text.Json.Serialization.JsonIgnore]
+        public IReadOnlyList<TrainingProgress> Steps { get; init; } = [];
+    }
 
     /// <summary>One table row: a model and training over one or more seeds.</summary>
     /// <param name="Model">The model.</param>
     /// <param name="Training">teacher, alone, kd, ...</param>
     /// <param name="FinalAccuracies">The final test value of the task's primary metric (classification: top-1) of each seed.</param>
     public sealed record ResultRow(string Model, string Training, IReadOnlyList<double> FinalAccuracies);
+
+    /// <summary>A value in percent as the report shows it: "71.00 ± 1.41 %" for several seeds, "71.00 %" for one (one run has no spread).</summary>
+    public static string Percent(double mean, double std, int seeds) =>
+        seeds > 1 ? string.Create(CultureInfo.InvariantCulture, $"{mean * 100:F2} ± {std * 100:F2} %") : string.Create(CultureInfo.InvariantCulture, $"{mean * 100:F2} %");
 
     /// <summary>Mean and sample standard deviation (0 for one value).</summary>
     public static (double Mean, double Std) MeanStd(IReadOnlyList<double> values)
@@ -67,19 +81,30 @@ public static class ReportWriter
             .Append(Escape(title)).Append("</title><style>body{font-family:sans-serif;margin:2em;max-width:980px}table{border-collapse:collapse}")
             .Append("td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,td:nth-child(2),th{text-align:left}")
             .Append(".charts{display:flex;gap:2em;flex-wrap:wrap}</style></head><body>\n<h1>").Append(Escape(title)).Append("</h1>\n");
-        sb.Append("<h2>Results</h2>\n<table><tr><th>model</th><th>training</th><th>final test ").Append(Escape(metric)).Append(" (mean ± std)</th><th>seeds</th></tr>\n");
+        var several = rows.Any(r => r.FinalAccuracies.Count > 1);
+        sb.Append("<h2 id=\"results\">Results</h2>\n<table><tr><th>model</th><th>training</th><th>final test ").Append(Escape(metric)).Append(several ? " (mean ± std)" : string.Empty).Append("</th><th>seeds</th></tr>\n");
         foreach (var row in rows)
         {
             var (mean, std) = MeanStd(row.FinalAccuracies);
             sb.Append("<tr><td>").Append(Escape(row.Model)).Append("</td><td>").Append(Escape(row.Training)).Append("</td><td>")
-                .Append(string.Create(CultureInfo.InvariantCulture, $"{mean * 100:F2} ± {std * 100:F2} %")).Append("</td><td>")
+                .Append(Percent(mean, std, row.FinalAccuracies.Count)).Append("</td><td>")
                 .Append(row.FinalAccuracies.Count.ToString(CultureInfo.InvariantCulture)).Append("</td></tr>\n");
         }
 
-        sb.Append("</table>\n<div class=\"charts\">\n");
-        sb.Append(Chart($"Test {metric} (%)", series, e => e.TestAccuracy * 100));
-        sb.Append(Chart("Training loss (sum of the student's weighted terms)", series, e => e.StudentLoss));
+        sb.Append("</table>\n<div class=\"charts\" id=\"epoch-curves\">\n");
+        Chart(sb, $"{metric} per epoch (%): test solid, train dashed", series, [e => e.TestAccuracy * 100, e => e.TrainAccuracy * 100], "epoch-metric");
+        Chart(sb, "Training loss per epoch (the student's total)", series, [e => e.StudentLoss], "epoch-loss");
         sb.Append("</div>\n");
+        if (rows.Count > 1)
+        {
+            new MethodBarsSection(rows, metric).AppendTo(sb);
+        }
+
+        if (series.Any(s => s.Steps.Count > 0))
+        {
+            new StepCurvesSection(series).AppendTo(sb);
+        }
+
         foreach (var section in sections ?? [])
         {
             section.AppendTo(sb);
@@ -89,49 +114,25 @@ public static class ReportWriter
         return sb.ToString();
     }
 
-    private static string Chart(string title, IReadOnlyList<Series> series, Func<EpochResult, double> value)
+    /// <summary>One chart of <paramref name="values"/> per epoch (the first solid, the others dashed), a curve per group of series.</summary>
+    private static void Chart(StringBuilder sb, string title, IReadOnlyList<Series> series, IReadOnlyList<Func<EpochResult, double>> values, string cssClass)
     {
-        const double Width = 440, Height = 280, Left = 50, Right = 10, Top = 30, Bottom = 40;
-        var points = series.SelectMany(s => s.Epochs.Select(e => (e.Epoch, Value: value(e)))).Where(p => double.IsFinite(p.Value)).ToArray();
-        var sb = new StringBuilder();
-        sb.Append(string.Create(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height + (series.Count * 16)}\" role=\"img\">"));
-        sb.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"18\" font-size=\"14\">{Escape(title)}</text>"));
-        if (points.Length == 0)
+        var lines = new List<SvgLineChart.Line>();
+        var groups = series.GroupBy(s => s.Group).ToArray();
+        for (var g = 0; g < groups.Length; g++)
         {
-            return sb.Append("</svg>\n").ToString();
-        }
-
-        var minX = points.Min(p => p.Epoch);
-        var maxX = Math.Max(minX + 1, points.Max(p => p.Epoch));
-        var minY = points.Min(p => p.Value);
-        var maxY = points.Max(p => p.Value);
-        if (maxY - minY < 1e-9)
-        {
-            maxY = minY + 1;
-        }
-
-        double X(double epoch) => Left + ((epoch - minX) / (maxX - minX) * (Width - Left - Right));
-        double Y(double v) => Top + ((maxY - v) / (maxY - minY) * (Height - Top - Bottom));
-        sb.Append(string.Create(CultureInfo.InvariantCulture,
-            $"<line x1=\"{Left}\" y1=\"{Height - Bottom}\" x2=\"{Width - Right}\" y2=\"{Height - Bottom}\" stroke=\"#333\"/><line x1=\"{Left}\" y1=\"{Top}\" x2=\"{Left}\" y2=\"{Height - Bottom}\" stroke=\"#333\"/>"));
-        sb.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"{Top + 4}\" font-size=\"11\">{maxY:G4}</text><text x=\"4\" y=\"{Height - Bottom}\" font-size=\"11\">{minY:G4}</text>"));
-        sb.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"{Height - Bottom + 16}\" font-size=\"11\">epoch {minX}</text><text x=\"{Width - Right - 50}\" y=\"{Height - Bottom + 16}\" font-size=\"11\">epoch {maxX}</text>"));
-        for (var i = 0; i < series.Count; i++)
-        {
-            var color = Colors[i % Colors.Length];
-            // A non-finite value (NaN loss, 0/0 rate) has no place on the chart: the curve skips it.
-            var finite = series[i].Epochs.Where(e => double.IsFinite(value(e))).ToArray();
-            var coords = string.Join(' ', finite.Select(e => string.Create(CultureInfo.InvariantCulture, $"{X(e.Epoch):F1},{Y(value(e)):F1}")));
-            sb.Append(string.Create(CultureInfo.InvariantCulture, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{coords}\"/>"));
-            foreach (var e in finite)
+            var runs = groups[g].ToArray();
+            var color = Colors[g % Colors.Length];
+            for (var v = 0; v < values.Count; v++)
             {
-                sb.Append(string.Create(CultureInfo.InvariantCulture, $"<circle cx=\"{X(e.Epoch):F1}\" cy=\"{Y(value(e)):F1}\" r=\"3\" fill=\"{color}\"/>"));
+                var value = values[v];
+                var (mean, band) = SvgLineChart.Aggregate([.. runs.Select(r => (IReadOnlyList<(double, double)>)[.. r.Epochs.Select(e => ((double)e.Epoch, value(e)))])]);
+                var label = v > 0 ? null : runs.Length > 1 ? string.Create(CultureInfo.InvariantCulture, $"{groups[g].Key} (mean ± std of {runs.Length} seeds)") : runs[0].Label;
+                lines.Add(new SvgLineChart.Line(label, color, mean, Dashed: v > 0, Band: band));
             }
-
-            sb.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"{Height + 4 + (i * 16)}\" font-size=\"12\" fill=\"{color}\">{Escape(series[i].Label)}</text>"));
         }
 
-        return sb.Append("</svg>\n").ToString();
+        SvgLineChart.Append(sb, title, "epoch", lines, cssClass);
     }
 
     private static string Escape(string s) => WebUtility.HtmlEncode(s);

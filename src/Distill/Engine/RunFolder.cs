@@ -70,6 +70,19 @@ internal static partial class RunFolder
         return history;
     }
 
+    /// <summary>The run's step log (steps.jsonl) in order: its complete lines that read back; empty when there is none.</summary>
+    public static IReadOnlyList<TrainingProgress> ReadSteps(string directory)
+    {
+        var path = Path.Combine(directory, "steps.jsonl");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        var lines = File.ReadAllText(path).Split('\n');
+        return [.. lines[..^1].Select(Parse<TrainingProgress>).OfType<TrainingProgress>()];
+    }
+
     /// <summary>Keeps the complete lines (ended by a newline) that <paramref name="keep"/> accepts; rewrites the file atomically if that changes it.</summary>
     private static void Rewrite(string path, string? header, Func<string, bool> keep)
     {

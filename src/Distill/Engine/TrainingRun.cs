@@ -30,7 +30,7 @@ public static class TrainingRun
     /// <param name="BestAccuracy">The best test value of the task's primary metric (classification: top-1) over all epochs.</param>
     public sealed record Summary(string Directory, IReadOnlyList<EpochResult> Epochs, double BestAccuracy)
     {
-        /// <summary>The final model's evaluation with the per-class breakdown, for tasks whose report shows it (segmentation); else null.</summary>
+        /// <summary>The final model's evaluation with the per-class breakdown, for tasks whose report shows it (segmentation; classification, with its confusion matrix); else null.</summary>
         public TaskEvaluation? FinalEvaluation { get; init; }
 
         /// <summary>The final model's (and the teacher's) predictions on the first test images (segmentation); else empty.</summary>
@@ -171,6 +171,7 @@ public static class TrainingRun
         TaskEvaluation? finalEvaluation = null;
         IReadOnlyList<PredictionExample> examples = [];
         var classNames = loaders.Train.Dataset.Classes;
+        var environment = RunInfoSection.Environment([config.Train.Seed]);
         var results = trainer.Fit(loaders.Train, loaders.Test, stepLog, r =>
         {
             File.AppendAllText(logPath, JsonSerializer.Serialize(r, RunLogJson.Options) + "\n");
@@ -196,13 +197,23 @@ public static class TrainingRun
                 var normalization = loaders.Normalization;
                 examples = SegmentationExamples.Collect(student, teacher, loaders.Test, normalization?.Mean ?? [0.0], normalization?.Std ?? [1.0], ExampleCount, segmentation);
             }
+            else if (r.Epoch == config.Train.Epochs && task is ClassificationTask classification)
+            {
+                // After the last epoch: the per-class accuracy and the confusion matrix the classification report shows.
+                finalEvaluation = classification.Evaluate(student, loaders.Test, breakdown: true);
+            }
 
-            IReadOnlyList<IReportSection> sections = finalEvaluation is null ? [] :
+            IReadOnlyList<IReportSection> sections = finalEvaluation is null ? [] : finalEvaluation.Confusion is { } confusion ?
+            [
+                new PerClassAccuracySection(classNames, [new PerClassIoURun(alone ? "alone" : config.Method.Name, [finalEvaluation.Breakdown])]),
+                new ConfusionMatrixSection(classNames, [confusion]),
+            ] :
             [
                 new PerClassIoUSection(classNames, [new PerClassIoURun(alone ? "alone" : config.Method.Name, [finalEvaluation.Breakdown])]),
                 new PredictionExamplesSection(examples, classNames),
             ];
-            ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history)],
+            sections = [.. sections, new RunInfoSection(configText, environment)];
+            ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history) { Steps = RunFolder.ReadSteps(directory) }],
                 [new ReportWriter.ResultRow(config.Student.Model, alone ? "alone" : config.Method.Name, [history[^1].TestAccuracy])], trainer.Task.PrimaryMetricLabel, sections);
             onEpoch?.Invoke(r);
         }, startEpoch);

@@ -163,7 +163,7 @@ public sealed class ClassificationTask : ITrainingTask
                 metrics[Top5] = Fraction(top5, total);
             }
 
-            return new TaskEvaluation(total, metrics, Top1) { Breakdown = confusion?.PerClassAccuracy() ?? [] };
+            return new TaskEvaluation(total, metrics, Top1) { Breakdown = confusion?.PerClassAccuracy() ?? [], Confusion = confusion };
         }
         finally
         {

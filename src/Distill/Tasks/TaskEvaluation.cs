@@ -11,4 +11,7 @@ public sealed record TaskEvaluation(long Samples, IReadOnlyDictionary<string, do
 
     /// <summary>Per-class (or per-category) values of the primary metric when a breakdown was asked for, else empty; NaN for a class with no sample.</summary>
     public IReadOnlyList<double> Breakdown { get; init; } = [];
+
+    /// <summary>The counts of (true, predicted) classes when a breakdown was asked for and the task counts them (classification), else null.</summary>
+    public NN.Metrics.ConfusionMatrix? Confusion { get; init; }
 }

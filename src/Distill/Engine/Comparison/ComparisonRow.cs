@@ -14,6 +14,9 @@ public sealed record ComparisonRow(string Model, string Label, IReadOnlyList<dou
     /// <summary>The first seed's example predictions (segmentation); empty otherwise.</summary>
     public IReadOnlyList<Reporting.PredictionExample> Examples { get; init; } = [];
 
+    /// <summary>Each seed's confusion matrix of the final model (classification); empty otherwise.</summary>
+    public IReadOnlyList<NN.Metrics.ConfusionMatrix> Confusions { get; init; } = [];
+
     /// <summary>The data set's class names, in label order (with <see cref="Breakdowns"/>).</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
 }

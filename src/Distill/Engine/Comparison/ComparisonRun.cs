@@ -79,6 +79,7 @@ public static class ComparisonRun
             var finals = new List<double>();
             var speeds = new List<double>();
             var breakdowns = new List<IReadOnlyList<double>>();
+            var confusions = new List<NN.Metrics.ConfusionMatrix>();
             IReadOnlyList<Reporting.PredictionExample> examples = [];
             IReadOnlyList<string> classNames = [];
             double seconds = 0;
@@ -89,24 +90,35 @@ public static class ComparisonRun
                 if (summary.FinalEvaluation is { } evaluation)
                 {
                     breakdowns.Add(evaluation.Breakdown);
+                    confusions.AddRange(evaluation.Confusion is { } confusion ? [confusion] : []);
                     examples = examples.Count == 0 ? summary.Examples : examples;
                     classNames = summary.ClassNames;
                 }
 
                 speeds.AddRange(summary.Epochs.Select(e => e.ImagesPerSecond));
                 seconds += time;
-                series.Add(new ReportWriter.Series($"{run.Student.Model} {entry.Method.Label} seed {run.Train.Seed.ToString(CultureInfo.InvariantCulture)}", summary.Epochs));
+                series.Add(new ReportWriter.Series($"{run.Student.Model} {entry.Method.Label} seed {run.Train.Seed.ToString(CultureInfo.InvariantCulture)}", summary.Epochs)
+                {
+                    Group = $"{run.Student.Model} {entry.Method.Label}",
+                    Steps = RunFolder.ReadSteps(run.Output),
+                });
             }
 
             rows.Add(new ComparisonRow(entry.Runs[0].Student.Model, entry.Method.Label, finals, seconds, speeds.Count == 0 ? double.NaN : speeds.Average())
             {
                 Breakdowns = breakdowns,
+                Confusions = confusions,
                 Examples = examples,
                 ClassNames = classNames,
             });
         }
 
-        return new ComparisonResult(rows, series) { Metric = Metric(entries) };
+        return new ComparisonResult(rows, series)
+        {
+            Metric = Metric(entries),
+            Recipe = entries.SelectMany(e => e.Runs).Select(ConfigWriter.ToYaml).FirstOrDefault() ?? string.Empty,
+            Seeds = [.. entries.SelectMany(e => e.Runs).Select(r => r.Train.Seed).Distinct()],
+        };
     }
 
     /// <summary>Trains one run (shown by <paramref name="display"/>) and measures its wall time.</summary>
@@ -163,7 +175,8 @@ public static class ComparisonRun
 
         var paths = (Path.Combine(folder, "results.md"), Path.Combine(folder, "report.html"), Path.Combine(folder, "results.json"));
         File.WriteAllText(paths.Item1, markdown.ToString());
-        ReportWriter.Write(paths.Item2, title, result.Series, [.. result.Rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Label, r.FinalAccuracies))], result.Metric, Sections(result.Rows));
+        ReportWriter.Write(paths.Item2, title, result.Series, [.. result.Rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Label, r.FinalAccuracies))], result.Metric,
+            [.. Sections(result.Rows), .. result.Recipe.Length > 0 ? [new Reporting.RunInfoSection(result.Recipe, Reporting.RunInfoSection.Environment(result.Seeds))] : Array.Empty<Reporting.IReportSection>()]);
         if (settings is null)
         {
             File.WriteAllText(paths.Item3, JsonSerializer.Serialize(result.Rows.Select(r => new { method = r.Label, final_accuracies = r.FinalAccuracies, images_per_second = r.ImagesPerSecond }), RunLogJson.Options));
@@ -190,6 +203,17 @@ public static class ComparisonRun
         }
 
         var names = broken[0].ClassNames;
+        if (rows.Any(r => r.Confusions.Count > 0))
+        {
+            // Classification: per-class accuracy of every row that has it, and each row's confusion matrix over its seeds.
+            return
+            [
+                new Reporting.PerClassAccuracySection(names, [.. broken.Select(r => new Reporting.PerClassIoURun(r.Label, r.Breakdowns))]),
+                .. rows.Where(r => r.Confusions.Count > 0).Select(r => new Reporting.ConfusionMatrixSection(names, r.Confusions,
+                    r.Confusions.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $"Confusion matrix: {r.Model} {r.Label} ({r.Confusions.Count} seeds added up)") : $"Confusion matrix: {r.Model} {r.Label}")),
+            ];
+        }
+
         return
         [
             new Reporting.PerClassIoUSection(names, [.. broken.Select(r => new Reporting.PerClassIoURun(r.Label, r.Breakdowns))]),

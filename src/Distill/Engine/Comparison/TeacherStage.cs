@@ -65,9 +65,10 @@ public sealed class TeacherStage : IDisposable
                 row = new ComparisonRow(model, "teacher", [summary.Epochs[^1].TestAccuracy], seconds, summary.Epochs.Average(e => e.ImagesPerSecond))
                 {
                     Breakdowns = summary.FinalEvaluation is { } evaluation ? [evaluation.Breakdown] : [],
+                    Confusions = summary.FinalEvaluation?.Confusion is { } confusion ? [confusion] : [],
                     ClassNames = summary.ClassNames,
                 };
-                series = new ReportWriter.Series($"{model} teacher", summary.Epochs);
+                series = new ReportWriter.Series($"{model} teacher", summary.Epochs) { Steps = RunFolder.ReadSteps(recipe.Output) };
             }
         }
 
@@ -87,12 +88,13 @@ public sealed class TeacherStage : IDisposable
             var cached = row is null;
             if (row is null)
             {
-                // The per-class values go to the report for a task that shows them (segmentation's per-class IoU).
-                var breakdown = task is Tasks.SegmentationTask;
+                // The per-class values go to the report for a task that shows them (segmentation's per-class IoU, classification's per-class accuracy).
+                var breakdown = task is Tasks.SegmentationTask or Tasks.ClassificationTask;
                 var evaluation = Evaluator.Evaluate(teacher, data.Test, task, breakdown);
                 row = new ComparisonRow(model, "teacher (cached)", [evaluation.Primary], 0, double.NaN)
                 {
                     Breakdowns = breakdown ? [evaluation.Breakdown] : [],
+                    Confusions = evaluation.Confusion is { } confusion ? [confusion] : [],
                     ClassNames = data.Train.Dataset.Classes,
                 };
             }

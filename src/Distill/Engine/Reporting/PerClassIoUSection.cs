@@ -12,12 +12,21 @@ namespace Distill.Engine.Reporting;
 /// </summary>
 public sealed class PerClassIoUSection : IReportSection
 {
+    private readonly Kind _kind;
+
     /// <summary>Creates the section.</summary>
     /// <param name="classNames">The class names, in label order.</param>
     /// <param name="runs">The runs; each seed holds one value per class.</param>
     /// <exception cref="ArgumentException">A run has no seed, or a seed's values are not one per class.</exception>
     public PerClassIoUSection(IReadOnlyList<string> classNames, IReadOnlyList<PerClassIoURun> runs)
+        : this(classNames, runs, Kind.IoU)
     {
+    }
+
+    /// <summary>The same figure for another per-class metric (<see cref="PerClassAccuracySection"/>): its headings, notes and class names.</summary>
+    internal PerClassIoUSection(IReadOnlyList<string> classNames, IReadOnlyList<PerClassIoURun> runs, Kind kind)
+    {
+        _kind = kind;
         ArgumentNullException.ThrowIfNull(classNames);
         ArgumentNullException.ThrowIfNull(runs);
         foreach (var run in runs)
@@ -25,12 +34,12 @@ public sealed class PerClassIoUSection : IReportSection
             ArgumentNullException.ThrowIfNull(run);
             if (run.Seeds.Count == 0)
             {
-                throw new ArgumentException($"run '{run.Label}' has no seed's per-class IoU", nameof(runs));
+                throw new ArgumentException($"run '{run.Label}' has no seed's per-class {kind.Metric}", nameof(runs));
             }
 
             if (run.Seeds.FirstOrDefault(s => s.Count != classNames.Count) is { } bad)
             {
-                throw new ArgumentException($"run '{run.Label}' has {bad.Count} per-class IoU values but there are {classNames.Count} classes", nameof(runs));
+                throw new ArgumentException($"run '{run.Label}' has {bad.Count} per-class {kind.Metric} values but there are {classNames.Count} classes", nameof(runs));
             }
         }
 
@@ -69,9 +78,9 @@ public sealed class PerClassIoUSection : IReportSection
     {
         ArgumentNullException.ThrowIfNull(xhtml);
         var several = Runs.Any(r => r.Seeds.Count > 1);
-        xhtml.Append("<h2>Per-class IoU</h2>\n<p>Test IoU per class in %").Append(several ? ", mean ± std over seeds" : string.Empty)
-            .Append("; — marks a class absent from both ground truth and prediction.</p>\n");
-        xhtml.Append("<table class=\"per-class-iou\"><tr><th>class</th>");
+        xhtml.Append(_kind.Heading).Append("\n<p>Test ").Append(_kind.Metric).Append(" per class in %").Append(several ? ", mean ± std over seeds" : string.Empty)
+            .Append("; — marks ").Append(_kind.Absent).Append(".</p>\n");
+        xhtml.Append("<table class=\"").Append(_kind.Class).Append("\"><tr><th>class</th>");
         foreach (var run in Runs)
         {
             xhtml.Append("<th>").Append(WebUtility.HtmlEncode(run.Label)).Append(run.Seeds.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" ({run.Seeds.Count} seeds)") : string.Empty).Append("</th>");
@@ -89,7 +98,7 @@ public sealed class PerClassIoUSection : IReportSection
             xhtml.Append("</tr>\n");
         }
 
-        xhtml.Append("<tr><th>mIoU</th>");
+        xhtml.Append("<tr><th>").Append(_kind.Mean).Append("</th>");
         foreach (var run in Runs)
         {
             xhtml.Append("<td>").Append(Format(MeanIoU(run), run.Seeds.Count)).Append("</td>");
@@ -106,8 +115,8 @@ public sealed class PerClassIoUSection : IReportSection
         var height = Top + (ClassNames.Count * group) + 20;
         var width = LabelWidth + BarWidth + ValueWidth;
         xhtml.Append(string.Create(CultureInfo.InvariantCulture,
-            $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height + (Runs.Count * 16)}\" role=\"img\" class=\"per-class-iou-chart\">"));
-        xhtml.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"18\" font-size=\"14\">Test IoU per class (%)</text>"));
+            $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height + (Runs.Count * 16)}\" role=\"img\" class=\"{_kind.Class}-chart\">"));
+        xhtml.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"18\" font-size=\"14\">Test {_kind.Metric} per class (%)</text>"));
         double X(double iou) => LabelWidth + (Math.Clamp(iou, 0, 1) * BarWidth);
         xhtml.Append(string.Create(CultureInfo.InvariantCulture,
             $"<line x1=\"{LabelWidth}\" y1=\"{Top - 4}\" x2=\"{LabelWidth}\" y2=\"{height - 20}\" stroke=\"#333\"/><line x1=\"{X(1)}\" y1=\"{Top - 4}\" x2=\"{X(1)}\" y2=\"{height - 20}\" stroke=\"#ccc\"/>"));
@@ -148,5 +157,12 @@ public sealed class PerClassIoUSection : IReportSection
         }
 
         xhtml.Append("</svg>\n");
+    }
+
+    /// <summary>How the figure names its metric: the heading, the metric, what "—" means, the mean row and the CSS class.</summary>
+    internal sealed record Kind(string Heading, string Metric, string Absent, string Mean, string Class)
+    {
+        /// <summary>Segmentation's per-class IoU.</summary>
+        internal static Kind IoU { get; } = new("<h2>Per-class IoU</h2>", "IoU", "a class absent from both ground truth and prediction", "mIoU", "per-class-iou");
     }
 }
