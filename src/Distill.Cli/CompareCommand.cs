@@ -45,7 +45,7 @@ internal static class CompareCommand
             [.. Enumerable.Range(0, seeds)], output);
         var result = ComparisonRun.Execute(plan, (label, run, train) =>
             TrainingDisplay.Run($"{label} seed {run.Train.Seed}", run.Train.Epochs, 0, (progress, onEpoch) => train(progress, onEpoch), Distill.Tasks.TrainingTasks.Create(run.Task)));
-        var table = new Table().AddColumns([.. ComparisonRun.Header(result.Metric)]);
+        var table = new Table().AddColumns([.. ComparisonRun.Header(result.Metric, result.Rows)]);
         foreach (var cells in ComparisonRun.Table(result.Rows))
         {
             table.AddRow([.. cells.Select(Markup.Escape)]);

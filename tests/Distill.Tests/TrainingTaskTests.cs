@@ -88,12 +88,14 @@ public sealed class TrainingTaskTests
     {
         var epochs = new[] { new EpochResult(1, 0.1, new Dictionary<string, double> { [PixelTask.Term] = 0.5 }, 0.7, 0.8, 100, 1) };
         var html = ReportWriter.Render("t", [new ReportWriter.Series("s", epochs)], [new ReportWriter.ResultRow("resnet8", "alone", [0.8])], new PixelTask().PrimaryMetricLabel);
-        // One seed: no "mean ± std" in the report (the table's header in results.md keeps its name).
+        // One seed: no "mean ± std" in the report, nor in the table's header when no row has more than one run.
         Assert.Contains("final test pixel accuracy</th>", html, StringComparison.Ordinal);
         Assert.Contains("pixel accuracy per epoch (%)", html, StringComparison.Ordinal);
         Assert.DoesNotContain("top-1", html, StringComparison.Ordinal);
         Assert.Equal("final test pixel accuracy (mean ± std)", ComparisonRun.Header(new PixelTask().PrimaryMetricLabel)[1]);
         Assert.Equal(ComparisonRun.TableHeader, ComparisonRun.Header(ClassificationTask.Default.PrimaryMetricLabel));
+        Assert.Equal("final test pixel accuracy", ComparisonRun.Header(new PixelTask().PrimaryMetricLabel, [new ComparisonRow("resnet8", "alone", [0.8], 1, 1)])[1]);
+        Assert.Equal("final test pixel accuracy (mean ± std)", ComparisonRun.Header(new PixelTask().PrimaryMetricLabel, [new ComparisonRow("resnet8", "alone", [0.8], 1, 1), new ComparisonRow("resnet8", "kd", [0.8, 0.7], 1, 1)])[1]);
         Assert.Contains("final test top-1</th>", ReportWriter.Render("t", [new ReportWriter.Series("s", epochs)], [new ReportWriter.ResultRow("resnet8", "alone", [0.8])]), StringComparison.Ordinal);
     }
 

@@ -36,7 +36,14 @@ public static class ComparisonRun
     public static IReadOnlyList<string> TableHeader { get; } = Header("top-1");
 
     /// <summary>The table's columns, the final value labelled by the task's name for its primary metric (<see cref="ComparisonResult.Metric"/>).</summary>
-    public static IReadOnlyList<string> Header(string metric) => ["method", $"final test {metric} (mean ± std)", "runs", "train images/s", "step time vs kd"];
+    public static IReadOnlyList<string> Header(string metric) => Header(metric, spread: true);
+
+    /// <summary>The table's column names for <paramref name="rows"/>: the metric's column says "(mean ± std)" only when a row has more than one run.</summary>
+    public static IReadOnlyList<string> Header(string metric, IEnumerable<ComparisonRow> rows) =>
+        Header(metric, (rows ?? throw new ArgumentNullException(nameof(rows))).Any(r => r.FinalAccuracies.Count > 1));
+
+    private static IReadOnlyList<string> Header(string metric, bool spread) =>
+        ["method", spread ? $"final test {metric} (mean ± std)" : $"final test {metric}", "runs", "train images/s", "step time vs kd"];
 
     /// <summary>
     /// Every run's recipe: <paramref name="load"/> (a recipe file or text with overrides) with <paramref name="sets"/>, then the
@@ -166,7 +173,7 @@ public static class ComparisonRun
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(result);
         Directory.CreateDirectory(folder);
-        var header = Header(result.Metric);
+        var header = Header(result.Metric, result.Rows);
         var markdown = new StringBuilder($"| {string.Join(" | ", header)} |\n|{string.Concat(header.Select(_ => "---|"))}\n");
         foreach (var cells in Table(result.Rows))
         {
