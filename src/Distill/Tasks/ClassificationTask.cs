@@ -117,46 +117,31 @@ public sealed class ClassificationTask : ITrainingTask
     /// <inheritdoc />
     public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
-        var training = model.IsTraining;
-        model.Eval();
-        try
+        using var top1 = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
+        using var top5 = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
+        ConfusionMatrix? confusion = null;
+        long classes = 0;
+        long total = 0;
+        return EvaluationPass.Run(model, loader, (batch, logits) =>
         {
-            using var inference = Autograd.InferenceMode();
-            using var top1 = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
-            using var top5 = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
-            ConfusionMatrix? confusion = null;
-            long classes = 0;
-            long total = 0;
-            using var batches = loader.Epoch(0).GetEnumerator();
-            while (true)
+            classes = logits.Size(1);
+            var predicted = logits.ArgMax(1);
+            top1.AddInPlace(predicted.Eq(batch.Labels).Sum());
+            if (classes >= 5)
             {
-                using var scope = DisposeScope.Enter();
-                if (!batches.MoveNext())
-                {
-                    break;
-                }
-
-                var batch = batches.Current;
-                var logits = model.Forward(batch.Images);
-                classes = logits.Size(1);
-                var predicted = logits.ArgMax(1);
-                top1.AddInPlace(predicted.Eq(batch.Labels).Sum());
-                if (classes >= 5)
-                {
-                    top5.AddInPlace(logits.TopK(5, 1).Indices.Eq(batch.Labels.Unsqueeze(1)).Any(1).To(DType.Int64).Sum());
-                }
-
-                if (breakdown)
-                {
-                    confusion ??= new ConfusionMatrix((int)classes, ignoreIndex: -1);
-                    confusion.Update(predicted, batch.Labels);
-                }
-
-                total += batch.Size;
+                top5.AddInPlace(logits.TopK(5, 1).Indices.Eq(batch.Labels.Unsqueeze(1)).Any(1).To(DType.Int64).Sum());
             }
 
+            if (breakdown)
+            {
+                confusion ??= new ConfusionMatrix((int)classes, ignoreIndex: -1);
+                confusion.Update(predicted, batch.Labels);
+            }
+
+            total += batch.Size;
+        }, () =>
+        {
             var metrics = new Dictionary<string, double>(StringComparer.Ordinal) { [Top1] = Fraction(top1, total) };
             if (classes >= 5)
             {
@@ -164,11 +149,7 @@ public sealed class ClassificationTask : ITrainingTask
             }
 
             return new TaskEvaluation(total, metrics, Top1) { Breakdown = confusion?.PerClassAccuracy() ?? [], Confusion = confusion };
-        }
-        finally
-        {
-            model.Train(training);
-        }
+        });
     }
 
     /// <inheritdoc />

@@ -239,37 +239,22 @@ public sealed class SegmentationTask : ITrainingTask
     /// <exception cref="InvalidDataException">A label is neither a class of the model's outputs nor 255.</exception>
     public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
-        var training = model.IsTraining;
-        model.Eval();
+        Tensor? counts = null;
+        using var outOfRange = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
+        long classes = 0;
+        long samples = 0;
         try
         {
-            using var inference = Autograd.InferenceMode();
-            Tensor? counts = null;
-            using var outOfRange = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
-            long classes = 0;
-            long samples = 0;
-            try
+            return EvaluationPass.Run(model, loader, (batch, logits) =>
             {
-                using var batches = loader.Epoch(0).GetEnumerator();
-                while (true)
-                {
-                    using var scope = DisposeScope.Enter();
-                    if (!batches.MoveNext())
-                    {
-                        break;
-                    }
-
-                    var batch = batches.Current;
-                    var masks = MasksOf(batch.Targets);
-                    var logits = model.Forward(batch.Images);
-                    classes = logits.Size(1);
-                    counts ??= Tensor.Zeros([classes * classes], DType.Int64, loader.Device).DetachFromScope();
-                    outOfRange.AddInPlace(AccumulateConfusion(counts, Upsampled(logits, masks).ArgMax(1), masks));
-                    samples += batch.Size;
-                }
-
+                var masks = MasksOf(batch.Targets);
+                classes = logits.Size(1);
+                counts ??= Tensor.Zeros([classes * classes], DType.Int64, loader.Device).DetachFromScope();
+                outOfRange.AddInPlace(AccumulateConfusion(counts, Upsampled(logits, masks).ArgMax(1), masks));
+                samples += batch.Size;
+            }, () =>
+            {
                 var bad = outOfRange.Item<long>();
                 if (bad != 0)
                 {
@@ -278,15 +263,11 @@ public sealed class SegmentationTask : ITrainingTask
 
                 var (metrics, iou) = Metrics(counts is null ? [] : counts.ToArray<long>(), (int)classes);
                 return new TaskEvaluation(samples, metrics, MeanIoU) { Breakdown = breakdown ? iou : [] };
-            }
-            finally
-            {
-                counts?.Dispose();
-            }
+            });
         }
         finally
         {
-            model.Train(training);
+            counts?.Dispose();
         }
     }
 

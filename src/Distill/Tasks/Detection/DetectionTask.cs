@@ -167,39 +167,24 @@ public sealed class DetectionTask : ITrainingTask
     /// <remarks>The breakdown is each category's AP@[.5:.95] (NaN for a category without ground truth), by label.</remarks>
     public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false)
     {
-        ArgumentNullException.ThrowIfNull(loader);
         var detector = Detector(model);
-        var training = detector.IsTraining;
-        detector.Eval();
-        try
+        var evaluator = new CocoEvaluator(Enumerable.Range(0, detector.NumClasses));
+        long samples = 0;
+        return EvaluationPass.Run(detector, loader, (batch, output) =>
         {
-            using var inference = Autograd.InferenceMode();
-            var evaluator = new CocoEvaluator(Enumerable.Range(0, detector.NumClasses));
-            long samples = 0;
-            using var batches = loader.Epoch(0).GetEnumerator();
-            while (true)
+            var boxes = BoxesOf(batch.Targets);
+            var levels = detector.Levels((int)batch.Images.Size(2), (int)batch.Images.Size(3));
+            var detections = Inference.Detect(output, levels, boxes.ImageSizes);
+            for (var i = 0; i < detections.Count; i++)
             {
-                using var scope = DisposeScope.Enter();
-                if (!batches.MoveNext())
-                {
-                    break;
-                }
-
-                var batch = batches.Current;
-                var boxes = BoxesOf(batch.Targets);
-                var output = detector.Forward(batch.Images);
-                var levels = detector.Levels((int)batch.Images.Size(2), (int)batch.Images.Size(3));
-                var detections = Inference.Detect(output, levels, boxes.ImageSizes);
-                for (var i = 0; i < detections.Count; i++)
-                {
-                    var imageId = samples + i;
-                    evaluator.AddImage(imageId, GroundTruths(boxes, i, detector.NumClasses));
-                    evaluator.AddDetections(DetectionsOf(imageId, detections[i]));
-                }
-
-                samples += batch.Size;
+                var imageId = samples + i;
+                evaluator.AddImage(imageId, GroundTruths(boxes, i, detector.NumClasses));
+                evaluator.AddDetections(DetectionsOf(imageId, detections[i]));
             }
 
+            samples += batch.Size;
+        }, () =>
+        {
             var summary = evaluator.Evaluate();
             var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
             for (var i = 0; i < MetricKeys.Count; i++)
@@ -211,11 +196,7 @@ public sealed class DetectionTask : ITrainingTask
                 ? summary.PerCategory.OrderBy(c => c.CategoryId).Select(c => c.GroundTruths == 0 ? double.NaN : c.Ap).ToArray()
                 : [];
             return new TaskEvaluation(samples, metrics, MeanAp) { Breakdown = perCategory };
-        }
-        finally
-        {
-            detector.Train(training);
-        }
+        });
     }
 
     /// <inheritdoc />
