@@ -14,6 +14,12 @@ public sealed record ComparisonRow(string Model, string Label, IReadOnlyList<dou
     /// <summary>The first seed's example predictions (segmentation); empty otherwise.</summary>
     public IReadOnlyList<Reporting.PredictionExample> Examples { get; init; } = [];
 
+    /// <summary>Every test metric of each seed's last epoch by key (detection: map, ap50, ap75, ...); empty when not recorded.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> FinalMetrics { get; init; } = [];
+
+    /// <summary>The first seed's example detections (detection); empty otherwise.</summary>
+    public IReadOnlyList<Reporting.DetectionExample> DetectionExamples { get; init; } = [];
+
     /// <summary>The data set's class names, in label order (with <see cref="Breakdowns"/>).</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
 }

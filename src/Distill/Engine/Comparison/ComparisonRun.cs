@@ -77,19 +77,23 @@ public static class ComparisonRun
         foreach (var entry in entries)
         {
             var finals = new List<double>();
+            var metrics = new List<IReadOnlyDictionary<string, double>>();
             var speeds = new List<double>();
             var breakdowns = new List<IReadOnlyList<double>>();
             IReadOnlyList<Reporting.PredictionExample> examples = [];
+            IReadOnlyList<Reporting.DetectionExample> detectionExamples = [];
             IReadOnlyList<string> classNames = [];
             double seconds = 0;
             foreach (var run in entry.Runs)
             {
                 var (summary, time) = Train(entry.Method.Label, run, display, teacher);
                 finals.Add(summary.Epochs[^1].TestAccuracy);
+                metrics.Add(summary.Epochs[^1].Metrics);
                 if (summary.FinalEvaluation is { } evaluation)
                 {
                     breakdowns.Add(evaluation.Breakdown);
                     examples = examples.Count == 0 ? summary.Examples : examples;
+                    detectionExamples = detectionExamples.Count == 0 ? summary.DetectionExamples : detectionExamples;
                     classNames = summary.ClassNames;
                 }
 
@@ -101,7 +105,9 @@ public static class ComparisonRun
             rows.Add(new ComparisonRow(entry.Runs[0].Student.Model, entry.Method.Label, finals, seconds, speeds.Count == 0 ? double.NaN : speeds.Average())
             {
                 Breakdowns = breakdowns,
+                FinalMetrics = metrics,
                 Examples = examples,
+                DetectionExamples = detectionExamples,
                 ClassNames = classNames,
             });
         }
@@ -163,7 +169,7 @@ public static class ComparisonRun
 
         var paths = (Path.Combine(folder, "results.md"), Path.Combine(folder, "report.html"), Path.Combine(folder, "results.json"));
         File.WriteAllText(paths.Item1, markdown.ToString());
-        ReportWriter.Write(paths.Item2, title, result.Series, [.. result.Rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Label, r.FinalAccuracies))], result.Metric, Sections(result.Rows));
+        ReportWriter.Write(paths.Item2, title, result.Series, [.. result.Rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Label, r.FinalAccuracies))], result.Metric, Sections(result.Rows, result.Metric));
         if (settings is null)
         {
             File.WriteAllText(paths.Item3, JsonSerializer.Serialize(result.Rows.Select(r => new { method = r.Label, final_accuracies = r.FinalAccuracies, images_per_second = r.ImagesPerSecond }), RunLogJson.Options));
@@ -179,9 +185,9 @@ public static class ComparisonRun
 
     /// <summary>
     /// The report's task sections: per-class values of every row that has them (mean ± std over its seeds) and each row's example
-    /// predictions (its first seed); none for a task without them.
+    /// predictions (its first seed); none for a task without them. Detection (primary metric mAP) shows per-category AP and example detections.
     /// </summary>
-    private static IReadOnlyList<Reporting.IReportSection> Sections(IReadOnlyList<ComparisonRow> rows)
+    private static IReadOnlyList<Reporting.IReportSection> Sections(IReadOnlyList<ComparisonRow> rows, string metric)
     {
         var broken = rows.Where(r => r.Breakdowns.Count > 0).ToArray();
         if (broken.Length == 0)
@@ -190,6 +196,15 @@ public static class ComparisonRun
         }
 
         var names = broken[0].ClassNames;
+        if (metric == Tasks.Detection.DetectionTask.Default.PrimaryMetricLabel)
+        {
+            return
+            [
+                Reporting.PerClassIoUSection.PerCategoryAp(names, [.. broken.Select(r => new Reporting.PerClassIoURun(r.Label, r.Breakdowns))]),
+                .. rows.Where(r => r.DetectionExamples.Count > 0).Select(r => new Reporting.DetectionExamplesSection(r.DetectionExamples, names, title: $"Example detections: {r.Model} {r.Label}")),
+            ];
+        }
+
         return
         [
             new Reporting.PerClassIoUSection(names, [.. broken.Select(r => new Reporting.PerClassIoURun(r.Label, r.Breakdowns))]),

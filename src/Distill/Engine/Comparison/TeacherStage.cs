@@ -65,6 +65,7 @@ public sealed class TeacherStage : IDisposable
                 row = new ComparisonRow(model, "teacher", [summary.Epochs[^1].TestAccuracy], seconds, summary.Epochs.Average(e => e.ImagesPerSecond))
                 {
                     Breakdowns = summary.FinalEvaluation is { } evaluation ? [evaluation.Breakdown] : [],
+                    FinalMetrics = [summary.Epochs[^1].Metrics],
                     ClassNames = summary.ClassNames,
                 };
                 series = new ReportWriter.Series($"{model} teacher", summary.Epochs);
@@ -87,12 +88,13 @@ public sealed class TeacherStage : IDisposable
             var cached = row is null;
             if (row is null)
             {
-                // The per-class values go to the report for a task that shows them (segmentation's per-class IoU).
-                var breakdown = task is Tasks.SegmentationTask;
+                // The per-class values go to the report for a task that shows them (per-class IoU, per-category AP).
+                var breakdown = task is Tasks.SegmentationTask or Tasks.Detection.DetectionTask;
                 var evaluation = Evaluator.Evaluate(teacher, data.Test, task, breakdown);
                 row = new ComparisonRow(model, "teacher (cached)", [evaluation.Primary], 0, double.NaN)
                 {
                     Breakdowns = breakdown ? [evaluation.Breakdown] : [],
+                    FinalMetrics = [evaluation.Metrics],
                     ClassNames = data.Train.Dataset.Classes,
                 };
             }

@@ -8,16 +8,27 @@ namespace Distill.Engine.Reporting;
 /// Per-class IoU: a table of classes x runs (mean ± sample std over seeds, the mean alone for one seed, "—" where the
 /// class was absent from truth and prediction in every seed), with a last row of the mean over the classes present (the
 /// mIoU), and a horizontal bar chart of the same means as inline SVG (a whisker of ± std for several seeds). A seed in
-/// which a class is absent (NaN) is left out of that class's mean and std.
+/// which a class is absent (NaN) is left out of that class's mean and std. The same section shows detection's per-category
+/// AP (<see cref="PerCategoryAp"/>): the metric's name and its mean's name are parameters.
 /// </summary>
 public sealed class PerClassIoUSection : IReportSection
 {
     /// <summary>Creates the section.</summary>
     /// <param name="classNames">The class names, in label order.</param>
     /// <param name="runs">The runs; each seed holds one value per class.</param>
+    /// <param name="metric">The per-class metric's name in headings ("IoU"; "AP" for detection).</param>
+    /// <param name="mean">The name of its mean over the classes present ("mIoU"; "mAP").</param>
+    /// <param name="absent">What "—" means, after "— marks a class ".</param>
     /// <exception cref="ArgumentException">A run has no seed, or a seed's values are not one per class.</exception>
-    public PerClassIoUSection(IReadOnlyList<string> classNames, IReadOnlyList<PerClassIoURun> runs)
+    public PerClassIoUSection(IReadOnlyList<string> classNames, IReadOnlyList<PerClassIoURun> runs, string metric = "IoU", string mean = "mIoU",
+        string absent = "absent from both ground truth and prediction")
     {
+        ArgumentNullException.ThrowIfNull(metric);
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(absent);
+        Metric = metric;
+        MeanName = mean;
+        Absent = absent;
         ArgumentNullException.ThrowIfNull(classNames);
         ArgumentNullException.ThrowIfNull(runs);
         foreach (var run in runs)
@@ -40,6 +51,22 @@ public sealed class PerClassIoUSection : IReportSection
 
     /// <summary>The class names.</summary>
     public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The per-class metric's name ("IoU", "AP").</summary>
+    public string Metric { get; }
+
+    /// <summary>The name of its mean over the classes ("mIoU", "mAP").</summary>
+    public string MeanName { get; }
+
+    /// <summary>What a "—" cell means.</summary>
+    public string Absent { get; }
+
+    /// <summary>
+    /// Detection's per-category AP@[.5:.95] (the breakdown of the detection task's evaluation) with its mean, COCO's mAP;
+    /// "—" marks a category without ground truth.
+    /// </summary>
+    public static PerClassIoUSection PerCategoryAp(IReadOnlyList<string> classNames, IReadOnlyList<PerClassIoURun> runs) =>
+        new(classNames, runs, "AP", "mAP", "without ground truth in the test set");
 
     /// <summary>The runs (table columns).</summary>
     public IReadOnlyList<PerClassIoURun> Runs { get; }
@@ -69,8 +96,9 @@ public sealed class PerClassIoUSection : IReportSection
     {
         ArgumentNullException.ThrowIfNull(xhtml);
         var several = Runs.Any(r => r.Seeds.Count > 1);
-        xhtml.Append("<h2>Per-class IoU</h2>\n<p>Test IoU per class in %").Append(several ? ", mean ± std over seeds" : string.Empty)
-            .Append("; — marks a class absent from both ground truth and prediction.</p>\n");
+        xhtml.Append("<h2>Per-class ").Append(WebUtility.HtmlEncode(Metric)).Append("</h2>\n<p>Test ").Append(WebUtility.HtmlEncode(Metric))
+            .Append(" per class in %").Append(several ? ", mean ± std over seeds" : string.Empty)
+            .Append("; — marks a class ").Append(WebUtility.HtmlEncode(Absent)).Append(".</p>\n");
         xhtml.Append("<table class=\"per-class-iou\"><tr><th>class</th>");
         foreach (var run in Runs)
         {
@@ -89,7 +117,7 @@ public sealed class PerClassIoUSection : IReportSection
             xhtml.Append("</tr>\n");
         }
 
-        xhtml.Append("<tr><th>mIoU</th>");
+        xhtml.Append("<tr><th>").Append(WebUtility.HtmlEncode(MeanName)).Append("</th>");
         foreach (var run in Runs)
         {
             xhtml.Append("<td>").Append(Format(MeanIoU(run), run.Seeds.Count)).Append("</td>");
@@ -107,7 +135,7 @@ public sealed class PerClassIoUSection : IReportSection
         var width = LabelWidth + BarWidth + ValueWidth;
         xhtml.Append(string.Create(CultureInfo.InvariantCulture,
             $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height + (Runs.Count * 16)}\" role=\"img\" class=\"per-class-iou-chart\">"));
-        xhtml.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"18\" font-size=\"14\">Test IoU per class (%)</text>"));
+        xhtml.Append(string.Create(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"18\" font-size=\"14\">Test {WebUtility.HtmlEncode(Metric)} per class (%)</text>"));
         double X(double iou) => LabelWidth + (Math.Clamp(iou, 0, 1) * BarWidth);
         xhtml.Append(string.Create(CultureInfo.InvariantCulture,
             $"<line x1=\"{LabelWidth}\" y1=\"{Top - 4}\" x2=\"{LabelWidth}\" y2=\"{height - 20}\" stroke=\"#333\"/><line x1=\"{X(1)}\" y1=\"{Top - 4}\" x2=\"{X(1)}\" y2=\"{height - 20}\" stroke=\"#ccc\"/>"));
