@@ -3,6 +3,7 @@ using System.Globalization;
 using Distill.Engine;
 using Distill.Engine.Comparison;
 using Distill.Tasks;
+using Distill.Tasks.Detection;
 using Distill.Torch;
 using Spectre.Console;
 
@@ -17,24 +18,24 @@ internal static class QuickstartCommand
 {
     public static Command Create()
     {
-        var command = new Command("quickstart", "Train a teacher, a student alone and a student with KD on Fashion-MNIST (or, with --task segmentation, with the dense methods on the scene set), and compare them.");
+        var command = new Command("quickstart", "Train a teacher, a student alone and a student with KD on Fashion-MNIST (or, with --task segmentation or detection, with the dense or detection methods on the scene sets), and compare them.");
         var task = new Option<string>("--task")
         {
-            Description = "classification (Fashion-MNIST, configs/fashion-mnist/quickstart) or segmentation (the scene set, configs/scenes/quickstart).",
+            Description = "classification (Fashion-MNIST, configs/fashion-mnist/quickstart), segmentation (the scene set, configs/scenes/quickstart) or detection (the detection scene set, configs/det-scenes/quickstart).",
             DefaultValueFactory = _ => "classification",
         };
         task.AcceptOnlyFromAmong([.. Quickstart.Tasks]);
         var epochs = new Option<int?>("--epochs") { Description = "Student epochs (default: train.epochs of the task's quickstart/student.yaml)." };
         var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Teacher epochs (default: train.epochs of the task's quickstart/teacher.yaml; the trained teacher is cached)." };
-        var fast = new Option<bool>("--fast") { Description = "A smoke run: 6,000 training images (segmentation: 500 scenes), 1 epoch each." };
+        var fast = new Option<bool>("--fast") { Description = "A smoke run: 6,000 training images (segmentation: 500 scenes, detection: 160), 1 epoch each." };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, order and augmentation (the first of --seeds).", DefaultValueFactory = _ => 0 };
         var seeds = new Option<int>("--seeds") { Description = "Student runs per training (seeds seed, seed+1, ...); the table shows mean +/- std.", DefaultValueFactory = _ => 1 };
-        var teacher = new Option<string?>("--teacher") { Description = "Teacher model (default: the recipe's: resnet20, or scene_teacher for segmentation)." };
-        var student = new Option<string?>("--student") { Description = "Student model (default: the recipe's: resnet8, or scene_student for segmentation)." };
+        var teacher = new Option<string?>("--teacher") { Description = "Teacher model (default: the recipe's: resnet20, scene_teacher for segmentation, det_scene_teacher for detection)." };
+        var student = new Option<string?>("--student") { Description = "Student model (default: the recipe's: resnet8, scene_student for segmentation, det_scene_student for detection)." };
         var output = new Option<string>("--output") { Description = "Folder for results and the teacher cache.", DefaultValueFactory = _ => "runs" };
         var methods = new Option<string>("--methods")
         {
-            Description = "Distillation methods to compare with the student alone, e.g. kd,dkd:warmup=2,tfd (see `distill methods`; default: kd, or cwd,skd,mgd,tfd for segmentation).",
+            Description = "Distillation methods to compare with the student alone, e.g. kd,dkd:warmup=2,tfd (see `distill methods`; default: kd, cwd,skd,mgd,tfd for segmentation, fgd,mgd,cwd,skd_det for detection).",
         };
         var legacy = new Option<bool>("--legacy-schedule")
         {
@@ -111,7 +112,7 @@ internal static class QuickstartCommand
             options.Output, methodList, options.Device!);
         var trainingTask = TrainingTasks.Create(plan.Teacher.Task);
         var metric = trainingTask.PrimaryMetricLabel;
-        var dataName = plan.Teacher.Data.Dataset == "scenes" ? "the scene set" : "Fashion-MNIST";
+        var dataName = Quickstart.DataName(plan.Teacher.Data.Dataset);
         AnsiConsole.MarkupLine($"[bold]Distill quickstart[/]: {dataName} ({plan.TrainImages:N0} train / {plan.TestImages:N0} test), teacher [bold]{teacherModel}[/], student [bold]{studentModel}[/], seed {s.Seed}");
         AnsiConsole.MarkupLine($"libtorch {TorchRuntime.LibTorchVersion}, {TorchRuntime.Threads} thread(s); results in {Markup.Escape(runDirectory)}");
 
@@ -123,14 +124,7 @@ internal static class QuickstartCommand
 
         var students = ComparisonRun.Execute(plan.Students, Display, stage.Model);
         var result = students with { Rows = [stage.Row, .. students.Rows], Series = [.. stage.Series is { } t ? [t] : Array.Empty<ReportWriter.Series>(), .. students.Series] };
-        var table = new Table().Title(plan.Teacher.Data.Dataset == "scenes" ? "Scene set test mIoU" : "Fashion-MNIST test accuracy").AddColumns("model", "training", $"final {metric}", "seeds", "time");
-        foreach (var row in result.Rows)
-        {
-            var (mean, std) = ReportWriter.MeanStd(row.FinalAccuracies);
-            table.AddRow(Markup.Escape(row.Model), Markup.Escape(row.Label), row.FinalAccuracies.Count > 1 ? $"{Percent(mean)} ± {std * 100:F2}" : Percent(mean),
-                row.FinalAccuracies.Count.ToString(CultureInfo.InvariantCulture), $"{row.Seconds:F0} s");
-        }
-
+        var table = ResultsTable(plan.Teacher.Data.Dataset, trainingTask is DetectionTask, result.Rows, metric);
         AnsiConsole.Write(table);
         var (_, reportPath, resultsPath) = ComparisonRun.Write(runDirectory, $"Distill quickstart: {studentModel} from {teacherModel} on {dataName}", result, s);
         AnsiConsole.MarkupLine(s.Seeds == 1
@@ -144,12 +138,57 @@ internal static class QuickstartCommand
         return 0;
     }
 
+    /// <summary>
+    /// The quickstart's table: a row per model and training with the final primary metric (mean ± std over seeds), for detection
+    /// AP50 and AP75 beside it, the seeds and the time.
+    /// </summary>
+    internal static Table ResultsTable(string dataset, bool detection, IReadOnlyList<ComparisonRow> rows, string metric)
+    {
+        var title = dataset switch
+        {
+            "scenes" => "Scene set test mIoU",
+            "detection-scenes" => "Detection scene set test mAP (COCO AP@[.5:.95])",
+            _ => "Fashion-MNIST test accuracy",
+        };
+        var table = new Table().Title(Markup.Escape(title)).AddColumns("model", "training", $"final {metric}");
+        if (detection)
+        {
+            table.AddColumns("AP50", "AP75");
+        }
+
+        table.AddColumns("seeds", "time");
+        foreach (var row in rows)
+        {
+            string[] extra = detection ? [MeanStd(row.FinalMetrics, "ap50"), MeanStd(row.FinalMetrics, "ap75")] : [];
+            table.AddRow([Markup.Escape(row.Model), Markup.Escape(row.Label), MeanStd(row.FinalAccuracies), .. extra,
+                row.FinalAccuracies.Count.ToString(CultureInfo.InvariantCulture), $"{row.Seconds:F0} s"]);
+        }
+
+        return table;
+    }
+
     /// <summary>Each run under a progress bar titled as before: "teacher resnet20", "student resnet8 (kd, seed 0)".</summary>
     private static TrainingRun.Summary Display(string label, Distill.Configs.RunConfig run, Func<IProgress<TrainingProgress>?, Action<EpochResult>?, TrainingRun.Summary> train) =>
         TrainingDisplay.Run(label == "teacher" ? $"teacher {run.Student.Model}" : $"student {run.Student.Model} ({label}, seed {run.Train.Seed})", run.Train.Epochs, 0,
             (progress, onEpoch) => train(progress, onEpoch), Distill.Tasks.TrainingTasks.Create(run.Task));
 
     private static string Percent(double v) => v.ToString("P2", CultureInfo.InvariantCulture);
+
+    /// <summary>"61.20 % ± 1.30" over several runs, "61.20 %" for one, "-" for none.</summary>
+    private static string MeanStd(IReadOnlyList<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return "-";
+        }
+
+        var (mean, std) = ReportWriter.MeanStd(values);
+        return values.Count > 1 ? $"{Percent(mean)} ± {std * 100:F2}" : Percent(mean);
+    }
+
+    /// <summary>The final value of metric <paramref name="key"/> of each run, as <see cref="MeanStd(IReadOnlyList{double})"/>.</summary>
+    private static string MeanStd(IReadOnlyList<IReadOnlyDictionary<string, double>> finals, string key) =>
+        MeanStd([.. finals.Where(f => f.ContainsKey(key)).Select(f => f[key])]);
 
     /// <summary>The settings as results.json records them (the epochs the recipes ran).</summary>
     private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output, string Methods, string Device);

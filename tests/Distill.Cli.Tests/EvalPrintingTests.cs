@@ -42,6 +42,27 @@ public sealed class EvalPrintingTests
         Assert.Single(lines, l => Row(l) is ["1", "100.00 %"]);
     }
 
+    [Fact]
+    public void DetectionEvaluation_PrintsTheTwelveCocoNumbers_AndANamedPerCategoryApTable_WithADashForACategoryWithoutGroundTruth()
+    {
+        var metrics = Distill.Tasks.Detection.DetectionTask.MetricKeys.Select((k, i) => (k, v: i == 3 ? -1.0 : (i + 1) / 20.0)).ToDictionary(p => p.k, p => p.v);
+        var evaluation = new TaskEvaluation(5, metrics, Distill.Tasks.Detection.DetectionTask.MeanAp) { Breakdown = [0.1, double.NaN, 0.4] };
+        var output = new StringWriter();
+        EvalCommand.PrintDetection(ModelCommands.ConsoleFor(output), "det on detection-scenes (5 images)", evaluation, ["t-shirt", "trouser", "pullover"]);
+
+        var lines = output.ToString().Split('\n');
+        Assert.Equal("det on detection-scenes (5 images): mAP 5.00%, AP50 10.00%, AP75 15.00%", lines[0].TrimEnd());
+        Assert.Single(lines, l => Row(l) is [_, "map", "5.00%"]);
+        Assert.Single(lines, l => Row(l) is [_, "aps", "—"]);
+        Assert.Single(lines, l => Row(l) is [_, "ar100", "45.00%"]);
+        Assert.Single(lines, l => Row(l) is [_, "arl", "60.00%"]);
+        Assert.Equal(12, lines.Count(l => Row(l) is [_, var key, _] && Distill.Tasks.Detection.DetectionTask.MetricKeys.Contains(key)));
+        Assert.Single(lines, l => Row(l) is ["0", "t-shirt", "10.00%"]);
+        Assert.Single(lines, l => Row(l) is ["1", "trouser", "—"]);
+        Assert.Single(lines, l => Row(l) is ["2", "pullover", "40.00%"]);
+        Assert.Single(lines, l => Row(l) is ["category", "name", "AP"]);
+    }
+
     /// <summary>A table line's cells (Spectre's box characters or ASCII borders), trimmed; empty for a border line.</summary>
     private static string[] Row(string line) =>
         [.. line.Split(['│', '|'], StringSplitOptions.TrimEntries).Where(c => c.Length > 0 && c.Any(ch => char.IsLetterOrDigit(ch) || ch == '—'))];

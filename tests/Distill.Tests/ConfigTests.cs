@@ -86,10 +86,20 @@ public sealed class ConfigTests
         var root = Path.GetFullPath(Path.Combine(SourceDirectory(), "..", "..", "configs"));
         var files = Directory.GetFiles(root, "*.yaml", SearchOption.AllDirectories);
         Assert.NotEmpty(files);
+        var tasks = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
-            Recipes.Load(file);
+            tasks[Path.GetRelativePath(root, file).Replace('\\', '/')] = Recipes.Load(file).Task;
         }
+
+        // Detection ships recipes for the scene set (quickstart, teacher, the student alone, each default method) and COCO / VOC-shaped ones.
+        string[] detection =
+        [
+            "det-scenes/quickstart/teacher.yaml", "det-scenes/quickstart/student.yaml", "det-scenes/teacher/det_scene_teacher.yaml", "det-scenes/none/det_scene_student.yaml",
+            .. new[] { "fgd", "mgd", "cwd", "skd_det" }.Select(m => $"det-scenes/{m}/det_scene_student_from_det_scene_teacher.yaml"),
+            "coco/teacher/fcos_resnet50_fpn.yaml", "coco/fgd/fcos_resnet18_fpn_from_fcos_resnet50_fpn.yaml", "voc-detection/teacher/fcos_resnet50_fpn.yaml",
+        ];
+        Assert.All(detection, d => Assert.Equal("detection", Assert.Contains(d, tasks)));
     }
 
     /// <summary>Malformed YAML: (case, recipe text, the line the error must name).</summary>

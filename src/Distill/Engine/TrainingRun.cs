@@ -30,11 +30,14 @@ public static class TrainingRun
     /// <param name="BestAccuracy">The best test value of the task's primary metric (classification: top-1) over all epochs.</param>
     public sealed record Summary(string Directory, IReadOnlyList<EpochResult> Epochs, double BestAccuracy)
     {
-        /// <summary>The final model's evaluation with the per-class breakdown, for tasks whose report shows it (segmentation; classification, with its confusion matrix); else null.</summary>
+        /// <summary>The final model's evaluation with the per-class breakdown, for tasks whose report shows it (segmentation's IoU, detection's AP; classification, with its confusion matrix); else null.</summary>
         public TaskEvaluation? FinalEvaluation { get; init; }
 
         /// <summary>The final model's (and the teacher's) predictions on the first test images (segmentation); else empty.</summary>
         public IReadOnlyList<PredictionExample> Examples { get; init; } = [];
+
+        /// <summary>The final model's (and the teacher's) detections on the first test images (detection); else empty.</summary>
+        public IReadOnlyList<DetectionExample> DetectionExamples { get; init; } = [];
 
         /// <summary>The class names of the data set, in label order.</summary>
         public IReadOnlyList<string> ClassNames { get; init; } = [];
@@ -170,6 +173,7 @@ public static class TrainingRun
         });
         TaskEvaluation? finalEvaluation = null;
         IReadOnlyList<PredictionExample> examples = [];
+        IReadOnlyList<DetectionExample> detectionExamples = [];
         var classNames = loaders.Train.Dataset.Classes;
         var environment = RunInfoSection.Environment([config.Train.Seed]);
         var results = trainer.Fit(loaders.Train, loaders.Test, stepLog, r =>
@@ -202,25 +206,39 @@ public static class TrainingRun
                 // After the last epoch: the per-class accuracy and the confusion matrix the classification report shows.
                 finalEvaluation = classification.Evaluate(student, loaders.Test, breakdown: true);
             }
+            else if (r.Epoch == config.Train.Epochs && task is Tasks.Detection.DetectionTask detection)
+            {
+                // After the last epoch: the per-category AP and example detections the detection report shows.
+                finalEvaluation = detection.Evaluate(student, loaders.Test, breakdown: true);
+                var normalization = loaders.Normalization;
+                detectionExamples = Reporting.DetectionExamples.Collect(student, teacher, loaders.Test, normalization?.Mean ?? [0.0], normalization?.Std ?? [1.0], ExampleCount, detection);
+            }
 
-            IReadOnlyList<IReportSection> sections = finalEvaluation is null ? [] : finalEvaluation.Confusion is { } confusion ?
-            [
-                new PerClassAccuracySection(classNames, [new PerClassIoURun(alone ? "alone" : config.Method.Name, [finalEvaluation.Breakdown])]),
-                new ConfusionMatrixSection(classNames, [confusion]),
-            ] :
-            [
-                new PerClassIoUSection(classNames, [new PerClassIoURun(alone ? "alone" : config.Method.Name, [finalEvaluation.Breakdown])]),
-                new PredictionExamplesSection(examples, classNames),
-            ];
+            var runLabel = alone ? "alone" : config.Method.Name;
+            IReadOnlyList<IReportSection> sections = finalEvaluation is null ? []
+                : finalEvaluation.Confusion is { } confusion ?
+                [
+                    new PerClassAccuracySection(classNames, [new PerClassIoURun(runLabel, [finalEvaluation.Breakdown])]),
+                    new ConfusionMatrixSection(classNames, [confusion]),
+                ]
+                : task is Tasks.Detection.DetectionTask ?
+                [
+                    PerClassIoUSection.PerCategoryAp(classNames, [new PerClassIoURun(runLabel, [finalEvaluation.Breakdown])]),
+                    new DetectionExamplesSection(detectionExamples, classNames),
+                ] :
+                [
+                    new PerClassIoUSection(classNames, [new PerClassIoURun(runLabel, [finalEvaluation.Breakdown])]),
+                    new PredictionExamplesSection(examples, classNames),
+                ];
             sections = [.. sections, new RunInfoSection(configText, environment)];
             ReportWriter.Write(Path.Combine(directory, "report.html"), $"Distill run: {label}", [new ReportWriter.Series(label, history) { Steps = RunFolder.ReadSteps(directory) }],
                 [new ReportWriter.ResultRow(config.Student.Model, alone ? "alone" : config.Method.Name, [history[^1].TestAccuracy])], trainer.Task.PrimaryMetricLabel, sections);
             onEpoch?.Invoke(r);
         }, startEpoch);
-        return new Summary(directory, results, best) { FinalEvaluation = finalEvaluation, Examples = examples, ClassNames = classNames };
+        return new Summary(directory, results, best) { FinalEvaluation = finalEvaluation, Examples = examples, DetectionExamples = detectionExamples, ClassNames = classNames };
     }
 
-    /// <summary>How many test images a segmentation report shows predictions for.</summary>
+    /// <summary>How many test images a segmentation or detection report shows predictions for.</summary>
     public const int ExampleCount = 4;
 
     /// <summary>Refuses to resume with a recipe that changes the result, naming each differing key with both values.</summary>

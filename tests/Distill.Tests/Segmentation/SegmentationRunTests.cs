@@ -212,6 +212,6 @@ public sealed class SegmentationRunTests : IDisposable
         Assert.Equal("scene_teacher", plan.Teacher.Student.Model);
         Assert.Equal((Quickstart.FastTrainScenes, Quickstart.FastTestScenes), (plan.TrainImages, plan.TestImages));
         Assert.All(plan.Students.SelectMany(s => s.Runs), r => Assert.Equal(("segmentation", "scene_student", "scene_teacher"), (r.Task, r.Student.Model, r.Teacher!.Model)));
-        Assert.Throws<ConfigException>(() => Quickstart.Plan(new QuickstartOptions { Task = "detection", Output = _root }));
+        Assert.Throws<ConfigException>(() => Quickstart.Plan(new QuickstartOptions { Task = "tracking", Output = _root }));
     }
 }

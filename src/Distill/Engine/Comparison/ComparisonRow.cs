@@ -17,6 +17,12 @@ public sealed record ComparisonRow(string Model, string Label, IReadOnlyList<dou
     /// <summary>Each seed's confusion matrix of the final model (classification); empty otherwise.</summary>
     public IReadOnlyList<NN.Metrics.ConfusionMatrix> Confusions { get; init; } = [];
 
+    /// <summary>Every test metric of each seed's last epoch by key (detection: map, ap50, ap75, ...); empty when not recorded.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> FinalMetrics { get; init; } = [];
+
+    /// <summary>The first seed's example detections (detection); empty otherwise.</summary>
+    public IReadOnlyList<Reporting.DetectionExample> DetectionExamples { get; init; } = [];
+
     /// <summary>The data set's class names, in label order (with <see cref="Breakdowns"/>).</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
 }

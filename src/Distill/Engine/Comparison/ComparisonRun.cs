@@ -84,21 +84,25 @@ public static class ComparisonRun
         foreach (var entry in entries)
         {
             var finals = new List<double>();
+            var metrics = new List<IReadOnlyDictionary<string, double>>();
             var speeds = new List<double>();
             var breakdowns = new List<IReadOnlyList<double>>();
             var confusions = new List<NN.Metrics.ConfusionMatrix>();
             IReadOnlyList<Reporting.PredictionExample> examples = [];
+            IReadOnlyList<Reporting.DetectionExample> detectionExamples = [];
             IReadOnlyList<string> classNames = [];
             double seconds = 0;
             foreach (var run in entry.Runs)
             {
                 var (summary, time) = Train(entry.Method.Label, run, display, teacher);
                 finals.Add(summary.Epochs[^1].TestAccuracy);
+                metrics.Add(summary.Epochs[^1].Metrics);
                 if (summary.FinalEvaluation is { } evaluation)
                 {
                     breakdowns.Add(evaluation.Breakdown);
                     confusions.AddRange(evaluation.Confusion is { } confusion ? [confusion] : []);
                     examples = examples.Count == 0 ? summary.Examples : examples;
+                    detectionExamples = detectionExamples.Count == 0 ? summary.DetectionExamples : detectionExamples;
                     classNames = summary.ClassNames;
                 }
 
@@ -115,7 +119,9 @@ public static class ComparisonRun
             {
                 Breakdowns = breakdowns,
                 Confusions = confusions,
+                FinalMetrics = metrics,
                 Examples = examples,
+                DetectionExamples = detectionExamples,
                 ClassNames = classNames,
             });
         }
@@ -183,7 +189,7 @@ public static class ComparisonRun
         var paths = (Path.Combine(folder, "results.md"), Path.Combine(folder, "report.html"), Path.Combine(folder, "results.json"));
         File.WriteAllText(paths.Item1, markdown.ToString());
         ReportWriter.Write(paths.Item2, title, result.Series, [.. result.Rows.Select(r => new ReportWriter.ResultRow(r.Model, r.Label, r.FinalAccuracies))], result.Metric,
-            [.. Sections(result.Rows), .. result.Recipe.Length > 0 ? [new Reporting.RunInfoSection(result.Recipe, Reporting.RunInfoSection.Environment(result.Seeds))] : Array.Empty<Reporting.IReportSection>()]);
+            [.. Sections(result.Rows, result.Metric), .. result.Recipe.Length > 0 ? [new Reporting.RunInfoSection(result.Recipe, Reporting.RunInfoSection.Environment(result.Seeds))] : Array.Empty<Reporting.IReportSection>()]);
         if (settings is null)
         {
             File.WriteAllText(paths.Item3, JsonSerializer.Serialize(result.Rows.Select(r => new { method = r.Label, final_accuracies = r.FinalAccuracies, images_per_second = r.ImagesPerSecond }), RunLogJson.Options));
@@ -199,9 +205,9 @@ public static class ComparisonRun
 
     /// <summary>
     /// The report's task sections: per-class values of every row that has them (mean ± std over its seeds) and each row's example
-    /// predictions (its first seed); none for a task without them.
+    /// predictions (its first seed); none for a task without them. Detection (primary metric mAP) shows per-category AP and example detections.
     /// </summary>
-    private static IReadOnlyList<Reporting.IReportSection> Sections(IReadOnlyList<ComparisonRow> rows)
+    private static IReadOnlyList<Reporting.IReportSection> Sections(IReadOnlyList<ComparisonRow> rows, string metric)
     {
         var broken = rows.Where(r => r.Breakdowns.Count > 0).ToArray();
         if (broken.Length == 0)
@@ -210,6 +216,15 @@ public static class ComparisonRun
         }
 
         var names = broken[0].ClassNames;
+        if (metric == Tasks.Detection.DetectionTask.Default.PrimaryMetricLabel)
+        {
+            return
+            [
+                Reporting.PerClassIoUSection.PerCategoryAp(names, [.. broken.Select(r => new Reporting.PerClassIoURun(r.Label, r.Breakdowns))]),
+                .. rows.Where(r => r.DetectionExamples.Count > 0).Select(r => new Reporting.DetectionExamplesSection(r.DetectionExamples, names, title: $"Example detections: {r.Model} {r.Label}")),
+            ];
+        }
+
         if (rows.Any(r => r.Confusions.Count > 0))
         {
             // Classification: per-class accuracy of every row that has it, and each row's confusion matrix over its seeds.

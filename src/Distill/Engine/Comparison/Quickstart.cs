@@ -20,11 +20,19 @@ public static class Quickstart
     /// <summary>Where the segmentation recipes (the scene set) are committed.</summary>
     public const string SegmentationRecipeFolder = "configs/scenes/quickstart";
 
+    /// <summary>Where the detection recipes (the detection scene set) are committed.</summary>
+    public const string DetectionRecipeFolder = "configs/det-scenes/quickstart";
+
     /// <summary>The tasks the quickstart runs, in the order messages list them.</summary>
-    public static IReadOnlyList<string> Tasks { get; } = ["classification", "segmentation"];
+    public static IReadOnlyList<string> Tasks { get; } = ["classification", "segmentation", "detection"];
 
     /// <summary>The methods the quickstart compares with the student alone when none are named, per task.</summary>
-    public static string DefaultMethods(string task) => task == "segmentation" ? "cwd,skd,mgd,tfd" : "kd";
+    public static string DefaultMethods(string task) => task switch
+    {
+        "segmentation" => "cwd,skd,mgd,tfd",
+        "detection" => "fgd,mgd,cwd,skd_det",
+        _ => "kd",
+    };
 
     /// <summary>The folder of <paramref name="task"/>'s committed recipes.</summary>
     /// <exception cref="ConfigException">The quickstart has no recipes for that task.</exception>
@@ -32,6 +40,7 @@ public static class Quickstart
     {
         "classification" => RecipeFolder,
         "segmentation" => SegmentationRecipeFolder,
+        "detection" => DetectionRecipeFolder,
         _ => throw new ConfigException($"--task '{task}': the quickstart runs {string.Join(" or ", Tasks)}"),
     };
 
@@ -40,6 +49,17 @@ public static class Quickstart
 
     /// <summary>The first training and test scenes of a segmentation --fast run (a scene costs about ten glyph images).</summary>
     public const int FastTrainScenes = 500, FastTestScenes = 200;
+
+    /// <summary>The first training and test scenes of a detection --fast run (a 96x96 detection scene costs about three segmentation scenes).</summary>
+    public const int FastTrainDetectionScenes = 160, FastTestDetectionScenes = 100;
+
+    /// <summary>The data set's name as the quickstart's messages give it (e.g. "the scene set").</summary>
+    public static string DataName(string dataset) => dataset switch
+    {
+        "scenes" => "the scene set",
+        "detection-scenes" => "the detection scene set",
+        _ => "Fashion-MNIST",
+    };
 
     /// <summary>The committed recipe <paramref name="name"/> (teacher, student, legacy_teacher, legacy_student) as YAML.</summary>
     public static string RecipeText(string name) => RecipeText("classification", name);
@@ -63,8 +83,18 @@ public static class Quickstart
         var common = new List<string>();
         if (options.Fast)
         {
-            var (trainImages, testImages) = options.Task == "segmentation" ? (FastTrainScenes, FastTestScenes) : (FastTrainImages, FastTestImages);
+            var (trainImages, testImages) = options.Task switch
+            {
+                "segmentation" => (FastTrainScenes, FastTestScenes),
+                "detection" => (FastTrainDetectionScenes, FastTestDetectionScenes),
+                _ => (FastTrainImages, FastTestImages),
+            };
             common.AddRange([$"data.train_subset={trainImages}", $"data.test_subset={testImages}"]);
+            if (options.Task == "detection")
+            {
+                // The recipes' 100-iteration warm-up would outlast the ten steps of a --fast epoch.
+                common.Add("train.warmup_iters=1");
+            }
         }
 
         if (options.Device is { } device)
@@ -78,7 +108,7 @@ public static class Quickstart
         var folder = RecipeFolderOf(options.Task);
         if (options.LegacySchedule && options.Task != "classification")
         {
-            throw new ConfigException("--legacy-schedule reproduces the old classification quickstart; it has no segmentation recipes");
+            throw new ConfigException($"--legacy-schedule reproduces the old classification quickstart; it has no {options.Task} recipes");
         }
 
         var teacherName = $"{folder}/{prefix}teacher.yaml";
@@ -103,7 +133,7 @@ public static class Quickstart
         ComparisonMethod[] methods = [new("alone", MethodFactory.None.Name, []), .. options.Methods];
         var students = ComparisonRun.Plan(sets => Recipes.Parse(studentText, studentName, sets), studentSets, methods,
             [.. Enumerable.Range(options.Seed, options.Seeds)], options.RunDirectory);
-        if (teacher.Data is { Dataset: "fashion-mnist" or "scenes", Root: null } && !Directory.Exists(IdxReader.FashionMnistDirectory))
+        if (teacher.Data is { Dataset: "fashion-mnist" or "scenes" or "detection-scenes", Root: null } && !Directory.Exists(IdxReader.FashionMnistDirectory))
         {
             throw new ConfigException($"Fashion-MNIST is not installed at {IdxReader.FashionMnistDirectory}: run eng/setup.sh (package dataset-fashion-mnist)");
         }

@@ -66,6 +66,7 @@ public sealed class TeacherStage : IDisposable
                 {
                     Breakdowns = summary.FinalEvaluation is { } evaluation ? [evaluation.Breakdown] : [],
                     Confusions = summary.FinalEvaluation?.Confusion is { } confusion ? [confusion] : [],
+                    FinalMetrics = [summary.Epochs[^1].Metrics],
                     ClassNames = summary.ClassNames,
                 };
                 series = new ReportWriter.Series($"{model} teacher", summary.Epochs) { Steps = RunFolder.ReadSteps(recipe.Output) };
@@ -88,13 +89,14 @@ public sealed class TeacherStage : IDisposable
             var cached = row is null;
             if (row is null)
             {
-                // The per-class values go to the report for a task that shows them (segmentation's per-class IoU, classification's per-class accuracy).
-                var breakdown = task is Tasks.SegmentationTask or Tasks.ClassificationTask;
+                // The per-class values go to the report for a task that shows them (per-class IoU, per-class accuracy, per-category AP).
+                var breakdown = task is Tasks.SegmentationTask or Tasks.ClassificationTask or Tasks.Detection.DetectionTask;
                 var evaluation = Evaluator.Evaluate(teacher, data.Test, task, breakdown);
                 row = new ComparisonRow(model, "teacher (cached)", [evaluation.Primary], 0, double.NaN)
                 {
                     Breakdowns = breakdown ? [evaluation.Breakdown] : [],
                     Confusions = evaluation.Confusion is { } confusion ? [confusion] : [],
+                    FinalMetrics = [evaluation.Metrics],
                     ClassNames = data.Train.Dataset.Classes,
                 };
             }

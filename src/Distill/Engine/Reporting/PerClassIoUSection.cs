@@ -23,6 +23,13 @@ public sealed class PerClassIoUSection : IReportSection
     {
     }
 
+    /// <summary>
+    /// Detection's per-category AP@[.5:.95] (the breakdown of the detection task's evaluation) with its mean, COCO's mAP;
+    /// "—" marks a category without ground truth.
+    /// </summary>
+    public static PerClassIoUSection PerCategoryAp(IReadOnlyList<string> classNames, IReadOnlyList<PerClassIoURun> runs) =>
+        new(classNames, runs, Kind.Ap);
+
     /// <summary>The same figure for another per-class metric (<see cref="PerClassAccuracySection"/>): its headings, notes and class names.</summary>
     internal PerClassIoUSection(IReadOnlyList<string> classNames, IReadOnlyList<PerClassIoURun> runs, Kind kind)
     {
@@ -164,5 +171,8 @@ public sealed class PerClassIoUSection : IReportSection
     {
         /// <summary>Segmentation's per-class IoU.</summary>
         internal static Kind IoU { get; } = new("<h2>Per-class IoU</h2>", "IoU", "a class absent from both ground truth and prediction", "mIoU", "per-class-iou");
+
+        /// <summary>Detection's per-category AP@[.5:.95] with its mean, COCO's mAP.</summary>
+        internal static Kind Ap { get; } = new("<h2>Per-class AP</h2>", "AP", "a class without ground truth in the test set", "mAP", "per-class-ap");
     }
 }

@@ -145,7 +145,7 @@ public static class SegmentationExamples
     }
 
     /// <summary>Normalised images [B, C, H, W] back to [0, 1]: x · std + mean per channel.</summary>
-    private static Image[] Denormalized(Tensor images, IReadOnlyList<double> mean, IReadOnlyList<double> std)
+    internal static Image[] Denormalized(Tensor images, IReadOnlyList<double> mean, IReadOnlyList<double> std)
     {
         var (b, c, h, w) = ((int)images.Size(0), (int)images.Size(1), (int)images.Size(2), (int)images.Size(3));
         var (m, s) = Statistics(mean, std, c);
