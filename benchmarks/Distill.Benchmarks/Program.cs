@@ -11,6 +11,12 @@ using Distill.Torch;
 // `-- --assignment [--rounds N]` times the linear sum assignment at 512, 1024 and 2048 beside scipy.
 // `-- --methods [--rounds N] [--steps N]` times a training step of every method through the trainer.
 // `-- --seg [--steps N] [--rounds R] [--threads T]` times the segmentation training steps (scene pair, dense methods) beside PyTorch.
+// `-- --det [--steps N] [--rounds R] [--threads T]` times the detection training steps (FCOS scene pair, detection methods) beside PyTorch.
+if (args.Contains("--det"))
+{
+    return DetectionBench.Run(ReadOption(args, "--steps", 4), ReadOption(args, "--rounds", 5), ReadOption(args, "--threads", Environment.ProcessorCount));
+}
+
 if (args.Contains("--seg"))
 {
     return SegmentationBench.Run(ReadOption(args, "--steps", 8), ReadOption(args, "--rounds", 5), ReadOption(args, "--threads", Environment.ProcessorCount));

@@ -20,7 +20,7 @@ namespace Distill.Benchmarks;
 /// (<see cref="IHasOwnOptimizer"/>: skd's discriminator) on the detached step. Methods are built as a segmentation
 /// recipe builds them (their segmentation preset, no options given), with the trainer's optimizer factory.
 /// </summary>
-internal sealed class SegStep : IDisposable
+internal sealed class SegStep : ITimedSteps, IDisposable
 {
     /// <summary>The batch size of every step.</summary>
     public const int Batch = 32;
@@ -73,6 +73,15 @@ internal sealed class SegStep : IDisposable
     public Session Begin(string row) => row == "teacher_inference" ? new Session(null, null, this) : _learners[row].Begin(this);
 
     /// <inheritdoc />
+    IReadOnlyList<string> ITimedSteps.Rows => Rows;
+
+    /// <inheritdoc />
+    int ITimedSteps.Batch => Batch;
+
+    /// <inheritdoc />
+    ITimedStep ITimedSteps.Begin(string row) => Begin(row);
+
+    /// <inheritdoc />
     public void Dispose()
     {
         foreach (var learner in _learners.Values)
@@ -87,7 +96,7 @@ internal sealed class SegStep : IDisposable
     }
 
     /// <summary>One row's recorded taps while it is timed.</summary>
-    internal sealed class Session : IDisposable
+    internal sealed class Session : ITimedStep
     {
         private readonly Learner? _learner;
         private readonly ModelTaps? _studentTaps;
