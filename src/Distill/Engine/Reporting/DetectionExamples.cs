@@ -33,40 +33,20 @@ public static class DetectionExamples
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var inference = (task ?? DetectionTask.Default).Inference;
-        var examples = new List<DetectionExample>(count);
-        if (count == 0)
+        return ExampleBatches.Collect(loader, count, (batch, take) =>
         {
-            return examples;
-        }
-
-        using var batches = loader.Epoch(0).GetEnumerator();
-        while (examples.Count < count)
-        {
-            using var scope = DisposeScope.Enter();
-            if (!batches.MoveNext())
-            {
-                break;
-            }
-
-            var batch = batches.Current;
             if (batch.Targets is not BoxBatch boxes)
             {
                 throw new ArgumentException($"example detections need boxes; the loader's batches carry {batch.Targets.Kind}", nameof(loader));
             }
 
-            var take = (int)Math.Min(count - examples.Count, batch.Size);
             var images = batch.Images.Narrow(0, 0, take);
             var inputs = SegmentationExamples.Denormalized(images, mean, std);
             var sizes = boxes.ImageSizes.Take(take).ToArray();
             var studentBoxes = Detect(student, images, sizes, inference);
             var teacherBoxes = teacher is null ? null : Detect(teacher, images, sizes, inference);
-            for (var i = 0; i < take; i++)
-            {
-                examples.Add(new DetectionExample(inputs[i], Truth(boxes, i), teacherBoxes?[i], studentBoxes[i]));
-            }
-        }
-
-        return examples;
+            return Enumerable.Range(0, take).Select(i => new DetectionExample(inputs[i], Truth(boxes, i), teacherBoxes?[i], studentBoxes[i])).ToArray();
+        });
     }
 
     /// <summary>Image <paramref name="i"/>'s ground-truth boxes.</summary>

@@ -32,41 +32,21 @@ public static class SegmentationExamples
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var examples = new List<PredictionExample>(count);
-        if (count == 0)
+        return ExampleBatches.Collect(loader, count, (batch, take) =>
         {
-            return examples;
-        }
-
-        using var batches = loader.Epoch(0).GetEnumerator();
-        while (examples.Count < count)
-        {
-            using var scope = DisposeScope.Enter();
-            if (!batches.MoveNext())
-            {
-                break;
-            }
-
-            var batch = batches.Current;
             if (batch.Targets is not MaskBatch masks)
             {
                 throw new ArgumentException($"example predictions need masks; the loader's batches carry {batch.Targets.Kind}", nameof(loader));
             }
 
-            var take = (int)Math.Min(count - examples.Count, batch.Size);
             var images = batch.Images.Narrow(0, 0, take);
             var truth = masks.Masks.Narrow(0, 0, take);
             var inputs = Denormalized(images, mean, std);
             var truths = ToMasks(truth);
             var studentMasks = Predict(student, images, truth.Size(1), truth.Size(2), task);
             var teacherMasks = teacher is null ? null : Predict(teacher, images, truth.Size(1), truth.Size(2), task);
-            for (var i = 0; i < take; i++)
-            {
-                examples.Add(new PredictionExample(inputs[i], truths[i], teacherMasks?[i], studentMasks[i]));
-            }
-        }
-
-        return examples;
+            return Enumerable.Range(0, take).Select(i => new PredictionExample(inputs[i], truths[i], teacherMasks?[i], studentMasks[i])).ToArray();
+        });
     }
 
     /// <summary>The given samples (images in [0, 1], not yet normalised, masks as targets) with their predictions, one forward per sample.</summary>
