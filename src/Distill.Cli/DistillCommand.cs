@@ -45,6 +45,7 @@ internal static class DistillCommand
             Console.WriteLine(TorchRuntime.AllocatorPolicy == "tuned"
                 ? "allocator: tuned (large blocks stay on the heap between steps; DISTILL_ALLOCATOR=system for the C library's defaults)"
                 : "allocator: system (the C library's defaults)");
+            Console.WriteLine($"blas: {TorchRuntime.BlasLibrary}");
             if (!TorchRuntime.CudaIsAvailable)
             {
                 Console.WriteLine($"cuda: not available (libtorch {TorchRuntime.LibTorchVersion} has no CUDA support or sees no GPU); --device cpu only");

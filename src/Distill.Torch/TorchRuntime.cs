@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Distill.Torch.Interop;
@@ -42,6 +43,20 @@ public static unsafe class TorchRuntime
         {
             NativeLibraryLoader.Load();
             return Interop.AllocatorPolicy.Tuned ? "tuned" : "system";
+        }
+    }
+
+    /// <summary>
+    /// The BLAS library libtorch's matrix products run on, as mapped into this process (e.g.
+    /// "openblas-openmp/libblas.so.3" for OpenBLAS, "blas/libblas.so.3.11.0" for the slow reference BLAS), or
+    /// "linked into libtorch" where no separate BLAS library is loaded (builds with a static MKL). Loads the shim.
+    /// </summary>
+    public static string BlasLibrary
+    {
+        get
+        {
+            NativeLibraryLoader.Load();
+            return MappedBlasLibrary() ?? "linked into libtorch";
         }
     }
 
@@ -155,4 +170,50 @@ public static unsafe class TorchRuntime
         ArgumentNullException.ThrowIfNull(state);
         NativeStatus.Check(Native.dt_global_rng_set_state(state.Handle));
     }
+
+    private static string? MappedBlasLibrary()
+    {
+        const string Maps = "/proc/self/maps";
+        if (!File.Exists(Maps))
+        {
+            return null;
+        }
+
+        // Several BLAS builds can be mapped at once (Debian's liblapack.so.3 may pull in OpenBLAS beside a reference
+        // libblas.so.3); the one that counts is the library whose sgemm_ the loader bound libtorch's libblas.so.3 to.
+        var sgemm = 0UL;
+        if (NativeLibrary.TryLoad("libblas.so.3", out var blas))
+        {
+            if (NativeLibrary.TryGetExport(blas, "sgemm_", out var address))
+            {
+                sgemm = (ulong)address;
+            }
+
+            NativeLibrary.Free(blas);
+        }
+
+        foreach (var line in File.ReadLines(Maps))
+        {
+            var slash = line.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0)
+            {
+                continue;
+            }
+
+            var path = line[slash..];
+            var range = line[..line.IndexOf(' ', StringComparison.Ordinal)].Split('-');
+            var holdsSgemm = sgemm != 0 && ulong.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture) <= sgemm
+                && sgemm < ulong.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            if (holdsSgemm || (sgemm == 0 && IsBlasFile(Path.GetFileName(path))))
+            {
+                return Path.Combine(Path.GetFileName(Path.GetDirectoryName(path) ?? string.Empty), Path.GetFileName(path));
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsBlasFile(string name) =>
+        name.StartsWith("libblas.so", StringComparison.Ordinal) || name.StartsWith("libopenblas", StringComparison.Ordinal)
+        || name.StartsWith("libmkl_rt", StringComparison.Ordinal) || name.StartsWith("libblis", StringComparison.Ordinal);
 }

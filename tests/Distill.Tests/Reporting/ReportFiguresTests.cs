@@ -114,11 +114,11 @@ public sealed class ReportFiguresTests
     }
 
     [Fact]
-    public void RunInfo_ShowsTheRecipeAndTheEnvironment_WithVersionsThreadsAllocatorAndSeed()
+    public void RunInfo_ShowsTheRecipeAndTheEnvironment_WithVersionsThreadsAllocatorBlasAndSeed()
     {
         var environment = RunInfoSection.Environment([0, 1, 2]);
         var keys = environment.Select(e => e.Key).ToArray();
-        Assert.Equal(["Distill", "libtorch", "threads", "allocator", "seeds", ".NET", "system", "processor"], keys);
+        Assert.Equal(["Distill", "libtorch", "threads", "allocator", "BLAS", "seeds", ".NET", "system", "processor"], keys);
         Assert.Equal("0, 1, 2", environment.Single(e => e.Key == "seeds").Value);
         Assert.Equal(Torch.TorchRuntime.AllocatorPolicy, environment.Single(e => e.Key == "allocator").Value);
         var document = Parse(ReportFixtures.Render(seeds: 1));

@@ -40,6 +40,7 @@ public sealed class RunInfoSection : IReportSection
             new("libtorch", string.Create(CultureInfo.InvariantCulture, $"{TorchRuntime.LibTorchVersion} (shim ABI {TorchRuntime.AbiVersion})")),
             new("threads", TorchRuntime.Threads.ToString(CultureInfo.InvariantCulture)),
             new("allocator", TorchRuntime.AllocatorPolicy),
+            new("BLAS", TorchRuntime.BlasLibrary),
             new(seeds.Count == 1 ? "seed" : "seeds", string.Join(", ", seeds.Select(s => s.ToString(CultureInfo.InvariantCulture)))),
             new(".NET", RuntimeInformation.FrameworkDescription),
             new("system", $"{RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})"),
