@@ -5,7 +5,7 @@ set -euo pipefail
 
 TORCH_VERSION="1.13.1+dfsg-4"
 packages=(cmake g++ "libtorch-dev=${TORCH_VERSION}" "python3-torch=${TORCH_VERSION}" dataset-fashion-mnist python3-numpy python3-scipy python3-onnx
-          libopencv-imgcodecs-dev)
+          libopencv-imgcodecs-dev libgloo-dev)
 # Extra packages named on the command line (eng/setup.sh chromium: the browser eng/check-report.sh renders reports in).
 packages+=("$@")
 
