@@ -18,6 +18,7 @@ try
     {
         "collectives" => Collectives(group),
         "exit-early" => ExitEarly(group),
+        "stall" => Stall(group, timeout),
         "syncbn" => SyncBn(group),
         _ => throw new ArgumentException($"unknown scenario '{scenario}'"),
     };
@@ -73,6 +74,21 @@ static Dictionary<string, Tensor> ExitEarly(ProcessGroup group)
     }
 
     Thread.Sleep(300);
+    var t = Tensor.Ones([16]);
+    group.AllReduce([t]);
+    return new() { ["t"] = t };
+}
+
+// The last rank stops taking part (sleeps past the timeout, then leaves); the others' all-reduce must time out.
+static Dictionary<string, Tensor> Stall(ProcessGroup group, TimeSpan timeout)
+{
+    group.Barrier();
+    if (group.Rank == group.WorldSize - 1)
+    {
+        Thread.Sleep(timeout * 4);
+        Environment.Exit(0);
+    }
+
     var t = Tensor.Ones([16]);
     group.AllReduce([t]);
     return new() { ["t"] = t };
