@@ -85,7 +85,7 @@ static Dictionary<string, Tensor> Stall(ProcessGroup group, TimeSpan timeout)
     group.Barrier();
     if (group.Rank == group.WorldSize - 1)
     {
-        Thread.Sleep(timeout * 4);
+        Thread.Sleep(timeout * 2);
         Environment.Exit(0);
     }
 
@@ -94,13 +94,19 @@ static Dictionary<string, Tensor> Stall(ProcessGroup group, TimeSpan timeout)
     return new() { ["t"] = t };
 }
 
-// Each rank normalises its share of one batch (rank r holds samples r*n .. r*n+n-1) with SyncBatchNorm, two
+// Each rank normalises its share of one batch of 6 (two ranks: samples 0-3 and 4-5, unequal on purpose, so the
+// statistics must weight each rank by its count) with SyncBatchNorm, two
 // training steps then eval, and backpropagates sum(y * g) for a fixed g; the weight and bias gradients are summed
 // over ranks, as the data-parallel gradient reduction would (before its division by the world size).
 static Dictionary<string, Tensor> SyncBn(ProcessGroup group)
 {
     var (batch, channels) = (6L, 3L);
-    var share = batch / group.WorldSize;
+    if (group.WorldSize != 2)
+    {
+        throw new ArgumentException("the syncbn scenario splits its batch between exactly 2 ranks");
+    }
+
+    var (start, share) = group.Rank == 0 ? (0L, 4L) : (4L, 2L);
     var bn = new SyncBatchNorm(channels, group, momentum: 0.3);
     using (Autograd.NoGrad())
     {
@@ -112,8 +118,8 @@ static Dictionary<string, Tensor> SyncBn(ProcessGroup group)
     for (var step = 0; step < 2; step++)
     {
         using var generator = new Generator(100 + (ulong)step);
-        var x = (Tensor.Randn([batch, channels, 4, 5], generator: generator) * 3.0 + 2.0).Narrow(0, group.Rank * share, share).Clone().RequireGrad();
-        var g = Tensor.Randn([batch, channels, 4, 5], generator: generator).Narrow(0, group.Rank * share, share).Clone();
+        var x = (Tensor.Randn([batch, channels, 4, 5], generator: generator) * 3.0 + 2.0).Narrow(0, start, share).Clone().RequireGrad();
+        var g = Tensor.Randn([batch, channels, 4, 5], generator: generator).Narrow(0, start, share).Clone();
         bn.ZeroGrad();
         var y = bn.Forward(x);
         (y * g).Sum().Backward();
