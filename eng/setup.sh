@@ -5,9 +5,10 @@ set -euo pipefail
 
 TORCH_VERSION="1.13.1+dfsg-4"
 packages=(cmake g++ "libtorch-dev=${TORCH_VERSION}" "python3-torch=${TORCH_VERSION}" dataset-fashion-mnist python3-numpy python3-scipy python3-onnx
-          libopencv-imgcodecs-dev libopenblas0-openmp libblas3)
+          libopencv-imgcodecs-dev libopenblas0-openmp libblas3 libgloo-dev)
 # libopenblas0-openmp: libtorch's matrix products run on whichever libblas.so.3 the system chose, and Debian's fallback is the
 # reference BLAS (libblas3, kept to compare against), about 10x slower; OpenBLAS registers itself as the preferred choice.
+# libgloo-dev: the Gloo headers the shim's data-parallel part compiles against (libtorch already links libgloo).
 # Extra packages named on the command line (eng/setup.sh chromium: the browser eng/check-report.sh renders reports in).
 packages+=("$@")
 

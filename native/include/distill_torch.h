@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /* Bump when any signature or enum value below changes; the managed loader refuses a mismatch. */
-#define DT_ABI_VERSION 7
+#define DT_ABI_VERSION 8
 
 #define DT_OK 0
 #define DT_ERROR 1
@@ -30,6 +30,8 @@ extern "C" {
 typedef struct dt_tensor_s* dt_tensor;
 typedef struct dt_generator_s* dt_generator;
 typedef struct dt_guard_s* dt_guard;
+typedef struct dt_store_s* dt_store;
+typedef struct dt_process_group_s* dt_process_group;
 
 /* Our dtype enum: stable across libtorch versions (ScalarType values are not part of our ABI). */
 enum dt_dtype {
@@ -286,6 +288,36 @@ DT_API int32_t dt_gradient_reversal(dt_tensor t, double scale, dt_tensor* out);
 DT_API int32_t dt_image_decode(const uint8_t* data, int64_t length, int32_t channels, dt_tensor* out);
 /* Encodes a UInt8 [H, W, C] RGB (or [H, W, 1] grey) tensor as PNG bytes into a UInt8 1-d tensor (tests write images). */
 DT_API int32_t dt_image_encode_png(dt_tensor image, dt_tensor* out);
+
+/* ---- distributed.cpp: c10d rendezvous and Gloo collectives for data-parallel training ------------------ */
+/* 1 when the shim was built with Gloo (libgloo-dev's headers); without it every other export below fails with
+   "built without data-parallel support". */
+DT_API int32_t dt_distributed_available(int32_t* available);
+/* A TCPStore at host:port; the server (rank 0) waits until world_size clients joined. timeout_ms bounds the
+   rendezvous and every later store access. Released with dt_store_free. */
+DT_API int32_t dt_store_tcp_new(const char* host, int32_t port, int32_t is_server, int32_t world_size,
+                                int64_t timeout_ms, dt_store* out);
+DT_API int32_t dt_store_free(dt_store store);
+/* A Gloo process group over the store (which it keeps alive). Its transport binds to GLOO_SOCKET_IFNAME when
+   set, else to device_host's address when given, else to this machine's hostname. timeout_ms bounds every
+   collective. Released with dt_pg_free. */
+DT_API int32_t dt_pg_gloo_new(dt_store store, int32_t rank, int32_t world_size, int64_t timeout_ms,
+                              const char* device_host, dt_process_group* out);
+DT_API int32_t dt_pg_free(dt_process_group pg);
+/* Collectives over dense contiguous CPU tensors; each waits for its result and fails with the c10d error
+   (timeout, closed peer). op: 0 sum, 1 average (sum, then divided by the world size), 2 max, 3 min. */
+DT_API int32_t dt_pg_allreduce(dt_process_group pg, const dt_tensor* tensors, int32_t count, int32_t op);
+DT_API int32_t dt_pg_broadcast(dt_process_group pg, const dt_tensor* tensors, int32_t count, int32_t root);
+/* outs receives world-size new tensors, rank r's input at index r. */
+DT_API int32_t dt_pg_allgather(dt_process_group pg, dt_tensor input, dt_tensor* outs);
+DT_API int32_t dt_pg_barrier(dt_process_group pg);
+/* Training-mode batch normalisation of x [N, C, ...] with statistics over every rank's batch (all-reduced in
+   float64), running statistics updated with momentum (the variance unbiased with the global count); its
+   backward all-reduces the per-channel sums of dy and dy * (x - mean). weight, bias, running_mean and
+   running_var may be NULL. */
+DT_API int32_t dt_sync_batch_norm(dt_process_group pg, dt_tensor x, dt_tensor weight, dt_tensor bias,
+                                  dt_tensor running_mean, dt_tensor running_var, double momentum, double eps,
+                                  dt_tensor* out);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 namespace Distill.Torch;
 
-/// <summary>A Distill setting read from the environment (a DISTILL_* variable) holds a value Distill cannot use; the message names the variable, its value and the values allowed.</summary>
+/// <summary>A Distill setting read from the environment (a DISTILL_* variable, or a launcher's such as RANK or MASTER_PORT) holds a value Distill cannot use; the message names the variable, its value and the values allowed.</summary>
 public sealed class EnvironmentSettingException : Exception
 {
     /// <summary>Creates the exception.</summary>

@@ -1,4 +1,5 @@
 using Distill.Torch;
+using Distill.Torch.Distributed;
 using F = Distill.Torch.Functional;
 
 namespace Distill.NN;
@@ -6,7 +7,9 @@ namespace Distill.NN;
 /// <summary>
 /// Batch normalisation shared by <see cref="BatchNorm1d"/> and <see cref="BatchNorm2d"/> (torch.nn's
 /// _BatchNorm): affine weight and bias, running mean and variance, num_batches_tracked; in training
-/// the running statistics move by momentum (or by a cumulative average when momentum is null).
+/// the running statistics move by momentum (or by a cumulative average when momentum is null). With a
+/// <see cref="ProcessGroup"/> of more than one rank, training uses the statistics of every rank's batch together
+/// (see <see cref="SyncBatchNorm"/>).
 /// </summary>
 public abstract class BatchNorm : Module<Tensor, Tensor>
 {
@@ -53,6 +56,12 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
     /// <summary>How many training batches updated the statistics.</summary>
     public Tensor? NumBatchesTracked { get; }
 
+    /// <summary>
+    /// The ranks whose batches share statistics in training (set by <see cref="SyncBatchNorm"/> and
+    /// <see cref="SyncBatchNorm.Convert"/>), or null for this process's batch alone.
+    /// </summary>
+    public IProcessGroup? ProcessGroup { get; internal set; }
+
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input)
     {
@@ -75,6 +84,14 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
             {
                 momentum = 1.0 / NumBatchesTracked.Item<long>();
             }
+        }
+
+        if (IsTraining && ProcessGroup is { WorldSize: > 1 } group)
+        {
+            // As torch.nn.SyncBatchNorm: only training synchronises; eval and a single rank are plain batch norm.
+            var native = group as ProcessGroup ?? throw new NotSupportedException(
+                $"{GetType().Name} synchronises through a {typeof(ProcessGroup).FullName}; got a {group.GetType().FullName}");
+            return F.SyncBatchNorm(input, native, RunningMean, RunningVar, Weight, Bias, momentum, Eps);
         }
 
         var useBatchStats = IsTraining || RunningMean is null;

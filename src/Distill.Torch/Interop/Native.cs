@@ -139,4 +139,16 @@ internal static unsafe partial class Native
     // ---- images ----
     [LibraryImport(Library)] internal static partial int dt_image_decode(byte* data, long length, int channels, out IntPtr result);
     [LibraryImport(Library)] internal static partial int dt_image_encode_png(TensorHandle image, out IntPtr result);
+
+    // ---- distributed ----
+    [LibraryImport(Library)] internal static partial int dt_distributed_available(out int available);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial int dt_store_tcp_new(string host, int port, int isServer, int worldSize, long timeoutMs, out IntPtr store);
+    [LibraryImport(Library)] internal static partial int dt_store_free(IntPtr store);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial int dt_pg_gloo_new(IntPtr store, int rank, int worldSize, long timeoutMs, string? deviceHost, out IntPtr group);
+    [LibraryImport(Library)] internal static partial int dt_pg_free(IntPtr group);
+    [LibraryImport(Library)] internal static partial int dt_pg_allreduce(ProcessGroupHandle group, IntPtr* tensors, int count, int op);
+    [LibraryImport(Library)] internal static partial int dt_pg_broadcast(ProcessGroupHandle group, IntPtr* tensors, int count, int root);
+    [LibraryImport(Library)] internal static partial int dt_pg_allgather(ProcessGroupHandle group, TensorHandle input, IntPtr* outs);
+    [LibraryImport(Library)] internal static partial int dt_pg_barrier(ProcessGroupHandle group);
+    [LibraryImport(Library)] internal static partial int dt_sync_batch_norm(ProcessGroupHandle group, TensorHandle input, TensorHandle weight, TensorHandle bias, TensorHandle runningMean, TensorHandle runningVar, double momentum, double eps, out IntPtr result);
 }
