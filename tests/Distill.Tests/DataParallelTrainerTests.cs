@@ -72,9 +72,9 @@ public sealed class DataParallelTrainerTests
         var options = new TrainerOptions { Epochs = Epochs, LearningRate = 0.1, Schedule = "cosine" };
 
         // One process, the whole batch.
+        using var singleTeacher = withTeacher ? Teacher() : null;
         TorchRuntime.ManualSeed(3);
         using var single = new TinyNet();
-        using var singleTeacher = withTeacher ? Teacher() : null;
         IReadOnlyList<EpochResult> expected;
         using (var trainer = new Trainer(single, singleTeacher, withTeacher ? new KnowledgeDistillation() : null, options))
         {
@@ -86,9 +86,9 @@ public sealed class DataParallelTrainerTests
         var teachers = new TinyNet?[2];
         for (var r = 0; r < 2; r++)
         {
+            teachers[r] = withTeacher ? Teacher() : null;
             TorchRuntime.ManualSeed(r == 0 ? 3UL : 77UL);
             students[r] = new TinyNet();
-            teachers[r] = withTeacher ? Teacher() : null;
         }
 
         var ranks = ThreadProcessGroup.Run(2, g =>
@@ -140,10 +140,11 @@ public sealed class DataParallelTrainerTests
         }
     }
 
+    /// <summary>The same frozen teacher for every run and rank (the teacher never communicates: each rank loads its own copy).</summary>
     private static TinyNet Teacher()
     {
-        var teacher = new TinyNet();
-        return teacher;
+        TorchRuntime.ManualSeed(50);
+        return new TinyNet();
     }
 
     private static Dictionary<string, float[]> Weights(Module model)
