@@ -338,7 +338,7 @@ public sealed class Trainer : IDisposable
             }
 
             var seconds = clock.Elapsed.TotalSeconds;
-            var (terms2, trainPrimary, allImages) = HostMeans(sums, primarySum, Math.Max(1, step), Math.Max(1, images));
+            var (terms2, trainPrimary, allImages) = HostMeans(sums, primarySum, Math.Max(1, step), images);
             return new EpochResult(epoch, lr, terms2, trainPrimary, 0, allImages / seconds, seconds)
             {
                 OwnLossTerms = [.. _ownTermNames.Order(StringComparer.Ordinal)],
@@ -394,7 +394,7 @@ public sealed class Trainer : IDisposable
     {
         if (_parallel is null)
         {
-            return (sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / steps, StringComparer.Ordinal), Mean(primarySum, images), images);
+            return (sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / steps, StringComparer.Ordinal), Mean(primarySum, Math.Max(1, images)), images);
         }
 
         using var scope = DisposeScope.Enter();
@@ -412,7 +412,7 @@ public sealed class Trainer : IDisposable
         var world = _parallel.WorldSize;
         var means = names.Select((n, i) => (n, reduced[i].Item<double>() / (steps * (double)world))).ToDictionary(m => m.n, m => m.Item2, StringComparer.Ordinal);
         var allImages = reduced[names.Length].Item<long>();
-        return (means, primarySum is null ? 0 : Mean(reduced[^1], allImages), allImages);
+        return (means, primarySum is null ? 0 : Mean(reduced[^1], Math.Max(1, allImages)), allImages);
     }
 
     /// <summary>A device sum over <paramref name="count"/> samples on the host: exact for an Int64 count, as a double for a float sum.</summary>

@@ -192,7 +192,7 @@ public static class TrainingRun
             best = double.Parse(state.Extra.GetValueOrDefault("best_accuracy", "0"), CultureInfo.InvariantCulture);
 
             // A run that died after logging an epoch but before renaming its checkpoint runs that epoch again: log it once.
-            history = RunFolder.TruncateLogs(directory, state.Epoch);
+            history = isMain ? RunFolder.TruncateLogs(directory, state.Epoch) : [];
         }
         else if (!isMain)
         {
