@@ -9,6 +9,37 @@ namespace Distill.Cli;
 /// </summary>
 internal static partial class Interrupt
 {
+    private static readonly List<Action> Cleanups = [];
+
+    /// <summary>Runs <paramref name="cleanup"/> on Ctrl-C before the process ends (the launcher stops its workers).</summary>
+    public static void BeforeExit(Action cleanup)
+    {
+        lock (Cleanups)
+        {
+            Cleanups.Add(cleanup);
+        }
+    }
+
+    /// <summary>
+    /// A worker started by `distill train --nproc` (DISTILL_LAUNCHER_PID set) ends when its launcher does, however the
+    /// launcher ended (killed too): Linux's parent-death signal, and an exit at once if the launcher is already gone.
+    /// </summary>
+    public static void DieWithLauncher()
+    {
+        if (!OperatingSystem.IsLinux() || !int.TryParse(Environment.GetEnvironmentVariable("DISTILL_LAUNCHER_PID"), out var launcher))
+        {
+            return;
+        }
+
+        const int SetParentDeathSignal = 1; // PR_SET_PDEATHSIG
+        const int Kill = 9; // SIGKILL
+        _ = Prctl(SetParentDeathSignal, Kill, 0, 0, 0);
+        if (GetParentPid() != launcher)
+        {
+            Exit(ExitCodes.Interrupted);
+        }
+    }
+
     /// <summary>Handles Ctrl-C (SIGINT) for the rest of the process.</summary>
     public static void Install() => Console.CancelKeyPress += (_, e) =>
     {
@@ -22,6 +53,17 @@ internal static partial class Interrupt
                 Console.Out.Flush();
             }
 
+            Action[] cleanups;
+            lock (Cleanups)
+            {
+                cleanups = [.. Cleanups];
+            }
+
+            foreach (var cleanup in cleanups)
+            {
+                cleanup();
+            }
+
             Console.Error.WriteLine("interrupted (Ctrl-C); a training run continues from its last checkpoint with --resume");
             Console.Error.Flush();
         }
@@ -33,4 +75,10 @@ internal static partial class Interrupt
 
     [LibraryImport("libc", EntryPoint = "_exit")]
     private static partial void Exit(int code);
+
+    [LibraryImport("libc", EntryPoint = "prctl")]
+    private static partial int Prctl(int option, nint arg2, nint arg3, nint arg4, nint arg5);
+
+    [LibraryImport("libc", EntryPoint = "getppid")]
+    private static partial int GetParentPid();
 }

@@ -46,6 +46,16 @@ internal static class TrainCommands
         command.Options.Add(resume);
         var device = DeviceOption.Create(recipeKey: true);
         command.Options.Add(device);
+        var nproc = new Option<int>("--nproc") { Description = "Data-parallel: start this many training processes on this machine (data.batch_size is the global batch).", DefaultValueFactory = _ => 1 };
+        var nnodes = new Option<int>("--nnodes") { Description = "Data-parallel: the number of machines (run the same command on each).", DefaultValueFactory = _ => 1 };
+        var nodeRank = new Option<int>("--node-rank") { Description = "Data-parallel: this machine's index, 0 to --nnodes - 1 (0 runs rank 0 and writes the run folder)." };
+        var masterAddr = new Option<string>("--master-addr") { Description = "Data-parallel: the address of the machine with --node-rank 0.", DefaultValueFactory = _ => "127.0.0.1" };
+        var masterPort = new Option<int>("--master-port") { Description = "Data-parallel: the rendezvous port on that machine (default: a free port, one machine only)." };
+        command.Options.Add(nproc);
+        command.Options.Add(nnodes);
+        command.Options.Add(nodeRank);
+        command.Options.Add(masterAddr);
+        command.Options.Add(masterPort);
         var method = new Option<string?>("--method", "--kd-mode", "--kd_mode")
         {
             Description = "The method (sets method.name); its options follow as flags, train_kd.py style: --method tfd --lambda-inter 0.0005 --lambda-intra 0.0008.",
@@ -86,6 +96,22 @@ internal static class TrainCommands
             }
 
             CliChecks.OutputFolder("output", recipe.Output);
+            var worker = DataParallelEnvironment.Read(Environment.GetEnvironmentVariable);
+            var plan = new Launcher.Plan(r.GetValue(nproc), r.GetValue(nnodes), r.GetValue(nodeRank), r.GetValue(masterAddr) ?? "127.0.0.1", r.GetValue(masterPort));
+            if (worker is null)
+            {
+                plan.Check();
+                if (plan.Nproc * plan.Nnodes > 1)
+                {
+                    // The launcher: the same command again, once per rank (the recipe was checked above, once).
+                    return Launcher.Run(plan, Launcher.Self(), Environment.GetCommandLineArgs()[1..], Console.Out, Console.Error);
+                }
+            }
+            else if (worker.WorldSize > 1)
+            {
+                return RunWorker(recipe, worker, r.GetValue(resume), name);
+            }
+
             var from = recipe.Teacher is null || Distill.Methods.MethodFactory.Find(recipe.Method.Name) is not { NeedsTeacher: true } ? string.Empty : $" from {recipe.Teacher.Model}";
             AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (ReferenceEquals(Distill.Methods.MethodFactory.Find(recipe.Method.Name), Distill.Methods.MethodFactory.None) ? " alone" : $" with {recipe.Method.Name}{from}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
             var task = Distill.Tasks.TrainingTasks.Create(recipe.Task);
@@ -97,6 +123,34 @@ internal static class TrainCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// One rank of a data-parallel job: its threads (the cores shared out unless OMP_NUM_THREADS says), the process group,
+    /// and the run. Rank 0 shows what a one-process run shows; the others are quiet but for errors.
+    /// </summary>
+    private static int RunWorker(RunConfig recipe, DataParallelEnvironment worker, bool resume, string name)
+    {
+        Interrupt.DieWithLauncher();
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_NUM_THREADS")))
+        {
+            Distill.Torch.TorchRuntime.Threads = DataParallelEnvironment.ThreadsPerRank(Environment.ProcessorCount, worker.LocalWorldSize);
+        }
+
+        using var group = DataParallelEnvironment.CreateProcessGroup();
+        var task = Distill.Tasks.TrainingTasks.Create(recipe.Task);
+        if (worker.Rank != 0)
+        {
+            TrainingRun.Execute(recipe, group, resume, null, null, TextWriter.Null);
+            return 0;
+        }
+
+        AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}, {recipe.Train.Epochs} epochs, {worker.WorldSize} processes (global batch {recipe.Data.BatchSize}), output {recipe.Output}"));
+        var summary = TrainingDisplay.Run(recipe.Student.Model, recipe.Train.Epochs, batchesPerEpoch: 0,
+            (progress, onEpoch) => TrainingRun.Execute(recipe, group, resume, progress, onEpoch, null), task);
+        WriteResults(summary, task);
+        AnsiConsole.MarkupLine(Markup.Escape($"best test {task.PrimaryMetricLabel} {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));
+        return 0;
     }
 
     /// <summary>The final table: one row per epoch of this invocation with every loss term, the task's training and test metrics, rate and images/s.</summary>

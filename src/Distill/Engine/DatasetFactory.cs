@@ -38,8 +38,11 @@ public static class DatasetFactory
     /// <param name="data">The data section.</param>
     /// <param name="seed">The order's seed.</param>
     /// <param name="device">Where the loaders put the batches (the CPU when null).</param>
+    /// <param name="rank">Data-parallel: this process's rank; its training loader takes its shard of every epoch.</param>
+    /// <param name="worldSize">Data-parallel: the number of ranks; data.batch_size is the global batch, each rank's batch is
+    /// data.batch_size / worldSize (the caller checks that it divides). The test loader is not sharded.</param>
     /// <exception cref="DataFormatException">The files are missing, unreadable, empty, or the splits disagree.</exception>
-    public static Loaders Create(DataConfig data, ulong seed, Device? device = null)
+    public static Loaders Create(DataConfig data, ulong seed, Device? device = null, int rank = 0, int worldSize = 1)
     {
         ArgumentNullException.ThrowIfNull(data);
         Split train, test;
@@ -138,7 +141,10 @@ public static class DatasetFactory
         ITransform testTransform = resize is null ? normalize : new Compose(resize, normalize);
         var testBatch = data.TestBatchSize > 0 ? data.TestBatchSize : sizesVary ? 1 : Math.Max(data.BatchSize, 256);
         return new Loaders(
-            new DataLoader(trainSet, data.BatchSize, shuffle: true, seed: seed, transform: trainTransforms.Length == 1 ? normalize : new Compose(trainTransforms)) { Device = device ?? Device.Cpu },
+            new DataLoader(trainSet, data.BatchSize / worldSize, shuffle: true, seed: seed, transform: trainTransforms.Length == 1 ? normalize : new Compose(trainTransforms), rank: rank, worldSize: worldSize)
+            {
+                Device = device ?? Device.Cpu,
+            },
             new DataLoader(testSet, testBatch, transform: testTransform) { Device = device ?? Device.Cpu },
             train.Channels,
             train.Set.Classes.Count,

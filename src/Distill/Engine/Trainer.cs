@@ -38,6 +38,7 @@ public sealed class Trainer : IDisposable
     private readonly HashSet<string> _ownTermNames = new(StringComparer.Ordinal);
     private readonly Func<Tensor, Tensor>? _studentHead;
     private readonly Func<Tensor, Tensor>? _teacherHead;
+    private readonly DataParallel? _parallel;
 
     /// <summary>Creates the trainer and its optimizer and schedule.</summary>
     /// <param name="student">The model trained.</param>
@@ -80,6 +81,11 @@ public sealed class Trainer : IDisposable
         {
             _teacher.Eval();
             _teacher.Freeze();
+        }
+
+        if (options.ProcessGroup is { WorldSize: > 1 } group)
+        {
+            _parallel = new DataParallel(group, [student, distiller], _parameters, _own?.OwnParameters ?? []);
         }
 
         if (distiller is IUsesClassifierHeads)
@@ -129,11 +135,15 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"the loaders put batches on {train.Device} and {test.Device} but the trainer runs on {_options.Device}: give both loaders Device = {_options.Device}");
         }
 
+        // Data-parallel: every rank starts from rank 0's weights (its initialisation, or the checkpoint it resumed from).
+        _parallel?.SynchronizeState();
         var results = new List<EpochResult>();
         for (var epoch = startEpoch; epoch <= _options.Epochs; epoch++)
         {
             var trained = TrainEpoch(epoch, train, progress);
             CheckParameters(epoch, train.BatchCount);
+            // Rank 0's BatchNorm statistics for evaluation and the checkpoint (see DataParallel).
+            _parallel?.BroadcastBuffers();
             var evaluation = _task.Evaluate(_student, test);
             var result = trained with { TestAccuracy = evaluation.Primary, Metrics = evaluation.Metrics, PrimaryMetric = evaluation.PrimaryMetric };
             results.Add(result);
@@ -154,6 +164,7 @@ public sealed class Trainer : IDisposable
     {
         _optimizer.Dispose();
         _methodOptimizer?.Dispose();
+        _parallel?.Dispose();
     }
 
     /// <summary>
@@ -274,6 +285,7 @@ public sealed class Trainer : IDisposable
                 var total = terms.Total();
                 _optimizer.ZeroGrad();
                 total.Backward();
+                _parallel?.AverageGradients();
                 if (_options.GradClip > 0)
                 {
                     GradientClipping.ClipGradNorm(_parameters, _options.GradClip);
@@ -313,9 +325,9 @@ public sealed class Trainer : IDisposable
                 if (step % 10 == 0 || step == steps)
                 {
                     // Every 10 steps the running sums come to the host (one small copy per term).
-                    var means = sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / step, StringComparer.Ordinal);
-                    progress?.Report(new TrainingProgress(epoch, step, steps, means.Where(m => !_ownTermNames.Contains(m.Key)).Sum(m => m.Value), images / clock.Elapsed.TotalSeconds,
-                        means, Mean(primarySum, images), stepLr));
+                    var (means, primary, seen) = HostMeans(sums, primarySum, step, images);
+                    progress?.Report(new TrainingProgress(epoch, step, steps, means.Where(m => !_ownTermNames.Contains(m.Key)).Sum(m => m.Value), seen / clock.Elapsed.TotalSeconds,
+                        means, primary, stepLr));
                     CheckWindow(epoch, window, means.Values.All(double.IsFinite));
                 }
             }
@@ -326,8 +338,8 @@ public sealed class Trainer : IDisposable
             }
 
             var seconds = clock.Elapsed.TotalSeconds;
-            var terms2 = sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / Math.Max(1, step), StringComparer.Ordinal);
-            return new EpochResult(epoch, lr, terms2, Mean(primarySum, Math.Max(1, images)), 0, images / seconds, seconds)
+            var (terms2, trainPrimary, allImages) = HostMeans(sums, primarySum, Math.Max(1, step), images);
+            return new EpochResult(epoch, lr, terms2, trainPrimary, 0, allImages / seconds, seconds)
             {
                 OwnLossTerms = [.. _ownTermNames.Order(StringComparer.Ordinal)],
             };
@@ -368,8 +380,39 @@ public sealed class Trainer : IDisposable
         }
 
         ownTerms.Total().Backward();
+        _parallel?.AverageOwnGradients();
         _methodOptimizer.Step();
         return ownTerms;
+    }
+
+    /// <summary>
+    /// The loss terms' means over <paramref name="steps"/>, the primary metric's mean over <paramref name="images"/> and the
+    /// images seen, on the host. Data-parallel: the sums and counts of every rank are summed first (for display and the
+    /// epoch's log: ranks average over the whole job's batches), so every rank reports the same values.
+    /// </summary>
+    private (Dictionary<string, double> Means, double Primary, long Images) HostMeans(Dictionary<string, Tensor> sums, Tensor? primarySum, int steps, long images)
+    {
+        if (_parallel is null)
+        {
+            return (sums.ToDictionary(s => s.Key, s => (double)s.Value.Item<float>() / steps, StringComparer.Ordinal), Mean(primarySum, Math.Max(1, images)), images);
+        }
+
+        using var scope = DisposeScope.Enter();
+        using var noGrad = Autograd.NoGrad();
+        var names = sums.Keys.Order(StringComparer.Ordinal).ToArray();
+        var device = primarySum?.Device ?? _options.Device;
+        var count = Tensor.From(new[] { images }, 1).To(device);
+        List<Tensor> reduced = [.. names.Select(n => sums[n].To(DType.Float64)), count];
+        if (primarySum is not null)
+        {
+            reduced.Add(primarySum.Clone());
+        }
+
+        _parallel.SumInPlace(reduced);
+        var world = _parallel.WorldSize;
+        var means = names.Select((n, i) => (n, reduced[i].Item<double>() / (steps * (double)world))).ToDictionary(m => m.n, m => m.Item2, StringComparer.Ordinal);
+        var allImages = reduced[names.Length].Item<long>();
+        return (means, primarySum is null ? 0 : Mean(reduced[^1], Math.Max(1, allImages)), allImages);
     }
 
     /// <summary>A device sum over <paramref name="count"/> samples on the host: exact for an Int64 count, as a double for a float sum.</summary>

@@ -71,4 +71,11 @@ public sealed record TrainerOptions
 
     /// <summary>The device of the models, the distiller and the batches; the running sums are kept there too.</summary>
     public Torch.Device Device { get; init; } = Torch.Device.Cpu;
+
+    /// <summary>
+    /// Data-parallel training: the ranks of the job (null, or a world size of 1: one process, as before). Every rank
+    /// trains its shard of each batch; the trainer broadcasts rank 0's weights at the start, averages gradients after
+    /// every backward, and broadcasts rank 0's buffers before each evaluation.
+    /// </summary>
+    public Torch.Distributed.IProcessGroup? ProcessGroup { get; init; }
 }

@@ -55,7 +55,26 @@ public static class TrainingRun
     /// </exception>
     public static Summary Execute(RunConfig config, bool resume = false, IProgress<TrainingProgress>? progress = null, Action<EpochResult>? onEpoch = null,
         TextWriter? notices = null) =>
-        Execute(config, null, resume, progress, onEpoch, notices);
+        Execute(config, (TappedModel<Tensor>?)null, resume, progress, onEpoch, notices);
+
+    /// <summary>
+    /// Trains as the recipe says as one rank of a data-parallel job (see docs/training/data-parallel.md): data.batch_size is
+    /// the global batch, each rank trains its shard with data.batch_size / world size, gradients are averaged across ranks,
+    /// and rank 0 alone writes the run folder. A world size of 1 is an ordinary run.
+    /// </summary>
+    /// <param name="config">The recipe.</param>
+    /// <param name="processGroup">The job's ranks.</param>
+    /// <param name="resume">Continue from the folder's last.safetensors (the same world size only).</param>
+    /// <param name="progress">Step reports (every rank reports the job's means).</param>
+    /// <param name="onEpoch">Called after each epoch (on rank 0, once it is logged and checkpointed).</param>
+    /// <param name="notices">Where repairs of the folder and the data set's notes are announced (rank 0).</param>
+    /// <exception cref="ConfigException">As the one-process run; also a global batch the world size does not divide, or a resume with another world size.</exception>
+    public static Summary Execute(RunConfig config, Torch.Distributed.IProcessGroup processGroup, bool resume, IProgress<TrainingProgress>? progress, Action<EpochResult>? onEpoch,
+        TextWriter? notices)
+    {
+        ArgumentNullException.ThrowIfNull(processGroup);
+        return Execute(config, null, resume, progress, onEpoch, notices, processGroup);
+    }
 
     /// <summary>
     /// Trains as the recipe says, with <paramref name="loadedTeacher"/> (when not null) as the teacher instead of one built
@@ -64,10 +83,14 @@ public static class TrainingRun
     /// keeps ownership of the teacher.
     /// </summary>
     internal static Summary Execute(RunConfig config, TappedModel<Tensor>? loadedTeacher, bool resume, IProgress<TrainingProgress>? progress, Action<EpochResult>? onEpoch,
-        TextWriter? notices)
+        TextWriter? notices, Torch.Distributed.IProcessGroup? processGroup = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         notices ??= Console.Error;
+        var worldSize = processGroup?.WorldSize ?? 1;
+        var rank = processGroup?.Rank ?? 0;
+        var isMain = rank == 0; // rank 0 alone touches the run folder
+
         var directory = config.Output;
         var lastPath = Path.Combine(directory, "last.safetensors");
         var bestPath = Path.Combine(directory, "best.safetensors");
@@ -76,6 +99,11 @@ public static class TrainingRun
         var stepsPath = Path.Combine(directory, "steps.jsonl");
         var configText = ConfigWriter.ToYaml(config);
         var hasCheckpoint = File.Exists(lastPath);
+        if (worldSize > 1 && config.Data.BatchSize % worldSize != 0)
+        {
+            throw new ConfigException($"data.batch_size {config.Data.BatchSize} is the global batch of the {worldSize} processes and must be divisible by {worldSize} (each process trains batch_size / {worldSize}); choose a multiple of {worldSize}, or another --nproc");
+        }
+
         if (!resume && hasCheckpoint)
         {
             throw new ConfigException($"{directory} already holds a run (last.safetensors): pass --resume to continue it, or choose another output");
@@ -85,27 +113,29 @@ public static class TrainingRun
         var device = RunDevice.Resolve(config.Train.Device, "train.device (--device)");
         if (resume && hasCheckpoint)
         {
-            CheckResumable(config, lastPath);
+            CheckResumable(config, lastPath, worldSize);
         }
 
-        Directory.CreateDirectory(directory);
-        using var folderLock = RunFolderLock.Acquire(directory, notices);
-        RunFolder.RemoveStaleTemporaries(directory, notices);
+        using var folderLock = isMain ? LockFolder(directory, notices) : null;
         hasCheckpoint = File.Exists(lastPath);
         if (resume && hasCheckpoint)
         {
             // Checked again under the lock: the folder cannot change from here on.
-            CheckResumable(config, lastPath);
+            CheckResumable(config, lastPath, worldSize);
         }
         else if (hasCheckpoint)
         {
             throw new ConfigException($"{directory} already holds a run (last.safetensors): pass --resume to continue it, or choose another output");
         }
 
-        SafeTensors.WriteAtomically(Path.Combine(directory, "config.yaml"), s => s.Write(Encoding.UTF8.GetBytes(configText)));
+        if (isMain)
+        {
+            SafeTensors.WriteAtomically(Path.Combine(directory, "config.yaml"), s => s.Write(Encoding.UTF8.GetBytes(configText)));
+        }
+
         var seed = (ulong)config.Train.Seed;
-        var loaders = DatasetFactory.Create(config.Data, seed, device);
-        foreach (var note in loaders.Notes)
+        var loaders = DatasetFactory.Create(config.Data, seed, device, rank, worldSize);
+        foreach (var note in isMain ? loaders.Notes : [])
         {
             notices.WriteLine(note);
         }
@@ -133,7 +163,14 @@ public static class TrainingRun
         student.To(device);
         teacher?.To(device);
         distiller?.To(device);
-        var trainerOptions = Options(config.Train, device, loaders.Train.BatchCount);
+        if (rank > 0)
+        {
+            // Random draws inside the step (masks, dropout) differ between ranks as they would between the samples of one
+            // batch: rank r > 0 draws from a stream of its own seeded by (seed, rank); rank 0 keeps the one-process stream.
+            TorchRuntime.ManualSeed(unchecked(seed + ((ulong)rank * 0x9E3779B97F4A7C15UL)));
+        }
+
+        var trainerOptions = Options(config.Train, device, loaders.Train.BatchCount) with { ProcessGroup = processGroup };
         using var trainer = NewTrainer(student, teacher, distiller, trainerOptions, config, task);
         var startEpoch = 1;
         var best = 0.0;
@@ -155,7 +192,11 @@ public static class TrainingRun
             best = double.Parse(state.Extra.GetValueOrDefault("best_accuracy", "0"), CultureInfo.InvariantCulture);
 
             // A run that died after logging an epoch but before renaming its checkpoint runs that epoch again: log it once.
-            history = RunFolder.TruncateLogs(directory, state.Epoch);
+            history = isMain ? RunFolder.TruncateLogs(directory, state.Epoch) : [];
+        }
+        else if (!isMain)
+        {
+            history = [];
         }
         else
         {
@@ -168,7 +209,11 @@ public static class TrainingRun
         // Steps are logged when the trainer reports (every 10 steps and at each epoch's end).
         var stepLog = new ForwardingProgress(p =>
         {
-            File.AppendAllText(stepsPath, JsonSerializer.Serialize(p, RunLogJson.Options) + "\n");
+            if (isMain)
+            {
+                File.AppendAllText(stepsPath, JsonSerializer.Serialize(p, RunLogJson.Options) + "\n");
+            }
+
             progress?.Report(p);
         });
         TaskEvaluation? finalEvaluation = null;
@@ -178,6 +223,13 @@ public static class TrainingRun
         var environment = RunInfoSection.Environment([config.Train.Seed]);
         var results = trainer.Fit(loaders.Train, loaders.Test, stepLog, r =>
         {
+            if (!isMain)
+            {
+                history.Add(r);
+                onEpoch?.Invoke(r);
+                return;
+            }
+
             File.AppendAllText(logPath, JsonSerializer.Serialize(r, RunLogJson.Options) + "\n");
             File.AppendAllText(csvPath, string.Create(CultureInfo.InvariantCulture,
                 $"{r.Epoch},{r.LearningRate:R},{r.TrainAccuracy:R},{r.TestAccuracy:R},{r.ImagesPerSecond:F1},{r.Seconds:F2},{string.Join(';', r.LossTerms.Select(t => $"{t.Key}={t.Value:R}"))}\n"));
@@ -190,8 +242,13 @@ public static class TrainingRun
                 SafeTensors.Save(bestPath, student.StateDict(), new Dictionary<string, string> { ["epoch"] = r.Epoch.ToString(CultureInfo.InvariantCulture), ["test_accuracy"] = r.TestAccuracy.ToString("R", CultureInfo.InvariantCulture) });
             }
 
-            TrainingCheckpoint.Save(lastPath, student, trainer.Optimizer, trainer.Scheduler, r.Epoch, configText,
-                new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) }, distiller, trainer.MethodOptimizer, trainer.MethodScheduler);
+            var extra = new Dictionary<string, string> { ["best_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture) };
+            if (worldSize > 1)
+            {
+                extra[WorldSizeEntry] = worldSize.ToString(CultureInfo.InvariantCulture);
+            }
+
+            TrainingCheckpoint.Save(lastPath, student, trainer.Optimizer, trainer.Scheduler, r.Epoch, configText, extra, distiller, trainer.MethodOptimizer, trainer.MethodScheduler);
             var alone = ReferenceEquals(descriptor, MethodFactory.None);
             var label = alone ? $"{config.Student.Model} alone" : teacher is null ? $"{config.Student.Model} {config.Method.Name}" : $"{config.Student.Model} {config.Method.Name} from {config.Teacher!.Model}";
             if (r.Epoch == config.Train.Epochs && task is SegmentationTask segmentation)
@@ -241,14 +298,32 @@ public static class TrainingRun
     /// <summary>How many test images a segmentation or detection report shows predictions for.</summary>
     public const int ExampleCount = 4;
 
-    /// <summary>Refuses to resume with a recipe that changes the result, naming each differing key with both values.</summary>
-    private static void CheckResumable(RunConfig config, string lastPath)
+    /// <summary>The checkpoint entry of a data-parallel run's world size (absent: one process).</summary>
+    private const string WorldSizeEntry = "world_size";
+
+    /// <summary>Creates the folder, takes its lock and removes a dead run's temporaries (rank 0 only).</summary>
+    private static RunFolderLock LockFolder(string directory, TextWriter notices)
+    {
+        Directory.CreateDirectory(directory);
+        var folderLock = RunFolderLock.Acquire(directory, notices);
+        RunFolder.RemoveStaleTemporaries(directory, notices);
+        return folderLock;
+    }
+
+    /// <summary>Refuses to resume with a recipe that changes the result, naming each differing key with both values, or with another number of processes.</summary>
+    private static void CheckResumable(RunConfig config, string lastPath, int worldSize)
     {
         string? savedText;
         int epoch;
         using (DisposeScope.Enter())
         {
             using var file = SafeTensors.Load(lastPath);
+            var savedWorld = file.Metadata.GetValueOrDefault("extra." + WorldSizeEntry) ?? "1";
+            if (savedWorld != worldSize.ToString(CultureInfo.InvariantCulture))
+            {
+                throw new ConfigException($"cannot resume {config.Output}: its checkpoint was trained by {savedWorld} process(es) and this run has {worldSize}; resume with --nproc {savedWorld} (or train into another output)");
+            }
+
             savedText = file.Metadata.GetValueOrDefault("distill.config");
             if (file.Metadata.GetValueOrDefault("distill.kind") != "training"
                 || !int.TryParse(file.Metadata.GetValueOrDefault("distill.epoch"), NumberStyles.None, CultureInfo.InvariantCulture, out epoch))
