@@ -56,6 +56,17 @@ internal static class TrainCommands
             command.TreatUnmatchedTokensAsErrors = false;
         }
 
+        var cacheSoftLabels = new Option<int?>("--cache-soft-labels")
+        {
+            Description = "After training, build <output>/soft-labels.safetensors: M recorded augmentation draws per training image with the teacher's outputs (students take it as teacher.soft_labels; resumes a killed build).",
+        };
+        var topK = new Option<int>("--top-k") { Description = "With --cache-soft-labels: keep the teacher's top K classes per draw, the rest of the mass spread evenly (0: full logits)." };
+        if (forceNoMethod)
+        {
+            command.Options.Add(cacheSoftLabels);
+            command.Options.Add(topK);
+        }
+
         command.SetAction(r =>
         {
             var overrides = (r.GetValue(set) ?? []).ToList();
@@ -94,6 +105,12 @@ internal static class TrainCommands
                 (progress, onEpoch) => TrainingRun.Execute(recipe, r.GetValue(resume), progress, onEpoch), task);
             WriteResults(summary, task);
             AnsiConsole.MarkupLine(Markup.Escape($"best test {metric} {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));
+            if (forceNoMethod && r.GetValue(cacheSoftLabels) is { } draws)
+            {
+                var path = SoftLabelProgress.Build(recipe, draws, r.GetValue(topK));
+                AnsiConsole.MarkupLine(Markup.Escape($"soft-label store ({draws} draws per image) in {path}: set teacher.soft_labels to it (teacher.checkpoint {Path.Combine(recipe.Output, "best.safetensors")})"));
+            }
+
             return 0;
         });
         return command;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Distill.Engine.SoftLabels;
 using Distill.Methods;
 using Distill.Models;
 using Distill.Tasks;
@@ -38,6 +39,7 @@ public sealed class Trainer : IDisposable
     private readonly HashSet<string> _ownTermNames = new(StringComparer.Ordinal);
     private readonly Func<Tensor, Tensor>? _studentHead;
     private readonly Func<Tensor, Tensor>? _teacherHead;
+    private readonly SoftLabelStore? _softLabels;
 
     /// <summary>Creates the trainer and its optimizer and schedule.</summary>
     /// <param name="student">The model trained.</param>
@@ -45,21 +47,31 @@ public sealed class Trainer : IDisposable
     /// <param name="distiller">The method (null: the task's loss alone).</param>
     /// <param name="options">The optimisation recipe.</param>
     /// <param name="task">What the student learns: its targets, loss, metrics and "best" (null: classification).</param>
+    /// <param name="softLabels">
+    /// A soft-label store serving the teacher's logits (null: the teacher runs online): the training loader must replay its
+    /// draws (<see cref="DataLoader.RecordedDraws"/>), and the teacher is then never run.
+    /// </param>
     /// <exception cref="ArgumentException">
-    /// The distiller needs a teacher and none was given, declares own parameters that are not its registered parameters, or reads
-    /// classifier heads the models do not have.
+    /// The distiller needs a teacher and none was given, declares own parameters that are not its registered parameters, reads
+    /// classifier heads the models do not have, or reads more of the teacher than a soft-label store holds.
     /// </exception>
-    public Trainer(TappedModel<Tensor> student, TappedModel<Tensor>? teacher, Distiller? distiller, TrainerOptions options, ITrainingTask? task = null)
+    public Trainer(TappedModel<Tensor> student, TappedModel<Tensor>? teacher, Distiller? distiller, TrainerOptions options, ITrainingTask? task = null, SoftLabelStore? softLabels = null)
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(options);
-        if (distiller is { NeedsTeacher: true } && teacher is null)
+        if (softLabels is not null && SoftLabelStore.Refusal(distiller) is { } refusal)
+        {
+            throw new ArgumentException(refusal);
+        }
+
+        if (distiller is { NeedsTeacher: true } && teacher is null && softLabels is null)
         {
             throw new ArgumentException($"method '{distiller.Name}' needs a teacher");
         }
 
         _student = student;
-        _teacher = distiller is { NeedsTeacher: false } ? null : teacher;
+        _softLabels = softLabels;
+        _teacher = distiller is { NeedsTeacher: false } || softLabels is not null ? null : teacher;
         _distiller = distiller;
         _task = (task ?? TrainingTasks.Default).ForModel(student);
         _taskTaps = _task.StudentTaps(student);
@@ -127,6 +139,11 @@ public sealed class Trainer : IDisposable
         if (train.Device != _options.Device || test.Device != _options.Device)
         {
             throw new ArgumentException($"the loaders put batches on {train.Device} and {test.Device} but the trainer runs on {_options.Device}: give both loaders Device = {_options.Device}");
+        }
+
+        if (_softLabels is not null && !ReferenceEquals(train.RecordedDraws, _softLabels))
+        {
+            throw new ArgumentException($"the trainer takes the teacher's logits from soft-label store {_softLabels.Path}, so the training loader must replay its draws: give it RecordedDraws = the store");
         }
 
         var results = new List<EpochResult>();
@@ -256,7 +273,11 @@ public sealed class Trainer : IDisposable
 
                 var batch = batches.Current;
                 Tensor? teacherLogits = null;
-                if (_teacher is not null)
+                if (_softLabels is not null)
+                {
+                    teacherLogits = _softLabels.TeacherLogits(batch.Indices, batch.Draws!, _options.Device);
+                }
+                else if (_teacher is not null)
                 {
                     using var noGrad = Autograd.NoGrad();
                     teacherLogits = _teacher.Forward(batch.Images);
