@@ -66,6 +66,17 @@ internal static class TrainCommands
             command.TreatUnmatchedTokensAsErrors = false;
         }
 
+        var cacheSoftLabels = new Option<int?>("--cache-soft-labels")
+        {
+            Description = "After training, build <output>/soft-labels.safetensors: M recorded augmentation draws per training image with the teacher's outputs (students take it as teacher.soft_labels; resumes a killed build).",
+        };
+        var topK = new Option<int>("--top-k") { Description = "With --cache-soft-labels: keep the teacher's top K classes per draw, the rest of the mass spread evenly (0: full logits)." };
+        if (forceNoMethod)
+        {
+            command.Options.Add(cacheSoftLabels);
+            command.Options.Add(topK);
+        }
+
         command.SetAction(r =>
         {
             var overrides = (r.GetValue(set) ?? []).ToList();
@@ -109,7 +120,8 @@ internal static class TrainCommands
             }
             else if (worker.WorldSize > 1)
             {
-                return RunWorker(recipe, worker, r.GetValue(resume), name);
+                var store = forceNoMethod ? r.GetValue(cacheSoftLabels) : null;
+                return RunWorker(recipe, worker, r.GetValue(resume), name, store is { } m ? (m, r.GetValue(topK)) : null);
             }
 
             var from = recipe.Teacher is null || Distill.Methods.MethodFactory.Find(recipe.Method.Name) is not { NeedsTeacher: true } ? string.Empty : $" from {recipe.Teacher.Model}";
@@ -120,6 +132,11 @@ internal static class TrainCommands
                 (progress, onEpoch) => TrainingRun.Execute(recipe, r.GetValue(resume), progress, onEpoch), task);
             WriteResults(summary, task);
             AnsiConsole.MarkupLine(Markup.Escape($"best test {metric} {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));
+            if (forceNoMethod && r.GetValue(cacheSoftLabels) is { } draws)
+            {
+                BuildSoftLabels(recipe, draws, r.GetValue(topK));
+            }
+
             return 0;
         });
         return command;
@@ -127,9 +144,10 @@ internal static class TrainCommands
 
     /// <summary>
     /// One rank of a data-parallel job: its threads (the cores shared out unless OMP_NUM_THREADS says), the process group,
-    /// and the run. Rank 0 shows what a one-process run shows; the others are quiet but for errors.
+    /// and the run. Rank 0 shows what a one-process run shows; the others are quiet but for errors. Rank 0 alone then
+    /// builds the soft-label store when one was asked for (<paramref name="softLabels"/>: draws per image and top-k).
     /// </summary>
-    private static int RunWorker(RunConfig recipe, DataParallelEnvironment worker, bool resume, string name)
+    private static int RunWorker(RunConfig recipe, DataParallelEnvironment worker, bool resume, string name, (int Draws, int TopK)? softLabels)
     {
         Interrupt.DieWithLauncher();
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_NUM_THREADS")))
@@ -150,7 +168,18 @@ internal static class TrainCommands
             (progress, onEpoch) => TrainingRun.Execute(recipe, group, resume, progress, onEpoch, null), task);
         WriteResults(summary, task);
         AnsiConsole.MarkupLine(Markup.Escape($"best test {task.PrimaryMetricLabel} {summary.BestAccuracy:P2}; logs, config and checkpoints in {summary.Directory}"));
+        if (softLabels is { } store)
+        {
+            BuildSoftLabels(recipe, store.Draws, store.TopK);
+        }
+
         return 0;
+    }
+
+    private static void BuildSoftLabels(RunConfig recipe, int draws, int topK)
+    {
+        var path = SoftLabelProgress.Build(recipe, draws, topK);
+        AnsiConsole.MarkupLine(Markup.Escape($"soft-label store ({draws} draws per image) in {path}: set teacher.soft_labels to it (teacher.checkpoint {Path.Combine(recipe.Output, "best.safetensors")})"));
     }
 
     /// <summary>The final table: one row per epoch of this invocation with every loss term, the task's training and test metrics, rate and images/s.</summary>

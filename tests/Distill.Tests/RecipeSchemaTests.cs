@@ -66,6 +66,7 @@ public sealed class RecipeSchemaTests : IDisposable
             ["student.checkpoint"] = ("s.safetensors", [], null, "TrainingRun starts from it: StudentCheckpoint_IsWhereTheStudentStarts"),
             ["teacher.model"] = ("resnet20", [], null, "TrainingRun loads it for a method with a teacher (TrainingRunTests' KD run)"),
             ["teacher.checkpoint"] = ("t.safetensors", ["teacher.model=resnet20"], null, "TrainingRun loads it (TrainingRunTests' KD run)"),
+            ["teacher.soft_labels"] = ("soft-labels.safetensors", ["teacher.model=resnet20"], null, "TrainingRun opens the store and trains from it (SoftLabelRunTests)"),
             ["train.epochs"] = ("7", [], Options, null),
             ["train.lr"] = ("0.2", [], Options, null),
             ["train.optimizer"] = ("adamw", [], Options, null),

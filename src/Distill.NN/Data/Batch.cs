@@ -17,6 +17,9 @@ public sealed record Batch(Tensor Images, IBatchTargets Targets, Tensor Indices)
     {
     }
 
+    /// <summary>Which recorded draw each sample replayed, Int64 [B] on the host (a loader with <see cref="DataLoader.RecordedDraws"/>); else null.</summary>
+    public Tensor? Draws { get; init; }
+
     /// <summary>Samples in the batch.</summary>
     public long Size => Images.Size(0);
 

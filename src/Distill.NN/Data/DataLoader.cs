@@ -64,6 +64,19 @@ public sealed class DataLoader
     /// </summary>
     public Device Device { get; init; } = Device.Cpu;
 
+    /// <summary>
+    /// Recorded draws to replay instead of drawing (null: draw): each sample, each epoch, replays its draw number
+    /// <see cref="ChooseDraw"/>(base seed, index, M), and the batch carries the chosen numbers (<see cref="Batch.Draws"/>).
+    /// </summary>
+    public IRecordedDraws? RecordedDraws { get; init; }
+
+    /// <summary>This loader (same data set, order, transform, workers, shard and device) replaying <paramref name="draws"/> (null: drawing).</summary>
+    public DataLoader WithRecordedDraws(IRecordedDraws? draws) =>
+        new(_dataset, BatchSize, Shuffle, Seed, DropLast, _transform, _workers, Rank, WorldSize) { Device = Device, RecordedDraws = draws };
+
+    /// <summary>The transform applied to every sample (null: none).</summary>
+    public ITransform? Transform => _transform;
+
     /// <summary>The data set the batches come from.</summary>
     public IImageDataset Dataset => _dataset;
 
@@ -189,7 +202,10 @@ public sealed class DataLoader
                 yield return new Batch(
                     ToDevice(Tensor.From(host.Images, host.Shape)),
                     host.Targets.ToBatch(ToDevice),
-                    ToDevice(Tensor.From(host.Indices)));
+                    ToDevice(Tensor.From(host.Indices)))
+                {
+                    Draws = host.Draws is null ? null : Tensor.From(host.Draws),
+                };
             }
         }
         finally
@@ -212,8 +228,19 @@ public sealed class DataLoader
         _ => host.To(Device),
     };
 
+    /// <summary>
+    /// Which of a sample's <paramref name="drawsPerImage"/> recorded draws an epoch replays: the first number the sample's
+    /// generator (seeded by <see cref="SampleSeed"/> from the epoch's base seed and the index) gives, so it depends on the
+    /// seed, the epoch and the index only.
+    /// </summary>
+    public static int ChooseDraw(long baseSeed, int index, int drawsPerImage)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(drawsPerImage, 1);
+        return new Random(SampleSeed(baseSeed, index)).Next(0, drawsPerImage);
+    }
+
     /// <summary>A per-sample seed from the epoch's base seed and the index (SplitMix64), stable on every machine.</summary>
-    internal static int SampleSeed(long baseSeed, int index)
+    public static int SampleSeed(long baseSeed, int index)
     {
         var z = unchecked((ulong)baseSeed + ((ulong)index * 0x9E3779B97F4A7C15UL));
         z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
@@ -227,6 +254,7 @@ public sealed class DataLoader
         long[] shape = [];
         var targets = new ITarget[indices.Length];
         var ids = new long[indices.Length];
+        var draws = RecordedDraws is null ? null : new long[indices.Length];
         for (var i = 0; i < indices.Length; i++)
         {
             var sample = _dataset.Get(indices[i]);
@@ -236,7 +264,19 @@ public sealed class DataLoader
                 throw new DataFormatException($"data-set index {indices[i]}: {misfit}");
             }
 
-            var (image, target) = _transform is null ? (sample.Image, sample.Target) : _transform.Apply(sample.Image, sample.Target, new Random(SampleSeed(baseSeed, indices[i])));
+            Image image;
+            ITarget target;
+            if (RecordedDraws is { } recorded)
+            {
+                var draw = ChooseDraw(baseSeed, indices[i], recorded.DrawsPerImage);
+                (image, target) = TransformDraw.Replay(_transform, sample.Image, sample.Target, recorded.Parameters(indices[i], draw));
+                draws![i] = draw;
+            }
+            else
+            {
+                (image, target) = _transform is null ? (sample.Image, sample.Target) : _transform.Apply(sample.Image, sample.Target, new Random(SampleSeed(baseSeed, indices[i])));
+            }
+
             if (i > 0 && target.GetType() != targets[0].GetType())
             {
                 throw new DataFormatException($"data-set index {indices[i]} is labelled with a {target.Kind} but data-set index {indices[0]} with a {targets[0].Kind}; a batch holds one kind of target");
@@ -258,8 +298,8 @@ public sealed class DataLoader
             ids[i] = sample.Index;
         }
 
-        return new HostBatch(images ?? [], shape, targets[0].Collator.Gather(targets), ids);
+        return new HostBatch(images ?? [], shape, targets[0].Collator.Gather(targets), ids, draws);
     }
 
-    private sealed record HostBatch(float[] Images, long[] Shape, IGatheredTargets Targets, long[] Indices);
+    private sealed record HostBatch(float[] Images, long[] Shape, IGatheredTargets Targets, long[] Indices, long[]? Draws);
 }

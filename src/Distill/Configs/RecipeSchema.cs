@@ -90,6 +90,8 @@ internal static class RecipeSchema
         },
         Teacher("checkpoint", "its weights: a safetensors file (best.safetensors of `distill teacher`); required by every method that uses a teacher",
             m => m.Checkpoint, (m, v) => m with { Checkpoint = v }),
+        Teacher("soft_labels", "a soft-label store of this teacher (`distill teacher --cache-soft-labels M`): each image replays one of its recorded draws per epoch and logit methods (kd, dkd, ctkd, ofa) take the stored outputs instead of running the teacher (classification only)",
+            m => m.SoftLabels, (m, v) => m with { SoftLabels = v }),
 
         Train("epochs", RecipeKeyKind.Integer, "epochs to train", t => t.Epochs, (t, v) => t with { Epochs = v }) with { Minimum = 1, WrittenAtDefault = true },
         Train("lr", RecipeKeyKind.Number, "base learning rate (onecycle's peak)", t => t.Lr, (t, v) => t with { Lr = v }) with { Minimum = 0, WrittenAtDefault = true },

@@ -110,6 +110,9 @@ public sealed record ModelConfig
     /// <summary>A safetensors file with the model's state dict (required for a teacher).</summary>
     public string? Checkpoint { get; init; }
 
+    /// <summary>A soft-label store of this teacher (teacher only): logit methods take the stored outputs on recorded draws instead of running the teacher.</summary>
+    public string? SoftLabels { get; init; }
+
     /// <summary>A torchvision ResNet's ImageNet state dict (safetensors) a segmenter's backbone starts from (student only).</summary>
     public string? BackboneWeights { get; init; }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Distill.Engine.SoftLabels;
 using Distill.Methods;
 using Distill.Models;
 using Distill.Tasks;
@@ -39,6 +40,7 @@ public sealed class Trainer : IDisposable
     private readonly Func<Tensor, Tensor>? _studentHead;
     private readonly Func<Tensor, Tensor>? _teacherHead;
     private readonly DataParallel? _parallel;
+    private readonly SoftLabelStore? _softLabels;
 
     /// <summary>Creates the trainer and its optimizer and schedule.</summary>
     /// <param name="student">The model trained.</param>
@@ -46,21 +48,31 @@ public sealed class Trainer : IDisposable
     /// <param name="distiller">The method (null: the task's loss alone).</param>
     /// <param name="options">The optimisation recipe.</param>
     /// <param name="task">What the student learns: its targets, loss, metrics and "best" (null: classification).</param>
+    /// <param name="softLabels">
+    /// A soft-label store serving the teacher's logits (null: the teacher runs online): the training loader must replay its
+    /// draws (<see cref="DataLoader.RecordedDraws"/>), and the teacher is then never run.
+    /// </param>
     /// <exception cref="ArgumentException">
-    /// The distiller needs a teacher and none was given, declares own parameters that are not its registered parameters, or reads
-    /// classifier heads the models do not have.
+    /// The distiller needs a teacher and none was given, declares own parameters that are not its registered parameters, reads
+    /// classifier heads the models do not have, or reads more of the teacher than a soft-label store holds.
     /// </exception>
-    public Trainer(TappedModel<Tensor> student, TappedModel<Tensor>? teacher, Distiller? distiller, TrainerOptions options, ITrainingTask? task = null)
+    public Trainer(TappedModel<Tensor> student, TappedModel<Tensor>? teacher, Distiller? distiller, TrainerOptions options, ITrainingTask? task = null, SoftLabelStore? softLabels = null)
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(options);
-        if (distiller is { NeedsTeacher: true } && teacher is null)
+        if (softLabels is not null && SoftLabelStore.Refusal(distiller) is { } refusal)
+        {
+            throw new ArgumentException(refusal);
+        }
+
+        if (distiller is { NeedsTeacher: true } && teacher is null && softLabels is null)
         {
             throw new ArgumentException($"method '{distiller.Name}' needs a teacher");
         }
 
         _student = student;
-        _teacher = distiller is { NeedsTeacher: false } ? null : teacher;
+        _softLabels = softLabels;
+        _teacher = distiller is { NeedsTeacher: false } || softLabels is not null ? null : teacher;
         _distiller = distiller;
         _task = (task ?? TrainingTasks.Default).ForModel(student);
         _taskTaps = _task.StudentTaps(student);
@@ -137,6 +149,11 @@ public sealed class Trainer : IDisposable
 
         // Data-parallel: every rank starts from rank 0's weights (its initialisation, or the checkpoint it resumed from).
         _parallel?.SynchronizeState();
+        if (_softLabels is not null && !ReferenceEquals(train.RecordedDraws, _softLabels))
+        {
+            throw new ArgumentException($"the trainer takes the teacher's logits from soft-label store {_softLabels.Path}, so the training loader must replay its draws: give it RecordedDraws = the store");
+        }
+
         var results = new List<EpochResult>();
         for (var epoch = startEpoch; epoch <= _options.Epochs; epoch++)
         {
@@ -267,7 +284,11 @@ public sealed class Trainer : IDisposable
 
                 var batch = batches.Current;
                 Tensor? teacherLogits = null;
-                if (_teacher is not null)
+                if (_softLabels is not null)
+                {
+                    teacherLogits = _softLabels.TeacherLogits(batch.Indices, batch.Draws!, _options.Device);
+                }
+                else if (_teacher is not null)
                 {
                     using var noGrad = Autograd.NoGrad();
                     teacherLogits = _teacher.Forward(batch.Images);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Distill.Configs;
 using Distill.Engine.Reporting;
+using Distill.Engine.SoftLabels;
 using Distill.Methods;
 using Distill.Models;
 using Distill.Models.Segmentation;
@@ -159,6 +160,13 @@ public static class TrainingRun
         var teacher = needsTeacher ? loadedTeacher ?? ownTeacher : null;
         using var distiller = MethodBuilder.Create(config.Method, MethodContext.FromModels(student, teacher, options,
             task is ClassificationTask ? Enumerable.Range(0, loaders.Train.Dataset.Count).Select(loaders.Train.Dataset.LabelOf).ToArray() : null), config.Task);
+        using var softLabels = needsTeacher && config.Teacher?.SoftLabels is { } storePath ? OpenSoftLabels(storePath, config, loaders, task, distiller) : null;
+        if (softLabels is not null)
+        {
+            loaders = loaders with { Train = loaders.Train.WithRecordedDraws(softLabels) };
+            notices.WriteLine($"teacher.soft_labels: {softLabels.Key.Draws} recorded draws per image from {softLabels.Path} ({(softLabels.Key.TopK == 0 ? "full logits" : $"top-{softLabels.Key.TopK}")}); the teacher is not run");
+        }
+
         // Built on the host (the seed gives the same weights everywhere), then moved with their buffers.
         student.To(device);
         teacher?.To(device);
@@ -171,7 +179,7 @@ public static class TrainingRun
         }
 
         var trainerOptions = Options(config.Train, device, loaders.Train.BatchCount) with { ProcessGroup = processGroup };
-        using var trainer = NewTrainer(student, teacher, distiller, trainerOptions, config, task);
+        using var trainer = NewTrainer(student, teacher, distiller, trainerOptions, config, task, softLabels);
         var startEpoch = 1;
         var best = 0.0;
         List<EpochResult> history;
@@ -347,15 +355,40 @@ public static class TrainingRun
     }
 
     /// <summary>The trainer; a schedule that cannot be built for this data (a warm-up in iterations as long as the run) is a recipe error.</summary>
-    private static Trainer NewTrainer(TappedModel<Tensor> student, TappedModel<Tensor>? teacher, Distiller? distiller, TrainerOptions options, RunConfig config, ITrainingTask task)
+    private static Trainer NewTrainer(TappedModel<Tensor> student, TappedModel<Tensor>? teacher, Distiller? distiller, TrainerOptions options, RunConfig config, ITrainingTask task,
+        SoftLabelStore? softLabels)
     {
         try
         {
-            return new Trainer(student, teacher, distiller, options, task);
+            return new Trainer(student, teacher, distiller, options, task, softLabels);
         }
         catch (ArgumentException e) when (e.Message.StartsWith("the warm-up", StringComparison.Ordinal))
         {
             throw new ConfigException($"train: {e.Message} ({config.Train.Epochs} epochs of {options.IterationsPerEpoch} iterations)", e);
+        }
+    }
+
+    /// <summary>Opens teacher.soft_labels for this recipe: classification only, a method that reads only teacher logits, and a store built from this very teacher, data set and transforms.</summary>
+    private static SoftLabelStore OpenSoftLabels(string path, RunConfig config, DatasetFactory.Loaders loaders, ITrainingTask task, Distiller? distiller)
+    {
+        if (task is not ClassificationTask)
+        {
+            throw new ConfigException($"teacher.soft_labels: a soft-label store serves classification only (its draws and logits are per image), but the task is {task.Name}; remove teacher.soft_labels");
+        }
+
+        if (SoftLabelStore.Refusal(distiller) is { } refusal)
+        {
+            throw new ConfigException($"teacher.soft_labels: {refusal}");
+        }
+
+        var key = SoftLabelBuilder.KeyFor(config.Teacher!.Model, config.Teacher.Checkpoint!, config.Data, loaders.Train, draws: 0, topK: 0);
+        try
+        {
+            return SoftLabelStore.Open(path, key);
+        }
+        catch (SoftLabelStoreException e)
+        {
+            throw new ConfigException($"teacher.soft_labels: {e.Message}", e);
         }
     }
 
@@ -433,7 +466,7 @@ public static class TrainingRun
     }
 
     /// <summary>Loads <paramref name="section"/>.checkpoint into its model; a missing file or another model's weights is an error naming the key.</summary>
-    private static void LoadWeights(TappedModel<Tensor> model, string path, string section, string modelName, string hint)
+    internal static void LoadWeights(TappedModel<Tensor> model, string path, string section, string modelName, string hint)
     {
         if (!File.Exists(path))
         {

@@ -18,4 +18,7 @@ public sealed class CenterCrop(int height, int width) : ITransform
         var left = (int)Math.Round((image.Width - width) / 2.0, MidpointRounding.ToEven);
         return (ImageOps.Crop(image, top, left, height, width), target.Crop(top, left, height, width));
     }
+
+    /// <inheritdoc />
+    public override string ToString() => TransformDraw.Invariant($"CenterCrop({height}x{width})");
 }

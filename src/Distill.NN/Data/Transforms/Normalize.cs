@@ -59,4 +59,8 @@ public sealed class Normalize : ITransform
 
         return new Image(image.Channels, image.Height, image.Width, data);
     }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        TransformDraw.Invariant($"Normalize(mean=[{string.Join(", ", _mean.Select(m => m.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}], std=[{string.Join(", ", _std.Select(m => m.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}])");
 }

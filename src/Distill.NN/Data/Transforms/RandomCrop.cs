@@ -9,7 +9,7 @@ namespace Distill.NN.Data;
 /// (image with the fill, a mask with <see cref="Mask.Ignore"/>), as the segmentation recipes do. With
 /// <see cref="CategoryMaxRatio"/> below 1 a mask's window is drawn again when one class covers too much of it.
 /// </summary>
-public sealed class RandomCrop(int height, int width, int padding = 0, PaddingMode paddingMode = PaddingMode.Constant, float fill = 0) : ITransform
+public sealed class RandomCrop(int height, int width, int padding = 0, PaddingMode paddingMode = PaddingMode.Constant, float fill = 0) : IRandomTransform
 {
     /// <summary>A square crop.</summary>
     public RandomCrop(int size, int padding = 0, PaddingMode paddingMode = PaddingMode.Constant)
@@ -29,31 +29,53 @@ public sealed class RandomCrop(int height, int width, int padding = 0, PaddingMo
     public double CategoryMaxRatio { get; init; } = 1.0;
 
     /// <inheritdoc />
-    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random)
+    public IReadOnlyList<string> ParameterNames { get; } = ["top", "left"];
+
+    /// <inheritdoc />
+    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random) => Replay(image, target, Draw(image, target, random));
+
+    /// <inheritdoc />
+    /// <remarks>With <see cref="CategoryMaxRatio"/> below 1 and a mask target, the window depends on the mask.</remarks>
+    public double[] Draw(Image image, ITarget target, Random random)
     {
+        ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(random);
-        var padded = padding > 0 ? ImageOps.Pad(image, padding, paddingMode, fill) : image;
-        if (!PadIfNeeded && (padded.Height < height || padded.Width < width))
+        var (paddedHeight, paddedWidth) = (image.Height + (2 * padding), image.Width + (2 * padding));
+        if (!PadIfNeeded && (paddedHeight < height || paddedWidth < width))
         {
-            throw new ArgumentException($"RandomCrop of {height}x{width} is larger than the padded image {padded.Height}x{padded.Width}; set PadIfNeeded to pad it to the crop size");
+            throw new ArgumentException($"RandomCrop of {height}x{width} is larger than the padded image {paddedHeight}x{paddedWidth}; set PadIfNeeded to pad it to the crop size");
         }
 
-        var paddedTarget = padding > 0 ? target.Pad(padding, paddingMode) : target;
-        var (top, left) = Draw(padded, random);
-        if (CategoryMaxRatio < 1 && paddedTarget is Mask mask)
+        var (top, left) = Draw(paddedHeight, paddedWidth, random);
+        if (CategoryMaxRatio < 1 && (padding > 0 ? target.Pad(padding, paddingMode) : target) is Mask mask)
         {
             for (var check = 0; check < 10 && !Balanced(mask, top, left); check++)
             {
-                (top, left) = Draw(padded, random);
+                (top, left) = Draw(paddedHeight, paddedWidth, random);
             }
         }
 
+        return [top, left];
+    }
+
+    /// <inheritdoc />
+    public (Image Image, ITarget Target) Replay(Image image, ITarget target, ReadOnlySpan<double> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        TransformDraw.CheckCount(this, parameters);
+        var padded = padding > 0 ? ImageOps.Pad(image, padding, paddingMode, fill) : image;
+        var paddedTarget = padding > 0 ? target.Pad(padding, paddingMode) : target;
+        var (top, left) = ((int)parameters[0], (int)parameters[1]);
         return (ImageOps.Crop(padded, top, left, height, width, fill), paddedTarget.Crop(top, left, height, width));
     }
 
-    private (int Top, int Left) Draw(Image padded, Random random) =>
-        (random.Next(0, Math.Max(padded.Height - height, 0) + 1), random.Next(0, Math.Max(padded.Width - width, 0) + 1));
+    /// <inheritdoc />
+    public override string ToString() =>
+        TransformDraw.Invariant($"RandomCrop({height}x{width}, padding={padding}, {paddingMode}, fill={fill:R}, pad_if_needed={PadIfNeeded}, cat_max_ratio={CategoryMaxRatio:R})");
+
+    private (int Top, int Left) Draw(int paddedHeight, int paddedWidth, Random random) =>
+        (random.Next(0, Math.Max(paddedHeight - height, 0) + 1), random.Next(0, Math.Max(paddedWidth - width, 0) + 1));
 
     private bool Balanced(Mask mask, int top, int left)
     {

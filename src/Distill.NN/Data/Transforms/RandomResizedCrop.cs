@@ -4,7 +4,7 @@ namespace Distill.NN.Data;
 /// A random area and aspect ratio crop resized to a fixed size (torchvision.transforms.RandomResizedCrop,
 /// its 10-try sampling and centre fallback; bilinear without antialias); the target is cropped and resized alike.
 /// </summary>
-public sealed class RandomResizedCrop(int height, int width, double minScale = 0.08, double maxScale = 1.0, double minRatio = 3.0 / 4, double maxRatio = 4.0 / 3) : ITransform
+public sealed class RandomResizedCrop(int height, int width, double minScale = 0.08, double maxScale = 1.0, double minRatio = 3.0 / 4, double maxRatio = 4.0 / 3) : IRandomTransform
 {
     /// <summary>A square output.</summary>
     public RandomResizedCrop(int size)
@@ -13,13 +13,33 @@ public sealed class RandomResizedCrop(int height, int width, double minScale = 0
     }
 
     /// <inheritdoc />
-    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random)
+    public IReadOnlyList<string> ParameterNames { get; } = ["top", "left", "height", "width"];
+
+    /// <inheritdoc />
+    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random) => Replay(image, target, Draw(image, target, random));
+
+    /// <inheritdoc />
+    public double[] Draw(Image image, ITarget target, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(random);
+        var (top, left, h, w) = Window(image.Height, image.Width, random);
+        return [top, left, h, w];
+    }
+
+    /// <inheritdoc />
+    public (Image Image, ITarget Target) Replay(Image image, ITarget target, ReadOnlySpan<double> parameters)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(target);
-        var (top, left, h, w) = Window(image.Height, image.Width, random);
+        TransformDraw.CheckCount(this, parameters);
+        var (top, left, h, w) = ((int)parameters[0], (int)parameters[1], (int)parameters[2], (int)parameters[3]);
         return (ImageOps.ResizeBilinear(ImageOps.Crop(image, top, left, h, w), height, width), target.Crop(top, left, h, w).Resize(height, width));
     }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        TransformDraw.Invariant($"RandomResizedCrop({height}x{width}, scale=[{minScale:R}, {maxScale:R}], ratio=[{minRatio:R}, {maxRatio:R}])");
 
     private (int Top, int Left, int Height, int Width) Window(int imageHeight, int imageWidth, Random random)
     {

@@ -7,7 +7,7 @@ namespace Distill.NN.Data;
 /// as start + step x k with k uniform in 0 .. steps - 1 (the Structured KD and CWD loaders: 0.7 + randint(0, 14) / 10,
 /// ratios 0.7 to 2.1).
 /// </summary>
-public sealed class RandomScale : ITransform
+public sealed class RandomScale : IRandomTransform
 {
     private readonly double _min;
     private readonly double _max;
@@ -46,11 +46,26 @@ public sealed class RandomScale : ITransform
     }
 
     /// <inheritdoc />
-    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random)
+    public IReadOnlyList<string> ParameterNames { get; } = ["ratio"];
+
+    /// <inheritdoc />
+    public (Image Image, ITarget Target) Apply(Image image, ITarget target, Random random) => Replay(image, target, Draw(image, target, random));
+
+    /// <inheritdoc />
+    public double[] Draw(Image image, ITarget target, Random random) => [DrawRatio(random)];
+
+    /// <inheritdoc />
+    public override string ToString() => _steps > 0
+        ? TransformDraw.Invariant($"RandomScale(start={_min:R}, step={_step:R}, steps={_steps})")
+        : TransformDraw.Invariant($"RandomScale([{_min:R}, {_max:R}])");
+
+    /// <inheritdoc />
+    public (Image Image, ITarget Target) Replay(Image image, ITarget target, ReadOnlySpan<double> parameters)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(target);
-        var ratio = DrawRatio(random);
+        TransformDraw.CheckCount(this, parameters);
+        var ratio = parameters[0];
         var height = Math.Max(1, (int)((image.Height * ratio) + 0.5));
         var width = Math.Max(1, (int)((image.Width * ratio) + 0.5));
         return height == image.Height && width == image.Width

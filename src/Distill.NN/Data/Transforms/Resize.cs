@@ -37,4 +37,7 @@ public sealed class Resize : ITransform
             : ((int)((long)_height * image.Height / image.Width), _height);
         return h == image.Height && w == image.Width ? (image, target) : (ImageOps.ResizeBilinear(image, h, w), target.Resize(h, w));
     }
+
+    /// <inheritdoc />
+    public override string ToString() => _shorterSide ? TransformDraw.Invariant($"Resize(shorter={_height})") : TransformDraw.Invariant($"Resize({_height}x{_width})");
 }
