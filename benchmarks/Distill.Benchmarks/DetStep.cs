@@ -6,7 +6,6 @@ using Distill.Models;
 using Distill.Models.Detection;
 using Distill.NN.Data;
 using Distill.NN.Data.Scenes;
-using Distill.NN.Optim;
 using Distill.Tasks;
 using Distill.Tasks.Detection;
 using Distill.Torch;
@@ -18,10 +17,10 @@ namespace Distill.Benchmarks;
 /// (det_scene_teacher, det_scene_student: 1x96x96, 10 classes, P2-P4) on one fixed batch of the first 16 scenes of the
 /// detection scene set's train split (normalised as the recipes normalise them), SGD lr 0.01 momentum 0.9 weight decay
 /// 1e-4, the global gradient norm clipped to 35, the detection task's loss (FCOS: focal, GIoU weighted by centerness,
-/// centerness BCE, with the targets assigned at every step). Each row's step is the trainer's (<see cref="Trainer"/>'s
-/// epoch loop without its running sums): the frozen teacher under no-grad, the student with the method's taps, the
-/// task's StepLoss with the method's terms, backward, clipping, SGD. Methods are built as a detection recipe builds them
-/// (their detection preset, no options given), with the trainer's optimizer factory. <see cref="Export"/> writes the
+/// centerness BCE, with the targets assigned at every step). Each row steps as the trainer does
+/// (<see cref="TrainingStepRows{TModel}"/>, with clipping; a method with its own optimizer step is refused). Methods are
+/// built as a detection recipe builds them (their detection preset, no options given), with the trainer's optimizer
+/// factory. <see cref="Export"/> writes the
 /// batch for the PyTorch side, so both train on the same images and boxes.
 /// </summary>
 internal sealed class DetStep : ITimedSteps, IDisposable
@@ -44,8 +43,7 @@ internal sealed class DetStep : ITimedSteps, IDisposable
     private readonly Tensor _x;
     private readonly BoxBatch _targets;
     private readonly Tensor _indices;
-    private readonly FcosDetector _frozen;
-    private readonly Dictionary<string, Learner> _learners = new(StringComparer.Ordinal);
+    private readonly TrainingStepRows<FcosDetector> _rows;
 
     /// <summary>Seeds torch with 0, builds the batch, the frozen teacher and one learner per training row on <paramref name="device"/>.</summary>
     public DetStep(Device device)
@@ -66,26 +64,30 @@ internal sealed class DetStep : ITimedSteps, IDisposable
             _indices = Tensor.Arange(Batch).To(device).DetachFromScope();
         }
 
-        _frozen = DetectionModels.Create("det_scene_teacher", Scene);
-        _learners["teacher"] = new Learner(DetectionModels.Create("det_scene_teacher", Scene), null, null, device);
-        _learners["student"] = new Learner(DetectionModels.Create("det_scene_student", Scene), null, null, device);
+        var frozen = DetectionModels.Create("det_scene_teacher", Scene);
+        _rows = new TrainingStepRows<FcosDetector>(_x, _targets, _indices, frozen, DetectionTask.Default, Recipe);
+        _rows.Add("teacher", DetectionModels.Create("det_scene_teacher", Scene), null, device);
+        _rows.Add("student", DetectionModels.Create("det_scene_student", Scene), null, device);
         foreach (var method in Rows[3..])
         {
             var student = DetectionModels.Create("det_scene_student", Scene);
-            var distiller = MethodBuilder.Create(new MethodConfig { Name = method }, MethodContext.FromModels(student, _frozen, Scene), MethodDescriptor.Detection);
-            _learners[method] = new Learner(student, distiller, _frozen, device);
+            var distiller = MethodBuilder.Create(new MethodConfig { Name = method }, MethodContext.FromModels(student, frozen, Scene), MethodDescriptor.Detection);
+            if (distiller is IHasOwnOptimizer { OwnParameters.Count: > 0 })
+            {
+                throw new NotSupportedException($"{distiller.Name} has its own optimizer step, which the detection benchmark does not time");
+            }
+
+            _rows.Add(method, student, distiller, device);
         }
 
-        _frozen.To(device);
-        _frozen.Eval();
-        _frozen.Freeze();
+        _rows.FreezeTeacher(device);
     }
 
     /// <summary>The positive locations FCOS's assignment gives the batch (the PyTorch side reports its own count for the same boxes).</summary>
     public long Positives()
     {
         using var scope = DisposeScope.Enter();
-        var levels = _frozen.Levels((int)_x.Size(2), (int)_x.Size(3));
+        var levels = _rows.Frozen.Levels((int)_x.Size(2), (int)_x.Size(3));
         var assigned = FcosTargets.Assign(_targets, levels, FcosTargets.DefaultCenterSamplingRadius, _x.Device);
         return (assigned.Labels > 0.0).Sum().Item<long>();
     }
@@ -114,12 +116,6 @@ internal sealed class DetStep : ITimedSteps, IDisposable
         File.WriteAllText(path, JsonSerializer.Serialize(document));
     }
 
-    /// <summary>
-    /// Starts timing <paramref name="row"/> (its taps recorded until the session is disposed, as the trainer records
-    /// them for an epoch); the session's <see cref="Session.Step"/> runs one step.
-    /// </summary>
-    public Session Begin(string row) => row == "teacher_inference" ? new Session(null, null, this) : _learners[row].Begin(this);
-
     /// <inheritdoc />
     IReadOnlyList<string> ITimedSteps.Rows => Rows;
 
@@ -127,17 +123,12 @@ internal sealed class DetStep : ITimedSteps, IDisposable
     int ITimedSteps.Batch => Batch;
 
     /// <inheritdoc />
-    ITimedStep ITimedSteps.Begin(string row) => Begin(row);
+    public ITimedStep Begin(string row) => _rows.Begin(row);
 
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var learner in _learners.Values)
-        {
-            learner.Dispose();
-        }
-
-        _frozen.Dispose();
+        _rows.Dispose();
         _indices.Dispose();
         foreach (var t in _targets.Boxes.Concat(_targets.Labels).Concat(_targets.Crowd).Concat(_targets.Areas))
         {
@@ -145,108 +136,5 @@ internal sealed class DetStep : ITimedSteps, IDisposable
         }
 
         _x.Dispose();
-    }
-
-    /// <summary>One row's recorded taps while it is timed.</summary>
-    internal sealed class Session : ITimedStep
-    {
-        private readonly Learner? _learner;
-        private readonly ModelTaps? _studentTaps;
-        private readonly ModelTaps? _teacherTaps;
-        private readonly DetStep _owner;
-
-        public Session(Learner? learner, (ModelTaps? Student, ModelTaps? Teacher)? taps, DetStep owner)
-        {
-            _learner = learner;
-            (_studentTaps, _teacherTaps) = taps ?? (null, null);
-            _owner = owner;
-        }
-
-        /// <summary>One step: a training step of the row's learner, or a no-grad forward of the frozen teacher.</summary>
-        public void Step()
-        {
-            if (_learner is null)
-            {
-                using var noGrad = Autograd.NoGrad();
-                _owner._frozen.Forward(_owner._x);
-                return;
-            }
-
-            _learner.Step(_owner, _studentTaps, _teacherTaps);
-        }
-
-        /// <inheritdoc />
-        public void Dispose()
-        {
-            _studentTaps?.Dispose();
-            _teacherTaps?.Dispose();
-        }
-    }
-
-    /// <summary>A detector in training with its method (or none), its task bound to it, and the optimizer.</summary>
-    internal sealed class Learner : IDisposable
-    {
-        private readonly FcosDetector _model;
-        private readonly Distiller? _distiller;
-        private readonly FcosDetector? _teacher;
-        private readonly ITrainingTask _task;
-        private readonly Tensor[] _parameters;
-        private readonly Optimizer _optimizer;
-        private readonly string[] _studentTaps;
-        private int _iteration;
-
-        public Learner(FcosDetector model, Distiller? distiller, FcosDetector? teacher, Device device)
-        {
-            if (distiller is IHasOwnOptimizer { OwnParameters.Count: > 0 })
-            {
-                throw new NotSupportedException($"{distiller.Name} has its own optimizer step, which the detection benchmark does not time");
-            }
-
-            _model = model;
-            _distiller = distiller;
-            _teacher = distiller is { NeedsTeacher: true } ? teacher : null;
-            model.To(device);
-            distiller?.To(device);
-            model.Train();
-            distiller?.Train();
-            distiller?.OnEpochStart(1, 1);
-            _task = DetectionTask.Default.ForModel(model);
-            var groups = OptimizerFactory.Groups(model, distiller, Recipe);
-            _parameters = [.. groups.SelectMany(g => g.Parameters)];
-            _optimizer = OptimizerFactory.Create(groups, Recipe);
-            _studentTaps = [.. (distiller?.StudentTaps ?? []).Concat(_task.StudentTaps(model)).Distinct(StringComparer.Ordinal)];
-        }
-
-        public Session Begin(DetStep owner)
-        {
-            var student = _studentTaps.Length > 0 ? _model.TapFeatures(_studentTaps) : null;
-            var teacher = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
-            return new Session(this, (student, teacher), owner);
-        }
-
-        public void Step(DetStep owner, ModelTaps? studentTaps, ModelTaps? teacherTaps)
-        {
-            Tensor? teacherOutput = null;
-            if (_teacher is not null)
-            {
-                using var noGrad = Autograd.NoGrad();
-                teacherOutput = _teacher.Forward(owner._x);
-            }
-
-            var output = _model.Forward(owner._x);
-            var inputs = new DistillationInputs(output, teacherOutput, owner._targets, owner._indices, studentTaps, teacherTaps, 1) { Iteration = ++_iteration };
-            var terms = _task.StepLoss(_distiller, inputs);
-            _optimizer.ZeroGrad();
-            terms.Total().Backward();
-            GradientClipping.ClipGradNorm(_parameters, Recipe.GradClip);
-            _optimizer.Step();
-        }
-
-        public void Dispose()
-        {
-            _optimizer.Dispose();
-            _distiller?.Dispose();
-            _model.Dispose();
-        }
     }
 }

@@ -24,8 +24,8 @@ internal static class ExportCommand
         var output = new Option<FileInfo>("--out") { Description = "The ONNX file to write.", Required = true };
         var opset = new Option<int>("--opset") { Description = "The ONNX opset (17 is the one written).", DefaultValueFactory = _ => 17 };
         var fold = new Option<bool>("--fold-bn") { Description = "Fold each batch norm that follows a convolution into it (the others stay BatchNormalization nodes)." };
-        var input = new Option<string?>("--input") { Description = "The input CxHxW the graph is made for (the batch stays free); default: channels from the checkpoint's first convolution, 32x32." };
-        var classes = new Option<int?>("--classes") { Description = "Model outputs; default: from the checkpoint's classifier (a segmentation network's last 1x1 conv)." };
+        var input = new Option<string?>("--input") { Description = "The input CxHxW the graph is made for (the batch stays free; a detector's graph takes any height and width); default: channels from the checkpoint's first convolution, 32x32." };
+        var classes = new Option<int?>("--classes") { Description = "Model outputs; default: from the checkpoint's classifier (a segmentation network's last 1x1 conv, a detector's class-logit conv)." };
         foreach (var o in new Option[] { checkpoint, model, output, opset, fold, input, classes })
         {
             command.Options.Add(o);
@@ -82,7 +82,8 @@ internal static class ExportCommand
                 throw new ConfigException($"--model {modelName}: {e.Message}", e);
             }
 
-            r.InvocationConfiguration.Output.WriteLine($"wrote {outPath} ({modelName}, input [batch, {options.InChannels}, {h}, {w}], batch norms {(r.GetValue(fold) ? "folded" : "kept")})");
+            var declared = net is Distill.Models.Detection.FcosDetector ? "height, width" : $"{h}, {w}";
+            r.InvocationConfiguration.Output.WriteLine($"wrote {outPath} ({modelName}, input [batch, {options.InChannels}, {declared}], batch norms {(r.GetValue(fold) ? "folded" : "kept")})");
             return ExitCodes.Ok;
         });
         return command;
@@ -120,7 +121,8 @@ internal static class ExportCommand
         var headPath = probe switch
         {
             ClassificationModel classifier => paths.First(p => ReferenceEquals(p.Module, classifier.Head)).Path,
-            TappedModel<Tensor> tapped => tapped.Taps.FirstOrDefault(t => t.Name == "logits")?.ModulePath,
+            TappedModel<Tensor> tapped => tapped.Taps.FirstOrDefault(t => t.Name == "logits")?.ModulePath
+                ?? tapped.Heads.FirstOrDefault(h => h.Name == "classifier")?.ModulePath,
             _ => null,
         };
         if (headPath is not null && state.TryGetValue(headPath + ".weight", out var weight))

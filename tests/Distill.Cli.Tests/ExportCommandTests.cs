@@ -61,6 +61,23 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportOfADetectionCheckpointReadsTheClassesFromItsClassLogitConvAndTakesAnyImageSize()
+    {
+        using var model = Distill.Models.Detection.DetectionModels.Create("det_scene_student", new ModelOptions(4, 1, 96));
+        var checkpoint = Path.Combine(_folder, "det.safetensors");
+        SafeTensors.Save(checkpoint, model.StateDict());
+        var onnx = Path.Combine(_folder, "det.onnx");
+
+        var (exit, stdout, stderr) = await CliProcess.Run("export", "--checkpoint", checkpoint, "--model", "det_scene_student", "--out", onnx);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal($"wrote {onnx} (det_scene_student, input [batch, 1, height, width], batch norms kept)", stdout.Trim());
+        var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx)).Graph;
+        Assert.Equal(["batch", "1", "height", "width"], graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.DimParam.Length > 0 ? d.DimParam : d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(9, graph.Output[0].Type.TensorType.Shape.Dim[2].DimValue);
+    }
+
+    [Fact]
     public async Task ExportOfARunFolderTakesTheModelFromItsConfigAndTheWeightsFromBest()
     {
         var run = Directory.CreateDirectory(Path.Combine(_folder, "run")).FullName;

@@ -6,7 +6,7 @@ namespace Distill.Export;
 
 /// <summary>
 /// Writes a model of the zoo as an ONNX file (opset 17): one input of shape [batch, C, H, W] with a dynamic batch
-/// dimension, one output, the weights as initializers under their state-dict names, batch norms kept as
+/// dimension (and for the detection networks dynamic height and width), one output, the weights as initializers under their state-dict names, batch norms kept as
 /// BatchNormalization nodes or folded into the convolutions before them. The model is walked module by module in
 /// eval mode; a module with no ONNX mapping is refused with its path (<see cref="OnnxExportException"/>).
 /// </summary>
@@ -81,7 +81,8 @@ public static class OnnxExporter
             }
 
             last.Output[0] = options.OutputName;
-            return graph.ToModel(model.GetType().Name, options.InputName, options.OutputName, input, output, options);
+            var sizeDependent = model is IOnnxExportable exportable ? exportable.SizeDependentOutputDims : new Dictionary<int, string>();
+            return graph.ToModel(model.GetType().Name, options.InputName, options.OutputName, input, output, options, sizeDependent);
         }
         finally
         {

@@ -18,6 +18,7 @@ internal sealed class OnnxGraph
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (float[] Data, long[] Dims)> _floats = new(StringComparer.Ordinal);
     private readonly List<TensorProto> _constants = [];
+    private readonly Dictionary<Tensor, string> _parameters = new(ReferenceEqualityComparer.Instance);
 
     public OnnxGraph(Module root, string inputName)
     {
@@ -111,6 +112,8 @@ internal sealed class OnnxGraph
                 return Gemm(linear, input);
             case LayerNorm norm:
                 return LayerNorm(norm, input);
+            case GroupNorm norm:
+                return GroupNorm(norm, input);
             case TransformerEncoderLayer layer:
                 return TransformerLayer(layer, input);
             case MultiheadAttention attention:
@@ -163,26 +166,31 @@ internal sealed class OnnxGraph
     /// x resized bilinearly to the height and width of <paramref name="like"/> at run time (F.interpolate's bilinear
     /// mode: half-pixel centres as PyTorch computes them, or corners aligned).
     /// </summary>
-    public string ResizeBilinear(string x, string like, bool alignCorners, string hint)
-    {
-        var sizes = Concat([ShapeSlice(x, 0, 2, hint), ShapeSlice(like, 2, 4, hint)], 0, hint);
-        return Node("Resize", [x, string.Empty, string.Empty, sizes], hint,
-            new AttributeProto { Name = "mode", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("linear") },
-            new AttributeProto
-            {
-                Name = "coordinate_transformation_mode",
-                Type = AttributeProto.Types.AttributeType.String,
-                S = ByteString.CopyFromUtf8(alignCorners ? "align_corners" : "pytorch_half_pixel"),
-            });
-    }
+    public string ResizeBilinear(string x, string like, bool alignCorners, string hint) =>
+        Resize(x, like, hint, StringAttr("mode", "linear"), StringAttr("coordinate_transformation_mode", alignCorners ? "align_corners" : "pytorch_half_pixel"));
 
-    /// <summary>A float initializer from a tensor, named <paramref name="name"/> (made unique).</summary>
+    /// <summary>
+    /// x resized to the height and width of <paramref name="like"/> at run time by F.interpolate's nearest mode: output
+    /// index i reads input index floor(i * in / out).
+    /// </summary>
+    public string ResizeNearest(string x, string like, string hint) =>
+        Resize(x, like, hint, StringAttr("mode", "nearest"), StringAttr("coordinate_transformation_mode", "asymmetric"), StringAttr("nearest_mode", "floor"));
+
+    /// <summary>
+    /// A float initializer from a tensor, named <paramref name="name"/> (made unique); a tensor asked for again (a
+    /// module applied more than once, as FCOS's shared head on every level) gives the initializer it got the first time.
+    /// </summary>
     public string Weight(string name, Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
+        if (_parameters.TryGetValue(tensor, out var known))
+        {
+            return known;
+        }
+
         using var cpu = tensor.To(Device.Cpu);
         using var f = cpu.To(DType.Float32);
-        return Weight(name, f.ToArray<float>(), tensor.Shape);
+        return _parameters[tensor] = Weight(name, f.ToArray<float>(), tensor.Shape);
     }
 
     /// <summary>A float initializer from values and dimensions.</summary>
@@ -243,6 +251,10 @@ internal sealed class OnnxGraph
     /// <summary>Builds an attribute of one float.</summary>
     public static AttributeProto Attr(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
+    /// <summary>Builds an attribute of one string.</summary>
+    public static AttributeProto StringAttr(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
     /// <summary>Builds an attribute of integers.</summary>
     public static AttributeProto Attr(string name, params long[] values)
     {
@@ -268,7 +280,8 @@ internal sealed class OnnxGraph
     }
 
     /// <summary>
-    /// Folds each BatchNormalization whose input is a Conv's output read by nothing else into that Conv:
+    /// Folds each BatchNormalization whose input is a Conv's output read by nothing else, and whose weights no other
+    /// node reads, into that Conv:
     /// s = gamma / sqrt(var + eps), W' = W * s per output channel, b' = (b - mean) * s + beta (computed in double).
     /// </summary>
     public void FoldBatchNorms()
@@ -283,7 +296,8 @@ internal sealed class OnnxGraph
         var folded = new List<NodeProto>();
         foreach (var bn in Nodes.Where(n => n.OpType == "BatchNormalization"))
         {
-            if (!producers.TryGetValue(bn.Input[0], out var conv) || conv.OpType != "Conv" || readers[bn.Input[0]] != 1)
+            if (!producers.TryGetValue(bn.Input[0], out var conv) || conv.OpType != "Conv" || readers[bn.Input[0]] != 1
+                || conv.Input.Skip(1).Any(w => readers[w] != 1))
             {
                 continue;
             }
@@ -327,16 +341,22 @@ internal sealed class OnnxGraph
         }
     }
 
-    /// <summary>The graph as a model: the initializers that some node reads, the input and output with their shapes.</summary>
-    public ModelProto ToModel(string graphName, string input, string output, long[] inputShape, long[] outputShape, OnnxExportOptions options)
+    /// <summary>
+    /// The graph as a model: the initializers that some node reads, the input and output with their shapes (the batch
+    /// symbolic; with <paramref name="sizeDependentOutputDims"/> not empty the input's height and width too, and those
+    /// output dimensions, by index).
+    /// </summary>
+    public ModelProto ToModel(string graphName, string input, string output, long[] inputShape, long[] outputShape, OnnxExportOptions options,
+        IReadOnlyDictionary<int, string> sizeDependentOutputDims)
     {
         var read = Nodes.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
         var graph = new GraphProto { Name = graphName };
         graph.Node.AddRange(Nodes);
         graph.Initializer.AddRange(_floats.Where(f => read.Contains(f.Key)).Select(f => FloatTensor(f.Key, f.Value.Data, f.Value.Dims)));
         graph.Initializer.AddRange(_constants.Where(c => read.Contains(c.Name)));
-        graph.Input.Add(ValueInfo(input, inputShape, options.BatchDimension));
-        graph.Output.Add(ValueInfo(output, outputShape, options.BatchDimension));
+        var anySize = sizeDependentOutputDims.Count > 0;
+        graph.Input.Add(ValueInfo(input, inputShape, options.BatchDimension, anySize ? new Dictionary<int, string> { [2] = "height", [3] = "width" } : sizeDependentOutputDims));
+        graph.Output.Add(ValueInfo(output, outputShape, options.BatchDimension, sizeDependentOutputDims));
         var model = new ModelProto
         {
             IrVersion = 8,
@@ -348,13 +368,15 @@ internal sealed class OnnxGraph
         return model;
     }
 
-    private static ValueInfoProto ValueInfo(string name, long[] shape, string batch)
+    private static ValueInfoProto ValueInfo(string name, long[] shape, string batch, IReadOnlyDictionary<int, string> symbolic)
     {
         var tensorShape = new TensorShapeProto();
         tensorShape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = batch });
-        foreach (var d in shape.Skip(1))
+        for (var i = 1; i < shape.Length; i++)
         {
-            tensorShape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+            tensorShape.Dim.Add(symbolic.TryGetValue(i, out var param)
+                ? new TensorShapeProto.Types.Dimension { DimParam = param }
+                : new TensorShapeProto.Types.Dimension { DimValue = shape[i] });
         }
 
         return new ValueInfoProto
@@ -478,6 +500,36 @@ internal sealed class OnnxGraph
         }
 
         return Node("LayerNormalization", inputs, path, Attr("axis", -(long)norm.Weight.Shape.Length), Attr("epsilon", (float)norm.Eps));
+    }
+
+    /// <summary>
+    /// A group norm as opset 17 allows it (GroupNormalization came in opset 18), the way PyTorch's exporter writes it
+    /// below that opset: the input reshaped to [N, G, -1], InstanceNormalization with unit scale and zero bias (each
+    /// group's mean and variance), reshaped back to the input's shape, then times the weight and plus the bias
+    /// unsqueezed to [C, 1, 1].
+    /// </summary>
+    private string GroupNorm(GroupNorm norm, string input)
+    {
+        var path = PathOf(norm);
+        var groups = norm.NumGroups;
+        var grouped = Reshape(input, path, 0, groups, -1);
+        var normalized = Node("InstanceNormalization",
+            [grouped, Weight(path + ".group_scale", Enumerable.Repeat(1f, (int)groups).ToArray(), [groups]), Weight(path + ".group_bias", new float[groups], [groups])],
+            path, Attr("epsilon", (float)norm.Eps));
+        var y = Node("Reshape", [normalized, Node("Shape", [input], path)], path);
+        var axes = Int64s(path + ".axes", 1, 2);
+        if (norm.Weight is not null)
+        {
+            y = Node("Mul", [y, Node("Unsqueeze", [Weight(path + ".weight", norm.Weight), axes], path)], path);
+        }
+
+        return norm.Bias is null ? y : Add(y, Node("Unsqueeze", [Weight(path + ".bias", norm.Bias), axes], path), path);
+    }
+
+    private string Resize(string x, string like, string hint, params AttributeProto[] attributes)
+    {
+        var sizes = Concat([ShapeSlice(x, 0, 2, hint), ShapeSlice(like, 2, 4, hint)], 0, hint);
+        return Node("Resize", [x, string.Empty, string.Empty, sizes], hint, attributes);
     }
 
     private string TransformerLayer(TransformerEncoderLayer layer, string input)

@@ -9,7 +9,7 @@ namespace Distill.Tests.Export;
 public sealed class OnnxCheckerTests
 {
     [Fact]
-    public async Task OnnxCheckerAcceptsEveryExportedZooModelAndTwoSegmentationModels()
+    public async Task OnnxCheckerAcceptsEveryExportedZooModelTwoSegmentationModelsAndEveryDetectionModel()
     {
         var folder = Directory.CreateTempSubdirectory("distill-onnx-check-").FullName;
         try
@@ -31,6 +31,14 @@ public sealed class OnnxCheckerTests
                 using var model = Distill.Models.Segmentation.SegmentationModels.Create(name, new ModelOptions(5, 3, 64));
                 var path = Path.Combine(folder, $"{name}.folded.onnx");
                 OnnxExporter.Export(model, [3, 64, 64], path, new OnnxExportOptions { FoldBatchNorm = true });
+                files.Add(path);
+            }
+
+            foreach (var (name, _) in Distill.Models.Detection.DetectionModels.Names)
+            {
+                using var model = Distill.Models.Detection.DetectionModels.Create(name, new ModelOptions(5, 3, 96, 128));
+                var path = Path.Combine(folder, $"{name}.folded.onnx");
+                OnnxExporter.Export(model, [3, 96, 128], path, new OnnxExportOptions { FoldBatchNorm = true });
                 files.Add(path);
             }
 

@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.Models.Segmentation;
 using Distill.NN;
 using Distill.NN.Checkpoints;
@@ -12,9 +13,10 @@ namespace Distill.Models.Detection;
 /// the (l, t, r, b) distances in units of the level's stride (ReLU of the scaled regression, in training and at test;
 /// decoders multiply by the stride) and the centerness logit. <see cref="Levels"/> gives the strides, sizes and
 /// scale ranges for an input size. Taps: stem, stage1..stage4 and their preact, "fpn.pN" per level, and per level
-/// "cls_tower.pN", "reg_tower.pN" (the towers' outputs) and "cls_logits.pN" ([B, K, H, W]).
+/// "cls_tower.pN", "reg_tower.pN" (the towers' outputs) and "cls_logits.pN" ([B, K, H, W]). Exported to ONNX it
+/// gives the same [B, L, K + 5] for any batch and image size (L depends on the size; decoding stays outside the graph).
 /// </summary>
-public sealed class FcosDetector : TappedModel<Tensor>
+public sealed class FcosDetector : TappedModel<Tensor>, IOnnxExportable
 {
     /// <summary>The module path of the backbone.</summary>
     public const string BackbonePath = "backbone";
@@ -116,6 +118,13 @@ public sealed class FcosDetector : TappedModel<Tensor>
         using var file = SafeTensors.Load(path);
         return Backbone.LoadTorchVisionState(file.Tensors, $"{GetType().Name}'s backbone from {path} (torchvision ResNet keys, fc.* skipped)");
     }
+
+    /// <inheritdoc />
+    IReadOnlyDictionary<int, string> IOnnxExportable.SizeDependentOutputDims => new Dictionary<int, string> { [1] = "locations" };
+
+    /// <inheritdoc />
+    string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input) =>
+        graph.Concat(_head.ExportOnnx(graph, _fpn.ExportOnnx(graph, Backbone.ExportLayers(graph, input)[1..])), 1, HeadPath);
 
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input)

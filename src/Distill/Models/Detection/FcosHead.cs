@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
@@ -103,6 +104,29 @@ public sealed class FcosHead : Module<Tensor[], Tensor[]>
             var centerness = _centerness.Forward(CenternessOnRegression ? regTower : clsTower);
             var (b, h, w) = (logits.Shape[0], logits.Shape[2], logits.Shape[3]);
             outputs[l] = Tensor.Cat([logits, box, centerness], 1).Reshape(b, NumClasses + 5, h * w).Permute(0, 2, 1);
+        }
+
+        return outputs;
+    }
+
+    /// <summary>
+    /// The ONNX nodes of the forward on the levels' values <paramref name="input"/>; returns each level's [B, H * W, K + 5].
+    /// The shared convs and norms are applied on every level and their weights are stored once.
+    /// </summary>
+    internal string[] ExportOnnx(OnnxGraph graph, string[] input)
+    {
+        var outputs = new string[input.Length];
+        for (var l = 0; l < input.Length; l++)
+        {
+            var hint = $"{graph.PathOf(this)}.{_levelNames[l]}";
+            var clsTower = graph.Emit(_clsTower, input[l]);
+            var regTower = graph.Emit(_bboxTower, input[l]);
+            var logits = graph.Emit(_clsLogits, clsTower);
+            var scale = (Scale)_scales[l];
+            var box = graph.Relu(graph.Node("Mul", [graph.Emit(_bboxPred, regTower), graph.Weight(graph.PathOf(scale) + ".scale", scale.Value)], hint), hint);
+            var centerness = graph.Emit(_centerness, CenternessOnRegression ? regTower : clsTower);
+            var joined = graph.Concat([logits, box, centerness], 1, hint);
+            outputs[l] = graph.Transpose(graph.Reshape(joined, hint, 0, NumClasses + 5, -1), hint, 0, 2, 1);
         }
 
         return outputs;

@@ -1,3 +1,4 @@
+using Distill.Export;
 using Distill.NN;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
@@ -86,6 +87,30 @@ public sealed class FeaturePyramid : Module<Tensor[], Tensor[]>
             var p6 = _p6.Forward(results[^1]);
             results.Add(p6);
             results.Add(_p7.Forward(F.Relu(p6)));
+        }
+
+        return [.. results];
+    }
+
+    /// <summary>The ONNX nodes of the forward on the values <paramref name="input"/>, finest first; returns the levels' values.</summary>
+    internal string[] ExportOnnx(OnnxGraph graph, string[] input)
+    {
+        var path = graph.PathOf(this);
+        var results = new List<string>();
+        var last = graph.Emit(_laterals[^1], input[^1]);
+        results.Add(graph.Emit(_outputs[^1], last));
+        for (var i = input.Length - 2; i >= 0; i--)
+        {
+            var lateral = graph.Emit(_laterals[i], input[i]);
+            last = graph.Add(lateral, graph.ResizeNearest(last, lateral, path), path);
+            results.Insert(0, graph.Emit(_outputs[i], last));
+        }
+
+        if (_p6 is not null && _p7 is not null)
+        {
+            var p6 = graph.Emit(_p6, results[^1]);
+            results.Add(p6);
+            results.Add(graph.Emit(_p7, graph.Relu(p6, path)));
         }
 
         return [.. results];

@@ -193,7 +193,10 @@ public sealed class DilatedResNet : Module
     }
 
     /// <summary>The ONNX nodes of <see cref="ForwardLayers"/> up to the last layer; returns the last layer's output.</summary>
-    internal string ExportLastLayer(OnnxGraph graph, string input)
+    internal string ExportLastLayer(OnnxGraph graph, string input) => ExportLayers(graph, input)[^1];
+
+    /// <summary>The ONNX nodes of <see cref="ForwardLayers"/>; returns the four layers' outputs.</summary>
+    internal string[] ExportLayers(OnnxGraph graph, string input)
     {
         var x = graph.Emit(_relu, graph.Emit(_bn1, graph.Emit(_conv1, input)));
         if (_maxPool is not null)
@@ -201,11 +204,13 @@ public sealed class DilatedResNet : Module
             x = graph.Emit(_maxPool, x);
         }
 
-        foreach (var layer in _layers)
+        var outputs = new string[4];
+        for (var i = 0; i < 4; i++)
         {
-            x = graph.Emit(layer, x);
+            x = graph.Emit(_layers[i], x);
+            outputs[i] = x;
         }
 
-        return x;
+        return outputs;
     }
 }
