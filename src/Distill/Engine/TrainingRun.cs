@@ -133,8 +133,11 @@ public static class TrainingRun
         student.To(device);
         teacher?.To(device);
         distiller?.To(device);
+        // teacher.precision: bf16 trains with a bfloat16 copy; the float32 teacher still draws the report's examples.
+        var trainingTeacher = teacher is not null && config.Teacher is { } teacherConfig ? TeacherPrecision.ForTraining(task, teacherConfig, teacher, options, device) : teacher;
+        using var precisionCopy = ReferenceEquals(trainingTeacher, teacher) ? null : trainingTeacher;
         var trainerOptions = Options(config.Train, device, loaders.Train.BatchCount);
-        using var trainer = NewTrainer(student, teacher, distiller, trainerOptions, config, task);
+        using var trainer = NewTrainer(student, trainingTeacher, distiller, trainerOptions, config, task);
         var startEpoch = 1;
         var best = 0.0;
         List<EpochResult> history;
