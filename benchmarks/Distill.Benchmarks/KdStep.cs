@@ -23,6 +23,7 @@ internal sealed class KdStep : IDisposable
     private readonly Tensor _x;
     private readonly Tensor _y;
     private readonly KnowledgeDistillation _kd = new();
+    private ClassificationModel? _teacher16;
 
     /// <summary>Seeds torch with 0 and builds the models, optimizer and batch on <paramref name="device"/>.</summary>
     public KdStep(Device device)
@@ -57,6 +58,39 @@ internal sealed class KdStep : IDisposable
         _optimizer.Step();
     }
 
+    /// <summary>
+    /// One KD step with a bfloat16 teacher, as teacher.precision: bf16 trains: a bfloat16 copy of the teacher (made at the
+    /// first call), the images cast to bfloat16 before it and its logits back to float32 for the loss.
+    /// </summary>
+    public void KdBf16()
+    {
+        if (_teacher16 is null)
+        {
+            var copy = ModelRegistry.Create("resnet32x4");
+            using (DisposeScope.Enter())
+            {
+                copy.LoadStateDict(_teacher.StateDict());
+            }
+
+            copy.To(_x.Device);
+            copy.To(DType.BFloat16);
+            copy.Eval();
+            copy.Freeze();
+            _teacher16 = copy;
+        }
+
+        Tensor t;
+        using (Autograd.NoGrad())
+        {
+            t = _teacher16.Forward(_x.To(DType.BFloat16)).To(DType.Float32);
+        }
+
+        var s = _student.Forward(_x);
+        _optimizer.ZeroGrad();
+        _kd.ComputeLoss(new DistillationInputs(s, t, _y, _y, null, null, 1)).Total().Backward();
+        _optimizer.Step();
+    }
+
     /// <summary>One plain cross-entropy step of the student.</summary>
     public void Ce()
     {
@@ -74,6 +108,7 @@ internal sealed class KdStep : IDisposable
         _y.Dispose();
         _optimizer.Dispose();
         _student.Dispose();
+        _teacher16?.Dispose();
         _teacher.Dispose();
     }
 }

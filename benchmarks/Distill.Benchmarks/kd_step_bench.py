@@ -5,9 +5,12 @@ batch 64 of random 3x32x32, SGD lr 0.05 momentum 0.9 wd 5e-4. WARMUP untimed ste
 two synchronisations (on CUDA). Prints JSON. The end-to-end benchmark (EndToEnd.cs) runs it on the CPU with
 --threads and --ce; eng/gpu/run.sh on the device with --device and --warmup 5.
 
-Usage: kd_step_bench.py STEPS [--device DEVICE] [--threads N] [--warmup N] [--ce]
+With --bf16, also KD steps with a bfloat16 teacher (a .to(torch.bfloat16) copy, and torch.autocast).
+
+Usage: kd_step_bench.py STEPS [--device DEVICE] [--threads N] [--warmup N] [--ce] [--bf16]
 """
 import argparse
+import copy
 import json
 import os
 import resource
@@ -28,6 +31,9 @@ parser.add_argument("--device", default="cpu")
 parser.add_argument("--threads", type=int)
 parser.add_argument("--warmup", type=int, default=1)
 parser.add_argument("--ce", action="store_true", help="also time plain CE steps of the student")
+parser.add_argument("--bf16", action="store_true",
+                    help="also time KD steps with a bfloat16 teacher: a teacher.to(torch.bfloat16) copy fed bfloat16 images, "
+                         "and the float32 teacher under torch.autocast(bfloat16)")
 args = parser.parse_args()
 device = torch.device(args.device)
 if args.threads:
@@ -45,6 +51,34 @@ y = torch.randint(0, 100, (64,)).to(device)
 def kd_step():
     with torch.no_grad():
         t, _ = teacher(x)
+    s, _ = student(x)
+    kd = F.kl_div(F.log_softmax(s / 4, 1), F.softmax(t / 4, 1), reduction="batchmean") * 16
+    loss = 0.1 * F.cross_entropy(s, y) + 0.9 * kd
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+teacher16 = None
+
+
+def kd_step_bf16():
+    # A bfloat16 copy of the teacher (as Distill's teacher.precision: bf16): images cast in, logits cast back.
+    global teacher16
+    if teacher16 is None:
+        teacher16 = copy.deepcopy(teacher).to(torch.bfloat16)
+    with torch.no_grad():
+        t, _ = teacher16(x.to(torch.bfloat16))
+    kd_loss_step(t.float())
+
+
+def kd_step_autocast():
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        t, _ = teacher(x)
+    kd_loss_step(t.float())
+
+
+def kd_loss_step(t):
     s, _ = student(x)
     kd = F.kl_div(F.log_softmax(s / 4, 1), F.softmax(t / 4, 1), reduction="batchmean") * 16
     loss = 0.1 * F.cross_entropy(s, y) + 0.9 * kd
@@ -80,6 +114,9 @@ def images_per_second(step):
 result = {"kd_images_per_second": images_per_second(kd_step)}
 if args.ce:
     result["ce_images_per_second"] = images_per_second(ce_step)
+if args.bf16:
+    result["kd_bf16_images_per_second"] = images_per_second(kd_step_bf16)
+    result["kd_autocast_images_per_second"] = images_per_second(kd_step_autocast)
 result.update({"steps": args.steps, "batch": 64, "torch": torch.__version__, "device": str(device),
                "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
                "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,

@@ -34,6 +34,9 @@ public sealed class GoldenTolerance
     /// <summary>Float32 unit roundoff u = 2^-24.</summary>
     public const double Float32UnitRoundoff = 5.9604644775390625e-8;
 
+    /// <summary>Bfloat16 unit roundoff u = 2^-8 (8 significant bits).</summary>
+    public const double BFloat16UnitRoundoff = 0.00390625;
+
     /// <summary>Confidence of the probabilistic rounding bound (failure probability 2 exp(-18), about 3e-8, per element and reduction).</summary>
     public const double Lambda = 6;
 
@@ -94,6 +97,25 @@ public sealed class GoldenTolerance
     /// </summary>
     public static GoldenTolerance Float32Elementwise(int ops, string what) =>
         new(Float32.Rtol, Float32.Atol, 2 * ops * Float32UnitRoundoff, $"{what}: float32 chain of {ops} elementwise ops, 2 x {ops} x 2^-24");
+
+    /// <summary>
+    /// A computation that rounds its values to bfloat16 <paramref name="roundings"/> times along its chain (each layer's
+    /// weights and output, the input, batch norm's output, residual sums, a pooled mean; sums themselves accumulate in
+    /// float32, whose rounding is negligible beside bfloat16's). A rounding to nearest changes a value by a relative error
+    /// of at most u = 2^-8, spread evenly, so of root mean square u / sqrt(3); errors of independent roundings, passed on with
+    /// a gain of about one, add up as a random walk to u sqrt(R / 3) of the tensor's RMS, and with the confidence
+    /// <see cref="Lambda"/> to at most lambda u sqrt(R / 3). Each element also carries its own last rounding, u |value|.
+    /// <paramref name="computations"/> bfloat16 computations of the same value (2: two machines' bfloat16 kernels, each
+    /// within that of the exact value; 1: against a float32 computation, exact by comparison) differ by that many times it.
+    /// </summary>
+    public static GoldenTolerance BFloat16Chain(int roundings, int computations, string what)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(roundings);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(computations);
+        var scale = computations * Lambda * BFloat16UnitRoundoff * Math.Sqrt(roundings / 3.0);
+        return new(computations * BFloat16UnitRoundoff, Float32.Atol, scale,
+            string.Create(CultureInfo.InvariantCulture, $"{what}: {computations} bfloat16 computation(s) of {roundings} roundings, {computations} x ({Lambda} x 2^-8 x sqrt({roundings} / 3) x rms + 2^-8 |expected|)"));
+    }
 
     /// <summary>
     /// The forward pass (eval mode) of a network, from its state dict's keys and shapes: each weight of two or

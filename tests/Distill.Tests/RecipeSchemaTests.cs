@@ -67,6 +67,7 @@ public sealed class RecipeSchemaTests : IDisposable
             ["teacher.model"] = ("resnet20", [], null, "TrainingRun loads it for a method with a teacher (TrainingRunTests' KD run)"),
             ["teacher.checkpoint"] = ("t.safetensors", ["teacher.model=resnet20"], null, "TrainingRun loads it (TrainingRunTests' KD run)"),
             ["teacher.soft_labels"] = ("soft-labels.safetensors", ["teacher.model=resnet20"], null, "TrainingRun opens the store and trains from it (SoftLabelRunTests)"),
+            ["teacher.precision"] = ("bf16", ["teacher.model=resnet20"], null, "TeacherPrecision.ForTraining copies the teacher in bfloat16 (TeacherPrecisionTests' KD and FitNet runs)"),
             ["train.epochs"] = ("7", [], Options, null),
             ["train.lr"] = ("0.2", [], Options, null),
             ["train.optimizer"] = ("adamw", [], Options, null),

@@ -115,6 +115,12 @@ public sealed record ModelConfig
 
     /// <summary>A torchvision ResNet's ImageNet state dict (safetensors) a segmenter's backbone starts from (student only).</summary>
     public string? BackboneWeights { get; init; }
+
+    /// <summary>
+    /// The teacher's forward precision during training (teacher only): fp32, or bf16 (a bfloat16 copy of the teacher made
+    /// once per run; its inputs are cast to bfloat16 and its outputs and tapped features back to float32 for the losses).
+    /// </summary>
+    public string Precision { get; init; } = "fp32";
 }
 
 /// <summary>The distillation method: "none" trains the student alone.</summary>

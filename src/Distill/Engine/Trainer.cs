@@ -41,6 +41,7 @@ public sealed class Trainer : IDisposable
     private readonly Func<Tensor, Tensor>? _teacherHead;
     private readonly DataParallel? _parallel;
     private readonly SoftLabelStore? _softLabels;
+    private readonly DType _teacherDType;
 
     /// <summary>Creates the trainer and its optimizer and schedule.</summary>
     /// <param name="student">The model trained.</param>
@@ -99,6 +100,8 @@ public sealed class Trainer : IDisposable
         {
             _parallel = new DataParallel(group, [student, distiller], _parameters, _own?.OwnParameters ?? []);
         }
+        // A reduced-precision teacher (teacher.precision: bf16) is fed in its dtype; what it gives back is cast to the student's.
+        _teacherDType = _teacher?.Parameters().FirstOrDefault()?.DType ?? DType.Float32;
 
         if (distiller is IUsesClassifierHeads)
         {
@@ -109,7 +112,7 @@ public sealed class Trainer : IDisposable
                 _teacherHead = x =>
                 {
                     using var noGrad = Autograd.NoGrad();
-                    return teacherHead.Forward(x);
+                    return TeacherPrecision.Forward(teacherHead, _teacherDType, x);
                 };
             }
         }
@@ -209,6 +212,12 @@ public sealed class Trainer : IDisposable
         throw new TrainingDivergedException(epoch, steps, $"parameter '{name}'", double.NaN);
     }
 
+    /// <summary>
+    /// The teacher's output on <paramref name="images"/>, in their dtype (the caller holds no-grad). No-grad rather than
+    /// inference mode: the tapped maps reach losses that may save them for backward, which inference tensors may not be.
+    /// </summary>
+    private Tensor TeacherForward(Tensor images) => TeacherPrecision.Forward(_teacher!, _teacherDType, images);
+
     private void Calibrate(ICalibratedMethod calibrated, int epoch, DataLoader train, ModelTaps? studentTaps, ModelTaps? teacherTaps)
     {
         var distiller = _distiller!;
@@ -229,7 +238,7 @@ public sealed class Trainer : IDisposable
                 }
 
                 var batch = batches.Current;
-                var teacherLogits = _teacher?.Forward(batch.Images);
+                var teacherLogits = _teacher is null ? null : TeacherForward(batch.Images);
                 var logits = _student.Forward(batch.Images);
                 calibrated.Calibrate(new DistillationInputs(logits, teacherLogits, batch.Targets, batch.Indices, studentTaps, teacherTaps, epoch));
                 images += batch.Size;
@@ -256,6 +265,11 @@ public sealed class Trainer : IDisposable
         IReadOnlyList<string> studentTapNames = [.. (_distiller?.StudentTaps ?? []).Concat(_taskTaps).Distinct(StringComparer.Ordinal)];
         using var studentTaps = studentTapNames.Count > 0 ? _student.TapFeatures(studentTapNames) : null;
         using var teacherTaps = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
+        if (teacherTaps is not null && _teacherDType != DType.Float32)
+        {
+            teacherTaps.ReadAs = DType.Float32;
+        }
+
         if (_distiller is ICalibratedMethod calibrated && calibrated.NeedsCalibration(epoch))
         {
             Calibrate(calibrated, epoch, train, studentTaps, teacherTaps);
@@ -291,7 +305,7 @@ public sealed class Trainer : IDisposable
                 else if (_teacher is not null)
                 {
                     using var noGrad = Autograd.NoGrad();
-                    teacherLogits = _teacher.Forward(batch.Images);
+                    teacherLogits = TeacherForward(batch.Images);
                 }
 
                 var logits = _student.Forward(batch.Images);

@@ -45,6 +45,12 @@ public sealed class ModelTaps : IFeatureMaps, IDisposable
     /// <summary>The tapped names.</summary>
     public IEnumerable<string> Names => _paths.Keys;
 
+    /// <summary>
+    /// The dtype maps are read in (null: as recorded). A bfloat16 teacher's maps are read as float32, so the losses
+    /// see the dtype of the student's; the cast is a new tensor of the reading scope.
+    /// </summary>
+    internal DType? ReadAs { get; set; }
+
     /// <summary>The latest output of the tap <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">The name is not tapped.</exception>
     /// <exception cref="InvalidOperationException">The map's shape differs from the dry run's in a dimension the input's size does not explain (see the class summary).</exception>
@@ -63,7 +69,7 @@ public sealed class ModelTaps : IFeatureMaps, IDisposable
                 Check(name, path, tensor.Shape, expected);
             }
 
-            return tensor;
+            return ReadAs is { } dtype && tensor.DType != dtype ? tensor.To(dtype) : tensor;
         }
     }
 
