@@ -35,6 +35,19 @@ internal static class DistillCommand
     /// <summary>The line --version prints.</summary>
     public static string VersionLine() => $"distill {TorchRuntime.Version} (libtorch {TorchRuntime.LibTorchVersion}, shim ABI {TorchRuntime.AbiVersion})";
 
+    /// <summary>What teacher.precision: bf16 can expect of this processor, from the flags Linux reports.</summary>
+    private static string ProcessorBFloat16()
+    {
+        const string CpuInfo = "/proc/cpuinfo";
+        var flags = File.Exists(CpuInfo)
+            ? File.ReadLines(CpuInfo).FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? []
+            : [];
+        return flags.Contains("amx_bf16") ? "AMX and AVX-512 BF16 (teacher.precision: bf16 pays)"
+            : flags.Contains("avx512_bf16") ? "AVX-512 BF16 (teacher.precision: bf16 pays)"
+            : flags.Contains("avx512bw") ? "emulated on AVX-512 (teacher.precision: bf16 runs, likely no faster than fp32)"
+            : "no bfloat16 instructions (teacher.precision: bf16 may be refused; use fp32)";
+    }
+
     private static Command InfoCommand()
     {
         var command = new Command("info", "Show the runtime: versions, threads and devices.");
@@ -46,6 +59,7 @@ internal static class DistillCommand
                 ? "allocator: tuned (large blocks stay on the heap between steps; DISTILL_ALLOCATOR=system for the C library's defaults)"
                 : "allocator: system (the C library's defaults)");
             Console.WriteLine($"blas: {TorchRuntime.BlasLibrary}");
+            Console.WriteLine($"bf16: {ProcessorBFloat16()}");
             if (!TorchRuntime.CudaIsAvailable)
             {
                 Console.WriteLine($"cuda: not available (libtorch {TorchRuntime.LibTorchVersion} has no CUDA support or sees no GPU); --device cpu only");

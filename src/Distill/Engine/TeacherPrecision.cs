@@ -76,6 +76,7 @@ internal static class TeacherPrecision
             copy.DryRun(options);
             copy.To(device);
             copy.To(DType.BFloat16);
+            Probe(copy, options, device);
             return copy;
         }
         catch
@@ -84,4 +85,24 @@ internal static class TeacherPrecision
             throw;
         }
     }
+
+    /// <summary>
+    /// One bfloat16 forward on a blank image, so a libtorch or processor without bfloat16 kernels for one of the teacher's
+    /// layers (oneDNN's bfloat16 convolution needs AVX-512) stops the run before training, naming the key.
+    /// </summary>
+    private static void Probe(TappedModel<Tensor> copy, ModelOptions options, Device device)
+    {
+        try
+        {
+            using var scope = DisposeScope.Enter();
+            using var noGrad = Autograd.NoGrad();
+            copy.Forward(Tensor.Zeros([1, options.InChannels, options.Height, options.Width], DType.BFloat16, device));
+        }
+        catch (TorchException e)
+        {
+            throw new ConfigException($"teacher.precision: bf16: this libtorch cannot run the teacher ({copy.GetType().Name}) in bfloat16 on this processor ({FirstLine(e.Message)}); use fp32");
+        }
+    }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 }
