@@ -41,7 +41,7 @@ internal static class QuickstartCommand
         {
             Description = "The recipes before per-iteration schedules (cosine stepped once per epoch, quickstart/legacy_*.yaml): the old quickstart's numbers.",
         };
-        var set = new Option<string[]>("--set") { Description = "Override a key of the teacher's and the students' recipes, e.g. --set data.batch_size=64 (repeatable)." };
+        var set = new Option<string[]>("--set") { Description = "Override a key of the teacher's and the students' recipes, e.g. --set data.batch_size=64 (repeatable; teacher.* keys, e.g. teacher.precision=bf16, go to the students' recipes only)." };
         foreach (var o in new Option[] { task, epochs, teacherEpochs, fast, seed, seeds, teacher, student, output, methods })
         {
             command.Options.Add(o);

@@ -21,6 +21,25 @@ public sealed class QuickstartPipelineTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
+    public void TeacherKeysOfSet_GoToTheStudentsRecipesOnly_SoTheTeachersOwnTrainingAndCacheStayTheSame()
+    {
+        TinyIdx.Write(_root, 16, 8);
+        QuickstartOptions Options(params string[] sets) => new()
+        {
+            Methods = [new ComparisonMethod("kd", "kd", [])], Sets = ["data.dataset=idx", $"data.root={_root}", .. sets],
+            Output = Path.Combine(_root, "out"), RunDirectory = Path.Combine(_root, "out", "quickstart"),
+        };
+
+        var plain = Quickstart.Plan(Options());
+        var bf16 = Quickstart.Plan(Options("teacher.precision=bf16"));
+
+        Assert.Null(bf16.Teacher.Teacher);
+        Assert.Equal(plain.TeacherCheckpoint, bf16.TeacherCheckpoint);
+        Assert.All(bf16.Students.SelectMany(s => s.Runs), r => Assert.Equal("bf16", r.Teacher!.Precision));
+        Assert.All(plain.Students.SelectMany(s => s.Runs), r => Assert.Equal("fp32", r.Teacher!.Precision));
+    }
+
+    [Fact]
     public void LegacySchedule_GivesTheOldQuickstartsNumbersToTheBit_TeacherStudentsAndAParameterisedMethod()
     {
         TinyIdx.Write(_root, 160, 40);

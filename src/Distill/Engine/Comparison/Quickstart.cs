@@ -114,7 +114,7 @@ public static class Quickstart
         var teacherName = $"{folder}/{prefix}teacher.yaml";
         var teacherText = RecipeText(options.Task, prefix + "teacher");
         var teacher = Recipes.Parse(teacherText, teacherName,
-            [.. common, .. Model(options.Teacher), .. Epochs(options.TeacherEpochs), $"train.seed={options.Seed.ToString(CultureInfo.InvariantCulture)}", .. options.Sets]);
+            [.. common, .. Model(options.Teacher), .. Epochs(options.TeacherEpochs), $"train.seed={options.Seed.ToString(CultureInfo.InvariantCulture)}", .. TeacherTrainingSets(options.Sets)]);
         // The cache is keyed by what changes the teacher's weights: the resolved recipe but its folder and device.
         var resolved = ConfigWriter.ToYaml(teacher with { Output = string.Empty, Train = teacher.Train with { Device = "cpu" } });
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(resolved)))[..8];
@@ -141,4 +141,11 @@ public static class Quickstart
         var data = DatasetFactory.Create(teacher.Data, (ulong)teacher.Train.Seed);
         return new QuickstartPlan(teacher, checkpoint, students, data.Train.Dataset.Count, data.Test.Dataset.Count);
     }
+
+    /// <summary>
+    /// The --set overrides of the teacher's own training: all but teacher.* keys, which describe the teacher the students
+    /// learn from (e.g. teacher.precision) and mean nothing to a recipe that trains it.
+    /// </summary>
+    private static string[] TeacherTrainingSets(IReadOnlyList<string> sets) =>
+        [.. sets.Where(s => !s.TrimStart().StartsWith("teacher.", StringComparison.Ordinal))];
 }

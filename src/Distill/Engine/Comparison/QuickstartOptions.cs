@@ -36,7 +36,7 @@ public sealed record QuickstartOptions
     /// <summary>The recipes before per-iteration schedules (cosine stepped per epoch): the old quickstart's numbers, to the bit.</summary>
     public bool LegacySchedule { get; init; }
 
-    /// <summary>"key=value" overrides of both recipes, applied after the flags.</summary>
+    /// <summary>"key=value" overrides of both recipes, applied after the flags (teacher.* keys: the students' recipes only).</summary>
     public IReadOnlyList<string> Sets { get; init; } = [];
 
     /// <summary>The folder of the teacher cache (cache/ under it).</summary>
