@@ -12,6 +12,26 @@ using Distill.Torch;
 // `-- --methods [--rounds N] [--steps N]` times a training step of every method through the trainer.
 // `-- --seg [--steps N] [--rounds R] [--threads T]` times the segmentation training steps (scene pair, dense methods) beside PyTorch.
 // `-- --det [--steps N] [--rounds R] [--threads T]` times the detection training steps (FCOS scene pair, detection methods) beside PyTorch.
+if (Array.IndexOf(args, "--det-profile") is var profileAt and >= 0)
+{
+    // `-- --det-profile ROW --scenes FILE [--steps N] [--threads T]`: only ROW's steps (one untimed, then N), for a
+    // profiler (perf record) beside det_step_bench.py's Bench(FILE).steps[ROW]; writes the batch to FILE for that side.
+    TorchRuntime.Threads = ReadOption(args, "--threads", Environment.ProcessorCount);
+    using var det = new DetStep(Device.Cpu);
+    det.Export(args[Array.IndexOf(args, "--scenes") + 1]);
+    using var session = det.Begin(args[profileAt + 1]);
+    session.Step();
+    var clock = Stopwatch.StartNew();
+    var profileSteps = ReadOption(args, "--steps", 20);
+    for (var i = 0; i < profileSteps; i++)
+    {
+        session.Step();
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{args[profileAt + 1]}: {profileSteps} steps in {clock.Elapsed.TotalSeconds:F2} s"));
+    return 0;
+}
+
 if (args.Contains("--det"))
 {
     return DetectionBench.Run(ReadOption(args, "--steps", 4), ReadOption(args, "--rounds", 5), ReadOption(args, "--threads", Environment.ProcessorCount));

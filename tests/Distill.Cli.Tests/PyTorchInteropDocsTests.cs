@@ -70,7 +70,7 @@ public sealed class PyTorchInteropDocsTests : IDisposable
     [Fact]
     public async Task PyTorchTeacher_LoadsInDistill_AsThePageShows_WithPyTorchsLogits()
     {
-        Assert.Equal(TeacherSample.ReplaceLineEndings("\n"), Block(Page(), "csharp", 0));
+        Assert.Equal(TeacherSample.ReplaceLineEndings("\n"), Block("csharp", 0));
         await RunPython(
             string.Empty,
             PythonBlock(1),
@@ -143,22 +143,7 @@ public sealed class PyTorchInteropDocsTests : IDisposable
         Assert.True(python.ExitCode == 0, $"the page's Python exited {python.ExitCode} (python3-torch missing? eng/setup.sh installs it)\n{await stdout}\n{stderr}");
     }
 
-    private string PythonBlock(int index) => Block(Page(), "python", index);
+    private static string PythonBlock(int index) => Block("python", index);
 
-    private string Page() => File.ReadAllText(Path.Combine(_root, "docs", "interop", "pytorch.md")).ReplaceLineEndings("\n");
-
-    /// <summary>The text of the page's <paramref name="index"/>-th fenced block in <paramref name="language"/>.</summary>
-    private static string Block(string page, string language, int index)
-    {
-        var fence = $"```{language}\n";
-        var start = -1;
-        for (var i = 0; i <= index; i++)
-        {
-            start = page.IndexOf(fence, start + 1, StringComparison.Ordinal);
-            Assert.True(start >= 0, $"docs/interop/pytorch.md has no {language} block {index}");
-        }
-
-        start += fence.Length;
-        return page[start..page.IndexOf("\n```", start, StringComparison.Ordinal)];
-    }
+    private static string Block(string language, int index) => MarkdownBlocks.Block(Path.Combine("docs", "interop", "pytorch.md"), language, index);
 }

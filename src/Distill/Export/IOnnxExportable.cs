@@ -4,9 +4,9 @@ namespace Distill.Export;
 internal interface IOnnxExportable
 {
     /// <summary>
-    /// Empty (the default) when the graph is declared for the exported image size. Otherwise the graph takes any height
-    /// and width: the file declares the input's as "height" and "width" and these output dimensions, by index, under
-    /// these names.
+    /// The output dimensions, by index, that follow the image size, under the names the file declares them with when
+    /// the graph takes any height and width. Empty (the default): a classifier's output has none, a dense [B, C, h, w]
+    /// output gets "out_height" and "out_width".
     /// </summary>
     IReadOnlyDictionary<int, string> SizeDependentOutputDims => new Dictionary<int, string>();
 

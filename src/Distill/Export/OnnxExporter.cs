@@ -6,7 +6,8 @@ namespace Distill.Export;
 
 /// <summary>
 /// Writes a model of the zoo as an ONNX file (opset 17): one input of shape [batch, C, H, W] with a dynamic batch
-/// dimension (and for the detection networks dynamic height and width), one output, the weights as initializers under their state-dict names, batch norms kept as
+/// dimension (and dynamic height and width unless the graph holds the exported size: a fixed position embedding,
+/// adaptive pooling to fixed windows), one output, the weights as initializers under their state-dict names, batch norms kept as
 /// BatchNormalization nodes or folded into the convolutions before them. The model is walked module by module in
 /// eval mode; a module with no ONNX mapping is refused with its path (<see cref="OnnxExportException"/>).
 /// </summary>
@@ -66,7 +67,7 @@ public static class OnnxExporter
                 hooks.ForEach(h => h.Dispose());
             }
 
-            var graph = new OnnxGraph(model, options.InputName) { InputHeight = inputShape[1], InputShapes = inputShapes };
+            var graph = new OnnxGraph(model, options.InputName) { InputShapes = inputShapes };
             var result = graph.Emit(model, options.InputName);
             if (options.FoldBatchNorm)
             {
@@ -81,8 +82,12 @@ public static class OnnxExporter
             }
 
             last.Output[0] = options.OutputName;
-            var sizeDependent = model is IOnnxExportable exportable ? exportable.SizeDependentOutputDims : new Dictionary<int, string>();
-            return graph.ToModel(model.GetType().Name, options.InputName, options.OutputName, input, output, options, sizeDependent);
+            // A graph that did not hold the exported size takes any height and width: a classifier's output does not
+            // depend on them, a dense output's spatial dimensions do (a model may name its own, as the detectors do).
+            var sizeDependent = model is IOnnxExportable { SizeDependentOutputDims.Count: > 0 } exportable
+                ? exportable.SizeDependentOutputDims
+                : output.Length == 4 ? new Dictionary<int, string> { [2] = "out_height", [3] = "out_width" } : new Dictionary<int, string>();
+            return graph.ToModel(model.GetType().Name, options.InputName, options.OutputName, input, output, options, graph.FixedSizeReason is null, sizeDependent);
         }
         finally
         {

@@ -30,8 +30,15 @@ internal sealed class OnnxGraph
         _names.Add(inputName);
     }
 
-    /// <summary>The height of the input the graph is exported for (a model whose graph depends on it reads it).</summary>
-    public long InputHeight { get; init; }
+    /// <summary>
+    /// Why the graph holds the exported image size (a fixed position embedding, adaptive pooling to fixed windows), or
+    /// null while every node added so far takes any height and width. The file then declares the exported height and
+    /// width instead of symbolic ones.
+    /// </summary>
+    public string? FixedSizeReason { get; private set; }
+
+    /// <summary>Records that the graph is only valid at the exported image size, and why (the first reason is kept).</summary>
+    public void HoldImageSize(string reason) => FixedSizeReason ??= reason;
 
     /// <summary>
     /// The input shape each module of a kind whose graph depends on it (adaptive pooling) had in a dry run at the
@@ -105,6 +112,7 @@ internal sealed class OnnxGraph
             case AdaptiveAvgPool2d pool when pool.OutputSize == (1, 1):
                 return Node("GlobalAveragePool", [input], path);
             case AdaptiveAvgPool2d pool when InputShapes.TryGetValue(pool, out var shape):
+                HoldImageSize($"adaptive pooling to {pool.OutputSize.Item1} x {pool.OutputSize.Item2} at '{path}'");
                 return AdaptiveAveragePool(pool, input, shape[2], shape[3]);
             case Flatten flatten when flatten.EndDim == -1 && flatten.StartDim == 1:
                 return Node("Flatten", [input], path, Attr("axis", 1));
@@ -175,6 +183,46 @@ internal sealed class OnnxGraph
     /// </summary>
     public string ResizeNearest(string x, string like, string hint) =>
         Resize(x, like, hint, StringAttr("mode", "nearest"), StringAttr("coordinate_transformation_mode", "asymmetric"), StringAttr("nearest_mode", "floor"));
+
+    /// <summary>
+    /// An If node: <paramref name="thenBranch"/> where the boolean scalar <paramref name="condition"/> holds at run time,
+    /// else <paramref name="elseBranch"/>. Each branch adds its nodes to this graph as usual (reading outer values by
+    /// name) and returns its float result; those nodes move into the branch's subgraph.
+    /// </summary>
+    public string If(string condition, Func<string> thenBranch, Func<string> elseBranch, string hint)
+    {
+        ArgumentNullException.ThrowIfNull(thenBranch);
+        ArgumentNullException.ThrowIfNull(elseBranch);
+        GraphProto Branch(Func<string> body, string name)
+        {
+            var first = Nodes.Count;
+            var result = body();
+            if (Nodes.Count == first || Nodes[^1].Output[0] != result)
+            {
+                result = Node("Identity", [result], hint + "." + name);
+            }
+
+            var branch = new GraphProto { Name = Fresh(hint + "." + name) };
+            branch.Node.AddRange(Nodes.Skip(first));
+            Nodes.RemoveRange(first, Nodes.Count - first);
+            branch.Output.Add(new ValueInfoProto
+            {
+                Name = result,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+            });
+            return branch;
+        }
+
+        var then = Branch(thenBranch, "then");
+        var otherwise = Branch(elseBranch, "else");
+        return Node("If", [condition], hint,
+            new AttributeProto { Name = "then_branch", Type = AttributeProto.Types.AttributeType.Graph, G = then },
+            new AttributeProto { Name = "else_branch", Type = AttributeProto.Types.AttributeType.Graph, G = otherwise });
+    }
+
+    /// <summary>The names every node reads, those inside If branches included.</summary>
+    public static IEnumerable<string> InputsOf(IEnumerable<NodeProto> nodes) =>
+        nodes.SelectMany(n => n.Input.Concat(InputsOf(n.Attribute.Where(a => a.G is not null).SelectMany(a => a.G.Node))));
 
     /// <summary>
     /// A float initializer from a tensor, named <paramref name="name"/> (made unique); a tensor asked for again (a
@@ -287,7 +335,7 @@ internal sealed class OnnxGraph
     public void FoldBatchNorms()
     {
         var readers = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var input in Nodes.SelectMany(n => n.Input))
+        foreach (var input in InputsOf(Nodes))
         {
             readers[input] = readers.GetValueOrDefault(input) + 1;
         }
@@ -343,20 +391,20 @@ internal sealed class OnnxGraph
 
     /// <summary>
     /// The graph as a model: the initializers that some node reads, the input and output with their shapes (the batch
-    /// symbolic; with <paramref name="sizeDependentOutputDims"/> not empty the input's height and width too, and those
-    /// output dimensions, by index).
+    /// symbolic; with <paramref name="anyImageSize"/> the input's height and width too, and the output dimensions
+    /// <paramref name="sizeDependentOutputDims"/> names, by index).
     /// </summary>
     public ModelProto ToModel(string graphName, string input, string output, long[] inputShape, long[] outputShape, OnnxExportOptions options,
-        IReadOnlyDictionary<int, string> sizeDependentOutputDims)
+        bool anyImageSize, IReadOnlyDictionary<int, string> sizeDependentOutputDims)
     {
-        var read = Nodes.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+        var read = InputsOf(Nodes).ToHashSet(StringComparer.Ordinal);
         var graph = new GraphProto { Name = graphName };
         graph.Node.AddRange(Nodes);
         graph.Initializer.AddRange(_floats.Where(f => read.Contains(f.Key)).Select(f => FloatTensor(f.Key, f.Value.Data, f.Value.Dims)));
         graph.Initializer.AddRange(_constants.Where(c => read.Contains(c.Name)));
-        var anySize = sizeDependentOutputDims.Count > 0;
-        graph.Input.Add(ValueInfo(input, inputShape, options.BatchDimension, anySize ? new Dictionary<int, string> { [2] = "height", [3] = "width" } : sizeDependentOutputDims));
-        graph.Output.Add(ValueInfo(output, outputShape, options.BatchDimension, sizeDependentOutputDims));
+        var noDims = new Dictionary<int, string>();
+        graph.Input.Add(ValueInfo(input, inputShape, options.BatchDimension, anyImageSize ? new Dictionary<int, string> { [2] = "height", [3] = "width" } : noDims));
+        graph.Output.Add(ValueInfo(output, outputShape, options.BatchDimension, anyImageSize ? sizeDependentOutputDims : noDims));
         var model = new ModelProto
         {
             IrVersion = 8,

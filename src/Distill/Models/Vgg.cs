@@ -108,16 +108,24 @@ public sealed class Vgg : ClassificationModel, IOnnxExportable
     }
 
     /// <inheritdoc />
-    /// <remarks>The fourth max pool depends on the input height (64 or not), so the file holds the graph of the height it was exported for.</remarks>
+    /// <remarks>The fourth max pool depends on the input height (64 or not): an If node on the height read at run time, so one file serves every size.</remarks>
     string IOnnxExportable.ExportOnnx(OnnxGraph graph, string input)
     {
         var x = input;
         for (var b = 0; b < 5; b++)
         {
             x = graph.Emit(_relus[b], graph.Emit(_blocks[b], x));
-            if (b < 3 || (b == 3 && graph.InputHeight == 64))
+            if (b < 3)
             {
                 x = graph.Emit(_pools[b], x);
+            }
+            else if (b == 3)
+            {
+                var path = graph.PathOf(_pools[3]);
+                var height = graph.Node("Gather", [graph.Node("Shape", [input], path), graph.Int64Scalar(path + ".height_axis", 2)], path, OnnxGraph.Attr("axis", 0L));
+                var is64 = graph.Node("Equal", [height, graph.Int64Scalar(path + ".pooled_height", 64)], path);
+                var unpooled = x;
+                x = graph.If(is64, () => graph.Emit(_pools[3], unpooled), () => unpooled, path);
             }
         }
 

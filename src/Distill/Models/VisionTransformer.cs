@@ -110,6 +110,7 @@ public sealed class VisionTransformer : ClassificationModel, IOnnxExportable
         var tokens = graph.Transpose(graph.Reshape(grid, Path, 0, dim, -1), Path, 0, 2, 1);
         var batchShape = graph.Concat([graph.ShapeSlice(tokens, 0, 1, Path), graph.Int64s(Path + ".ones", 1, 1)], 0, Path);
         var classTokens = graph.Node("Expand", [graph.Weight("cls_token", _classToken), batchShape], Path);
+        graph.HoldImageSize("the position embedding has one entry per patch of the exported size");
         var x = graph.Add(graph.Concat([classTokens, tokens], 1, Path), graph.Weight("pos_embed", _positionEmbedding), Path);
         foreach (var block in _blocks)
         {
