@@ -161,13 +161,16 @@ public sealed class DataParallelStateTests
         var whole = FcosLoss.Compute(output, FcosTargets.Assign(boxes, levels));
         var halves = ThreadProcessGroup.Run(2, g =>
         {
-            // Rank 0 takes images 0 and 1 (with more positives than the others), rank 1 images 2 and 3.
+            // Rank 0 takes images 0 and 1, rank 1 images 2 and 3.
             var images = new[] { 2 * g.Rank, (2 * g.Rank) + 1 };
             var own = new BoxBatch([.. images.Select(i => boxes.Boxes[i])], [.. images.Select(i => boxes.Labels[i])], [.. images.Select(i => boxes.Crowd[i])],
                 [.. images.Select(i => boxes.Areas[i])], [.. images.Select(i => boxes.ImageSizes[i])]);
             var losses = FcosLoss.Compute(output.Narrow(0, 2 * g.Rank, 2), FcosTargets.Assign(own, levels), group: g);
-            return new[] { losses.Classification.Item<float>(), losses.Regression.Item<float>(), losses.Centerness.Item<float>() };
+            return new[] { losses.Classification.Item<float>(), losses.Regression.Item<float>(), losses.Centerness.Item<float>(), losses.Positives };
         });
+
+        // Unequal shares of the positives: per-rank normalisers would weight the ranks' images differently.
+        Assert.NotEqual(halves[0][3], halves[1][3]);
         float[] expected = [whole.Classification.Item<float>(), whole.Regression.Item<float>(), whole.Centerness.Item<float>()];
         for (var t = 0; t < 3; t++)
         {
