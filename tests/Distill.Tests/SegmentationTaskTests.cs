@@ -171,7 +171,7 @@ public sealed class SegmentationTaskTests
     }
 
     /// <summary>Images whose channels are the one-hot of a prediction, with the given truth as mask; one image per row of 5 pixels.</summary>
-    private sealed class FixedDataset(byte[] prediction, byte[] truth, int classes, int height, int width) : IImageDataset
+    internal sealed class FixedDataset(byte[] prediction, byte[] truth, int classes, int height, int width) : IImageDataset
     {
         public int Count => prediction.Length / (height * width);
 
@@ -234,7 +234,7 @@ public sealed class SegmentationTaskTests
     }
 
     /// <summary>Outputs its input: the images are the logits.</summary>
-    private sealed class Passthrough : ClassificationModel
+    internal sealed class Passthrough : ClassificationModel
     {
         protected override Tensor ForwardCore(Tensor input) => input;
     }

@@ -169,7 +169,7 @@ public sealed class TrainingTaskTests
             return Maps(outputs, masks).ArgMax(1).Eq(masks).To(DType.Float32).Mean([1, 2]).Sum();
         }
 
-        public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false)
+        public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false, Distill.Torch.Distributed.IProcessGroup? group = null)
         {
             var training = model.IsTraining;
             model.Eval();

@@ -21,6 +21,7 @@ public sealed class DataLoader
     private readonly Lock _orderGate = new();
     private Generator? _generator;
     private int _generatorEpoch = -1;
+    private bool _unpadded;
 
     /// <summary>Creates the loader.</summary>
     /// <param name="dataset">The samples.</param>
@@ -72,7 +73,23 @@ public sealed class DataLoader
 
     /// <summary>This loader (same data set, order, transform, workers, shard and device) replaying <paramref name="draws"/> (null: drawing).</summary>
     public DataLoader WithRecordedDraws(IRecordedDraws? draws) =>
-        new(_dataset, BatchSize, Shuffle, Seed, DropLast, _transform, _workers, Rank, WorldSize) { Device = Device, RecordedDraws = draws };
+        new(_dataset, BatchSize, Shuffle, Seed, DropLast, _transform, _workers, Rank, WorldSize) { Device = Device, RecordedDraws = draws, _unpadded = _unpadded };
+
+    /// <summary>
+    /// This loader's samples as rank <paramref name="rank"/> of <paramref name="worldSize"/> evaluates them: positions r, r + W, ...
+    /// of each epoch's order without wrapping at the end, so together the ranks visit every sample exactly once (a rank may
+    /// have one sample fewer than another, or none). What sharded evaluation needs: a wrapped duplicate would be counted twice.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This loader is already a shard.</exception>
+    public DataLoader EvaluationShard(int rank, int worldSize)
+    {
+        if (WorldSize != 1)
+        {
+            throw new InvalidOperationException($"the loader is already rank {Rank}'s shard of {WorldSize}; shard the whole loader");
+        }
+
+        return new DataLoader(_dataset, BatchSize, Shuffle, Seed, DropLast, _transform, _workers, rank, worldSize) { Device = Device, RecordedDraws = RecordedDraws, _unpadded = true };
+    }
 
     /// <summary>The transform applied to every sample (null: none).</summary>
     public ITransform? Transform => _transform;
@@ -96,7 +113,9 @@ public sealed class DataLoader
     public int WorldSize { get; }
 
     /// <summary>Samples this rank visits per epoch.</summary>
-    public int ShardSize => WorldSize == 1 ? _dataset.Count : (_dataset.Count + WorldSize - 1) / WorldSize;
+    public int ShardSize => WorldSize == 1 ? _dataset.Count
+        : _unpadded ? Math.Max(0, (_dataset.Count - Rank + WorldSize - 1) / WorldSize)
+        : (_dataset.Count + WorldSize - 1) / WorldSize;
 
     /// <summary>Batches per epoch (of this rank's shard).</summary>
     public int BatchCount => DropLast ? ShardSize / BatchSize : (ShardSize + BatchSize - 1) / BatchSize;

@@ -123,6 +123,24 @@ public sealed class ConfusionMatrix
         return present.Length == 0 ? 0 : present.Average();
     }
 
+    /// <summary>The counts, row-major by (true class, predicted class): [Classes * Classes].</summary>
+    public long[] ToArray() => (long[])_counts.Clone();
+
+    /// <summary>Adds counts given row-major by (true class, predicted class), e.g. another matrix's <see cref="ToArray"/>.</summary>
+    /// <exception cref="ArgumentException">The counts are not Classes * Classes values.</exception>
+    public void Add(ReadOnlySpan<long> counts)
+    {
+        if (counts.Length != _counts.Length)
+        {
+            throw new ArgumentException($"{counts.Length} counts for a {Classes}x{Classes} confusion matrix ({_counts.Length} expected)", nameof(counts));
+        }
+
+        for (var i = 0; i < counts.Length; i++)
+        {
+            _counts[i] += counts[i];
+        }
+    }
+
     /// <summary>Clears the counts.</summary>
     public void Reset() => Array.Clear(_counts);
 }

@@ -133,6 +133,9 @@ public sealed class Trainer : IDisposable
     /// <summary>The own optimizer's schedule (the recipe's, or constant), stepped beside <see cref="Scheduler"/>; null when the method has none.</summary>
     public LearningRateScheduler? MethodScheduler => _methodScheduler;
 
+    /// <summary>The job's ranks when training data-parallel with more than one rank; null in one process.</summary>
+    private Torch.Distributed.IProcessGroup? Group => _parallel is null ? null : _options.ProcessGroup;
+
     /// <summary>Runs the epochs; after each, evaluates on <paramref name="test"/>, steps a per-epoch schedule and reports it.</summary>
     /// <exception cref="TrainingDivergedException">A loss term or a weight turned NaN or infinite; the epoch was not reported.</exception>
     /// <param name="train">Training batches.</param>
@@ -164,7 +167,8 @@ public sealed class Trainer : IDisposable
             CheckParameters(epoch, train.BatchCount);
             // Rank 0's BatchNorm statistics for evaluation and the checkpoint (see DataParallel).
             _parallel?.BroadcastBuffers();
-            var evaluation = _task.Evaluate(_student, test);
+            // Data-parallel: each rank evaluates its shard of the test set and the task combines the ranks' results.
+            var evaluation = _task.Evaluate(_student, test, group: Group);
             var result = trained with { TestAccuracy = evaluation.Primary, Metrics = evaluation.Metrics, PrimaryMetric = evaluation.PrimaryMetric };
             results.Add(result);
             if (!_options.StepPerIteration)
@@ -226,9 +230,12 @@ public sealed class Trainer : IDisposable
         calibrated.BeginCalibration();
         try
         {
+            // Data-parallel: every rank reads batches of the same size, so the job has read images * W; the ranks stop
+            // together after the batches one process would read, and the method combines their sums.
             long images = 0;
+            var world = _parallel?.WorldSize ?? 1;
             using var batches = train.Epoch(epoch - 1).GetEnumerator();
-            while (images < calibrated.CalibrationImages)
+            while (images * world < calibrated.CalibrationImages)
             {
                 using var scope = DisposeScope.Enter();
                 using var noGrad = Autograd.NoGrad();
@@ -240,7 +247,7 @@ public sealed class Trainer : IDisposable
                 var batch = batches.Current;
                 var teacherLogits = _teacher is null ? null : TeacherForward(batch.Images);
                 var logits = _student.Forward(batch.Images);
-                calibrated.Calibrate(new DistillationInputs(logits, teacherLogits, batch.Targets, batch.Indices, studentTaps, teacherTaps, epoch));
+                calibrated.Calibrate(new DistillationInputs(logits, teacherLogits, batch.Targets, batch.Indices, studentTaps, teacherTaps, epoch) { ProcessGroup = Group });
                 images += batch.Size;
             }
         }
@@ -314,6 +321,7 @@ public sealed class Trainer : IDisposable
                     StudentHead = _studentHead,
                     TeacherHead = _teacherHead,
                     Iteration = ((epoch - 1) * steps) + step + 1,
+                    ProcessGroup = Group,
                 };
                 var terms = _task.StepLoss(_distiller, inputs);
 

@@ -37,6 +37,13 @@ public sealed record DistillationInputs(Tensor StudentLogits, Tensor? TeacherLog
     /// <summary>The 1-based iteration of the whole run (the trainer's step count; warm-ups in iterations), 0 when not known.</summary>
     public int Iteration { get; init; }
 
+    /// <summary>
+    /// The data-parallel job this step is one rank's share of (null: one process, or a job of one rank). A method or task
+    /// whose state or normalisers span the batch combines them over the ranks through it (the same collectives in the same
+    /// order on every rank), so the step is the one process would make with the whole batch.
+    /// </summary>
+    public Torch.Distributed.IProcessGroup? ProcessGroup { get; init; }
+
     /// <summary>The student's own classifier applied to [.., C] features (recording gradients); SDD's regions.</summary>
     public Func<Tensor, Tensor>? StudentHead { get; init; }
 

@@ -4,6 +4,7 @@ using Distill.Models;
 using Distill.NN.Data;
 using Distill.NN.Metrics;
 using Distill.Torch;
+using Distill.Torch.Distributed;
 using F = Distill.Torch.Functional;
 
 namespace Distill.Tasks;
@@ -115,7 +116,8 @@ public sealed class ClassificationTask : ITrainingTask
     }
 
     /// <inheritdoc />
-    public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false)
+    /// <remarks>Data-parallel: the correct counts, the sample count and the confusion matrix are summed over the ranks.</remarks>
+    public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false, IProcessGroup? group = null)
     {
         ArgumentNullException.ThrowIfNull(loader);
         using var top1 = Tensor.Zeros([], DType.Int64, loader.Device).DetachFromScope();
@@ -149,6 +151,20 @@ public sealed class ClassificationTask : ITrainingTask
             }
 
             return new TaskEvaluation(total, metrics, Top1) { Breakdown = confusion?.PerClassAccuracy() ?? [], Confusion = confusion };
+        }, group, g =>
+        {
+            // A rank whose shard is empty saw no logits: the class count is the largest any rank saw.
+            classes = EvaluationPass.Max(g, classes);
+            var counts = breakdown && classes > 0 ? confusion?.ToArray() ?? new long[classes * classes] : [];
+            var sums = EvaluationPass.Sum(g, [top1.Item<long>(), top5.Item<long>(), total, .. counts]);
+            top1.FillInPlace(sums[0]);
+            top5.FillInPlace(sums[1]);
+            total = sums[2];
+            if (counts.Length > 0)
+            {
+                confusion = new ConfusionMatrix((int)classes, ignoreIndex: -1);
+                confusion.Add(sums.AsSpan(3));
+            }
         });
     }
 

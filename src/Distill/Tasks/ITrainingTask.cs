@@ -2,6 +2,7 @@ using Distill.Methods;
 using Distill.Models;
 using Distill.NN.Data;
 using Distill.Torch;
+using Distill.Torch.Distributed;
 
 namespace Distill.Tasks;
 
@@ -75,7 +76,12 @@ public interface ITrainingTask
     /// <param name="model">The model to evaluate.</param>
     /// <param name="loader">Evaluation batches (its first epoch's order).</param>
     /// <param name="breakdown">Also compute the per-class (or per-category) values, at one host copy per batch.</param>
-    TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false);
+    /// <param name="group">
+    /// Data-parallel: the ranks that share the evaluation (null or one rank: this process evaluates the whole loader). Each
+    /// rank evaluates its shard of <paramref name="loader"/> (the whole test loader, not a shard) without duplicates, and
+    /// every rank returns the metrics one process would compute over the whole loader. Every rank must call it.
+    /// </param>
+    TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false, IProcessGroup? group = null);
 
     /// <summary>The one-line summary of an evaluation a report or the CLI prints, e.g. "top-1 91.20%, top-5 99.70%".</summary>
     string Describe(TaskEvaluation evaluation);

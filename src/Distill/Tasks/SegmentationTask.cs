@@ -4,6 +4,7 @@ using Distill.Models;
 using Distill.Models.Segmentation;
 using Distill.NN.Data;
 using Distill.Torch;
+using Distill.Torch.Distributed;
 using F = Distill.Torch.Functional;
 
 namespace Distill.Tasks;
@@ -237,7 +238,7 @@ public sealed class SegmentationTask : ITrainingTask
 
     /// <inheritdoc />
     /// <exception cref="InvalidDataException">A label is neither a class of the model's outputs nor 255.</exception>
-    public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false)
+    public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false, IProcessGroup? group = null)
     {
         ArgumentNullException.ThrowIfNull(loader);
         Tensor? counts = null;
@@ -263,6 +264,15 @@ public sealed class SegmentationTask : ITrainingTask
 
                 var (metrics, iou) = Metrics(counts is null ? [] : counts.ToArray<long>(), (int)classes);
                 return new TaskEvaluation(samples, metrics, MeanIoU) { Breakdown = breakdown ? iou : [] };
+            }, group, g =>
+            {
+                // The confusion matrices, the out-of-range pixels and the image counts are summed over the ranks (a rank
+                // with an empty shard has no matrix yet: the class count is the largest any rank saw).
+                classes = EvaluationPass.Max(g, classes);
+                counts ??= classes == 0 ? null : Tensor.Zeros([classes * classes], DType.Int64, loader.Device).DetachFromScope();
+                using var sampleCount = Tensor.From(new[] { samples }, 1).To(loader.Device);
+                g.AllReduce(counts is null ? [outOfRange, sampleCount] : [counts, outOfRange, sampleCount]);
+                samples = sampleCount.To(Device.Cpu).ToArray<long>()[0];
             });
         }
         finally

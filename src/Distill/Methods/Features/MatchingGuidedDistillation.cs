@@ -38,6 +38,7 @@ public sealed class MatchingGuidedDistillation : Distiller, IReadsTeacherBatchNo
     private readonly long[] _studentChannels;
     private Tensor?[]? _costs;
     private long _calibrated;
+    private Torch.Distributed.IProcessGroup? _calibrationGroup;
 
     /// <summary>
     /// Creates the method from its options over their stages (default: every stage; their ".preact" taps are read),
@@ -293,6 +294,7 @@ public sealed class MatchingGuidedDistillation : Distiller, IReadsTeacherBatchNo
     {
         _costs = new Tensor?[_stages.Length];
         _calibrated = 0;
+        _calibrationGroup = null;
     }
 
     /// <inheritdoc />
@@ -315,16 +317,30 @@ public sealed class MatchingGuidedDistillation : Distiller, IReadsTeacherBatchNo
         }
 
         _calibrated += inputs.StudentLogits.Size(0);
+        _calibrationGroup = inputs.ProcessGroup;
     }
 
     /// <inheritdoc />
     public void EndCalibration()
     {
         var costs = _costs;
+        var group = _calibrationGroup;
         _costs = null;
+        _calibrationGroup = null;
         if (costs is null)
         {
             return;
+        }
+
+        if (group is { WorldSize: > 1 })
+        {
+            // Data-parallel: every rank read as many batches (the trainer stops them together), so every rank has a sum per
+            // stage; the sums and the image counts are added up over the ranks, the whole job's mean cost solved on every
+            // rank, and rank 0's assignment broadcast (as the authors' code does), so ties cannot make the ranks differ.
+            using var scope = DisposeScope.Enter();
+            var count = Tensor.From(new[] { _calibrated }, 1).To(costs[0]!.Device);
+            group.AllReduce([.. costs.Select(c => c!), count]);
+            _calibrated = count.To(Device.Cpu).ToArray<long>()[0];
         }
 
         for (var i = 0; i < costs.Length; i++)
@@ -346,6 +362,12 @@ public sealed class MatchingGuidedDistillation : Distiller, IReadsTeacherBatchNo
                     _assignments[i].CopyFrom(Tensor.From(flat, cs, groups.GetLength(1)).To(_assignments[i].Device));
                 }
             }
+        }
+
+        if (group is { WorldSize: > 1 })
+        {
+            using var noGrad = Autograd.NoGrad();
+            group.Broadcast(_assignments);
         }
     }
 

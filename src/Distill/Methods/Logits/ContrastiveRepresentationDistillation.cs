@@ -1,5 +1,6 @@
 using Distill.NN;
 using Distill.Torch;
+using Distill.Torch.Distributed;
 using F = Distill.Torch.Functional;
 
 namespace Distill.Methods;
@@ -23,6 +24,12 @@ namespace Distill.Methods;
 /// replacement; with replacement only when K exceeds the row's pool of other-class samples), on the device from the
 /// run's generator; `distill check` can fix them as random.contrast [B, K] (data-set indices). Terms (the classification task adds "ce"): "crd"
 /// (and "kd").
+/// <para>
+/// Data-parallel (<see cref="DistillationInputs.ProcessGroup"/>): Z is set from the mean over the whole job's first batch,
+/// and the memory is updated with every rank's (indices, embeddings), all-gathered and put in the one-process order, so the
+/// banks or queues stay identical on every rank and equal to one process's. Each rank draws its own rows' negatives from
+/// its own stream (rows are drawn independently in one process too).
+/// </para>
 /// </summary>
 public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSampleIndices
 {
@@ -200,9 +207,10 @@ public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSamp
         ArgumentNullException.ThrowIfNull(inputs);
         var studentEmbedding = ContrastiveEmbed.Forward(_studentEmbed, inputs.Student("pooled"));
         var teacherEmbedding = ContrastiveEmbed.Forward(_teacherEmbed, inputs.Teacher("pooled"));
+        var group = inputs.ProcessGroup is { WorldSize: > 1 } g ? g : null;
         var crd = QueueSize > 0
-            ? QueueLoss(studentEmbedding, teacherEmbedding, inputs.Labels)
-            : BankLoss(studentEmbedding, teacherEmbedding, inputs.Indices, inputs.Labels);
+            ? QueueLoss(studentEmbedding, teacherEmbedding, inputs.Labels, group)
+            : BankLoss(studentEmbedding, teacherEmbedding, inputs.Indices, inputs.Labels, group);
         var terms = new LossTerms()
             .Add("crd", crd * CrdWeight);
         if (KdWeight > 0)
@@ -214,7 +222,7 @@ public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSamp
         return terms;
     }
 
-    private Tensor BankLoss(Tensor studentEmbedding, Tensor teacherEmbedding, Tensor indices, Tensor labels)
+    private Tensor BankLoss(Tensor studentEmbedding, Tensor teacherEmbedding, Tensor indices, Tensor labels, IProcessGroup? group)
     {
         var batch = indices.Size(0);
         var contrast = Draw("contrast", [batch, Negatives], () => SampleNegatives(labels));
@@ -226,11 +234,17 @@ public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSamp
             studentRows = _studentMemory.IndexSelect(0, rows).Reshape([batch, Negatives + 1, FeatureDim]);
         }
 
-        var studentScores = Scores(teacherRows, studentEmbedding, _studentNormalizer);
-        var teacherScores = Scores(studentRows, teacherEmbedding, _teacherNormalizer);
+        var studentScores = Scores(teacherRows, studentEmbedding, _studentNormalizer, group);
+        var teacherScores = Scores(studentRows, teacherEmbedding, _teacherNormalizer, group);
         var loss = NceLoss(studentScores, _datasetSize, Negatives) + NceLoss(teacherScores, _datasetSize, Negatives);
         using (Autograd.NoGrad())
         {
+            if (group is not null)
+            {
+                // Every rank updates the rows of the whole job's batch, so the banks stay identical.
+                (indices, studentEmbedding, teacherEmbedding) = (JobRows(group, indices), JobRows(group, studentEmbedding.Detach()), JobRows(group, teacherEmbedding.Detach()));
+            }
+
             UpdateBank(_studentMemory, indices, studentEmbedding);
             UpdateBank(_teacherMemory, indices, teacherEmbedding);
         }
@@ -238,7 +252,7 @@ public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSamp
         return loss;
     }
 
-    private Tensor QueueLoss(Tensor studentEmbedding, Tensor teacherEmbedding, Tensor labels)
+    private Tensor QueueLoss(Tensor studentEmbedding, Tensor teacherEmbedding, Tensor labels, IProcessGroup? group)
     {
         var batch = labels.Size(0);
         Tensor valid;
@@ -249,11 +263,18 @@ public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSamp
         }
 
         // Column 0: the other network's current embedding (detached); then the queue.
-        var studentScores = ScoresAgainst(teacherEmbedding.Detach(), _teacherMemory, studentEmbedding, _studentNormalizer);
-        var teacherScores = ScoresAgainst(studentEmbedding.Detach(), _studentMemory, teacherEmbedding, _teacherNormalizer);
+        var studentScores = ScoresAgainst(teacherEmbedding.Detach(), _teacherMemory, studentEmbedding, _studentNormalizer, group);
+        var teacherScores = ScoresAgainst(studentEmbedding.Detach(), _studentMemory, teacherEmbedding, _teacherNormalizer, group);
         var loss = NceLoss(studentScores, _datasetSize, Negatives, valid) + NceLoss(teacherScores, _datasetSize, Negatives, valid);
         using (Autograd.NoGrad())
         {
+            if (group is not null)
+            {
+                // The whole job's batch is enqueued in the one-process order, so the queues stay identical.
+                (labels, studentEmbedding, teacherEmbedding) = (JobRows(group, labels), JobRows(group, studentEmbedding.Detach()), JobRows(group, teacherEmbedding.Detach()));
+                batch = labels.Size(0);
+            }
+
             var slots = (Tensor.Arange(batch, DType.Int64, labels.Device) + _queueNext!) % QueueSize;
             _studentMemory.IndexCopyInPlace(0, slots, studentEmbedding.Detach());
             _teacherMemory.IndexCopyInPlace(0, slots, teacherEmbedding.Detach());
@@ -264,7 +285,7 @@ public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSamp
         return loss;
     }
 
-    private Tensor ScoresAgainst(Tensor positive, Tensor queue, Tensor anchor, Tensor normalizer)
+    private Tensor ScoresAgainst(Tensor positive, Tensor queue, Tensor anchor, Tensor normalizer, IProcessGroup? group)
     {
         Tensor rows;
         using (Autograd.NoGrad())
@@ -273,20 +294,38 @@ public sealed class ContrastiveRepresentationDistillation : Distiller, IUsesSamp
             rows = Tensor.Cat([positive.Reshape([batch, 1, FeatureDim]), queue.Reshape([1, QueueSize, FeatureDim]).Expand(batch, QueueSize, FeatureDim)], 1);
         }
 
-        return Scores(rows, anchor, normalizer);
+        return Scores(rows, anchor, normalizer, group);
     }
 
     // exp(⟨row, anchor⟩ / τ) / Z for rows [B, 1 + K, D] and anchors [B, D]; Z set from the first batch, then kept.
-    private Tensor Scores(Tensor rows, Tensor anchor, Tensor normalizer)
+    // Data-parallel, Z is the mean over the whole job's first batch (one host look per step to know whether Z is set).
+    private Tensor Scores(Tensor rows, Tensor anchor, Tensor normalizer, IProcessGroup? group)
     {
         var scores = (rows.Bmm(anchor.Reshape([anchor.Size(0), FeatureDim, 1])).Reshape([anchor.Size(0), -1]) / Temperature).Exp();
         using (Autograd.NoGrad())
         {
-            var first = scores.Detach().Mean() * (double)_datasetSize;
-            normalizer.CopyFrom(Tensor.Where(normalizer < 0, first.To(normalizer.DType), normalizer));
+            if (group is null)
+            {
+                var first = scores.Detach().Mean() * (double)_datasetSize;
+                normalizer.CopyFrom(Tensor.Where(normalizer < 0, first.To(normalizer.DType), normalizer));
+            }
+            else if (normalizer.Item<float>() < 0)
+            {
+                var sums = Tensor.Stack([scores.Detach().To(DType.Float64).Sum(), Tensor.Full([], scores.NumberOfElements, DType.Float64, scores.Device)]);
+                group.AllReduce([sums]);
+                var job = sums.To(Device.Cpu).ToArray<double>();
+                normalizer.FillInPlace(job[0] / job[1] * _datasetSize);
+            }
         }
 
         return scores / normalizer;
+    }
+
+    /// <summary>Every rank's rows of a batch tensor [b, ...] (the same b on every rank), in the one-process order: rank r's row i is row i·W + r.</summary>
+    private static Tensor JobRows(IProcessGroup group, Tensor local)
+    {
+        var gathered = group.AllGather(local.Contiguous());
+        return Tensor.Stack(gathered, 1).Reshape([local.Size(0) * group.WorldSize, .. local.Shape[1..]]);
     }
 
     private void UpdateBank(Tensor memory, Tensor indices, Tensor embedding)

@@ -6,6 +6,7 @@ using Distill.Models.Detection;
 using Distill.NN.Data;
 using Distill.NN.Metrics.Detection;
 using Distill.Torch;
+using Distill.Torch.Distributed;
 
 namespace Distill.Tasks.Detection;
 
@@ -119,13 +120,20 @@ public sealed class DetectionTask : ITrainingTask
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The targets are not boxes, the output does not fit the detector's levels, or the task is bound to no detector.</exception>
-    public LossTerms Loss(Tensor outputs, IBatchTargets targets)
+    public LossTerms Loss(Tensor outputs, IBatchTargets targets) => Loss(outputs, targets, null);
+
+    /// <summary>The three weighted FCOS terms; data-parallel, normalised by the job's positives and centerness sum (<see cref="FcosLoss"/>).</summary>
+    /// <param name="outputs">The detector's output [B, L, K + 5].</param>
+    /// <param name="targets">The batch's boxes.</param>
+    /// <param name="group">The job's ranks (null: one process).</param>
+    /// <exception cref="ArgumentException">The targets are not boxes, the output does not fit the detector's levels, or the task is bound to no detector.</exception>
+    public LossTerms Loss(Tensor outputs, IBatchTargets targets, IProcessGroup? group)
     {
         var boxes = BoxesOf(targets);
         var levels = LevelsFor(outputs, boxes);
         var assigned = FcosTargets.Assign(boxes, levels, LossOptions.CenterSamplingRadius, outputs.Device);
         _assigned.AddOrUpdate(boxes, assigned);
-        var losses = FcosLoss.Compute(outputs, assigned, LossOptions);
+        var losses = FcosLoss.Compute(outputs, assigned, LossOptions, group);
 
         // x * 1 is exact in IEEE arithmetic, value and gradient alike, so weight 1 skips the products.
         Tensor Weighted(Tensor t) => LossWeight == 1 ? t : t * LossWeight;
@@ -139,7 +147,7 @@ public sealed class DetectionTask : ITrainingTask
     public LossTerms StepLoss(Distiller? method, DistillationInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var terms = For(method).Loss(inputs.StudentLogits, inputs.Targets);
+        var terms = For(method).Loss(inputs.StudentLogits, inputs.Targets, inputs.ProcessGroup);
         return method is null ? terms : terms.AddRange(method.ComputeLoss(inputs));
     }
 
@@ -164,11 +172,17 @@ public sealed class DetectionTask : ITrainingTask
     }
 
     /// <inheritdoc />
-    /// <remarks>The breakdown is each category's AP@[.5:.95] (NaN for a category without ground truth), by label.</remarks>
-    public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false)
+    /// <remarks>
+    /// The breakdown is each category's AP@[.5:.95] (NaN for a category without ground truth), by label. Data-parallel: every
+    /// rank's images (ground truth and detections) are gathered to every rank, which evaluates them all in the one-process
+    /// order, since COCO's evaluation needs the whole split.
+    /// </remarks>
+    public TaskEvaluation Evaluate(TappedModel<Tensor> model, DataLoader loader, bool breakdown = false, IProcessGroup? group = null)
     {
         var detector = Detector(model);
         var evaluator = new CocoEvaluator(Enumerable.Range(0, detector.NumClasses));
+        var sharded = group is { WorldSize: > 1 };
+        var kept = new List<double>(); // data-parallel: this rank's images, encoded (see ImageRecord)
         long samples = 0;
         return EvaluationPass.Run(detector, loader, (batch, output) =>
         {
@@ -177,9 +191,15 @@ public sealed class DetectionTask : ITrainingTask
             var detections = Inference.Detect(output, levels, boxes.ImageSizes);
             for (var i = 0; i < detections.Count; i++)
             {
-                var imageId = samples + i;
-                evaluator.AddImage(imageId, GroundTruths(boxes, i, detector.NumClasses));
-                evaluator.AddDetections(DetectionsOf(imageId, detections[i]));
+                var record = ImageRecord.Of(boxes, i, detections[i], detector.NumClasses);
+                if (sharded)
+                {
+                    record.AppendTo(kept);
+                }
+                else
+                {
+                    record.AddTo(evaluator, samples + i);
+                }
             }
 
             samples += batch.Size;
@@ -196,6 +216,15 @@ public sealed class DetectionTask : ITrainingTask
                 ? summary.PerCategory.OrderBy(c => c.CategoryId).Select(c => c.GroundTruths == 0 ? double.NaN : c.Ap).ToArray()
                 : [];
             return new TaskEvaluation(samples, metrics, MeanAp) { Breakdown = perCategory };
+        }, group, g =>
+        {
+            // Rank r evaluated positions r, r + W, ... of the loader: image p of one process is rank p mod W's image p / W.
+            var ranks = EvaluationPass.Gather(g, [.. kept]).Select(ImageRecord.Decode).ToArray();
+            samples = ranks.Sum(r => (long)r.Count);
+            for (var p = 0; p < samples; p++)
+            {
+                ranks[p % ranks.Length][(int)(p / ranks.Length)].AddTo(evaluator, p);
+            }
         });
     }
 
@@ -235,34 +264,6 @@ public sealed class DetectionTask : ITrainingTask
         }
 
         return levels;
-    }
-
-    private static IEnumerable<CocoGroundTruth> GroundTruths(BoxBatch boxes, int image, int classes)
-    {
-        var corners = boxes.Boxes[image].To(DType.Float64).ToArray<double>();
-        var labels = boxes.Labels[image].ToArray<long>();
-        var crowd = boxes.Crowd[image].ToArray<bool>();
-        var areas = boxes.Areas[image].To(DType.Float64).ToArray<double>();
-        for (var j = 0; j < labels.Length; j++)
-        {
-            if (labels[j] < 0 || labels[j] >= classes)
-            {
-                throw new InvalidDataException($"image {image} of a batch has a box of class {labels[j]}, but the detector knows {classes} classes");
-            }
-
-            yield return new CocoGroundTruth(CocoBox.FromCorners(corners[4 * j], corners[(4 * j) + 1], corners[(4 * j) + 2], corners[(4 * j) + 3]), (int)labels[j], areas[j], crowd[j]);
-        }
-    }
-
-    private static IEnumerable<CocoDetection> DetectionsOf(long imageId, FcosDetections detections)
-    {
-        var corners = detections.Boxes.To(DType.Float64).ToArray<double>();
-        var scores = detections.Scores.To(DType.Float64).ToArray<double>();
-        var labels = detections.Labels.ToArray<long>();
-        for (var j = 0; j < scores.Length; j++)
-        {
-            yield return new CocoDetection(imageId, CocoBox.FromCorners(corners[4 * j], corners[(4 * j) + 1], corners[(4 * j) + 2], corners[(4 * j) + 3]), scores[j], (int)labels[j]);
-        }
     }
 
     private static FcosDetector Detector(TappedModel<Tensor> model)

@@ -1,6 +1,7 @@
 using Distill.Models.Detection;
 using Distill.NN.Data;
 using Distill.Torch;
+using Distill.Torch.Distributed;
 using F = Distill.Torch.Functional;
 
 namespace Distill.Tasks.Detection;
@@ -11,8 +12,10 @@ namespace Distill.Tasks.Detection;
 /// max(positives, 1); the IoU-type loss of the positives in the official +1-smoothed (l, t, r, b) form, weighted by
 /// the centerness targets and divided by their sum; the centerness BCE-with-logits summed over the positives and
 /// divided by max(positives, 1). A batch without positives gives a regression and a centerness term of zero that
-/// still belong to the graph (the sum of no predictions), as the official code does. Single-process normalisers
-/// (the official ones with one worker).
+/// still belong to the graph (the sum of no predictions), as the official code does. Data-parallel (a process group
+/// of W ranks), the normalisers are the official code's: the positives and the centerness-target sum of the whole job
+/// (all-reduced) divided by W, the first at least 1, so the gradients averaged over the ranks are those of one process
+/// with the whole batch whatever the split of the images.
 /// </summary>
 public static class FcosLoss
 {
@@ -39,7 +42,11 @@ public static class FcosLoss
     }
 
     /// <summary>The three terms for targets already assigned.</summary>
-    public static FcosLosses Compute(Tensor output, FcosTargets assigned, FcosLossOptions? options = null)
+    /// <param name="output">The network's output [B, L, K + 5].</param>
+    /// <param name="assigned">The targets of every location.</param>
+    /// <param name="options">The focal parameters and the IoU loss kind.</param>
+    /// <param name="group">Data-parallel: the job's ranks, which normalise by the job's positives and centerness sum (null: this batch's).</param>
+    public static FcosLosses Compute(Tensor output, FcosTargets assigned, FcosLossOptions? options = null, IProcessGroup? group = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(assigned);
@@ -51,7 +58,10 @@ public static class FcosLoss
         var labels = assigned.Labels;
         var positive = labels > 0.0;
         var positives = positive.Sum().Item<long>();
-        var normaliser = (double)Math.Max(positives, 1);
+        var target = assigned.Regression.To(output.DType).MaskedSelect(positive.Unsqueeze(2).Expand(b, l, 4)).Reshape(-1, 4);
+        var ctrTarget = FcosTargets.Centerness(target);
+        var ctrSum = positives == 0 ? 0 : ctrTarget.Sum().To(DType.Float64).Item<double>();
+        var (normaliser, ctrNormaliser) = group is { WorldSize: > 1 } ? JobNormalisers(group, positives, ctrSum) : ((double)Math.Max(positives, 1), ctrSum);
         var classification = SigmoidFocalLoss(logits, labels, options.Alpha, options.Gamma).Sum() / normaliser;
 
         var predicted = regression.MaskedSelect(positive.Unsqueeze(2).Expand(b, l, 4)).Reshape(-1, 4);
@@ -61,10 +71,7 @@ public static class FcosLoss
             return new FcosLosses(classification, predicted.Sum(), ctr.Sum(), 0, 0);
         }
 
-        var target = assigned.Regression.To(output.DType).MaskedSelect(positive.Unsqueeze(2).Expand(b, l, 4)).Reshape(-1, 4);
-        var ctrTarget = FcosTargets.Centerness(target);
-        var ctrSum = ctrTarget.Sum().To(DType.Float64).Item<double>();
-        var reg = (IouLoss(predicted, target, options.IouLoss) * ctrTarget).Sum() / ctrSum;
+        var reg = (IouLoss(predicted, target, options.IouLoss) * ctrTarget).Sum() / ctrNormaliser;
         var ctrLoss = F.BinaryCrossEntropyWithLogits(ctr, ctrTarget, reduction: Reduction.Sum) / normaliser;
         return new FcosLosses(classification, reg, ctrLoss, positives, ctrSum);
     }
@@ -117,6 +124,19 @@ public static class FcosLoss
             FcosIouLoss.LinearIou => 1 - iou,
             _ => 1 - (iou - ((enclosing - union) / enclosing)),
         };
+    }
+
+    /// <summary>
+    /// The official data-parallel normalisers: the job's positives / W (at least 1) and the job's centerness-target sum / W,
+    /// from one all-reduce that every rank makes, with or without positives of its own.
+    /// </summary>
+    private static (double Positives, double Centerness) JobNormalisers(IProcessGroup group, long positives, double ctrSum)
+    {
+        using var scope = DisposeScope.Enter();
+        var sums = Tensor.From(new[] { positives, ctrSum }, 2);
+        group.AllReduce([sums]);
+        var job = sums.ToArray<double>();
+        return (Math.Max(job[0] / group.WorldSize, 1.0), job[1] / group.WorldSize);
     }
 
     // log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)), finite for every x.
