@@ -15,6 +15,12 @@ namespace Distill.Cli;
 /// <param name="LocalWorldSize">The ranks on this machine (WORLD_SIZE when LOCAL_WORLD_SIZE is not set).</param>
 internal sealed record DataParallelEnvironment(int Rank, int WorldSize, int LocalRank, int LocalWorldSize)
 {
+    /// <summary>The variable giving the rendezvous and collective timeout in seconds (PyTorch's 30 minutes when unset).</summary>
+    public const string TimeoutVariable = "DISTILL_DIST_TIMEOUT";
+
+    /// <summary>How long the rendezvous and each collective may take (null: <see cref="ProcessGroup.DefaultTimeout"/>), from <see cref="TimeoutVariable"/>.</summary>
+    public TimeSpan? Timeout { get; init; }
+
     /// <summary>The worker's place, or null when WORLD_SIZE and RANK are not both set (an ordinary run).</summary>
     /// <exception cref="ConfigException">A variable is not a number in range, or MASTER_ADDR/MASTER_PORT is missing.</exception>
     public static DataParallelEnvironment? Read(Func<string, string?> environment)
@@ -38,21 +44,39 @@ internal sealed record DataParallelEnvironment(int Rank, int WorldSize, int Loca
             Number("MASTER_PORT", environment("MASTER_PORT") ?? string.Empty, 1, 65535);
         }
 
-        return new DataParallelEnvironment(rank, world, localRank, localWorld);
+        return new DataParallelEnvironment(rank, world, localRank, localWorld) { Timeout = ReadTimeout(environment) };
+    }
+
+    /// <summary>The timeout <see cref="TimeoutVariable"/> gives (seconds, above 0); null when it is not set.</summary>
+    /// <exception cref="ConfigException">The value is not a number of seconds above 0.</exception>
+    public static TimeSpan? ReadTimeout(Func<string, string?> environment)
+    {
+        if (environment(TimeoutVariable) is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds) || seconds <= 0 || seconds > int.MaxValue / 1000.0)
+        {
+            throw new ConfigException($"environment variable {TimeoutVariable}='{text}' is not a number of seconds above 0 (how long the rendezvous and each collective may take before a rank gives up)");
+        }
+
+        return TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary>
-    /// The job's process group: c10d Gloo, rendezvous at MASTER_ADDR:MASTER_PORT (the one place that builds it).
+    /// The job's process group: c10d Gloo, rendezvous at MASTER_ADDR:MASTER_PORT (the one place that builds it), with
+    /// <paramref name="timeout"/> for the rendezvous and every collective (null: PyTorch's 30 minutes).
     /// </summary>
     /// <exception cref="Torch.EnvironmentSettingException">This build of the shim has no data-parallel support, or a variable is unusable.</exception>
-    public static IProcessGroup CreateProcessGroup()
+    public static IProcessGroup CreateProcessGroup(TimeSpan? timeout)
     {
         if (!ProcessGroup.IsAvailable)
         {
             throw new Torch.EnvironmentSettingException("data-parallel support not built: the native shim was built without Gloo (install libgloo-dev and rebuild); --nproc > 1 and WORLD_SIZE > 1 cannot run");
         }
 
-        return ProcessGroup.FromEnvironment();
+        return ProcessGroup.FromEnvironment(timeout);
     }
 
     /// <summary>Intra-op threads for one of <paramref name="localWorldSize"/> ranks on this machine: the cores shared out, at least 1.</summary>

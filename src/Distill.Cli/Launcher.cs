@@ -117,10 +117,12 @@ internal static class Launcher
                 var index = Task.WaitAny([.. left.Select(p => p.WaitForExitAsync())]);
                 var done = left[index];
                 left.RemoveAt(index);
-                var rank = (plan.NodeRank * plan.Nproc) + Array.IndexOf(processes, done);
                 if (done.ExitCode != 0 && failed is null)
                 {
-                    failed = (rank, done.ExitCode);
+                    // A rank killed from outside makes its peers fail moments later; when several have exited by now,
+                    // the first to exit is the cause.
+                    var first = left.Where(p => p.HasExited && p.ExitCode != 0).Prepend(done).MinBy(p => p.ExitTime)!;
+                    failed = ((plan.NodeRank * plan.Nproc) + Array.IndexOf(processes, first), first.ExitCode);
                     foreach (var other in left)
                     {
                         Kill(other);
@@ -134,7 +136,7 @@ internal static class Launcher
                 var others = plan.Nproc - 1;
                 lock (gate)
                 {
-                    error.WriteLine($"error: rank {f.Rank} exited first with code {f.Code}{(others > 0 ? $"; the other {others} process(es) on this machine were stopped" : string.Empty)}");
+                    error.WriteLine($"error: rank {f.Rank} exited first with code {f.Code}{(OperatingSystem.IsWindows() || f.Code is <= 128 or > 128 + 64 ? string.Empty : $" (killed by signal {f.Code - 128})")}{(others > 0 ? $"; the other {others} process(es) on this machine were stopped" : string.Empty)}");
                 }
 
                 return f.Code;

@@ -155,7 +155,7 @@ internal static class TrainCommands
             Distill.Torch.TorchRuntime.Threads = DataParallelEnvironment.ThreadsPerRank(Environment.ProcessorCount, worker.LocalWorldSize);
         }
 
-        using var group = DataParallelEnvironment.CreateProcessGroup();
+        using var group = DataParallelEnvironment.CreateProcessGroup(worker.Timeout);
         var task = Distill.Tasks.TrainingTasks.Create(recipe.Task);
         if (worker.Rank != 0)
         {

@@ -134,6 +134,44 @@ public sealed class DistributedTests : IDisposable
     }
 
     [DataParallelFact]
+    public void TrainersDataParallelEngine_TwoRanks_MatchesPyTorchDistributedDataParallelAfterFourSgdSteps()
+    {
+        // eng/golden/ddp_training.py: a conv net with plain BatchNorm trained by PyTorch DDP (Gloo, 2 CPU processes).
+        File.Copy(FixtureFiles.PathOf("ddp_training.safetensors"), Path.Combine(_directory, "ddp_training.safetensors"));
+        var runs = RunRanks("ddp-training");
+        foreach (var run in runs)
+        {
+            Assert.True(run.ExitCode == 0, run.Describe());
+        }
+
+        using var golden = SafeTensors.Load(Path.Combine(_directory, "ddp_training.safetensors"));
+        var expected = golden.Tensors.Where(p => p.Key.StartsWith("final.", StringComparison.Ordinal)).ToDictionary(p => p.Key["final.".Length..], p => p.Value);
+        // Per step: the forward's reductions (conv fan-in 27, BatchNorm over 4 x 6 x 6 = 144 values per channel, the
+        // 6 x 6 average pool, the linear layer's fan-in 4), the backward's same reductions and the two-rank sum,
+        // over 4 steps whose rounding the weights carry on. SGD with momentum 0.9 and lr 0.1 moves a weight by at
+        // most 0.1 x (1 + 1.9 + 2.71 + 3.44) < 1 gradient per error, so the gradients' error reaches the weights
+        // with a gain below one. A gradient not averaged (or summed) moves weights by a sizeable fraction of their RMS.
+        long[] step = [27, 144, 36, 4, 4, 36, 144, 27, 2];
+        var tolerance = GoldenTolerance.Float32Chain(Enumerable.Repeat(step, 4).SelectMany(s => s), "4 SGD steps of a conv net, forward, backward and all-reduce");
+        for (var r = 0; r < WorldSize; r++)
+        {
+            using var file = SafeTensors.Load(Path.Combine(_directory, $"rank{r}.safetensors"));
+            Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), file.Tensors.Keys.Order(StringComparer.Ordinal));
+            foreach (var (name, value) in expected)
+            {
+                if (value.DType == DType.Int64)
+                {
+                    Assert.Equal(value.ToArray<long>(), file.Tensors[name].ToArray<long>());
+                    continue;
+                }
+
+                // Running statistics are rank 0's (broadcast before evaluation and saving; DDP copies them before each forward).
+                AssertClose(value, file.Tensors[name], tolerance, $"rank {r} {name}");
+            }
+        }
+    }
+
+    [DataParallelFact]
     public void SyncBatchNorm_OneRankGroup_GivesBatchNormOutputsRunningStatsAndGradients()
     {
         using var group = ProcessGroup.Create("127.0.0.1", FreePort(), 0, 1, TimeSpan.FromSeconds(20));

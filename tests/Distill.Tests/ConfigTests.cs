@@ -35,7 +35,7 @@ public sealed class ConfigTests
     public void UnknownKey_NamesFileLineKeyAndTheAllowedKeys()
     {
         var e = Assert.Throws<ConfigException>(() => Recipes.Parse(Valid.Replace("  lr: 0.1", "  learning_rate: 0.1", StringComparison.Ordinal), "recipe.yaml"));
-        Assert.Equal("recipe.yaml:8: unknown key 'train.learning_rate'; keys of train are: epochs, lr, optimizer, momentum, nesterov, betas, eps, weight_decay, no_weight_decay_on, method_lr_mult, schedule, step_per, milestones, warmup_epochs, warmup_iters, warmup_start_factor, power, eta_min, grad_clip, seed, device", e.Message);
+        Assert.Equal("recipe.yaml:8: unknown key 'train.learning_rate'; keys of train are: epochs, lr, optimizer, momentum, nesterov, betas, eps, weight_decay, no_weight_decay_on, method_lr_mult, schedule, step_per, milestones, warmup_epochs, warmup_iters, warmup_start_factor, power, eta_min, grad_clip, sync_bn, seed, device", e.Message);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class ConfigTests
 
     [Theory]
     [InlineData("train.lr=abc", "override --set train.lr=abc: train.lr is 'abc'; expected a finite number >= 0")]
-    [InlineData("train.lrr=1", "override --set train.lrr=1: unknown key 'train.lrr'; keys of train are: epochs, lr, optimizer, momentum, nesterov, betas, eps, weight_decay, no_weight_decay_on, method_lr_mult, schedule, step_per, milestones, warmup_epochs, warmup_iters, warmup_start_factor, power, eta_min, grad_clip, seed, device")]
+    [InlineData("train.lrr=1", "override --set train.lrr=1: unknown key 'train.lrr'; keys of train are: epochs, lr, optimizer, momentum, nesterov, betas, eps, weight_decay, no_weight_decay_on, method_lr_mult, schedule, step_per, milestones, warmup_epochs, warmup_iters, warmup_start_factor, power, eta_min, grad_clip, sync_bn, seed, device")]
     [InlineData("train.lr", "override 'train.lr' is not key=value (e.g. train.lr=0.01)")]
     public void BadOverride_IsReportedAsTheOverride(string setting, string message) =>
         Assert.Equal(message, Assert.Throws<ConfigException>(() => Recipes.Parse(Valid, overrides: [setting])).Message);

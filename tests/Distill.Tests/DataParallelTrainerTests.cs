@@ -51,6 +51,22 @@ public sealed class DataParallelTrainerTests
         }
     }
 
+    [Theory]
+    [InlineData(2, true, true)]
+    [InlineData(2, false, false)]
+    [InlineData(1, true, false)]
+    [InlineData(0, true, false)]
+    public void SyncBatchNorm_ConvertsTheStudentsBatchNormLayers_OnlyWhenAskedWithMoreThanOneRank(int worldSize, bool syncBatchNorm, bool converted)
+    {
+        using var student = ModelRegistry.Create("resnet8", new ModelOptions(10, 1, 12));
+        var group = worldSize == 0 ? null : ThreadProcessGroup.Create(worldSize)[0];
+        // Building the trainer communicates nothing (the start-up broadcast comes with Fit), so one rank of the group suffices.
+        using var trainer = new Trainer(student, null, null, new TrainerOptions { SyncBatchNorm = syncBatchNorm, ProcessGroup = group });
+        var layers = student.NamedModules().Select(m => m.Module).OfType<BatchNorm>().ToArray();
+        Assert.NotEmpty(layers);
+        Assert.All(layers, bn => Assert.Same(converted ? group : null, bn.ProcessGroup));
+    }
+
     [Fact]
     public void GradientBuckets_AreCappedAndCoverEveryParameterOnce()
     {

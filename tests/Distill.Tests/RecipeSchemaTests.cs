@@ -87,6 +87,7 @@ public sealed class RecipeSchemaTests : IDisposable
             ["train.power"] = ("2", ["train.schedule=poly"], Options, null),
             ["train.eta_min"] = ("0.001", ["train.schedule=cosine"], Options, null),
             ["train.grad_clip"] = ("5", [], Options, null),
+            ["train.sync_bn"] = ("true", [], Options, null),
             ["train.seed"] = ("4", [], c => Loaders(c, FirstIndices), null),
             ["train.device"] = ("cuda", [], null, "TrainingRun resolves it and every tensor goes there (DevicePlumbingTests)"),
             ["task"] = ("segmentation", [], null, "TrainingRun gives the trainer its task (TrainingTaskTests, SegmentationTaskTests)"),

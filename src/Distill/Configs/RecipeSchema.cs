@@ -161,6 +161,8 @@ internal static class RecipeSchema
         },
         Train("grad_clip", RecipeKeyKind.Number, "clip the global gradient L2 norm to this after backward, before the step (torch.nn.utils.clip_grad_norm_); 0: off",
             t => t.GradClip, (t, v) => t with { GradClip = v }) with { Minimum = 0 },
+        Train("sync_bn", RecipeKeyKind.Boolean, "data-parallel runs: the student's and the method's BatchNorm layers normalise with the statistics of the whole global batch, all ranks together (SyncBatchNorm); no effect in one process",
+            t => t.SyncBn, (t, v) => t with { SyncBn = v }),
         Train("seed", RecipeKeyKind.Integer, "seed of the weights, the order and the augmentation", t => t.Seed, (t, v) => t with { Seed = v }) with
         {
             Minimum = 0, WrittenAtDefault = true,

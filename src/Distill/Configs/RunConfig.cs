@@ -196,6 +196,12 @@ public sealed record TrainConfig
     /// <summary>Largest global L2 norm of the gradients before each step (torch.nn.utils.clip_grad_norm_); 0: no clipping.</summary>
     public double GradClip { get; init; }
 
+    /// <summary>
+    /// Data-parallel runs: the student's and the method's batch normalisation layers synchronise their statistics
+    /// across the ranks (SyncBatchNorm); no effect with one process.
+    /// </summary>
+    public bool SyncBn { get; init; }
+
     /// <summary>Seed of weights, order and augmentation.</summary>
     public int Seed { get; init; }
 

@@ -98,6 +98,15 @@ public sealed class Trainer : IDisposable
 
         if (options.ProcessGroup is { WorldSize: > 1 } group)
         {
+            if (options.SyncBatchNorm)
+            {
+                NN.SyncBatchNorm.Convert(student, group);
+                if (distiller is not null)
+                {
+                    NN.SyncBatchNorm.Convert(distiller, group);
+                }
+            }
+
             _parallel = new DataParallel(group, [student, distiller], _parameters, _own?.OwnParameters ?? []);
         }
         // A reduced-precision teacher (teacher.precision: bf16) is fed in its dtype; what it gives back is cast to the student's.

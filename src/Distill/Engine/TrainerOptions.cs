@@ -69,6 +69,13 @@ public sealed record TrainerOptions
     /// <summary>Largest global gradient L2 norm (0: no clipping).</summary>
     public double GradClip { get; init; } = Recipe.GradClip;
 
+    /// <summary>
+    /// With a <see cref="ProcessGroup"/> of more than one rank, the student's and the distiller's batch normalisation
+    /// layers normalise with the whole global batch's statistics (converted in place to synchronise through the group,
+    /// which must then be a native <see cref="Torch.Distributed.ProcessGroup"/>); otherwise no effect.
+    /// </summary>
+    public bool SyncBatchNorm { get; init; } = Recipe.SyncBn;
+
     /// <summary>The device of the models, the distiller and the batches; the running sums are kept there too.</summary>
     public Torch.Device Device { get; init; } = Torch.Device.Cpu;
 

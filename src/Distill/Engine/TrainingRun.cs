@@ -509,5 +509,6 @@ public static class TrainingRun
         Power = train.Power,
         EtaMin = train.EtaMin,
         GradClip = train.GradClip,
+        SyncBatchNorm = train.SyncBn,
     };
 }

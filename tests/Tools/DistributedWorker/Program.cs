@@ -1,6 +1,7 @@
 using System.Globalization;
 using Distill.NN;
 using Distill.NN.Checkpoints;
+using Distill.NN.Optim;
 using Distill.Torch;
 using Distill.Torch.Distributed;
 
@@ -20,6 +21,7 @@ try
         "exit-early" => ExitEarly(group),
         "stall" => Stall(group, timeout),
         "syncbn" => SyncBn(group),
+        "ddp-training" => DdpTraining(group, output),
         _ => throw new ArgumentException($"unknown scenario '{scenario}'"),
     };
     SafeTensors.Save(Path.Combine(output, $"rank{group.Rank}.safetensors"), results);
@@ -141,4 +143,43 @@ static Dictionary<string, Tensor> SyncBn(ProcessGroup group)
     }
 
     return result;
+}
+
+// The golden case of eng/golden/ddp_training.py (its file is read from the output directory): the same network,
+// initial state (rank 0's; the other ranks start from their own random weights and get rank 0's from the start-up
+// broadcast), per-rank batches and SGD as PyTorch DDP ran, through the trainer's own data-parallel engine:
+// broadcast and checksum at the start, zero_grad, loss, backward, gradient averaging, step; then the buffers from
+// rank 0, as the trainer does before evaluating and saving.
+static Dictionary<string, Tensor> DdpTraining(ProcessGroup group, string output)
+{
+    using var golden = SafeTensors.Load(Path.Combine(output, "ddp_training.safetensors"));
+    var t = golden.Tensors;
+    var model = new Sequential(new Conv2d(3, 4, 3, padding: 1, bias: false), new BatchNorm2d(4), new ReLU(),
+        new AdaptiveAvgPool2d((1, 1)), new Flatten(), new Linear(4, 3));
+    if (group.Rank == 0)
+    {
+        model.LoadStateDict(t.Where(p => p.Key.StartsWith("init.", StringComparison.Ordinal)).ToDictionary(p => p.Key["init.".Length..], p => p.Value));
+    }
+
+    var parameters = model.Parameters().ToList();
+    using var parallel = new Distill.Engine.DataParallel(group, [model], parameters, []);
+    parallel.SynchronizeState();
+    var optimizer = new Sgd(parameters, 0.1, momentum: 0.9, weightDecay: 1e-4);
+    for (var step = 0; ; step++)
+    {
+        if (!t.TryGetValue($"x.{step}.{group.Rank}", out var x))
+        {
+            break;
+        }
+
+        using var stepScope = DisposeScope.Enter();
+        optimizer.ZeroGrad();
+        var loss = Distill.Torch.Functional.CrossEntropy(model.Forward(x), t[$"y.{step}.{group.Rank}"]);
+        loss.Backward();
+        parallel.AverageGradients();
+        optimizer.Step();
+    }
+
+    parallel.BroadcastBuffers();
+    return model.StateDict().ToDictionary(p => p.Key, p => p.Value.Detach().Clone());
 }

@@ -1,7 +1,7 @@
 using Distill.Torch.Distributed;
 using Xunit;
 
-namespace Distill.NN.Tests;
+namespace Distill.Testing;
 
 /// <summary>A fact that needs a shim built with Gloo; skipped, with the reason, when the shim lacks it.</summary>
 [AttributeUsage(AttributeTargets.Method)]
