@@ -8,7 +8,7 @@ namespace Distill.Cli;
 /// <summary>
 /// Shows a soft-label store's build (images done of the training set): a progress bar on a terminal; otherwise (output
 /// redirected to a file or a pipe) one plain line per tenth of the images and always a last one at 100 %, since a
-/// progress bar off a terminal prints only some of its steps and not the finished one.
+/// progress bar off a terminal samples its tasks once a second at a few milestones and skips a task once it has finished.
 /// </summary>
 internal static class SoftLabelProgress
 {
