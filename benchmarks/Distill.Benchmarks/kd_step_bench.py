@@ -5,7 +5,10 @@ batch 64 of random 3x32x32, SGD lr 0.05 momentum 0.9 wd 5e-4. WARMUP untimed ste
 two synchronisations (on CUDA). Prints JSON. The end-to-end benchmark (EndToEnd.cs) runs it on the CPU with
 --threads and --ce; eng/gpu/run.sh on the device with --device and --warmup 5.
 
-Usage: kd_step_bench.py STEPS [--device DEVICE] [--threads N] [--warmup N] [--ce]
+With --teacher it also times the teacher's no-grad forward alone on the same batch (the share of the KD step that a
+soft-label store saves).
+
+Usage: kd_step_bench.py STEPS [--device DEVICE] [--threads N] [--warmup N] [--ce] [--teacher]
 """
 import argparse
 import json
@@ -28,6 +31,7 @@ parser.add_argument("--device", default="cpu")
 parser.add_argument("--threads", type=int)
 parser.add_argument("--warmup", type=int, default=1)
 parser.add_argument("--ce", action="store_true", help="also time plain CE steps of the student")
+parser.add_argument("--teacher", action="store_true", help="also time the teacher's no-grad forward alone")
 args = parser.parse_args()
 device = torch.device(args.device)
 if args.threads:
@@ -61,6 +65,11 @@ def ce_step():
     opt.step()
 
 
+def teacher_step():
+    with torch.no_grad():
+        teacher(x)
+
+
 def synchronize():
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -80,6 +89,8 @@ def images_per_second(step):
 result = {"kd_images_per_second": images_per_second(kd_step)}
 if args.ce:
     result["ce_images_per_second"] = images_per_second(ce_step)
+if args.teacher:
+    result["teacher_images_per_second"] = images_per_second(teacher_step)
 result.update({"steps": args.steps, "batch": 64, "torch": torch.__version__, "device": str(device),
                "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
                "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
