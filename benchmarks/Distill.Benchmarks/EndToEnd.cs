@@ -33,7 +33,26 @@ internal static class EndToEnd
         Row("KD, bf16 teacher: vs PyTorch autocast", kd16Rate, python.KdAutocast);
         Row("CE resnet8x4", ceRate, python.Ce);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak RSS: Distill {rss:F0} MiB, PyTorch {python.PeakRssMib:F0} MiB (whole processes)"));
+        SoftLabelRows(steps, threads);
         return 0;
+    }
+
+    /// <summary>
+    /// The KD step from a soft-label store (<see cref="SoftLabelStep"/>: replayed batch, stored logits, student, SGD) against
+    /// PyTorch eager's plain KD step, which runs the teacher (a fresh run of kd_step_bench.py beside it, which also times the
+    /// teacher's forward alone to give its share of that step). The target is 2.5x.
+    /// </summary>
+    private static void SoftLabelRows(int steps, int threads)
+    {
+        using var json = PythonScript.Run("kd_step_bench.py", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture), "--teacher");
+        var r = json.RootElement;
+        var (kd, teacher) = (r.GetProperty("kd_images_per_second").GetDouble(), r.GetProperty("teacher_images_per_second").GetDouble());
+        using var step = new SoftLabelStep();
+        var storeRate = ImagesPerSecond(steps, step.Kd);
+        Row($"KD from soft labels (M={SoftLabelStep.Draws})", storeRate, kd);
+        // Time per image is 1/rate: the teacher's forward over the whole KD step.
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  PyTorch's KD step: the teacher's forward took {kd / teacher:P0} of it; the store's step vs PyTorch's KD step: {storeRate / kd:F2}x (target >= 2.5x)"));
     }
 
     private static void Row(string name, double ours, double theirs) =>

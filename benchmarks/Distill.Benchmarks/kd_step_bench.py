@@ -6,8 +6,10 @@ two synchronisations (on CUDA). Prints JSON. The end-to-end benchmark (EndToEnd.
 --threads and --ce; eng/gpu/run.sh on the device with --device and --warmup 5.
 
 With --bf16, also KD steps with a bfloat16 teacher (a .to(torch.bfloat16) copy, and torch.autocast).
+With --teacher it also times the teacher's no-grad forward alone on the same batch (the share of the KD step that a
+soft-label store saves).
 
-Usage: kd_step_bench.py STEPS [--device DEVICE] [--threads N] [--warmup N] [--ce] [--bf16]
+Usage: kd_step_bench.py STEPS [--device DEVICE] [--threads N] [--warmup N] [--ce] [--bf16] [--teacher]
 """
 import argparse
 import copy
@@ -34,6 +36,7 @@ parser.add_argument("--ce", action="store_true", help="also time plain CE steps 
 parser.add_argument("--bf16", action="store_true",
                     help="also time KD steps with a bfloat16 teacher: a teacher.to(torch.bfloat16) copy fed bfloat16 images, "
                          "and the float32 teacher under torch.autocast(bfloat16)")
+parser.add_argument("--teacher", action="store_true", help="also time the teacher's no-grad forward alone")
 args = parser.parse_args()
 device = torch.device(args.device)
 if args.threads:
@@ -95,6 +98,11 @@ def ce_step():
     opt.step()
 
 
+def teacher_step():
+    with torch.no_grad():
+        teacher(x)
+
+
 def synchronize():
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -117,6 +125,8 @@ if args.ce:
 if args.bf16:
     result["kd_bf16_images_per_second"] = images_per_second(kd_step_bf16)
     result["kd_autocast_images_per_second"] = images_per_second(kd_step_autocast)
+if args.teacher:
+    result["teacher_images_per_second"] = images_per_second(teacher_step)
 result.update({"steps": args.steps, "batch": 64, "torch": torch.__version__, "device": str(device),
                "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
                "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,

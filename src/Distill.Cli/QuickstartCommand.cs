@@ -41,6 +41,11 @@ internal static class QuickstartCommand
         {
             Description = "The recipes before per-iteration schedules (cosine stepped once per epoch, quickstart/legacy_*.yaml): the old quickstart's numbers.",
         };
+        var softLabels = new Option<int>("--soft-labels")
+        {
+            Description = "Build a soft-label store of the teacher once (M recorded augmentation draws per training image with its outputs; cached beside the teacher) and train the logit methods (kd, dkd, ...) from it without running the teacher; feature methods keep the online teacher. 0: off.",
+            DefaultValueFactory = _ => 0,
+        };
         var set = new Option<string[]>("--set") { Description = "Override a key of the teacher's and the students' recipes, e.g. --set data.batch_size=64 (repeatable; teacher.* keys, e.g. teacher.precision=bf16, go to the students' recipes only)." };
         foreach (var o in new Option[] { task, epochs, teacherEpochs, fast, seed, seeds, teacher, student, output, methods })
         {
@@ -48,7 +53,7 @@ internal static class QuickstartCommand
         }
 
         var device = DeviceOption.Create();
-        foreach (var o in new Option[] { device, legacy, set })
+        foreach (var o in new Option[] { device, legacy, softLabels, set })
         {
             command.Options.Add(o);
         }
@@ -56,6 +61,7 @@ internal static class QuickstartCommand
         CliChecks.AtLeast(epochs, 1);
         CliChecks.AtLeast(teacherEpochs, 1);
         CliChecks.AtLeast(seeds, 1);
+        CliChecks.AtLeast(softLabels, 0);
         command.SetAction(r => Run(new QuickstartOptions
         {
             Task = r.GetValue(task)!,
@@ -69,6 +75,7 @@ internal static class QuickstartCommand
             Output = r.GetValue(output)!,
             Device = r.GetValue(device) ?? "cpu",
             LegacySchedule = r.GetValue(legacy),
+            SoftLabels = r.GetValue(softLabels),
             Sets = r.GetValue(set) ?? [],
         }, r.GetValue(methods) ?? Quickstart.DefaultMethods(r.GetValue(task)!)));
         return command;
@@ -109,7 +116,7 @@ internal static class QuickstartCommand
         var teacherModel = plan.Teacher.Student.Model;
         var studentModel = plan.Students[0].Runs[0].Student.Model;
         var s = new Settings(plan.Students[0].Runs[0].Train.Epochs, plan.Teacher.Train.Epochs, options.Fast, (ulong)options.Seed, options.Seeds, teacherModel, studentModel,
-            options.Output, methodList, options.Device!);
+            options.Output, methodList, options.Device!, options.SoftLabels);
         var trainingTask = TrainingTasks.Create(plan.Teacher.Task);
         var metric = trainingTask.PrimaryMetricLabel;
         var dataName = Quickstart.DataName(plan.Teacher.Data.Dataset);
@@ -122,7 +129,20 @@ internal static class QuickstartCommand
             AnsiConsole.MarkupLine($"teacher {teacherModel}: loaded from the cache ({Markup.Escape(stage.Checkpoint)}), test {metric} {Percent(stage.Row.FinalAccuracies[0])}");
         }
 
-        var students = ComparisonRun.Execute(plan.Students, Display, stage.Model);
+        var studentPlan = plan.Students;
+        SoftLabelStage? softLabelStage = null;
+        if (options.SoftLabels > 0)
+        {
+            var store = SoftLabelProgress.Run(AnsiConsole.Console, $"soft labels x{options.SoftLabels}",
+                progress => SoftLabelStage.Prepare(plan, stage.Model, options.SoftLabels, progress, Console.Error));
+            (studentPlan, softLabelStage) = (store.Students, store);
+            AnsiConsole.MarkupLine(Markup.Escape($"soft-label store ({options.SoftLabels} draws per image) {(store.Cached ? "loaded from the cache" : "built")}: {store.Path}; "
+                + (store.FromStore.Count == 0 ? "no method here reads only the teacher's logits, so every one runs the teacher" : $"{string.Join(", ", store.FromStore)} train from it without running the teacher")));
+        }
+
+        var students = ComparisonRun.Execute(studentPlan, Display, stage.Model);
+        // The rows that trained from the store say so in the table, results.md and the report.
+        students = softLabelStage is null ? students : students with { Rows = softLabelStage.Mark(students.Rows) };
         var result = students with { Rows = [stage.Row, .. students.Rows], Series = [.. stage.Series is { } t ? [t] : Array.Empty<ReportWriter.Series>(), .. students.Series] };
         var table = ResultsTable(plan.Teacher.Data.Dataset, trainingTask is DetectionTask, result.Rows, metric);
         AnsiConsole.Write(table);
@@ -191,5 +211,5 @@ internal static class QuickstartCommand
         MeanStd([.. finals.Where(f => f.ContainsKey(key)).Select(f => f[key])]);
 
     /// <summary>The settings as results.json records them (the epochs the recipes ran).</summary>
-    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output, string Methods, string Device);
+    private sealed record Settings(int Epochs, int TeacherEpochs, bool Fast, ulong Seed, int Seeds, string Teacher, string Student, string Output, string Methods, string Device, int SoftLabels);
 }

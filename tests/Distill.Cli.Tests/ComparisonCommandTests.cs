@@ -26,7 +26,7 @@ public sealed class ComparisonCommandTests : IDisposable
         {
             var root = json.RootElement;
             Assert.Equal(["settings", "rows", "series"], root.EnumerateObject().Select(p => p.Name));
-            Assert.Equal(["Epochs", "TeacherEpochs", "Fast", "Seed", "Seeds", "Teacher", "Student", "Output", "Methods", "Device"],
+            Assert.Equal(["Epochs", "TeacherEpochs", "Fast", "Seed", "Seeds", "Teacher", "Student", "Output", "Methods", "Device", "SoftLabels"],
                 root.GetProperty("settings").EnumerateObject().Select(p => p.Name));
             Assert.Equal(1, root.GetProperty("settings").GetProperty("Epochs").GetInt32());
             var rows = root.GetProperty("rows").EnumerateArray().ToArray();

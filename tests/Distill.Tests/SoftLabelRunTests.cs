@@ -38,8 +38,40 @@ public sealed class SoftLabelRunTests : IDisposable
 
         var crd = Assert.Throws<ConfigException>(() => TrainingRun.Execute(Recipes.Parse(recipe, overrides: ["method.name=crd", .. fromStore, $"output={Path.Combine(_root, "crd")}"])));
         Assert.Contains("method 'crd' reads the teacher's features", crd.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "crd")), "a refused recipe left its run folder behind");
 
         var flip = Assert.Throws<ConfigException>(() => TrainingRun.Execute(Recipes.Parse(recipe, overrides: ["method.name=kd", .. fromStore, "data.augment=crop", $"output={Path.Combine(_root, "noflip")}"])));
         Assert.Contains("the training transforms", flip.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "noflip")), "a recipe refused over a stale store left its run folder behind");
+    }
+
+    [Fact]
+    public void TeacherSoftLabels_InASegmentationRecipe_IsRefusedBeforeTheRunFolderIsMade()
+    {
+        var output = Path.Combine(_root, "seg");
+        var recipe = Recipes.Parse($"""
+            task: segmentation
+            data:
+              dataset: scenes
+              train_subset: 16
+              test_subset: 8
+              batch_size: 8
+            student:
+              model: scene_student
+            teacher:
+              model: scene_teacher
+              checkpoint: {Path.Combine(_root, "teacher.safetensors")}
+              soft_labels: {Path.Combine(_root, "soft-labels.safetensors")}
+            method:
+              name: cwd
+            train:
+              epochs: 1
+              lr: 0.05
+            output: {output}
+            """);
+        var e = Assert.Throws<ConfigException>(() => TrainingRun.Execute(recipe));
+        Assert.Contains("teacher.soft_labels: a soft-label store serves classification only", e.Message, StringComparison.Ordinal);
+        Assert.Contains("segmentation", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output), "a refused recipe left its run folder behind");
     }
 }

@@ -185,6 +185,59 @@ public sealed class SoftLabelStoreTests : IDisposable
         Assert.Null(SoftLabelStore.Refusal(new KnowledgeDistillation()));
     }
 
+    [Fact]
+    public void DataParallelShards_ReplayTheSameDrawImageAndStoredLogitsPerSeedEpochAndIndex_AsOneProcess()
+    {
+        // 41 images: two shards of 21, the second padded with an image of the first (as a sampler pads), which must replay the same draw.
+        var data = TrainerTests.StripesDataset(41);
+        var transform = Transform();
+        using var teacher = Teacher(classes: 2);
+        var path = Build(data, transform, teacher, draws: 3, topK: 0, chunkImages: 64);
+        using var store = SoftLabelStore.Open(path, Key(data, transform, 0, 0));
+        DataLoader Loader(int rank, int worldSize) => new DataLoader(data, 4, shuffle: true, seed: 9, transform: transform, rank: rank, worldSize: worldSize).WithRecordedDraws(store);
+        for (var epoch = 0; epoch < 3; epoch++)
+        {
+            var single = Seen(Loader(0, 1), epoch);
+            Assert.Equal(data.Count, single.Count);
+            var shards = new[] { Seen(Loader(0, 2), epoch), Seen(Loader(1, 2), epoch) };
+            Assert.Equal(data.Count, shards.SelectMany(s => s.Keys).Distinct().Count());
+            foreach (var (index, (draw, pixels, logits)) in shards.SelectMany(s => s))
+            {
+                Assert.Equal(single[index].Draw, draw);
+                Assert.Equal(single[index].Pixels, pixels);
+                Assert.Equal(single[index].Logits, logits);
+            }
+        }
+
+        // Each index's draw, image and stored teacher logits in one epoch of a loader (a padded repeat must agree with the first).
+        Dictionary<int, (long Draw, float[] Pixels, float[] Logits)> Seen(DataLoader loader, int epoch)
+        {
+            var seen = new Dictionary<int, (long Draw, float[] Pixels, float[] Logits)>();
+            foreach (var batch in loader.Epoch(epoch))
+            {
+                using var scope = DisposeScope.Enter();
+                var indices = batch.Indices.ToArray<long>();
+                var draws = batch.Draws!.ToArray<long>();
+                var pixels = batch.Images.ToArray<float>();
+                var logits = store.TeacherLogits(batch.Indices, batch.Draws!, Device.Cpu).ToArray<float>();
+                var (size, classes) = (pixels.Length / indices.Length, logits.Length / indices.Length);
+                for (var b = 0; b < indices.Length; b++)
+                {
+                    var entry = (draws[b], pixels.AsSpan(b * size, size).ToArray(), logits.AsSpan(b * classes, classes).ToArray());
+                    if (seen.TryGetValue((int)indices[b], out var first))
+                    {
+                        Assert.Equal(first.Draw, entry.Item1);
+                        Assert.Equal(first.Pixels, entry.Item2);
+                    }
+
+                    seen[(int)indices[b]] = entry;
+                }
+            }
+
+            return seen;
+        }
+    }
+
     private string Build(InMemoryImageDataset data, ITransform transform, TappedModel<Tensor> teacher, int draws, int topK, int chunkImages, string name = "store.safetensors")
     {
         var path = Path.Combine(_folder, name);

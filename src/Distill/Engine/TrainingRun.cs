@@ -117,6 +117,36 @@ public static class TrainingRun
             CheckResumable(config, lastPath, worldSize);
         }
 
+        var task = TrainingTasks.Create(config.Task);
+        var descriptor = MethodFactory.Find(config.Method.Name);
+        var needsTeacher = descriptor is { NeedsTeacher: true };
+        if (needsTeacher && config.Teacher?.SoftLabels is not null && task is not ClassificationTask)
+        {
+            throw new ConfigException($"teacher.soft_labels: a soft-label store serves classification only (its draws and logits are per image), but the task is {task.Name}; remove teacher.soft_labels");
+        }
+
+        var seed = (ulong)config.Train.Seed;
+        var loaders = DatasetFactory.Create(config.Data, seed, device, rank, worldSize);
+        var options = loaders.ModelOptions;
+        TorchRuntime.ManualSeed(seed);
+        using var student = NewModel(task, "student.model", config.Student.Model, options);
+        if (config.Student.Checkpoint is { } start && !(resume && hasCheckpoint))
+        {
+            // The student starts from these weights instead of the seed's (a resume takes its weights from last.safetensors).
+            LoadWeights(student, start, "student", config.Student.Model, "a state dict of student.model");
+        }
+        else if (config.Student.BackboneWeights is { } backbone && !(resume && hasCheckpoint))
+        {
+            LoadBackbone(student, backbone, config.Student.Model);
+        }
+
+        using var ownTeacher = !needsTeacher || config.Teacher is null || loadedTeacher is not null ? null : LoadTeacher(task, config.Teacher, options);
+        var teacher = needsTeacher ? loadedTeacher ?? ownTeacher : null;
+        using var distiller = MethodBuilder.Create(config.Method, MethodContext.FromModels(student, teacher, options,
+            task is ClassificationTask ? Enumerable.Range(0, loaders.Train.Dataset.Count).Select(loaders.Train.Dataset.LabelOf).ToArray() : null), config.Task);
+        using var softLabels = needsTeacher && config.Teacher?.SoftLabels is { } storePath ? OpenSoftLabels(storePath, config, loaders, distiller) : null;
+
+        // The folder is made (and locked) only now: a recipe refused over its data, models, method or soft-label store leaves nothing behind.
         using var folderLock = isMain ? LockFolder(directory, notices) : null;
         hasCheckpoint = File.Exists(lastPath);
         if (resume && hasCheckpoint)
@@ -134,33 +164,11 @@ public static class TrainingRun
             SafeTensors.WriteAtomically(Path.Combine(directory, "config.yaml"), s => s.Write(Encoding.UTF8.GetBytes(configText)));
         }
 
-        var seed = (ulong)config.Train.Seed;
-        var loaders = DatasetFactory.Create(config.Data, seed, device, rank, worldSize);
         foreach (var note in isMain ? loaders.Notes : [])
         {
             notices.WriteLine(note);
         }
-        var options = loaders.ModelOptions;
-        var task = TrainingTasks.Create(config.Task);
-        TorchRuntime.ManualSeed(seed);
-        using var student = NewModel(task, "student.model", config.Student.Model, options);
-        if (config.Student.Checkpoint is { } start && !(resume && hasCheckpoint))
-        {
-            // The student starts from these weights instead of the seed's (a resume takes its weights from last.safetensors).
-            LoadWeights(student, start, "student", config.Student.Model, "a state dict of student.model");
-        }
-        else if (config.Student.BackboneWeights is { } backbone && !(resume && hasCheckpoint))
-        {
-            LoadBackbone(student, backbone, config.Student.Model);
-        }
 
-        var descriptor = MethodFactory.Find(config.Method.Name);
-        var needsTeacher = descriptor is { NeedsTeacher: true };
-        using var ownTeacher = !needsTeacher || config.Teacher is null || loadedTeacher is not null ? null : LoadTeacher(task, config.Teacher, options);
-        var teacher = needsTeacher ? loadedTeacher ?? ownTeacher : null;
-        using var distiller = MethodBuilder.Create(config.Method, MethodContext.FromModels(student, teacher, options,
-            task is ClassificationTask ? Enumerable.Range(0, loaders.Train.Dataset.Count).Select(loaders.Train.Dataset.LabelOf).ToArray() : null), config.Task);
-        using var softLabels = needsTeacher && config.Teacher?.SoftLabels is { } storePath ? OpenSoftLabels(storePath, config, loaders, task, distiller) : null;
         if (softLabels is not null)
         {
             loaders = loaders with { Train = loaders.Train.WithRecordedDraws(softLabels) };
@@ -372,14 +380,9 @@ public static class TrainingRun
         }
     }
 
-    /// <summary>Opens teacher.soft_labels for this recipe: classification only, a method that reads only teacher logits, and a store built from this very teacher, data set and transforms.</summary>
-    private static SoftLabelStore OpenSoftLabels(string path, RunConfig config, DatasetFactory.Loaders loaders, ITrainingTask task, Distiller? distiller)
+    /// <summary>Opens teacher.soft_labels for this recipe (a classification one, checked before): a method that reads only teacher logits, and a store built from this very teacher, data set and transforms.</summary>
+    private static SoftLabelStore OpenSoftLabels(string path, RunConfig config, DatasetFactory.Loaders loaders, Distiller? distiller)
     {
-        if (task is not ClassificationTask)
-        {
-            throw new ConfigException($"teacher.soft_labels: a soft-label store serves classification only (its draws and logits are per image), but the task is {task.Name}; remove teacher.soft_labels");
-        }
-
         if (SoftLabelStore.Refusal(distiller) is { } refusal)
         {
             throw new ConfigException($"teacher.soft_labels: {refusal}");

@@ -111,6 +111,12 @@ public static class Quickstart
             throw new ConfigException($"--legacy-schedule reproduces the old classification quickstart; it has no {options.Task} recipes");
         }
 
+        if (options.SoftLabels < 0 || (options.SoftLabels > 0 && options.Task != "classification"))
+        {
+            throw new ConfigException(options.SoftLabels < 0 ? $"--soft-labels {options.SoftLabels}: the draws per image must be 0 (no store) or more"
+                : $"--soft-labels: a soft-label store serves classification only, not {options.Task}");
+        }
+
         var teacherName = $"{folder}/{prefix}teacher.yaml";
         var teacherText = RecipeText(options.Task, prefix + "teacher");
         var teacher = Recipes.Parse(teacherText, teacherName,

@@ -36,6 +36,12 @@ public sealed record QuickstartOptions
     /// <summary>The recipes before per-iteration schedules (cosine stepped per epoch): the old quickstart's numbers, to the bit.</summary>
     public bool LegacySchedule { get; init; }
 
+    /// <summary>
+    /// Draws per image of a soft-label store (<see cref="SoftLabelStage"/>) the logit methods train from instead of running
+    /// the teacher; 0: none, every method runs the teacher online.
+    /// </summary>
+    public int SoftLabels { get; init; }
+
     /// <summary>"key=value" overrides of both recipes, applied after the flags (teacher.* keys: the students' recipes only).</summary>
     public IReadOnlyList<string> Sets { get; init; } = [];
 
