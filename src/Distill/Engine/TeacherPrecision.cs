@@ -92,6 +92,9 @@ internal static class TeacherPrecision
     /// </summary>
     private static void Probe(TappedModel<Tensor> copy, ModelOptions options, Device device)
     {
+        // In eval mode: a training-mode forward would move batch norm's running statistics towards the blank image's.
+        var training = copy.IsTraining;
+        copy.Eval();
         try
         {
             using var scope = DisposeScope.Enter();
@@ -101,6 +104,10 @@ internal static class TeacherPrecision
         catch (TorchException e)
         {
             throw new ConfigException($"teacher.precision: bf16: this libtorch cannot run the teacher ({copy.GetType().Name}) in bfloat16 on this processor ({FirstLine(e.Message)}); use fp32");
+        }
+        finally
+        {
+            copy.Train(training);
         }
     }
 
