@@ -114,12 +114,14 @@ internal static class TrainCommands
                 plan.Check();
                 if (plan.Nproc * plan.Nnodes > 1)
                 {
+                    CheckGlobalBatch(recipe, r.GetValue(config)!.FullName, overrides, plan.Nproc * plan.Nnodes);
                     // The launcher: the same command again, once per rank (the recipe was checked above, once).
                     return Launcher.Run(plan, Launcher.Self(), Environment.GetCommandLineArgs()[1..], Console.Out, Console.Error);
                 }
             }
             else if (worker.WorldSize > 1)
             {
+                CheckGlobalBatch(recipe, r.GetValue(config)!.FullName, overrides, worker.WorldSize);
                 var store = forceNoMethod ? r.GetValue(cacheSoftLabels) : null;
                 return RunWorker(recipe, worker, r.GetValue(resume), name, store is { } m ? (m, r.GetValue(topK)) : null);
             }
@@ -180,6 +182,17 @@ internal static class TrainCommands
     {
         var path = SoftLabelProgress.Build(recipe, draws, topK);
         AnsiConsole.MarkupLine(Markup.Escape($"soft-label store ({draws} draws per image) in {path}: set teacher.soft_labels to it (teacher.checkpoint {Path.Combine(recipe.Output, "best.safetensors")})"));
+    }
+
+    /// <summary>The recipe's batch is the job's: refuse one the processes cannot share evenly, naming where it was set.</summary>
+    /// <exception cref="ConfigException">data.batch_size is not a multiple of <paramref name="worldSize"/>.</exception>
+    private static void CheckGlobalBatch(RunConfig recipe, string path, IEnumerable<string> overrides, int worldSize)
+    {
+        var batch = recipe.Data.BatchSize;
+        if (batch % worldSize != 0)
+        {
+            throw new ConfigException($"{ConfigLoader.Locate(path, overrides, "data.batch_size")}: data.batch_size {batch} is the global batch of the {worldSize} processes and must be divisible by {worldSize} (each process trains batch_size / {worldSize}); choose a multiple of {worldSize}, or another --nproc");
+        }
     }
 
     /// <summary>The final table: one row per epoch of this invocation with every loss term, the task's training and test metrics, rate and images/s.</summary>

@@ -28,6 +28,20 @@ public sealed class DataParallelLaunchTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_directory, "out")));
     }
 
+    [Theory]
+    [InlineData(new string[0], "r.yaml:3: data.batch_size 10 is the global batch of the 3 processes and must be divisible by 3")]
+    [InlineData(new[] { "--set", "data.batch_size=7" }, "override --set data.batch_size=7: data.batch_size 7 is the global batch of the 3 processes")]
+    public void GlobalBatchTheProcessesCannotShare_IsRefusedBeforeLaunching_NamingWhereItWasSet(string[] sets, string expected)
+    {
+        var recipe = Path.Combine(_directory, "r.yaml");
+        File.WriteAllText(recipe, $"data:\n  dataset: fashion-mnist\n  batch_size: 10\nstudent:\n  model: resnet8\noutput: {Path.Combine(_directory, "out")}\n");
+        var error = new StringWriter();
+        var code = CliRunner.Run(["train", "--config", recipe, "--nproc", "3", .. sets], new StringWriter(), error, _ => null);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "out")));
+    }
+
     [Fact]
     public void NprocThatIsNotANumber_IsAParseError()
     {

@@ -43,6 +43,44 @@ public static class ConfigLoader
         return Bind(root, path, methods, overrides);
     }
 
+    /// <summary>
+    /// Where a key's value comes from, for checks made after loading (e.g. one that depends on the number of
+    /// processes): "recipe.yaml:LINE", "override --set KEY=VALUE", or "recipe.yaml (default)" when neither gives it.
+    /// </summary>
+    /// <param name="path">The recipe file (already loaded once: it exists and parses).</param>
+    /// <param name="overrides">The overrides it was loaded with.</param>
+    /// <param name="key">A dotted key, e.g. "data.batch_size".</param>
+    /// <exception cref="ConfigException">The file cannot be read or parsed.</exception>
+    public static string Locate(string path, IEnumerable<string>? overrides, string key)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(key);
+        YamlMappingNode root;
+        try
+        {
+            using var reader = new StreamReader(path);
+            root = ReadRoot(reader, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: cannot be read: {e.Message}", e);
+        }
+
+        var origins = new Dictionary<YamlNode, string>(ReferenceEqualityComparer.Instance);
+        foreach (var o in overrides ?? [])
+        {
+            ApplyOverride(root, o, origins);
+        }
+
+        YamlNode? node = root;
+        foreach (var part in key.Split('.'))
+        {
+            node = node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode(part), out var child) ? child : null;
+        }
+
+        return node is null ? $"{path} (default)" : origins.TryGetValue(node, out var text) ? $"override --set {text}" : $"{path}:{node.Start.Line}";
+    }
+
     /// <summary>Loads a recipe from text (tests and embedded recipes); the name stands for the file in messages.</summary>
     /// <exception cref="ConfigException">The text is invalid, or an override is.</exception>
     public static RunConfig Parse(string yaml, IMethodSchema methods, string name = "config.yaml", IEnumerable<string>? overrides = null)
