@@ -17,7 +17,7 @@ internal static class EndToEnd
     {
         var threads = Environment.ProcessorCount;
         TorchRuntime.Threads = threads;
-        Console.WriteLine($"end-to-end: {steps} steps per measurement, batch 64, {threads} torch threads on both sides; load average {StepComparison.LoadAverage()} at the start");
+        Console.WriteLine($"end-to-end: {steps} steps per measurement, batch 64, {threads} torch threads on both sides; BLAS {TorchRuntime.BlasLibrary} (both); load average {StepComparison.LoadAverage()} at the start");
         var python = RunPython(steps, threads);
         using var step = new KdStep(Device.Cpu);
         var kdRate = ImagesPerSecond(steps, step.Kd);

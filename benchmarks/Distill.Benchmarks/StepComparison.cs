@@ -59,6 +59,7 @@ internal static class StepComparison
         Console.WriteLine(title);
         Console.WriteLine($"Distill {TorchRuntime.Version} (libtorch {TorchRuntime.LibTorchVersion}, {TorchRuntime.Threads} threads) beside PyTorch {torchVersion} ({pythonThreads} threads), {Environment.ProcessorCount} cores, load average {loadAtStart} at the start, {LoadAverage()} at the end;");
         Console.WriteLine($"C allocator: Distill's policy {TorchRuntime.AllocatorPolicy}, GLIBC_TUNABLES {(string.IsNullOrEmpty(tunables) ? "unset" : tunables)} (both processes);");
+        Console.WriteLine($"BLAS: {TorchRuntime.BlasLibrary} (the system's libblas.so.3, which both processes' libtorch loads);");
         Console.WriteLine($"{steps} timed steps per row and round (after 1 untimed), {rounds} rounds alternating between the processes; median [min-max]");
         Console.WriteLine();
         Table("img/s", rows.Rows, labels, ours, theirs, string.Empty);
