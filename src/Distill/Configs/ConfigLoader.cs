@@ -29,16 +29,7 @@ public static class ConfigLoader
             throw new ConfigException($"{path}: no such config file");
         }
 
-        YamlMappingNode root;
-        try
-        {
-            using var reader = new StreamReader(path);
-            root = ReadRoot(reader, path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"{path}: cannot be read: {e.Message}", e);
-        }
+        var root = ReadFile(path);
 
         return Bind(root, path, methods, overrides);
     }
@@ -55,16 +46,7 @@ public static class ConfigLoader
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(key);
-        YamlMappingNode root;
-        try
-        {
-            using var reader = new StreamReader(path);
-            root = ReadRoot(reader, path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"{path}: cannot be read: {e.Message}", e);
-        }
+        var root = ReadFile(path);
 
         var origins = new Dictionary<YamlNode, string>(ReferenceEqualityComparer.Instance);
         foreach (var o in overrides ?? [])
@@ -118,6 +100,19 @@ public static class ConfigLoader
     /// <summary>
     /// The root node of a recipe (an empty mapping for an empty document); a root that is not a mapping is an error at its position.
     /// </summary>
+    private static YamlMappingNode ReadFile(string path)
+    {
+        try
+        {
+            using var reader = new StreamReader(path);
+            return ReadRoot(reader, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: cannot be read: {e.Message}", e);
+        }
+    }
+
     private static YamlMappingNode ReadRoot(TextReader reader, string path)
     {
         try
