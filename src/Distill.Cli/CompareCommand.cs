@@ -39,6 +39,7 @@ internal static class CompareCommand
     private static int Run(string recipe, List<(string Label, string Name, string[] Options)> methods, int seeds, string[] sets, string output)
     {
         CliChecks.OutputFolder("--output", output);
+        DataParallelEnvironment.UseCoreShare(1);
 
         // Every method's options are validated before the first (long) run starts.
         var plan = ComparisonRun.Plan(overrides => Recipes.Load(recipe, overrides), sets, [.. methods.Select(m => new ComparisonMethod(m.Label, m.Name, m.Options))],

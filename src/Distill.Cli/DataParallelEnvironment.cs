@@ -79,6 +79,20 @@ internal sealed record DataParallelEnvironment(int Rank, int WorldSize, int Loca
         return ProcessGroup.FromEnvironment(timeout);
     }
 
+    /// <summary>
+    /// Gives this process its share of the machine's logical cores (<see cref="ThreadsPerRank"/>) for libtorch's intra-op
+    /// threads, unless OMP_NUM_THREADS says otherwise: libtorch's own default counts physical cores only (one on a
+    /// two-thread virtual machine). Training, comparisons and the quickstart all start with it.
+    /// </summary>
+    /// <param name="localWorldSize">The training processes on this machine (1 without data-parallel training).</param>
+    public static void UseCoreShare(int localWorldSize)
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_NUM_THREADS")))
+        {
+            Torch.TorchRuntime.Threads = ThreadsPerRank(Environment.ProcessorCount, localWorldSize);
+        }
+    }
+
     /// <summary>Intra-op threads for one of <paramref name="localWorldSize"/> ranks on this machine: the cores shared out, at least 1.</summary>
     public static int ThreadsPerRank(int cores, int localWorldSize) => Math.Max(1, cores / Math.Max(1, localWorldSize));
 

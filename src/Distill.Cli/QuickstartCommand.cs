@@ -106,11 +106,7 @@ internal static class QuickstartCommand
             throw new Distill.Configs.ConfigException($"--methods: {e.Message}", e);
         }
 
-        // libtorch's OpenMP default here is one thread; the machine has more cores. OMP_NUM_THREADS, when set, wins.
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_NUM_THREADS")))
-        {
-            TorchRuntime.Threads = Environment.ProcessorCount;
-        }
+        DataParallelEnvironment.UseCoreShare(1);
 
         Directory.CreateDirectory(runDirectory);
         var teacherModel = plan.Teacher.Student.Model;

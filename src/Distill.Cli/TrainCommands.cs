@@ -126,6 +126,7 @@ internal static class TrainCommands
                 return RunWorker(recipe, worker, r.GetValue(resume), name, store is { } m ? (m, r.GetValue(topK)) : null);
             }
 
+            DataParallelEnvironment.UseCoreShare(1);
             var from = recipe.Teacher is null || Distill.Methods.MethodFactory.Find(recipe.Method.Name) is not { NeedsTeacher: true } ? string.Empty : $" from {recipe.Teacher.Model}";
             AnsiConsole.MarkupLine(Markup.Escape($"{name}: {recipe.Student.Model}" + (ReferenceEquals(Distill.Methods.MethodFactory.Find(recipe.Method.Name), Distill.Methods.MethodFactory.None) ? " alone" : $" with {recipe.Method.Name}{from}") + $", {recipe.Train.Epochs} epochs, output {recipe.Output}"));
             var task = Distill.Tasks.TrainingTasks.Create(recipe.Task);
@@ -152,10 +153,7 @@ internal static class TrainCommands
     private static int RunWorker(RunConfig recipe, DataParallelEnvironment worker, bool resume, string name, (int Draws, int TopK)? softLabels)
     {
         Interrupt.DieWithLauncher();
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_NUM_THREADS")))
-        {
-            Distill.Torch.TorchRuntime.Threads = DataParallelEnvironment.ThreadsPerRank(Environment.ProcessorCount, worker.LocalWorldSize);
-        }
+        DataParallelEnvironment.UseCoreShare(worker.LocalWorldSize);
 
         using var group = DataParallelEnvironment.CreateProcessGroup(worker.Timeout);
         var task = Distill.Tasks.TrainingTasks.Create(recipe.Task);
