@@ -54,7 +54,8 @@ internal static class DistillCommand
         command.SetAction(_ =>
         {
             Console.WriteLine(VersionLine());
-            Console.WriteLine($"threads: {TorchRuntime.Threads}");
+            DataParallelEnvironment.UseCoreShare(1);
+            Console.WriteLine($"threads: {TorchRuntime.Threads} (what training uses: every logical core, or OMP_NUM_THREADS)");
             Console.WriteLine(TorchRuntime.AllocatorPolicy == "tuned"
                 ? "allocator: tuned (large blocks stay on the heap between steps; DISTILL_ALLOCATOR=system for the C library's defaults)"
                 : "allocator: system (the C library's defaults)");

@@ -33,4 +33,13 @@ public sealed class ThreadDefaultTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task Info_ShowsTheThreadsTrainingUses()
+    {
+        var (exit, stdout, stderr) = await CliProcess.RunWith(new Dictionary<string, string> { ["OMP_NUM_THREADS"] = string.Empty }, "info");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains($"threads: {Environment.ProcessorCount} (what training uses", stdout, StringComparison.Ordinal);
+    }
 }
