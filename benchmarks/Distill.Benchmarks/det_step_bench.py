@@ -32,9 +32,7 @@ import argparse
 import base64
 import json
 import os
-import resource
 import sys
-import time
 
 import numpy as np
 import torch
@@ -45,6 +43,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [here, os.path.join(here, "..", "..", "eng", "golden")]
 from fcos import SCENE_RANGES, assign, fcos_loss, scene  # noqa: E402
 from detection_methods import cwd, fgd, mgd, skd_det  # noqa: E402
+from step_bench_common import run, time_round  # noqa: E402
 
 CLASSES, STRIDES, RADIUS = 10, [4, 8, 16], 1.5
 LEVELS = ["fpn.p2", "fpn.p3", "fpn.p4"]
@@ -171,21 +170,7 @@ class Bench:
 
     def round(self, steps):
         """Per row: images/s of wall time, and images per second of the process's CPU time (every thread's)."""
-        rates = {}
-        batch = self.x.shape[0]
-        for row in ROWS:
-            step = self.steps[row]
-            step()
-            start, cpu = time.perf_counter(), time.process_time()
-            for _ in range(steps):
-                step()
-            rates[row] = steps * batch / (time.perf_counter() - start)
-            rates[row + "/cpu"] = steps * batch / (time.process_time() - cpu)
-        return rates
-
-
-def peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return time_round(self.steps, ROWS, self.x.shape[0], steps)
 
 
 def main():
@@ -201,20 +186,7 @@ def main():
     bench = Bench(args.scenes)
     info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": int(bench.x.shape[0]), "steps": args.steps, "rows": ROWS,
             "positives": bench.positives()}
-    if not args.serve:
-        rounds = [bench.round(args.steps) for _ in range(args.rounds)]
-        print(json.dumps(info | {"rounds": rounds, "peak_rss_mib": peak_rss_mib()}))
-        return
-    print(json.dumps(info | {"ready": True}), flush=True)
-    while True:
-        command = sys.stdin.readline().strip()
-        if command == "round":
-            print(json.dumps(bench.round(args.steps)), flush=True)
-        elif command in ("end", ""):
-            print(json.dumps({"peak_rss_mib": peak_rss_mib()}), flush=True)
-            return
-        else:
-            raise SystemExit(f"unknown command {command!r}")
+    run(lambda: bench.round(args.steps), info, args.rounds, args.serve)
 
 
 if __name__ == "__main__":

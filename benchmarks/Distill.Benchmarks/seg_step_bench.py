@@ -27,11 +27,8 @@ ROW/cpu) of the process's CPU time.
 Usage: seg_step_bench.py STEPS [--threads N] (--rounds R | --serve)
 """
 import argparse
-import json
 import os
-import resource
 import sys
-import time
 
 import torch
 import torch.nn as nn
@@ -43,6 +40,7 @@ sys.path[:0] = [here, os.path.join(here, "..", "..", "eng", "golden")]
 from segmentation_models import FORWARD  # noqa: E402
 from dense_methods import criterion_cwd, criterion_kd_pixels, inter_fd, intra_fd, mgd_dis_loss, seg_distiller_logit_loss  # noqa: E402
 from skd import Discriminator, adv_d, gradient_penalty, pair_wise, pixel_wise  # noqa: E402
+from step_bench_common import run, time_round  # noqa: E402
 
 BATCH, CLASSES, SIZE, IGNORE = 32, 11, 64, 255
 ROWS = ["teacher_ce", "teacher_inference", "student_ce", "cwd", "mgd", "tfd", "kd", "skd"]
@@ -147,20 +145,7 @@ class Bench:
 
     def round(self, steps):
         """Per row: images/s of wall time, and images per second of the process's CPU time (every thread's)."""
-        rates = {}
-        for row in ROWS:
-            step = self.steps[row]
-            step()
-            start, cpu = time.perf_counter(), time.process_time()
-            for _ in range(steps):
-                step()
-            rates[row] = steps * BATCH / (time.perf_counter() - start)
-            rates[row + "/cpu"] = steps * BATCH / (time.process_time() - cpu)
-        return rates
-
-
-def peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return time_round(self.steps, ROWS, BATCH, steps)
 
 
 def main():
@@ -174,20 +159,7 @@ def main():
         torch.set_num_threads(args.threads)
     bench = Bench()
     info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": BATCH, "steps": args.steps, "rows": ROWS}
-    if not args.serve:
-        rounds = [bench.round(args.steps) for _ in range(args.rounds)]
-        print(json.dumps(info | {"rounds": rounds, "peak_rss_mib": peak_rss_mib()}))
-        return
-    print(json.dumps(info | {"ready": True}), flush=True)
-    while True:
-        command = sys.stdin.readline().strip()
-        if command == "round":
-            print(json.dumps(bench.round(args.steps)), flush=True)
-        elif command in ("end", ""):
-            print(json.dumps({"peak_rss_mib": peak_rss_mib()}), flush=True)
-            return
-        else:
-            raise SystemExit(f"unknown command {command!r}")
+    run(lambda: bench.round(args.steps), info, args.rounds, args.serve)
 
 
 if __name__ == "__main__":
