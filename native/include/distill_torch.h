@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /* Bump when any signature or enum value below changes; the managed loader refuses a mismatch. */
-#define DT_ABI_VERSION 8
+#define DT_ABI_VERSION 9
 
 #define DT_OK 0
 #define DT_ERROR 1
@@ -131,8 +131,9 @@ enum dt_shape_list_op { DT_VIEW = 0, DT_RESHAPE = 1, DT_PERMUTE = 2, DT_EXPAND =
 DT_API int32_t dt_shape_list(int32_t op, dt_tensor t, const int64_t* values, int32_t count, dt_tensor* out);
 enum dt_shape_int_op { DT_TRANSPOSE = 0, DT_NARROW = 1, DT_SELECT = 2, DT_SLICE = 3, DT_FLATTEN = 4,
                        DT_SQUEEZE = 5, DT_SQUEEZE_ALL = 6, DT_UNSQUEEZE = 7, DT_CONTIGUOUS = 8, DT_CLONE = 9,
-                       DT_DETACH = 10, DT_ALIAS = 11 };
-/* DT_ALIAS: a second handle to the same tensor (same storage, same autograd identity), released separately. */
+                       DT_DETACH = 10, DT_ALIAS = 11, DT_CONTIGUOUS_CHANNELS_LAST = 12 };
+/* DT_ALIAS: a second handle to the same tensor (same storage, same autograd identity), released separately.
+   DT_CONTIGUOUS_CHANNELS_LAST: a 4-d tensor with NHWC strides (at::MemoryFormat::ChannelsLast), itself when it has them. */
 DT_API int32_t dt_shape_int(int32_t op, dt_tensor t, int64_t a, int64_t b, int64_t c, int64_t d, dt_tensor* out);
 enum dt_split_op { DT_SPLIT = 0, DT_CHUNK = 1 };
 DT_API int32_t dt_split(int32_t op, dt_tensor t, int64_t size_or_chunks, int64_t dim, dt_tensor* outs,

@@ -13,8 +13,8 @@ const char* shape_list_name(int32_t op) {
 }
 const char* shape_int_name(int32_t op) {
   static const char* names[] = {"transpose", "narrow", "select", "slice", "flatten", "squeeze", "squeeze",
-                                "unsqueeze", "contiguous", "clone", "detach", "alias"};
-  return op >= 0 && op <= DT_ALIAS ? names[op] : "shape_int";
+                                "unsqueeze", "contiguous", "clone", "detach", "alias", "contiguous(channels_last)"};
+  return op >= 0 && op <= DT_CONTIGUOUS_CHANNELS_LAST ? names[op] : "shape_int";
 }
 }  // namespace
 
@@ -62,6 +62,7 @@ int32_t dt_shape_int(int32_t op, dt_tensor t, int64_t a, int64_t b, int64_t c, i
       case DT_CLONE: *out = wrap(x.clone()); break;
       case DT_DETACH: *out = wrap(x.detach()); break;
       case DT_ALIAS: *out = wrap(x); break;
+      case DT_CONTIGUOUS_CHANNELS_LAST: *out = wrap(x.contiguous(at::MemoryFormat::ChannelsLast)); break;
       default: throw std::invalid_argument("unknown shape op " + std::to_string(op));
     }
   }, t);

@@ -58,6 +58,17 @@ public sealed unsafe partial class Tensor
     /// <summary>This tensor if already contiguous, else a contiguous copy (torch.Tensor.contiguous).</summary>
     public Tensor Contiguous() => ShapeInt(ShapeIntOp.Contiguous);
 
+    /// <summary>
+    /// This tensor if its elements already lie in <paramref name="format"/>'s order, else a copy that does: the same values
+    /// and shape, other strides (torch.Tensor.contiguous(memory_format=...)). Channels-last needs a 4-d tensor.
+    /// </summary>
+    public Tensor Contiguous(MemoryFormat format) => format switch
+    {
+        MemoryFormat.Contiguous => Contiguous(),
+        MemoryFormat.ChannelsLast => ShapeInt(ShapeIntOp.ContiguousChannelsLast),
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown memory format"),
+    };
+
     /// <summary>A copy that stays in the autograd graph (torch.clone).</summary>
     public Tensor Clone() => ShapeInt(ShapeIntOp.Clone);
 

@@ -56,4 +56,32 @@ public sealed class ShapeGoldenTests
         Assert.Equal([1L, 3L], x.T().Strides);
         Assert.Equal([2L, 1L], x.T().Contiguous().Strides);
     }
+
+    /// <summary>
+    /// Channels-last keeps shape and values and takes PyTorch's NHWC strides (torch.channels_last on [N, C, H, W]:
+    /// C*H*W, 1, W*C, C); a tensor already in it comes back as itself, sharing storage; a convolution of it gives the NCHW
+    /// result to the float32 rounding of one 3x3x3 reduction.
+    /// </summary>
+    [Fact]
+    public void ContiguousChannelsLast_HasNhwcStrides_SameValues_AndConvolvesAlike()
+    {
+        using var scope = DisposeScope.Enter();
+        TorchRuntime.ManualSeed(0);
+        var x = Tensor.Randn([2, 3, 4, 5]);
+        var last = x.Contiguous(MemoryFormat.ChannelsLast);
+        Assert.Equal(x.Shape, last.Shape);
+        Assert.Equal([60L, 1L, 15L, 3L], last.Strides);
+        Assert.Equal(x.ToArray<float>(), last.ToArray<float>());
+        var again = last.Contiguous(MemoryFormat.ChannelsLast);
+        again.FillInPlace(1);
+        Assert.All(last.ToArray<float>(), e => Assert.Equal(1f, e));
+        Assert.Equal([60L, 20L, 5L, 1L], last.Contiguous(MemoryFormat.Contiguous).Strides);
+
+        var w = Tensor.Randn([4, 3, 3, 3]);
+        var y = Tensor.Randn([2, 3, 8, 8]);
+        var nchw = Functional.Conv2d(y, w, null, (1, 1), (1, 1), (1, 1), 1).ToArray<float>();
+        var nhwc = Functional.Conv2d(y.Contiguous(MemoryFormat.ChannelsLast), w, null, (1, 1), (1, 1), (1, 1), 1).ToArray<float>();
+        var scale = nchw.Max(Math.Abs);
+        Assert.All(nchw.Zip(nhwc), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5 * scale, $"{p.First} vs {p.Second}"));
+    }
 }

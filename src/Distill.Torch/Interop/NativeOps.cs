@@ -22,7 +22,7 @@ internal enum TernaryInPlaceOp { AddCMul, AddCDiv }
 
 internal enum ShapeListOp { View, Reshape, Permute, Expand, Repeat, Flip, SqueezeDims }
 
-internal enum ShapeIntOp { Transpose, Narrow, Select, Slice, Flatten, Squeeze, SqueezeAll, Unsqueeze, Contiguous, Clone, Detach, Alias }
+internal enum ShapeIntOp { Transpose, Narrow, Select, Slice, Flatten, Squeeze, SqueezeAll, Unsqueeze, Contiguous, Clone, Detach, Alias, ContiguousChannelsLast }
 
 internal enum SplitOp { Split, Chunk }
 
