@@ -62,6 +62,12 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
     /// </summary>
     public IProcessGroup? ProcessGroup { get; internal set; }
 
+    /// <summary>
+    /// The convolution this layer was folded into (<see cref="BatchNormFolding"/>), or null: a folded layer passes its
+    /// input through in eval mode, the convolution before it having applied its affine map already.
+    /// </summary>
+    public Module? FoldedInto { get; internal set; }
+
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input)
     {
@@ -74,6 +80,13 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
         if (shape[1] != NumFeatures)
         {
             throw new ArgumentException($"{GetType().Name}({NumFeatures}) got {shape[1]} channels (input shape {Tensor.FormatShape(shape)})");
+        }
+
+        if (FoldedInto is not null)
+        {
+            return IsTraining
+                ? throw new InvalidOperationException($"{GetType().Name}({NumFeatures}) was folded into the convolution before it for inference; it cannot train")
+                : input;
         }
 
         var momentum = Momentum ?? 0.0;

@@ -58,7 +58,29 @@ public sealed class Conv2d : Module<Tensor, Tensor>
     public Tensor Weight { get; }
 
     /// <summary>The bias parameter, or null.</summary>
-    public Tensor? Bias { get; }
+    public Tensor? Bias { get; private set; }
+
+    /// <summary>
+    /// Makes this convolution compute scale * conv(x) + shift per output channel (a batch norm folded in, see
+    /// <see cref="BatchNormFolding"/>): the weight is scaled in place and the bias becomes bias * scale + shift (a bias
+    /// is registered when there was none, requiring grad only if the weight does).
+    /// </summary>
+    internal void FoldAffine(Tensor scale, Tensor shift)
+    {
+        using var scope = DisposeScope.Enter();
+        using var noGrad = Autograd.NoGrad();
+        Weight.MulInPlace(scale.To(Weight.DType).View(-1, 1, 1, 1));
+        if (Bias is null)
+        {
+            var bias = shift.To(Weight.DType).Clone();
+            Bias = RegisterParameter("bias", bias);
+            Bias!.RequiresGrad = Weight.RequiresGrad;
+        }
+        else
+        {
+            Bias.CopyFrom((Bias.To(scale.DType) * scale) + shift);
+        }
+    }
 
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input) => F.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);

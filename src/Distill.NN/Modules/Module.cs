@@ -295,11 +295,19 @@ public abstract class Module : IDisposable
     /// <summary>The settings shown in <see cref="ToString"/> after the type name, e.g. "3, 16, kernel_size=(3, 3)".</summary>
     protected virtual string ExtraRepresentation() => string.Empty;
 
-    /// <summary>Registers a parameter (or an absent one, as PyTorch's None bias): it leaves every dispose scope and requires grad.</summary>
+    /// <summary>
+    /// Registers a parameter (or an absent one, as PyTorch's None bias): it leaves every dispose scope and requires grad.
+    /// A parameter registered as absent may be registered again with a tensor (as PyTorch's register_parameter overwrites
+    /// an entry of its parameters).
+    /// </summary>
     /// <returns>The tensor.</returns>
     protected Tensor? RegisterParameter(string name, Tensor? tensor)
     {
-        CheckName(name);
+        if (!(_parameters.TryGetValue(name, out var absent) && absent is null))
+        {
+            CheckName(name);
+        }
+
         if (tensor is not null)
         {
             tensor.DetachFromScope();
