@@ -58,7 +58,7 @@ public sealed class TeacherPrecisionTests : IDisposable
     }
 
     /// <summary>
-    /// Our bfloat16 copy of resnet20 (<see cref="TeacherPrecision.ForTraining"/>, fed as the trainer feeds it) against
+    /// Our bfloat16 copy of resnet20 (<see cref="TrainingTeacher.ForTraining"/>, batch norms unfolded as PyTorch's copy has them, fed as the trainer feeds it) against
     /// PyTorch's model.to(torch.bfloat16) on the same weights and input. Both round to bfloat16 along the same chain;
     /// kernels of other processors (oneDNN picks AVX-512 BF16, AMX or an emulation) may flip roundings, so the two are
     /// allowed twice one computation's rounding (<see cref="GoldenTolerance.BFloat16Chain"/>).
@@ -79,35 +79,38 @@ public sealed class TeacherPrecisionTests : IDisposable
     /// float32 chain's rounding, which is negligible here): one bfloat16 computation's rounding. Measured on the
     /// fixture's machine: logits within 0.7 % of their RMS, the pooled map within 2 %, against a bound of 11 %.
     /// </summary>
-    [Fact]
-    public void Bf16Teacher_StaysWithinBf16RoundingOfTheFp32Teacher()
+    /// <remarks>Folded (teacher.fold_bn, the default) the chain rounds fewer times: no batch-norm outputs, each folded weight once.</remarks>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Bf16Teacher_FoldedOrNot_StaysWithinBf16RoundingOfTheFp32Teacher(bool foldBn)
     {
         using var scope = DisposeScope.Enter();
-        var (logits, pooled) = Bf16LogitsAndPooled();
+        var (logits, pooled) = Bf16LogitsAndPooled(foldBn);
         GoldenTensor.Parse(Golden.Root.GetProperty("logits_fp32")).AssertMatches(logits, "bf16 logits against fp32", GoldenTolerance.BFloat16Chain(LogitRoundings, 1, "resnet20 logits"));
         GoldenTensor.Parse(Golden.Root.GetProperty("pooled_fp32")).AssertMatches(pooled, "bf16 pooled against fp32", GoldenTolerance.BFloat16Chain(LogitRoundings - 2, 1, "resnet20 pooled"));
     }
 
     /// <summary>The bfloat16 resnet20's logits and pooled tap on the fixture's input, fed as the trainer feeds it (in the caller's scope).</summary>
-    private static (Tensor Logits, Tensor Pooled) Bf16LogitsAndPooled()
+    private static (Tensor Logits, Tensor Pooled) Bf16LogitsAndPooled(bool foldBn = false)
     {
-        var (copy, input) = Bf16Resnet20();
+        var (copy, input) = Bf16Resnet20(foldBn);
         using (copy)
         {
             using var taps = copy.TapFeatures("pooled");
             taps.ReadAs = DType.Float32;
             using var noGrad = Autograd.NoGrad();
-            var logits = TeacherPrecision.Forward(copy, DType.BFloat16, input);
+            var logits = TrainingTeacher.Forward(copy, DType.BFloat16, input);
             return (logits, taps["pooled"].Clone());
         }
     }
 
     [Fact]
-    public void Fp32Precision_TrainsWithTheLoadedTeacherItself()
+    public void Fp32Precision_WithoutFolding_TrainsWithTheLoadedTeacherItself()
     {
         using var scope = DisposeScope.Enter();
         using var teacher = ModelRegistry.Create("resnet8", new ModelOptions());
-        var same = TeacherPrecision.ForTraining(TrainingTasks.Default, new ModelConfig { Model = "resnet8" }, teacher, new ModelOptions(), Device.Cpu);
+        var same = TrainingTeacher.ForTraining(TrainingTasks.Default, new ModelConfig { Model = "resnet8", FoldBn = false }, teacher, new ModelOptions(), Device.Cpu, [], TextWriter.Null, out _);
         Assert.Same(teacher, same);
     }
 
@@ -119,7 +122,7 @@ public sealed class TeacherPrecisionTests : IDisposable
         TorchRuntime.ManualSeed(5);
         var expected = Tensor.Rand([4]).ToArray<float>();
         TorchRuntime.ManualSeed(5);
-        using var copy = TeacherPrecision.ForTraining(TrainingTasks.Default, new ModelConfig { Model = "resnet8", Precision = "bf16" }, teacher, new ModelOptions(), Device.Cpu);
+        using var copy = TrainingTeacher.ForTraining(TrainingTasks.Default, new ModelConfig { Model = "resnet8", Precision = "bf16", FoldBn = false }, teacher, new ModelOptions(), Device.Cpu, [], TextWriter.Null, out _);
         Assert.Equal(expected, Tensor.Rand([4]).ToArray<float>());
         Assert.All(teacher.Parameters(), p => Assert.Equal(DType.Float32, p.DType));
         Assert.All(copy.Parameters(), p => Assert.Equal(DType.BFloat16, p.DType));
@@ -165,7 +168,7 @@ public sealed class TeacherPrecisionTests : IDisposable
     private const int LogitRoundings = 1 + (2 * 20) + 19 + 9 + 1;
 
     /// <summary>resnet20 with the model goldens' deterministic weights, its bfloat16 copy and the fixture's float32 input.</summary>
-    private static (TappedModel<Tensor> Copy, Tensor Input) Bf16Resnet20()
+    private static (TappedModel<Tensor> Copy, Tensor Input) Bf16Resnet20(bool foldBn)
     {
         var options = new ModelOptions();
         using var model = ModelRegistry.Create("resnet20", options);
@@ -179,7 +182,7 @@ public sealed class TeacherPrecisionTests : IDisposable
         }
 
         model.LoadStateDict(state);
-        var copy = TeacherPrecision.ForTraining(TrainingTasks.Default, new ModelConfig { Model = "resnet20", Precision = "bf16" }, model, options, Device.Cpu);
+        var copy = TrainingTeacher.ForTraining(TrainingTasks.Default, new ModelConfig { Model = "resnet20", Precision = "bf16", FoldBn = foldBn }, model, options, Device.Cpu, [], TextWriter.Null, out _);
         copy.Eval();
         var inputShape = Golden.Root.GetProperty("input_shape").EnumerateArray().Select(v => v.GetInt64()).ToArray();
         var input = (Tensor.Linspace(0, 1, inputShape.Aggregate(1L, (a, b) => a * b)) * 77).Sin().Reshape(inputShape);

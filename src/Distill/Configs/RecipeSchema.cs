@@ -98,6 +98,12 @@ internal static class RecipeSchema
         {
             AllowedValues = () => ["fp32", "bf16"],
         },
+        new RecipeKey("teacher", "fold_bn", RecipeKeyKind.Boolean,
+            "the teacher's forward while training folds each batch norm into the convolution before it (a copy of the teacher, checked against it before training; same outputs to float rounding, faster); false runs the teacher as loaded",
+            c => c.Teacher?.FoldBn, (c, v) => c with { Teacher = (c.Teacher ?? new ModelConfig()) with { FoldBn = (bool)v } }),
+        new RecipeKey("teacher", "channels_last", RecipeKeyKind.Boolean,
+            "a float32 teacher on the CPU takes its images channels-last while training (checked against the teacher before training; same outputs to float rounding, faster convolutions); false keeps them as loaded",
+            c => c.Teacher?.ChannelsLast, (c, v) => c with { Teacher = (c.Teacher ?? new ModelConfig()) with { ChannelsLast = (bool)v } }),
 
         Train("epochs", RecipeKeyKind.Integer, "epochs to train", t => t.Epochs, (t, v) => t with { Epochs = v }) with { Minimum = 1, WrittenAtDefault = true },
         Train("lr", RecipeKeyKind.Number, "base learning rate (onecycle's peak)", t => t.Lr, (t, v) => t with { Lr = v }) with { Minimum = 0, WrittenAtDefault = true },

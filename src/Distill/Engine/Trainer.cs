@@ -121,7 +121,7 @@ public sealed class Trainer : IDisposable
                 _teacherHead = x =>
                 {
                     using var noGrad = Autograd.NoGrad();
-                    return TeacherPrecision.Forward(teacherHead, _teacherDType, x);
+                    return TrainingTeacher.Forward(teacherHead, _teacherDType, x);
                 };
             }
         }
@@ -229,7 +229,7 @@ public sealed class Trainer : IDisposable
     /// The teacher's output on <paramref name="images"/>, in their dtype (the caller holds no-grad). No-grad rather than
     /// inference mode: the tapped maps reach losses that may save them for backward, which inference tensors may not be.
     /// </summary>
-    private Tensor TeacherForward(Tensor images) => TeacherPrecision.Forward(_teacher!, _teacherDType, images);
+    private Tensor TeacherForward(Tensor images) => TrainingTeacher.Forward(_teacher!, _teacherDType, images, _options.TeacherInputFormat);
 
     private void Calibrate(ICalibratedMethod calibrated, int epoch, DataLoader train, ModelTaps? studentTaps, ModelTaps? teacherTaps)
     {
@@ -281,9 +281,10 @@ public sealed class Trainer : IDisposable
         IReadOnlyList<string> studentTapNames = [.. (_distiller?.StudentTaps ?? []).Concat(_taskTaps).Distinct(StringComparer.Ordinal)];
         using var studentTaps = studentTapNames.Count > 0 ? _student.TapFeatures(studentTapNames) : null;
         using var teacherTaps = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
-        if (teacherTaps is not null && _teacherDType != DType.Float32)
+        if (teacherTaps is not null)
         {
-            teacherTaps.ReadAs = DType.Float32;
+            teacherTaps.ReadAs = _teacherDType != DType.Float32 ? DType.Float32 : null;
+            teacherTaps.ReadContiguous = _options.TeacherInputFormat != MemoryFormat.Contiguous;
         }
 
         if (_distiller is ICalibratedMethod calibrated && calibrated.NeedsCalibration(epoch))

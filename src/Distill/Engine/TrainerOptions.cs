@@ -85,4 +85,10 @@ public sealed record TrainerOptions
     /// every backward, and broadcasts rank 0's buffers before each evaluation.
     /// </summary>
     public Torch.Distributed.IProcessGroup? ProcessGroup { get; init; }
+
+    /// <summary>
+    /// The memory format the teacher takes its images in (channels-last: a float32 teacher on the CPU, see
+    /// teacher.channels_last); its tapped maps are handed to the method contiguous either way.
+    /// </summary>
+    public Torch.MemoryFormat TeacherInputFormat { get; init; }
 }

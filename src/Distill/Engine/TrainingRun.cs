@@ -186,11 +186,21 @@ public static class TrainingRun
             TorchRuntime.ManualSeed(unchecked(seed + ((ulong)rank * 0x9E3779B97F4A7C15UL)));
         }
 
-        // teacher.precision: bf16 trains with a bfloat16 copy (none when the soft-label store stands in for the teacher);
-        // the float32 teacher still draws the report's examples.
-        var trainingTeacher = teacher is not null && softLabels is null && config.Teacher is { } teacherConfig ? TeacherPrecision.ForTraining(task, teacherConfig, teacher, options, device) : teacher;
+        // teacher.fold_bn and teacher.precision: bf16 train with a copy (none when the soft-label store stands in for the
+        // teacher, or when the method reads nothing of it); the teacher as loaded still draws the report's examples.
+        var trainingTeacher = teacher;
+        var teacherFormat = MemoryFormat.Contiguous;
+        if (teacher is not null && softLabels is null && distiller is { NeedsTeacher: true } && config.Teacher is { } teacherConfig)
+        {
+            trainingTeacher = TrainingTeacher.ForTraining(task, teacherConfig, teacher, options, device, distiller.TeacherTaps, notices, out teacherFormat);
+        }
+
         using var precisionCopy = ReferenceEquals(trainingTeacher, teacher) ? null : trainingTeacher;
-        var trainerOptions = Options(config.Train, device, loaders.Train.BatchCount) with { ProcessGroup = processGroup };
+        var trainerOptions = Options(config.Train, device, loaders.Train.BatchCount) with
+        {
+            ProcessGroup = processGroup,
+            TeacherInputFormat = teacherFormat,
+        };
         using var trainer = NewTrainer(student, trainingTeacher, distiller, trainerOptions, config, task, softLabels);
         var startEpoch = 1;
         var best = 0.0;

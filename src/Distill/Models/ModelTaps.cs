@@ -51,6 +51,12 @@ public sealed class ModelTaps : IFeatureMaps, IDisposable
     /// </summary>
     internal DType? ReadAs { get; set; }
 
+    /// <summary>
+    /// Whether maps are read in the contiguous (NCHW) layout: a teacher fed channels-last images records channels-last
+    /// maps, which the methods get as any other map (a copy of the reading scope when the layout differs).
+    /// </summary>
+    internal bool ReadContiguous { get; set; }
+
     /// <summary>The latest output of the tap <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">The name is not tapped.</exception>
     /// <exception cref="InvalidOperationException">The map's shape differs from the dry run's in a dimension the input's size does not explain (see the class summary).</exception>
@@ -69,7 +75,8 @@ public sealed class ModelTaps : IFeatureMaps, IDisposable
                 Check(name, path, tensor.Shape, expected);
             }
 
-            return ReadAs is { } dtype && tensor.DType != dtype ? tensor.To(dtype) : tensor;
+            var read = ReadAs is { } dtype && tensor.DType != dtype ? tensor.To(dtype) : tensor;
+            return ReadContiguous ? read.Contiguous() : read;
         }
     }
 
