@@ -21,6 +21,7 @@ internal static class EndToEnd
         var python = RunPython(steps, threads);
         using var step = new KdStep(Device.Cpu);
         var kdRate = ImagesPerSecond(steps, step.Kd);
+        var kdLoadedRate = ImagesPerSecond(steps, step.KdAsLoaded);
         var kd16Rate = ImagesPerSecond(steps, step.KdBf16);
         var ceRate = ImagesPerSecond(steps, step.Ce);
         using var self = Process.GetCurrentProcess();
@@ -28,6 +29,7 @@ internal static class EndToEnd
         Console.WriteLine($"load average: {StepComparison.LoadAverage()} at the end");
         Console.WriteLine($"{"step",-40} {"Distill img/s",14} {"PyTorch img/s",14} {"Distill/PyTorch",16}");
         Row("KD resnet32x4 -> resnet8x4", kdRate, python.Kd);
+        Row("KD, teacher as loaded (no fold, NCHW)", kdLoadedRate, python.Kd);
         Row("KD, bf16 teacher (ours) vs PyTorch fp32", kd16Rate, python.Kd);
         Row("KD, bf16 teacher: vs PyTorch .to(bf16)", kd16Rate, python.Kd16);
         Row("KD, bf16 teacher: vs PyTorch autocast", kd16Rate, python.KdAutocast);

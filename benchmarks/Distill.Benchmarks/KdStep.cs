@@ -1,5 +1,6 @@
 using Distill.Methods;
 using Distill.Models;
+using Distill.NN;
 using Distill.NN.Optim;
 using Distill.Torch;
 using F = Distill.Torch.Functional;
@@ -18,6 +19,7 @@ internal sealed class KdStep : IDisposable
     public const int Batch = 64;
 
     private readonly ClassificationModel _teacher;
+    private readonly ClassificationModel _folded;
     private readonly ClassificationModel _student;
     private readonly Sgd _optimizer;
     private readonly Tensor _x;
@@ -41,15 +43,47 @@ internal sealed class KdStep : IDisposable
             _x = Tensor.Randn([Batch, 3, 32, 32]).To(device).DetachFromScope();
             _y = Tensor.RandInt(0, 100, [Batch]).To(device).DetachFromScope();
         }
+
+        _folded = FoldedCopy(_teacher, _x);
     }
 
-    /// <summary>One KD step: the teacher's logits without grad, the student's, the KD loss, backward, SGD.</summary>
-    public void Kd()
+    /// <summary>
+    /// The teacher as distill train runs it by default (teacher.fold_bn: true): a copy with each batch norm folded into the
+    /// convolution before it.
+    /// </summary>
+    private static ClassificationModel FoldedCopy(ClassificationModel teacher, Tensor x)
+    {
+        var copy = ModelRegistry.Create("resnet32x4");
+        using (DisposeScope.Enter())
+        {
+            copy.LoadStateDict(teacher.StateDict());
+            copy.To(x.Device);
+            copy.Eval();
+            copy.Freeze();
+            using var noGrad = Autograd.NoGrad();
+            var one = x.Narrow(0, 0, 1);
+            BatchNormFolding.Fold(copy, BatchNormFolding.FindPairs(copy, () => copy.Forward(one), new HashSet<string>()));
+        }
+
+        return copy;
+    }
+
+    /// <summary>
+    /// One KD step as distill train runs it on the CPU by default: the folded teacher's logits on channels-last images
+    /// (teacher.fold_bn, teacher.channels_last; the conversion is part of the step) without grad, the student's, the KD
+    /// loss, backward, SGD.
+    /// </summary>
+    public void Kd() => Kd(_folded, _x.Device.Type == DeviceType.Cpu ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous);
+
+    /// <summary>One KD step with the teacher as loaded (teacher.fold_bn and teacher.channels_last false), as PyTorch eager runs it.</summary>
+    public void KdAsLoaded() => Kd(_teacher, MemoryFormat.Contiguous);
+
+    private void Kd(ClassificationModel teacher, MemoryFormat format)
     {
         Tensor t;
         using (Autograd.NoGrad())
         {
-            t = _teacher.Forward(_x);
+            t = teacher.Forward(format == MemoryFormat.Contiguous ? _x : _x.Contiguous(format));
         }
 
         var s = _student.Forward(_x);
@@ -59,24 +93,15 @@ internal sealed class KdStep : IDisposable
     }
 
     /// <summary>
-    /// One KD step with a bfloat16 teacher, as teacher.precision: bf16 trains: a bfloat16 copy of the teacher (made at the
-    /// first call), the images cast to bfloat16 before it and its logits back to float32 for the loss.
+    /// One KD step with a bfloat16 teacher, as teacher.precision: bf16 trains: a bfloat16 copy of the folded teacher (made at
+    /// the first call), the images cast to bfloat16 before it and its logits back to float32 for the loss.
     /// </summary>
     public void KdBf16()
     {
         if (_teacher16 is null)
         {
-            var copy = ModelRegistry.Create("resnet32x4");
-            using (DisposeScope.Enter())
-            {
-                copy.LoadStateDict(_teacher.StateDict());
-            }
-
-            copy.To(_x.Device);
-            copy.To(DType.BFloat16);
-            copy.Eval();
-            copy.Freeze();
-            _teacher16 = copy;
+            _teacher16 = FoldedCopy(_teacher, _x);
+            _teacher16.To(DType.BFloat16);
         }
 
         Tensor t;
@@ -109,6 +134,7 @@ internal sealed class KdStep : IDisposable
         _optimizer.Dispose();
         _student.Dispose();
         _teacher16?.Dispose();
+        _folded.Dispose();
         _teacher.Dispose();
     }
 }

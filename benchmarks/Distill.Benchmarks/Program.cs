@@ -12,6 +12,7 @@ using Distill.Torch;
 // `-- --methods [--rounds N] [--steps N]` times a training step of every method through the trainer.
 // `-- --seg [--steps N] [--rounds R] [--threads T]` times the segmentation training steps (scene pair, dense methods) beside PyTorch.
 // `-- --det [--steps N] [--rounds R] [--threads T]` times the detection training steps (FCOS scene pair, detection methods) beside PyTorch.
+// `-- --teacher [--steps N] [--rounds R] [--threads T]` times the teacher's forward alone as loaded, folded, channels-last and bf16, beside PyTorch.
 if (Array.IndexOf(args, "--det-profile") is var profileAt and >= 0)
 {
     // `-- --det-profile ROW --scenes FILE [--steps N] [--threads T]`: only ROW's steps (one untimed, then N), for a
@@ -30,6 +31,17 @@ if (Array.IndexOf(args, "--det-profile") is var profileAt and >= 0)
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{args[profileAt + 1]}: {profileSteps} steps in {clock.Elapsed.TotalSeconds:F2} s"));
     return 0;
+}
+
+if (Array.IndexOf(args, "--teacher-models") is var modelsAt and >= 0)
+{
+    // `-- --teacher-models m1,m2,... [--steps N] [--rounds R]`: ours only, folded vs folded with channels-last images, per model.
+    return TeacherForwardBench.RunModels(args[modelsAt + 1].Split(','), ReadOption(args, "--steps", 4), ReadOption(args, "--rounds", 3), ReadOption(args, "--threads", Environment.ProcessorCount));
+}
+
+if (args.Contains("--teacher"))
+{
+    return TeacherForwardBench.Run(ReadOption(args, "--steps", 4), ReadOption(args, "--rounds", 5), ReadOption(args, "--threads", Environment.ProcessorCount));
 }
 
 if (args.Contains("--det"))
