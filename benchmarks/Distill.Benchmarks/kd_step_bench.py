@@ -9,7 +9,15 @@ With --bf16, also KD steps with a bfloat16 teacher (a .to(torch.bfloat16) copy, 
 With --teacher it also times the teacher's no-grad forward alone on the same batch (the share of the KD step that a
 soft-label store saves).
 
+With --only KIND (kd, kd-bf16, store or ce; the peak-RSS benchmark, RssBench.cs) it times nothing: it runs STEPS steps of
+that one kind in this fresh process and prints its resident memory (/proc/self/status) after torch is loaded, after
+the step's objects are built, after the first step and its peak over the steps (the peak is reset once set up), and
+with --every E also the RSS every E steps. The store kind mirrors Distill's SoftLabelStep: 640 random uint8 images, 2
+recorded crop (padding 4) + flip draws each with the teacher's logits on them (computed once at set-up, then the
+teacher is dropped), and each step replays one draw per image of the next shuffled batch before the student's KD step.
+
 Usage: kd_step_bench.py STEPS [--device DEVICE] [--threads N] [--warmup N] [--ce] [--bf16] [--teacher]
+       kd_step_bench.py STEPS --only KIND [--threads N] [--every E]
 """
 import argparse
 import copy
@@ -21,6 +29,18 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+
+def status_mib(field):
+    """A field of /proc/self/status (VmRSS: resident now, VmHWM: peak resident) in MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
+loaded_rss = status_mib("VmRSS")
 
 here = os.path.dirname(os.path.abspath(__file__))
 # models.py is copied beside this script in the benchmark's output; in the repository it is eng/golden/models.py.
@@ -37,6 +57,8 @@ parser.add_argument("--bf16", action="store_true",
                     help="also time KD steps with a bfloat16 teacher: a teacher.to(torch.bfloat16) copy fed bfloat16 images, "
                          "and the float32 teacher under torch.autocast(bfloat16)")
 parser.add_argument("--teacher", action="store_true", help="also time the teacher's no-grad forward alone")
+parser.add_argument("--only", choices=["kd", "kd-bf16", "store", "ce"], help="run only this step and print its resident memory")
+parser.add_argument("--every", type=int, default=0, help="with --only: also sample the RSS every this many steps")
 args = parser.parse_args()
 device = torch.device(args.device)
 if args.threads:
@@ -118,6 +140,77 @@ def images_per_second(step):
     synchronize()
     return args.steps * 64 / (time.perf_counter() - start)
 
+
+STORE_IMAGES, STORE_DRAWS = 640, 2  # SoftLabelStep.Images, SoftLabelStep.Draws
+
+
+def build_store():
+    """The soft-label store's step (as SoftLabelStep): random images, recorded draws, the teacher's logits on each draw."""
+    global teacher
+    g = torch.Generator().manual_seed(0)
+    pixels = torch.randint(0, 256, (STORE_IMAGES, 3, 32, 32), dtype=torch.uint8, generator=g)
+    labels = torch.randint(0, 100, (STORE_IMAGES,), generator=g)
+    # Per image and draw: the crop's top and left in the 4-padded image, and the flip.
+    draws = torch.stack([torch.randint(0, 9, (STORE_IMAGES, STORE_DRAWS), generator=g),
+                         torch.randint(0, 9, (STORE_IMAGES, STORE_DRAWS), generator=g),
+                         torch.randint(0, 2, (STORE_IMAGES, STORE_DRAWS), generator=g)], 2)
+
+    def replay(index, draw):
+        padded = F.pad(pixels[index].float() / 255, (4, 4, 4, 4))
+        images = []
+        for image, i, d in zip(padded, index.tolist(), draw.tolist()):
+            top, left, flip = draws[i, d].tolist()
+            crop = image[:, top:top + 32, left:left + 32]
+            images.append(crop.flip(2) if flip else crop)
+        return (torch.stack(images) - 0.5) / 0.25
+
+    logits = torch.empty(STORE_IMAGES, STORE_DRAWS, 100)
+    with torch.no_grad():
+        for d in range(STORE_DRAWS):
+            for start in range(0, STORE_IMAGES, 64):
+                index = torch.arange(start, start + 64)
+                logits[index, d] = teacher(replay(index, torch.full((64,), d)))[0]
+    teacher = None  # the step reads only the stored logits
+    batches = []
+
+    def store_step():
+        if not batches:
+            batches.extend(torch.randperm(STORE_IMAGES, generator=g).split(64))
+        index = batches.pop()
+        draw = torch.randint(0, STORE_DRAWS, (64,), generator=g)
+        images = replay(index, draw)
+        t = logits[index, draw]
+        s, _ = student(images)
+        kd = F.kl_div(F.log_softmax(s / 4, 1), F.softmax(t / 4, 1), reduction="batchmean") * 16
+        loss = 0.1 * F.cross_entropy(s, labels[index]) + 0.9 * kd
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return store_step
+
+
+def measure_rss(kind):
+    """Runs STEPS steps of KIND alone and reports this process's resident memory around them."""
+    step = {"kd": kd_step, "kd-bf16": kd_step_bf16, "ce": ce_step}.get(kind) or build_store()
+    setup_peak, setup = status_mib("VmHWM"), status_mib("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # resets VmHWM to the current RSS: from here it is the steps' peak
+    samples = []
+    for i in range(1, args.steps + 1):
+        step()
+        if i == 1:
+            first = status_mib("VmRSS")
+        if args.every and i % args.every == 0:
+            samples.append(status_mib("VmRSS"))
+    return {"kind": kind, "steps": args.steps, "loaded_mib": loaded_rss, "setup_mib": setup, "setup_peak_mib": setup_peak,
+            "first_step_mib": first, "peak_mib": status_mib("VmHWM"), "samples_mib": samples, "every": args.every,
+            "torch": torch.__version__, "threads": torch.get_num_threads()}
+
+
+if args.only:
+    print(json.dumps(measure_rss(args.only)))
+    sys.exit(0)
 
 result = {"kd_images_per_second": images_per_second(kd_step)}
 if args.ce:

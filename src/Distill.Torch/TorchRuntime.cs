@@ -47,6 +47,18 @@ public static unsafe class TorchRuntime
     }
 
     /// <summary>
+    /// Returns the C allocator's free memory to the operating system after a one-off phase that allocated much more
+    /// than what follows needs (e.g. a teacher run over a whole data set before training): freed tensors' blocks that
+    /// the tuned <see cref="AllocatorPolicy"/> keeps for reuse are handed back, so they do not stay resident under the
+    /// next phase. True when some memory was released. Loads the shim.
+    /// </summary>
+    public static bool ReleaseFreeMemory()
+    {
+        NativeLibraryLoader.Load();
+        return Interop.AllocatorPolicy.ReleaseFree();
+    }
+
+    /// <summary>
     /// The BLAS library libtorch's matrix products run on, as mapped into this process (e.g.
     /// "openblas-openmp/libblas.so.3" for OpenBLAS, "blas/libblas.so.3.11.0" for the slow reference BLAS), or
     /// "linked into libtorch" where no separate BLAS library is loaded (builds with a static MKL). Loads the shim.

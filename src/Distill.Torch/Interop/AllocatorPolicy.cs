@@ -10,7 +10,7 @@ namespace Distill.Torch.Interop;
 /// and page clearing). Distill keeps blocks below 32 MiB on the heap and trims only above 256 MiB, which recurring
 /// step-sized allocations then reuse. <see cref="Variable"/> = "system" keeps the C library's defaults.
 /// </summary>
-internal static unsafe class AllocatorPolicy
+internal static unsafe partial class AllocatorPolicy
 {
     /// <summary>The environment variable that chooses the policy: "tuned" (the default) or "system".</summary>
     internal const string Variable = "DISTILL_ALLOCATOR";
@@ -45,4 +45,24 @@ internal static unsafe class AllocatorPolicy
         // The policy is a speed setting: a C library that refuses it leaves the defaults, which are correct, only slower.
         Tuned = status == 0 && applied != 0;
     }
+
+    /// <summary>
+    /// Hands the C heap's free pages back to the kernel (glibc's malloc_trim(0), every arena); false where the C library
+    /// has no such call. The tuned policy keeps up to <see cref="TrimThreshold"/> of free heap per arena for the next step,
+    /// which after a one-off phase (a teacher run over a whole data set) is memory no step will ask for in that shape.
+    /// </summary>
+    internal static bool ReleaseFree()
+    {
+        try
+        {
+            return MallocTrim(0) != 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
 }

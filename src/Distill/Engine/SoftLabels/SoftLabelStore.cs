@@ -276,6 +276,8 @@ public sealed class SoftLabelStore : IRecordedDraws, IDisposable
         }
 
         Directory.Delete(partial, recursive: true);
+        // The teacher's activations over the whole data set are freed by now; hand that heap back before training.
+        TorchRuntime.ReleaseFreeMemory();
     }
 
     /// <summary>The chunk files of a partial build, in order.</summary>
