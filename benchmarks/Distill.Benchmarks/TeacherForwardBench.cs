@@ -15,7 +15,7 @@ namespace Distill.Benchmarks;
 /// </summary>
 internal static class TeacherForwardBench
 {
-    private static readonly string[] Forms = ["as_loaded", "folded", "folded_channels_last", "folded_bf16"];
+    private static readonly string[] Forms = ["as_loaded", "folded", "folded_channels_last", "folded_channels_last_inference", "folded_bf16"];
 
     public static int Run(int steps, int rounds, int threads)
     {
@@ -45,6 +45,11 @@ internal static class TeacherForwardBench
             ["as_loaded"] = () => teacher.Forward(x),
             ["folded"] = () => folded.Forward(x),
             ["folded_channels_last"] = () => folded.Forward(xLast),
+            ["folded_channels_last_inference"] = () =>
+            {
+                using var inference = Autograd.InferenceMode();
+                folded.Forward(xLast);
+            },
             ["folded_bf16"] = () => folded16.Forward(x16),
         };
         var ours = Forms.ToDictionary(f => f, _ => new List<double>());

@@ -58,10 +58,16 @@ x16 = x.to(torch.bfloat16)
 with torch.no_grad():
     assert (folded(x)[0] - teacher(x)[0]).abs().max() <= 1e-4 * teacher(x)[0].abs().max()
 
+def inference(forward):
+    with torch.inference_mode():
+        return forward()
+
+
 variants = {
     "as_loaded": lambda: teacher(x),
     "folded": lambda: folded(x),
     "folded_channels_last": lambda: folded(x_last),
+    "folded_channels_last_inference": lambda: inference(lambda: folded(x_last)),
     "folded_bf16": lambda: folded16(x16),
 }
 rates = {name: [] for name in variants}
