@@ -31,23 +31,13 @@ public sealed class TeacherFoldingTests : IDisposable
     [InlineData("fitnet")]
     public void Runs_WithTheTeacherFoldedAndChannelsLast_GiveTheLossesOfTheTeacherAsLoaded(string method)
     {
-        TinyIdx.Write(_root, 96, 32);
-        var recipe = TinyIdx.Recipe(_root, $"""
-            train:
-              epochs: 2
-              lr: 0.05
-              schedule: constant
-              seed: 1
-            output: {Path.Combine(_root, "teacher")}
-            """);
-        var teacherRun = Recipes.Parse(recipe);
-        TrainingRun.Execute(teacherRun);
+        var (recipe, checkpoint) = TinyTeacher.Train(_root);
         var losses = new List<double[]>();
         foreach (var fast in new[] { "true", "false" })
         {
             var run = Recipes.Parse(recipe, overrides:
             [
-                $"method.name={method}", "teacher.model=resnet8", $"teacher.checkpoint={Path.Combine(teacherRun.Output, "best.safetensors")}",
+                $"method.name={method}", "teacher.model=resnet8", $"teacher.checkpoint={checkpoint}",
                 $"teacher.fold_bn={fast}", $"teacher.channels_last={fast}", $"output={Path.Combine(_root, method + fast)}",
             ]);
             var notices = new StringWriter();

@@ -136,22 +136,12 @@ public sealed class TeacherPrecisionTests : IDisposable
     [Fact]
     public void KdAndFitnetRuns_WithABf16Teacher_Train()
     {
-        TinyIdx.Write(_root, 96, 32);
-        var recipe = TinyIdx.Recipe(_root, $"""
-            train:
-              epochs: 2
-              lr: 0.05
-              schedule: constant
-              seed: 1
-            output: {Path.Combine(_root, "teacher")}
-            """);
-        var teacherRun = Recipes.Parse(recipe);
-        TrainingRun.Execute(teacherRun);
+        var (recipe, checkpoint) = TinyTeacher.Train(_root);
         foreach (var method in new[] { "kd", "fitnet" })
         {
             var run = Recipes.Parse(recipe, overrides:
             [
-                $"method.name={method}", "teacher.model=resnet8", $"teacher.checkpoint={Path.Combine(teacherRun.Output, "best.safetensors")}",
+                $"method.name={method}", "teacher.model=resnet8", $"teacher.checkpoint={checkpoint}",
                 "teacher.precision=bf16", "train.epochs=3", $"output={Path.Combine(_root, method)}",
             ]);
             var summary = TrainingRun.Execute(run);
