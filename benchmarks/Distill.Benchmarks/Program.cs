@@ -13,7 +13,7 @@ using Distill.Torch;
 // `-- --seg [--steps N] [--rounds R] [--threads T]` times the segmentation training steps (scene pair, dense methods) beside PyTorch.
 // `-- --det [--steps N] [--rounds R] [--threads T]` times the detection training steps (FCOS scene pair, detection methods) beside PyTorch.
 // `-- --teacher [--steps N] [--rounds R] [--threads T]` times the teacher's forward alone as loaded, folded, channels-last and bf16, beside PyTorch.
-// `-- --rss [--steps N] [--drift S --every E]` measures each KD/CE step's resident memory alone in fresh processes beside PyTorch.
+// `-- --rss [--steps N] [--rounds R] [--drift S --every E]` measures each KD/CE step's resident memory alone in fresh processes beside PyTorch.
 if (Array.IndexOf(args, "--rss-child") is var childAt and >= 0)
 {
     return RssBench.Child(args[childAt + 1], ReadOption(args, "--steps", 10), ReadOption(args, "--every", 0));
@@ -21,7 +21,7 @@ if (Array.IndexOf(args, "--rss-child") is var childAt and >= 0)
 
 if (args.Contains("--rss"))
 {
-    return RssBench.Run(ReadOption(args, "--steps", 10), ReadOption(args, "--drift", 0), ReadOption(args, "--every", 50));
+    return RssBench.Run(ReadOption(args, "--steps", 10), ReadOption(args, "--drift", 0), ReadOption(args, "--every", 50), ReadOption(args, "--rounds", 1));
 }
 
 if (Array.IndexOf(args, "--det-profile") is var profileAt and >= 0)

@@ -18,8 +18,13 @@ internal static class RssBench
     /// <summary>The step kinds: KD with the float32 teacher, KD with the bfloat16 teacher, KD from a soft-label store, plain CE.</summary>
     public static readonly IReadOnlyList<string> Kinds = ["kd", "kd-bf16", "store", "ce"];
 
-    /// <summary>Runs every kind on both sides for <paramref name="steps"/> steps and prints the table; then the drift run when <paramref name="driftSteps"/> is positive.</summary>
-    public static int Run(int steps, int driftSteps, int every)
+    /// <summary>
+    /// Runs every kind on both sides for <paramref name="steps"/> steps and prints the table; with more than one of
+    /// <paramref name="rounds"/>, every kind's pair of processes again that many times (the table holds each round's rows)
+    /// and then each side's median peak with its range, since one process's peak moves by tens of MiB from run to run; then
+    /// the drift run when <paramref name="driftSteps"/> is positive.
+    /// </summary>
+    public static int Run(int steps, int driftSteps, int every, int rounds = 1)
     {
         var threads = Environment.ProcessorCount;
         TorchRuntime.Threads = threads;
@@ -33,12 +38,31 @@ internal static class RssBench
         Console.WriteLine();
         Console.WriteLine($"| step | side | loaded | set up | 1st step | peak | growth | peak vs PyTorch |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
-        foreach (var kind in Kinds)
+        var peaks = Kinds.ToDictionary(k => k, _ => (Ours: new List<double>(), Theirs: new List<double>()));
+        for (var round = 0; round < rounds; round++)
         {
-            using var ours = Ours(kind, steps, 0);
-            using var theirs = Theirs(kind, steps, threads, 0);
-            Row(kind, "Distill", ours.RootElement, theirs.RootElement);
-            Row(kind, "PyTorch", theirs.RootElement, null);
+            foreach (var kind in Kinds)
+            {
+                using var ours = Ours(kind, steps, 0);
+                using var theirs = Theirs(kind, steps, threads, 0);
+                Row(kind, "Distill", ours.RootElement, theirs.RootElement);
+                Row(kind, "PyTorch", theirs.RootElement, null);
+                peaks[kind].Ours.Add(ours.RootElement.GetProperty("peak_mib").GetDouble());
+                peaks[kind].Theirs.Add(theirs.RootElement.GetProperty("peak_mib").GetDouble());
+            }
+        }
+
+        if (rounds > 1)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"Peak over {rounds} rounds (MiB): median (min-max)");
+            Console.WriteLine("| step | Distill | PyTorch | median difference |");
+            Console.WriteLine("| --- | --- | --- | --- |");
+            foreach (var (kind, (ours, theirs)) in peaks)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {kind} | {Stats.Median([.. ours]):F0} ({ours.Min():F0}-{ours.Max():F0}) | {Stats.Median([.. theirs]):F0} ({theirs.Min():F0}-{theirs.Max():F0}) | {Stats.Median([.. ours]) - Stats.Median([.. theirs]):+0;-0;0} |"));
+            }
         }
 
         if (driftSteps > 0)

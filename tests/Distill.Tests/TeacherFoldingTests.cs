@@ -171,6 +171,28 @@ public sealed class TeacherFoldingTests : IDisposable
         Assert.Contains("'fc'", refusal, StringComparison.Ordinal);
     }
 
+    /// <summary>A segmentation teacher (any input size) is checked on one image of at most 128x128, not the data's crop size: the check copies every layer's output.</summary>
+    [Fact]
+    public void Checks_OfATeacherThatTakesAnySize_RunOnAnImageOfAtMost128Pixels()
+    {
+        using var scope = DisposeScope.Enter();
+        var options = new ModelOptions(4, 3, 160, 200);
+        var task = TrainingTasks.Create("segmentation");
+        TorchRuntime.ManualSeed(1);
+        using var teacher = TrainingRun.NewModel(task, "teacher.model", "deeplabv3_resnet18", options);
+        teacher.DryRun(options);
+        teacher.Eval();
+        teacher.Freeze();
+        Assert.True(teacher.InputSizeVaries);
+        var seen = new List<long[]>();
+        using var hook = teacher.RegisterForwardHook((_, input, _) => seen.Add(((Tensor)input).Shape));
+        using var copy = TrainingTeacher.ForTraining(task, new ModelConfig { Model = "deeplabv3_resnet18" }, teacher, options, Device.Cpu, [], TextWriter.Null, out var format);
+        Assert.NotEmpty(seen);
+        Assert.All(seen, shape => Assert.Equal([1L, 3, 128, 128], shape));
+        Assert.Equal(MemoryFormat.ChannelsLast, format);
+        Assert.Contains(copy.NamedModules().Select(m => m.Module).OfType<BatchNorm2d>(), bn => bn.FoldedInto is not null);
+    }
+
     private static void AssertClose(Tensor expected, Tensor actual, string what)
     {
         var scale = expected.Abs().Max().Item<float>();

@@ -85,7 +85,7 @@ internal static class TrainingTeacher
             {
                 using var scope = DisposeScope.Enter();
                 using var noGrad = Autograd.NoGrad();
-                var input = CheckImage(options, device);
+                var input = CheckImage(teacher, options, device);
                 using var expected = Evaluating(teacher, () => ModuleOutputs(teacher, input));
                 var folded = new HashSet<string>(StringComparer.Ordinal);
                 if (fold)
@@ -152,13 +152,21 @@ internal static class TrainingTeacher
         }
     }
 
-    /// <summary>One random image of the data's size (drawn without moving the seeded generator) for the checks.</summary>
-    private static Tensor CheckImage(ModelOptions options, Device device)
+    /// <summary>The largest side of the checks' image for a model that takes any size (<see cref="CheckImage"/>).</summary>
+    internal const int CheckSide = 128;
+
+    /// <summary>
+    /// One random image (drawn without moving the seeded generator) for the checks, which keep a copy of every layer's
+    /// output: of the data's size, each side cut to <see cref="CheckSide"/> for a model that takes any size, so a
+    /// segmentation teacher on large crops does not hold gigabytes of maps for the check.
+    /// </summary>
+    private static Tensor CheckImage(TappedModel<Tensor> teacher, ModelOptions options, Device device)
     {
+        var (height, width) = teacher.InputSizeVaries ? (Math.Min(options.Height, CheckSide), Math.Min(options.Width, CheckSide)) : (options.Height, options.Width);
         var state = TorchRuntime.GetRngState();
         try
         {
-            return Tensor.Randn([1, options.InChannels, options.Height, options.Width]).To(device);
+            return Tensor.Randn([1, options.InChannels, height, width]).To(device);
         }
         finally
         {
