@@ -26,6 +26,8 @@ internal static class PythonScript
     private static Process Start(string script, IEnumerable<string> arguments, bool redirectInput)
     {
         var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
+        // The PyTorch side runs with glibc's own malloc settings, whatever the tunables given to ours (GLIBC_TUNABLES).
+        info.Environment.Remove("GLIBC_TUNABLES");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, script));
         foreach (var a in arguments)
         {
