@@ -126,10 +126,14 @@ internal static class RssBench
             }
         }
 
+        var cache = TorchRuntime.TensorCache;
         var result = new Dictionary<string, object>
         {
             ["kind"] = kind, ["steps"] = steps, ["loaded_mib"] = loaded, ["setup_mib"] = setup, ["setup_peak_mib"] = setupPeak,
             ["first_step_mib"] = first, ["peak_mib"] = StatusMib("VmHWM"), ["samples_mib"] = samples, ["every"] = every,
+            ["anon_mib"] = StatusMib("RssAnon"), ["file_mib"] = StatusMib("RssFile"),
+            ["cache_peak_live_mib"] = cache.PeakLiveBytes / 1048576.0, ["cache_kept_mib"] = cache.CachedBytes / 1048576.0,
+            ["cache_hits"] = cache.Hits, ["cache_misses"] = cache.Misses,
         };
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;

@@ -205,6 +205,7 @@ def measure_rss(kind):
             samples.append(status_mib("VmRSS"))
     return {"kind": kind, "steps": args.steps, "loaded_mib": loaded_rss, "setup_mib": setup, "setup_peak_mib": setup_peak,
             "first_step_mib": first, "peak_mib": status_mib("VmHWM"), "samples_mib": samples, "every": args.every,
+            "anon_mib": status_mib("RssAnon"), "file_mib": status_mib("RssFile"),
             "torch": torch.__version__, "threads": torch.get_num_threads()}
 
 

@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 /* Bump when any signature or enum value below changes; the managed loader refuses a mismatch. */
-#define DT_ABI_VERSION 9
+#define DT_ABI_VERSION 10
 
 #define DT_OK 0
 #define DT_ERROR 1
@@ -58,6 +58,16 @@ DT_API int32_t dt_set_num_threads(int32_t threads);
    again. A value <= 0 leaves that setting alone. *applied is 1 when the C library took both (glibc), 0 when it has no
    such settings. */
 DT_API int32_t dt_set_allocator_policy(int64_t mmap_threshold, int64_t trim_threshold, int32_t* applied);
+/* ---- allocator.cpp: the tensor block cache -------------------------------------------------------------------------
+   Makes libtorch's CPU tensors of 1 MiB or more come from a cache of mapped blocks that keeps freed blocks for the next
+   request of the same size class (at most 12.5 % larger), within twice the high-water mark of live bytes; smaller
+   tensors keep libtorch's own allocator. *applied is 1 when libtorch took the allocator. */
+DT_API int32_t dt_use_tensor_cache(int32_t* applied);
+/* The cache's bytes handed out, bytes kept for reuse, high-water mark of live bytes, requests served from the cache
+   and requests that mapped a new block. */
+DT_API int32_t dt_tensor_cache_stats(int64_t* live, int64_t* cached, int64_t* peak, int64_t* hits, int64_t* misses);
+/* Unmaps every cached block and restarts the high-water mark from what is live. */
+DT_API int32_t dt_tensor_cache_trim(void);
 DT_API int32_t dt_cuda_is_available(int32_t* available);
 DT_API int32_t dt_cuda_device_count(int32_t* count);
 /* Facts about CUDA device `index` from the CUDA driver (libcuda.so.1, opened at run time, so a CPU-only

@@ -56,9 +56,12 @@ internal static class DistillCommand
             Console.WriteLine(VersionLine());
             DataParallelEnvironment.UseCoreShare(1);
             Console.WriteLine($"threads: {TorchRuntime.Threads} (what training uses: every logical core, or OMP_NUM_THREADS)");
-            Console.WriteLine(TorchRuntime.AllocatorPolicy == "tuned"
-                ? "allocator: tuned (large blocks stay on the heap between steps; DISTILL_ALLOCATOR=system for the C library's defaults)"
-                : "allocator: system (the C library's defaults)");
+            Console.WriteLine(TorchRuntime.AllocatorPolicy switch
+            {
+                "cache" => "allocator: cache (tensors of 1 MiB or more reuse freed blocks of their size; DISTILL_ALLOCATOR=tuned or system for the C library's heap)",
+                "tuned" => "allocator: tuned (large blocks stay on the C library's heap between steps)",
+                _ => "allocator: system (the C library's defaults)",
+            });
             Console.WriteLine($"blas: {TorchRuntime.BlasLibrary}");
             Console.WriteLine($"bf16: {ProcessorBFloat16()}");
             if (!TorchRuntime.CudaIsAvailable)

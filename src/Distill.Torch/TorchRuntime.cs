@@ -33,24 +33,35 @@ public static unsafe class TorchRuntime
         typeof(TorchRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     /// <summary>
-    /// The C allocator policy in force: "tuned" (large blocks kept on the heap between training steps, the default) or
-    /// "system" (the C library's defaults, chosen with DISTILL_ALLOCATOR=system or where the C library has no such
-    /// settings). Loads the shim.
+    /// How tensor memory is allocated: "cache" (the default: tensors of 1 MiB or more from Distill's block cache, which
+    /// reuses freed blocks of the same size class within twice the high-water mark of live bytes), "tuned" (glibc keeps
+    /// large blocks on its heap between steps) or "system" (the C library's defaults), chosen with DISTILL_ALLOCATOR;
+    /// a policy the C library or libtorch refuses falls back to the next. Loads the shim.
     /// </summary>
     public static string AllocatorPolicy
     {
         get
         {
             NativeLibraryLoader.Load();
-            return Interop.AllocatorPolicy.Tuned ? "tuned" : "system";
+            return Interop.AllocatorPolicy.Name;
+        }
+    }
+
+    /// <summary>The block cache's counters (all zero unless <see cref="AllocatorPolicy"/> is "cache"). Loads the shim.</summary>
+    public static TensorCacheStats TensorCache
+    {
+        get
+        {
+            NativeLibraryLoader.Load();
+            return Interop.AllocatorPolicy.CacheStats();
         }
     }
 
     /// <summary>
-    /// Returns the C allocator's free memory to the operating system after a one-off phase that allocated much more
-    /// than what follows needs (e.g. a teacher run over a whole data set before training): freed tensors' blocks that
-    /// the tuned <see cref="AllocatorPolicy"/> keeps for reuse are handed back, so they do not stay resident under the
-    /// next phase. True when some memory was released. Loads the shim.
+    /// Returns free memory to the operating system after a one-off phase that allocated much more than what follows
+    /// needs (e.g. a teacher run over a whole data set before training): the blocks the cache keeps for reuse and the C
+    /// heap's free pages are handed back, so they do not stay resident under the next phase, and the cache's ceiling
+    /// restarts from what is live. True when some memory could be released. Loads the shim.
     /// </summary>
     public static bool ReleaseFreeMemory()
     {

@@ -35,9 +35,21 @@ public sealed class Sequential : Module<Tensor, Tensor>
     protected override Tensor ForwardCore(Tensor input)
     {
         var x = input;
+        var scope = DisposeScope.Current;
         foreach (var layer in _layers)
         {
-            x = layer.Forward(x);
+            var next = layer.Forward(x);
+
+            // Free the previous layer's output as soon as the next one has consumed it, as PyTorch's reference
+            // counting does when `x = layer(x)` rebinds x: autograd keeps what it saved, hooks and taps hold their
+            // own handles, so only this container's handle goes. Without it a no-grad forward keeps every
+            // layer's map until the container returns.
+            if (!ReferenceEquals(x, input) && !ReferenceEquals(x, next) && x.Scope == scope && scope is not null)
+            {
+                x.Dispose();
+            }
+
+            x = next;
         }
 
         return x;

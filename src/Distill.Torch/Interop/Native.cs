@@ -18,6 +18,8 @@ internal static unsafe partial class Native
     [LibraryImport(Library)] internal static partial int dt_last_error(out byte* message);
     [LibraryImport(Library)] internal static partial int dt_get_num_threads(out int threads);
     [LibraryImport(Library)] internal static partial int dt_set_num_threads(int threads);
+    [LibraryImport(Library)] internal static partial int dt_tensor_cache_stats(out long live, out long cached, out long peak, out long hits, out long misses);
+    [LibraryImport(Library)] internal static partial int dt_tensor_cache_trim();
     [LibraryImport(Library)] internal static partial int dt_cuda_is_available(out int available);
     [LibraryImport(Library)] internal static partial int dt_cuda_device_count(out int count);
     [LibraryImport(Library)] internal static partial int dt_cuda_device_info(int index, byte* name, int nameCapacity, out long totalMemory, out int major, out int minor);

@@ -12,7 +12,7 @@ namespace Distill.Torch.Interop;
 internal static unsafe class NativeLibraryLoader
 {
     /// <summary>The DT_ABI_VERSION this assembly's P/Invoke declarations match.</summary>
-    internal const int ExpectedAbiVersion = 9;
+    internal const int ExpectedAbiVersion = 10;
 
     /// <summary>Environment variable naming the shim's full path, tried first.</summary>
     internal const string PathVariable = "DISTILL_NATIVE_PATH";
