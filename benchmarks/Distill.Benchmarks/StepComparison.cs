@@ -69,7 +69,11 @@ internal static class StepComparison
         Table("img/CPU-s", rows.Rows, labels, ours, theirs, "/cpu");
 
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak RSS: Distill {rss:F0} MiB, PyTorch {pythonRss:F0} MiB (whole processes, every row built)"));
+        var cache = TorchRuntime.TensorCache;
+        var cacheNote = TorchRuntime.AllocatorPolicy == "cache"
+            ? string.Create(CultureInfo.InvariantCulture, $"; Distill's tensor cache: peak of live blocks {cache.PeakLiveBytes / 1048576.0:F0} MiB, {cache.CachedBytes / 1048576.0:F0} MiB kept at the end, {cache.Misses} of {cache.Hits + cache.Misses} requests mapped")
+            : string.Empty;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak RSS: Distill {rss:F0} MiB, PyTorch {pythonRss:F0} MiB (whole processes, every row built){cacheNote}"));
         Console.WriteLine("Distill/PyTorch > 1 means Distill is faster.");
         return 0;
     }
