@@ -25,6 +25,7 @@ internal sealed class KdStep : IDisposable
     private readonly Tensor _x;
     private readonly Tensor _y;
     private readonly KnowledgeDistillation _kd = new();
+    private readonly MemoryFormat _studentFormat;
     private ClassificationModel? _teacher16;
 
     /// <summary>Seeds torch with 0 and builds the models, optimizer and batch on <paramref name="device"/>.</summary>
@@ -45,6 +46,10 @@ internal sealed class KdStep : IDisposable
         }
 
         _folded = FoldedCopy(_teacher, _x);
+        // The student as distill train runs a classification student on the CPU (student.channels_last): weights and
+        // images channels-last; on a GPU as built.
+        _studentFormat = device.Type == DeviceType.Cpu ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous;
+        _student.To(_studentFormat);
     }
 
     /// <summary>
@@ -70,23 +75,24 @@ internal sealed class KdStep : IDisposable
 
     /// <summary>
     /// One KD step as distill train runs it on the CPU by default: the folded teacher's logits on channels-last images
-    /// (teacher.fold_bn, teacher.channels_last; the conversion is part of the step) without grad, the student's, the KD
-    /// loss, backward, SGD.
+    /// (teacher.fold_bn, teacher.channels_last; the conversion is part of the step) without grad, the channels-last
+    /// student's (student.channels_last), the KD loss, backward, SGD.
     /// </summary>
     public void Kd() => Kd(_folded, _x.Device.Type == DeviceType.Cpu ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous);
 
-    /// <summary>One KD step with the teacher as loaded (teacher.fold_bn and teacher.channels_last false), as PyTorch eager runs it.</summary>
+    /// <summary>One KD step with the teacher as loaded (teacher.fold_bn and teacher.channels_last false), as PyTorch eager runs it; the student as in <see cref="Kd()"/>.</summary>
     public void KdAsLoaded() => Kd(_teacher, MemoryFormat.Contiguous);
 
     private void Kd(ClassificationModel teacher, MemoryFormat format)
     {
         Tensor t;
+        var input = format == MemoryFormat.Contiguous ? _x : _x.Contiguous(format);
         using (Autograd.NoGrad())
         {
-            t = teacher.Forward(format == MemoryFormat.Contiguous ? _x : _x.Contiguous(format));
+            t = teacher.Forward(input);
         }
 
-        var s = _student.Forward(_x);
+        var s = StudentForward();
         _optimizer.ZeroGrad();
         _kd.ComputeLoss(new DistillationInputs(s, t, _y, _y, null, null, 1)).Total().Backward();
         _optimizer.Step();
@@ -110,16 +116,18 @@ internal sealed class KdStep : IDisposable
             t = _teacher16.Forward(_x.To(DType.BFloat16)).To(DType.Float32);
         }
 
-        var s = _student.Forward(_x);
+        var s = StudentForward();
         _optimizer.ZeroGrad();
         _kd.ComputeLoss(new DistillationInputs(s, t, _y, _y, null, null, 1)).Total().Backward();
         _optimizer.Step();
     }
 
+    private Tensor StudentForward() => _student.Forward(_studentFormat == MemoryFormat.Contiguous ? _x : _x.Contiguous(_studentFormat));
+
     /// <summary>One plain cross-entropy step of the student.</summary>
     public void Ce()
     {
-        var s = _student.Forward(_x);
+        var s = StudentForward();
         _optimizer.ZeroGrad();
         F.CrossEntropy(s, _y).Backward();
         _optimizer.Step();

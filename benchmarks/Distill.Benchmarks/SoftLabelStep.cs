@@ -55,7 +55,9 @@ internal sealed class SoftLabelStep : IDisposable
 
         _store = SoftLabelStore.Open(path, key);
         _loader = loader.WithRecordedDraws(_store);
+        // The student as distill train runs a classification student on the CPU (student.channels_last).
         _student = ModelRegistry.Create("resnet8x4");
+        _student.To(MemoryFormat.ChannelsLast);
         _optimizer = new Sgd(_student.Parameters(), 0.05, momentum: 0.9, weightDecay: 5e-4);
     }
 
@@ -101,7 +103,7 @@ internal sealed class SoftLabelStep : IDisposable
     {
         var t = _store.TeacherLogits(batch.Indices, batch.Draws!, Device.Cpu);
         var y = batch.Labels;
-        var s = _student.Forward(batch.Images);
+        var s = _student.Forward(batch.Images.Contiguous(MemoryFormat.ChannelsLast));
         _optimizer.ZeroGrad();
         _kd.ComputeLoss(new DistillationInputs(s, t, y, batch.Indices, null, null, 1)).Total().Backward();
         _optimizer.Step();

@@ -64,6 +64,7 @@ public sealed class RecipeSchemaTests : IDisposable
             ["student.backbone_weights"] = ("r18.safetensors", [], null, "TrainingRun loads it into a segmenter's backbone: BackboneWeights_StartTheSegmentersBackbone"),
             ["student.model"] = ("resnet20", [], null, "TrainingRun creates it (TrainingRunTests)"),
             ["student.checkpoint"] = ("s.safetensors", [], null, "TrainingRun starts from it: StudentCheckpoint_IsWhereTheStudentStarts"),
+            ["student.channels_last"] = ("false", [], null, "TrainingRun keeps the student as built (StudentChannelsLastTests' runs)"),
             ["teacher.model"] = ("resnet20", [], null, "TrainingRun loads it for a method with a teacher (TrainingRunTests' KD run)"),
             ["teacher.checkpoint"] = ("t.safetensors", ["teacher.model=resnet20"], null, "TrainingRun loads it (TrainingRunTests' KD run)"),
             ["teacher.soft_labels"] = ("soft-labels.safetensors", ["teacher.model=resnet20"], null, "TrainingRun opens the store and trains from it (SoftLabelRunTests)"),
@@ -247,7 +248,12 @@ public sealed class RecipeSchemaTests : IDisposable
         foreach (var key in RecipeSchema.Keys.Where(k => k.Required is null && k.AppliesWhen is not { Refused: true } && k.Default is not null))
         {
             var line = $"{key.Name}: {key.Format(key.Default)}";
-            var yaml = key.Section.Length == 0 ? $"student:\n  model: resnet8\n{line}\n" : $"student:\n  model: resnet8\n{key.Section}:\n  {line}\n";
+            var yaml = key.Section switch
+            {
+                "" => $"student:\n  model: resnet8\n{line}\n",
+                "student" => $"student:\n  model: resnet8\n  {line}\n",
+                _ => $"student:\n  model: resnet8\n{key.Section}:\n  {line}\n",
+            };
             var config = Recipes.Parse(key.Section == "teacher" ? yaml + "  model: resnet8\n" : yaml, "recipe.yaml");
             Assert.Equal(key.Format(key.Default), key.Format(key.Get(config)));
         }

@@ -126,6 +126,27 @@ public abstract class Module : IDisposable
         return Convert(t => t.To(dtype), floatingOnly: true);
     }
 
+    /// <summary>
+    /// Lays out every 4-d floating parameter and buffer (convolution weights) in <paramref name="format"/>, in place
+    /// (torch.nn.Module.to(memory_format=...)): with channels-last weights libtorch's CPU convolutions produce
+    /// channels-last maps and skip reordering each activation. Values and shapes are unchanged; tensors held elsewhere
+    /// (an optimizer's parameter list) stay the same objects.
+    /// </summary>
+    /// <returns>This module.</returns>
+    public Module To(MemoryFormat format)
+    {
+        using var scope = DisposeScope.Enter();
+        foreach (var t in Parameters().Concat(NamedBuffers().Select(b => b.Buffer)))
+        {
+            if (t.Dim == 4 && t.DType.IsFloatingPoint())
+            {
+                t.SetData(t.Contiguous(format));
+            }
+        }
+
+        return this;
+    }
+
     /// <summary>Stops gradients for every parameter (a frozen teacher or backbone).</summary>
     public void Freeze() => SetRequiresGrad(false);
 

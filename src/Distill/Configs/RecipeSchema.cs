@@ -104,6 +104,9 @@ internal static class RecipeSchema
         new RecipeKey("teacher", "channels_last", RecipeKeyKind.Boolean,
             "a float32 teacher on the CPU takes its images channels-last while training (checked against the teacher before training; same outputs to float rounding, faster convolutions); false keeps them as loaded",
             c => c.Teacher?.ChannelsLast, (c, v) => c with { Teacher = (c.Teacher ?? new ModelConfig()) with { ChannelsLast = (bool)v } }),
+        new RecipeKey("student", "channels_last", RecipeKeyKind.Boolean,
+            "a classification student on the CPU, trained in one process, keeps its convolution weights and takes its images channels-last (same results to float rounding, faster convolutions); false keeps them as built",
+            c => c.Student.ChannelsLast, (c, v) => c with { Student = c.Student with { ChannelsLast = (bool)v } }),
 
         Train("epochs", RecipeKeyKind.Integer, "epochs to train", t => t.Epochs, (t, v) => t with { Epochs = v }) with { Minimum = 1, WrittenAtDefault = true },
         Train("lr", RecipeKeyKind.Number, "base learning rate (onecycle's peak)", t => t.Lr, (t, v) => t with { Lr = v }) with { Minimum = 0, WrittenAtDefault = true },

@@ -130,8 +130,9 @@ public sealed record ModelConfig
     public bool FoldBn { get; init; } = true;
 
     /// <summary>
-    /// Whether a float32 teacher on the CPU takes its images channels-last (teacher only; checked against the teacher
-    /// before training): the same outputs to float rounding, faster convolutions.
+    /// Whether the model runs channels-last on the CPU: a float32 teacher takes its images channels-last (checked against
+    /// the teacher before training); a classification student trained in one process keeps its convolution weights
+    /// and takes its images channels-last. The same results to float rounding, faster convolutions.
     /// </summary>
     public bool ChannelsLast { get; init; } = true;
 }

@@ -231,6 +231,10 @@ public sealed class Trainer : IDisposable
     /// </summary>
     private Tensor TeacherForward(Tensor images) => TrainingTeacher.Forward(_teacher!, _teacherDType, images, _options.TeacherInputFormat);
 
+    /// <summary>The student's output on a training batch, the images laid out as <see cref="TrainerOptions.StudentInputFormat"/> says.</summary>
+    private Tensor StudentForward(Tensor images) =>
+        _student.Forward(_options.StudentInputFormat == MemoryFormat.Contiguous || images.Dim != 4 ? images : images.Contiguous(_options.StudentInputFormat));
+
     private void Calibrate(ICalibratedMethod calibrated, int epoch, DataLoader train, ModelTaps? studentTaps, ModelTaps? teacherTaps)
     {
         var distiller = _distiller!;
@@ -255,7 +259,7 @@ public sealed class Trainer : IDisposable
 
                 var batch = batches.Current;
                 var teacherLogits = _teacher is null ? null : TeacherForward(batch.Images);
-                var logits = _student.Forward(batch.Images);
+                var logits = StudentForward(batch.Images);
                 calibrated.Calibrate(new DistillationInputs(logits, teacherLogits, batch.Targets, batch.Indices, studentTaps, teacherTaps, epoch) { ProcessGroup = Group });
                 images += batch.Size;
             }
@@ -280,6 +284,11 @@ public sealed class Trainer : IDisposable
         // The student's taps: the method's and the task's own (segmentation: the auxiliary head's logits).
         IReadOnlyList<string> studentTapNames = [.. (_distiller?.StudentTaps ?? []).Concat(_taskTaps).Distinct(StringComparer.Ordinal)];
         using var studentTaps = studentTapNames.Count > 0 ? _student.TapFeatures(studentTapNames) : null;
+        if (studentTaps is not null)
+        {
+            studentTaps.ReadContiguous = _options.StudentInputFormat != MemoryFormat.Contiguous;
+        }
+
         using var teacherTaps = _teacher is not null && _distiller is { TeacherTaps.Count: > 0 } ? _teacher.TapFeatures(_distiller.TeacherTaps) : null;
         if (teacherTaps is not null)
         {
@@ -325,7 +334,7 @@ public sealed class Trainer : IDisposable
                     teacherLogits = TeacherForward(batch.Images);
                 }
 
-                var logits = _student.Forward(batch.Images);
+                var logits = StudentForward(batch.Images);
                 var inputs = new DistillationInputs(logits, teacherLogits, batch.Targets, batch.Indices, studentTaps, teacherTaps, epoch)
                 {
                     StudentHead = _studentHead,

@@ -91,4 +91,10 @@ public sealed record TrainerOptions
     /// teacher.channels_last); its tapped maps are handed to the method contiguous either way.
     /// </summary>
     public Torch.MemoryFormat TeacherInputFormat { get; init; }
+
+    /// <summary>
+    /// The memory format the student takes its training images in (channels-last: a classification student on the CPU
+    /// whose weights were laid out so, see student.channels_last); its tapped maps are handed to the method contiguous.
+    /// </summary>
+    public Torch.MemoryFormat StudentInputFormat { get; init; }
 }

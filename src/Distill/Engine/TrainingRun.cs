@@ -196,10 +196,21 @@ public static class TrainingRun
         }
 
         using var precisionCopy = ReferenceEquals(trainingTeacher, teacher) ? null : trainingTeacher;
+        // student.channels_last: a classification student in one CPU process (data-parallel exchanges need contiguous
+        // tensors; dense heads are not checked in this layout).
+        var studentFormat = config.Student.ChannelsLast && task is ClassificationTask && device.Type == DeviceType.Cpu && worldSize == 1
+            ? MemoryFormat.ChannelsLast
+            : MemoryFormat.Contiguous;
+        if (studentFormat == MemoryFormat.ChannelsLast)
+        {
+            student.To(studentFormat);
+        }
+
         var trainerOptions = Options(config.Train, device, loaders.Train.BatchCount) with
         {
             ProcessGroup = processGroup,
             TeacherInputFormat = teacherFormat,
+            StudentInputFormat = studentFormat,
         };
         using var trainer = NewTrainer(student, trainingTeacher, distiller, trainerOptions, config, task, softLabels);
         var startEpoch = 1;
